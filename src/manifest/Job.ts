@@ -1,0 +1,43 @@
+import { Schema } from "effect"
+import { SeedanceParams } from "../segmind/SeedanceParams.js"
+
+/** A value a sweep varies; ids print it, the report keeps it as is. */
+export const SweepValue = Schema.Union(Schema.String, Schema.Number, Schema.Boolean)
+export type SweepValue = typeof SweepValue.Type
+
+/**
+ * A frame image given in the manifest: an https URL sent as is, or a local
+ * file (resolved against the manifest's folder) that is uploaded first.
+ */
+export const FrameSource = Schema.Union(
+  Schema.TaggedStruct("Url", { url: Schema.String }),
+  Schema.TaggedStruct("File", {
+    /** as written in the manifest */
+    path: Schema.String,
+    /** absolute path on this machine */
+    absolutePath: Schema.String
+  })
+)
+export type FrameSource = typeof FrameSource.Type
+
+/** One render: a shot, or one combination of its sweep, or one of its takes. */
+export const Job = Schema.Struct({
+  /** deterministic, unique, stable across runs and safe as a file name */
+  id: Schema.String,
+  shot: Schema.String,
+  /** the sweep combination this job renders, in the sweep's key order */
+  sweep: Schema.optional(Schema.Record({ key: Schema.String, value: SweepValue })),
+  /** 1-based take number when the shot has `takes` */
+  take: Schema.optional(Schema.Int),
+  seed: Schema.Int,
+  /** true when the manifest gave no seed and shotlist drew one */
+  seedDrawn: Schema.Boolean,
+  /**
+   * The body to submit. `first_frame_url`/`last_frame_url` are set here for
+   * URL frames; local frames are uploaded by the pipeline and filled in then.
+   */
+  params: SeedanceParams,
+  firstFrame: Schema.optional(FrameSource),
+  lastFrame: Schema.optional(FrameSource)
+})
+export type Job = typeof Job.Type
