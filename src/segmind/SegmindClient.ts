@@ -1,0 +1,314 @@
+import { HttpClient, HttpClientRequest, type HttpClientError, type HttpClientResponse } from "@effect/platform"
+import { Clock, Effect, Option, Schema, type Scope, Stream } from "effect"
+import type { SeedanceParams } from "./SeedanceParams.js"
+import { apiKeyHeader, SegmindConfig } from "./SegmindConfig.js"
+import {
+  type ApiCallError,
+  BadRequest,
+  type DownloadError,
+  Forbidden,
+  GenerationFailed,
+  InsufficientCredits,
+  MethodNotAllowed,
+  ModelNotFound,
+  ModelRetired,
+  NoVideoUrl,
+  RateLimited,
+  type ResultError,
+  ResultExpired,
+  ServerError,
+  type StatusError,
+  type SubmitError,
+  TransportError,
+  Unauthorized,
+  UnexpectedResponse,
+  UploadFailed,
+  type UploadError
+} from "./SegmindErrors.js"
+import { retryAfterFrom } from "./RetryAfter.js"
+import { findVideoUrl } from "./VideoUrl.js"
+import { ErrorBody, type Metrics, ResultResponse, StatusResponse, SubmitResponse, UploadResponse } from "./WireSchemas.js"
+
+/** An accepted submission: what is needed to follow it to its end. */
+export interface Submission {
+  readonly requestId: string
+  readonly statusUrl: string
+  readonly responseUrl: string
+}
+
+export interface StatusAnswer {
+  readonly status: "QUEUED" | "PROCESSING" | "COMPLETED"
+  readonly metrics: Metrics
+}
+
+export interface CompletedResult {
+  readonly videoUrl: string
+  readonly metrics: Metrics
+}
+
+export interface VideoDownload {
+  readonly contentLength: Option.Option<number>
+  readonly stream: Stream.Stream<Uint8Array, TransportError>
+}
+
+/** Connection errors that prove the request never reached the server. */
+const NOT_SENT_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_CONNECT_TIMEOUT"
+])
+
+const causeCode = (error: unknown): string | undefined => {
+  let current: unknown = error
+  for (let depth = 0; depth < 4 && typeof current === "object" && current !== null; depth++) {
+    const code = (current as { code?: unknown }).code
+    if (typeof code === "string") return code
+    current = (current as { cause?: unknown }).cause
+  }
+  return undefined
+}
+
+const transportError = (url: string, error: HttpClientError.HttpClientError): TransportError => {
+  const code = causeCode(error.cause)
+  const detail = error.cause instanceof Error ? error.cause.message : error.message
+  return new TransportError({
+    url,
+    requestSent: error._tag === "ResponseError" || code === undefined || !NOT_SENT_CODES.has(code),
+    message: code === undefined ? detail : `${code}: ${detail}`
+  })
+}
+
+const MAX_MESSAGE = 500
+
+/** `{"error": …}` when the body is JSON, else the raw text (some answers are HTML). */
+const messageOf = (text: string, fallback: string): string => {
+  const trimmed = text.trim()
+  if (trimmed.length === 0) return fallback
+  try {
+    const body = Schema.decodeUnknownOption(ErrorBody)(JSON.parse(trimmed))
+    if (Option.isSome(body)) {
+      for (const value of [body.value.error, body.value.detail, body.value.message]) {
+        if (typeof value === "string" && value.length > 0) return value
+        if (value !== undefined && value !== null) return JSON.stringify(value).slice(0, MAX_MESSAGE)
+      }
+    }
+  } catch {
+    // not JSON: fall through to the text
+  }
+  const plain = trimmed.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim()
+  return (plain.length > 0 ? plain : fallback).slice(0, MAX_MESSAGE)
+}
+
+const parseJson = (text: string): Option.Option<unknown> => {
+  try {
+    return Option.some(JSON.parse(text))
+  } catch {
+    return Option.none()
+  }
+}
+
+/** The error table of segmind-v2-api.md, in one place; a 404 means what the caller says. */
+const errorForStatus = <E404>(
+  url: string,
+  response: HttpClientResponse.HttpClientResponse,
+  text: string,
+  nowMs: number,
+  notFound: (message: string) => E404
+): ApiCallError | E404 => {
+  const status = response.status
+  const message = messageOf(text, `HTTP ${status}`)
+  switch (status) {
+    case 400:
+      return new BadRequest({ message })
+    case 401:
+      return new Unauthorized({ message })
+    case 402:
+    case 406:
+      return new InsufficientCredits({ httpStatus: status, message })
+    case 403:
+      return new Forbidden({ message })
+    case 404:
+      return notFound(message)
+    case 405:
+      return new MethodNotAllowed({ url, message })
+    case 410:
+      return new ModelRetired({ message })
+    case 429:
+      return new RateLimited({ retryAfter: retryAfterFrom(response.headers, nowMs), message })
+    default:
+      return status >= 500 && status <= 599
+        ? new ServerError({ httpStatus: status, message })
+        : new UnexpectedResponse({ url, httpStatus: status, message })
+  }
+}
+
+const decodeStatus = Schema.decodeUnknownOption(StatusResponse)
+const decodeResult = Schema.decodeUnknownOption(ResultResponse)
+const decodeSubmit = Schema.decodeUnknownOption(SubmitResponse)
+const decodeUpload = Schema.decodeUnknownOption(UploadResponse)
+
+/**
+ * Segmind's async (v2) API: submit, status, result, upload, and the download
+ * of a finished video from its storage host (which gets no API key).
+ */
+export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/SegmindClient", {
+  effect: Effect.gen(function* () {
+    const config = yield* SegmindConfig
+    const http = yield* HttpClient.HttpClient
+    const keyed = (request: HttpClientRequest.HttpClientRequest) =>
+      request.pipe(
+        HttpClientRequest.setHeader("x-api-key", apiKeyHeader(config.apiKey)),
+        HttpClientRequest.acceptJson
+      )
+
+    /** Sends one call and reads its whole body as text; `ok` decides which statuses are answers. */
+    const call = <E404>(
+      request: HttpClientRequest.HttpClientRequest,
+      notFound: (message: string) => E404,
+      ok: (status: number) => boolean
+    ): Effect.Effect<{ readonly status: number; readonly text: string }, ApiCallError | E404> =>
+      Effect.gen(function* () {
+        const { response, text } = yield* http.execute(request).pipe(
+          Effect.flatMap((response) => Effect.map(response.text, (text) => ({ response, text }))),
+          Effect.scoped,
+          Effect.mapError((error) => transportError(request.url, error))
+        )
+        if (ok(response.status)) return { status: response.status, text }
+        const nowMs = yield* Clock.currentTimeMillis
+        return yield* Effect.fail(errorForStatus(request.url, response, text, nowMs, notFound))
+      }).pipe(
+        Effect.timeoutFail({
+          duration: config.requestTimeoutMs,
+          onTimeout: () =>
+            new TransportError({
+              url: request.url,
+              requestSent: true,
+              message: `no answer within ${config.requestTimeoutMs} ms`
+            })
+        })
+      )
+
+    const unexpected = (url: string, status: number, what: string, text: string) =>
+      new UnexpectedResponse({ url, httpStatus: status, message: `${what}: ${messageOf(text, "empty body")}` })
+
+    const expired = (submission: Submission) => (message: string) =>
+      new ResultExpired({ requestId: submission.requestId, message })
+
+    const submitUrl = `${config.baseUrl}/v2/${config.model}`
+
+    const submit = (params: SeedanceParams): Effect.Effect<Submission, SubmitError> =>
+      call(keyed(HttpClientRequest.post(submitUrl).pipe(HttpClientRequest.bodyUnsafeJson(params))), (message) => new ModelNotFound({ url: submitUrl, message }), (s) => s === 200 || s === 201 || s === 202).pipe(
+        Effect.flatMap(({ status, text }) =>
+          Option.match(Option.flatMap(parseJson(text), decodeSubmit), {
+            onNone: () => Effect.fail(unexpected(submitUrl, status, "submit answer without request_id/status_url/response_url", text)),
+            onSome: (body) =>
+              Effect.succeed<Submission>({
+                requestId: body.request_id,
+                statusUrl: body.status_url,
+                responseUrl: body.response_url
+              })
+          })
+        ),
+        Effect.withSpan("SegmindClient.submit")
+      )
+
+    /** 200 while the job lives; FAILED comes as 422 but the body decides. */
+    const status = (submission: Submission): Effect.Effect<StatusAnswer, StatusError> =>
+      call(keyed(HttpClientRequest.get(submission.statusUrl)), expired(submission), (s) => s === 200 || s === 422).pipe(
+        Effect.flatMap(({ status: httpStatus, text }): Effect.Effect<StatusAnswer, GenerationFailed | UnexpectedResponse> => {
+          const body = Option.flatMap(parseJson(text), decodeStatus)
+          if (Option.isNone(body)) {
+            return httpStatus === 422
+              ? Effect.fail(new GenerationFailed({ requestId: submission.requestId, message: messageOf(text, "FAILED") }))
+              : Effect.fail(unexpected(submission.statusUrl, httpStatus, "status answer without a known status", text))
+          }
+          const answer = body.value
+          if (answer.status === "FAILED" || httpStatus === 422) {
+            return Effect.fail(
+              new GenerationFailed({ requestId: submission.requestId, message: answer.error ?? messageOf(text, "FAILED") })
+            )
+          }
+          return Effect.succeed<StatusAnswer>({ status: answer.status, metrics: answer.metrics ?? {} })
+        }),
+        Effect.withSpan("SegmindClient.status")
+      )
+
+    const result = (submission: Submission): Effect.Effect<CompletedResult, ResultError> =>
+      call(keyed(HttpClientRequest.get(submission.responseUrl)), expired(submission), (s) => s === 200 || s === 422).pipe(
+        Effect.flatMap(({ status: httpStatus, text }): Effect.Effect<CompletedResult, GenerationFailed | UnexpectedResponse | NoVideoUrl> => {
+          const body = Option.flatMap(parseJson(text), decodeResult)
+          if (httpStatus === 422 || (Option.isSome(body) && body.value.status === "FAILED")) {
+            const detail = Option.flatMap(body, (b) => Option.fromNullable(b.error))
+            return Effect.fail(
+              new GenerationFailed({
+                requestId: submission.requestId,
+                message: Option.getOrElse(detail, () => messageOf(text, "FAILED"))
+              })
+            )
+          }
+          if (Option.isNone(body)) {
+            return Effect.fail(unexpected(submission.responseUrl, httpStatus, "result answer without a status", text))
+          }
+          return Option.match(findVideoUrl(body.value), {
+            onNone: () =>
+              Effect.fail(
+                new NoVideoUrl({
+                  requestId: submission.requestId,
+                  message: `the result of ${submission.requestId} names no video URL (looked at output, video.url, video_url, url)`
+                })
+              ),
+            onSome: (videoUrl) => Effect.succeed<CompletedResult>({ videoUrl, metrics: body.value.metrics ?? {} })
+          })
+        }),
+        Effect.withSpan("SegmindClient.result")
+      )
+
+    /** Uploads one image given as a data URI; answers the URL to send as a frame. */
+    const upload = (dataUrl: string): Effect.Effect<string, UploadError> =>
+      call(
+        keyed(HttpClientRequest.post(config.uploadUrl).pipe(HttpClientRequest.bodyUnsafeJson({ data_urls: [dataUrl] }))),
+        (message) => new ModelNotFound({ url: config.uploadUrl, message }),
+        (s) => s === 200 || s === 201
+      ).pipe(
+        Effect.flatMap(({ text }) => {
+          const body = Option.flatMap(parseJson(text), decodeUpload)
+          const url = Option.flatMap(body, (b) => Option.fromNullable((b.file_urls ?? b.urls ?? [])[0]))
+          return Option.match(url, {
+            onNone: () => Effect.fail(new UploadFailed({ message: `upload answered no file URL: ${messageOf(text, "empty body")}` })),
+            onSome: Effect.succeed
+          })
+        }),
+        Effect.withSpan("SegmindClient.upload")
+      )
+
+    /** Opens a finished video for streaming; the storage host is not the API, so no key is sent. */
+    const download = (url: string): Effect.Effect<VideoDownload, DownloadError, Scope.Scope> =>
+      Effect.gen(function* () {
+        const response = yield* http.execute(HttpClientRequest.get(url)).pipe(
+          Effect.mapError((error) => transportError(url, error))
+        )
+        if (response.status !== 200) {
+          const text = yield* response.text.pipe(Effect.orElseSucceed(() => ""))
+          const message = messageOf(text, `HTTP ${response.status}`)
+          if (response.status === 404 || response.status === 403 || response.status === 410) {
+            return yield* Effect.fail(new ResultExpired({ requestId: url, message: `video no longer served: ${message}` }))
+          }
+          return yield* Effect.fail(
+            response.status >= 500
+              ? new ServerError({ httpStatus: response.status, message })
+              : new UnexpectedResponse({ url, httpStatus: response.status, message })
+          )
+        }
+        const length = Number(response.headers["content-length"])
+        return {
+          contentLength: Number.isInteger(length) && length >= 0 ? Option.some(length) : Option.none(),
+          stream: response.stream.pipe(Stream.mapError((error) => transportError(url, error)))
+        }
+      })
+
+    return { submit, status, result, upload, download } as const
+  })
+}) {}

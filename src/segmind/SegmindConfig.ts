@@ -1,0 +1,69 @@
+import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
+import { SEEDANCE_MODEL } from "./SeedanceParams.js"
+
+export const DEFAULT_BASE_URL = "https://api.segmind.com"
+export const DEFAULT_UPLOAD_URL = "https://workflows-api.segmind.com/upload-asset"
+
+/** Where the client talks to and with which key; the key stays redacted until the header is set. */
+export class SegmindConfig extends Context.Tag("shotlist/SegmindConfig")<
+  SegmindConfig,
+  {
+    readonly baseUrl: string
+    readonly apiKey: Redacted.Redacted<string>
+    readonly model: string
+    readonly uploadUrl: string
+    /** how long one HTTP call may take before it counts as lost */
+    readonly requestTimeoutMs: number
+  }
+>() {}
+
+const trimSlash = (url: string) => url.replace(/\/+$/, "")
+
+/**
+ * Segmind's upload host differs from its API host; another server speaking the
+ * same API (an emulator, a proxy) is expected to serve `/upload-asset` itself.
+ */
+export const uploadUrlFor = (baseUrl: string): string =>
+  trimSlash(baseUrl) === DEFAULT_BASE_URL ? DEFAULT_UPLOAD_URL : `${trimSlash(baseUrl)}/upload-asset`
+
+export interface SegmindSettings {
+  readonly baseUrl: string
+  readonly apiKey: Redacted.Redacted<string>
+  readonly uploadUrl?: string | undefined
+  readonly model?: string | undefined
+  readonly requestTimeoutMs?: number | undefined
+}
+
+export const makeSegmindConfig = (settings: SegmindSettings): Context.Tag.Service<SegmindConfig> => ({
+  baseUrl: trimSlash(settings.baseUrl),
+  apiKey: settings.apiKey,
+  model: settings.model ?? SEEDANCE_MODEL,
+  uploadUrl: settings.uploadUrl ?? uploadUrlFor(settings.baseUrl),
+  requestTimeoutMs: settings.requestTimeoutMs ?? 60_000
+})
+
+export const layerSegmindConfig = (settings: SegmindSettings): Layer.Layer<SegmindConfig> =>
+  Layer.succeed(SegmindConfig, makeSegmindConfig(settings))
+
+/** The base URL: the flag when given, else `SEGMIND_BASE_URL`, else Segmind's. */
+export const baseUrlConfig = (flag: Option.Option<string>): Config.Config<string> =>
+  Option.match(flag, {
+    onSome: (url) => Config.succeed(url),
+    onNone: () => Config.string("SEGMIND_BASE_URL").pipe(Config.withDefault(DEFAULT_BASE_URL))
+  })
+
+export const apiKeyConfig: Config.Config<Redacted.Redacted<string>> = Config.redacted("SEGMIND_API_KEY")
+
+export const uploadUrlConfig: Config.Config<Option.Option<string>> = Config.option(Config.string("SEGMIND_UPLOAD_URL"))
+
+/** Reads key and URLs from the environment (and the `--base-url` flag). */
+export const segmindConfigFromEnv = (baseUrlFlag: Option.Option<string>) =>
+  Effect.gen(function* () {
+    const baseUrl = yield* baseUrlConfig(baseUrlFlag)
+    const apiKey = yield* apiKeyConfig
+    const uploadUrl = yield* uploadUrlConfig
+    return makeSegmindConfig({ baseUrl, apiKey, uploadUrl: Option.getOrUndefined(uploadUrl) })
+  })
+
+/** The key's value, for the one place that sets the header. */
+export const apiKeyHeader = (key: Redacted.Redacted<string>): string => Redacted.value(key)
