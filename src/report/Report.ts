@@ -1,0 +1,104 @@
+import { Schema } from "effect"
+import { SweepValue } from "../manifest/Job.js"
+import { SeedanceParams } from "../segmind/SeedanceParams.js"
+
+export const REPORT_SCHEMA_VERSION = 1
+
+export const JobStatus = Schema.Literal("completed", "failed", "skipped")
+export type JobStatus = typeof JobStatus.Type
+
+export const ReportError = Schema.Struct({
+  tag: Schema.String,
+  message: Schema.String,
+  httpStatus: Schema.optional(Schema.Number),
+  detail: Schema.optional(Schema.String)
+})
+export type ReportError = typeof ReportError.Type
+
+export const ReportOutput = Schema.Struct({
+  /** relative to the run directory */
+  path: Schema.String,
+  bytes: Schema.Number,
+  sha256: Schema.String,
+  sourceUrl: Schema.String,
+  durationSeconds: Schema.optional(Schema.Number),
+  width: Schema.optional(Schema.Number),
+  height: Schema.optional(Schema.Number),
+  hasAudio: Schema.optional(Schema.Boolean)
+})
+export type ReportOutput = typeof ReportOutput.Type
+
+export const ReportFrame = Schema.Struct({
+  role: Schema.Literal("first_frame", "last_frame"),
+  /** as written in the manifest: a URL or a path relative to it */
+  source: Schema.String,
+  sha256: Schema.optional(Schema.String),
+  /** the URL that was sent to the API */
+  url: Schema.String
+})
+export type ReportFrame = typeof ReportFrame.Type
+
+export const JobReport = Schema.Struct({
+  id: Schema.String,
+  shot: Schema.String,
+  sweep: Schema.optional(Schema.Record({ key: Schema.String, value: SweepValue })),
+  take: Schema.optional(Schema.Int),
+  status: JobStatus,
+  seed: Schema.Int,
+  seedDrawn: Schema.Boolean,
+  /** the exact JSON body sent to the API (or that would have been sent) */
+  params: SeedanceParams,
+  frames: Schema.optional(Schema.Array(ReportFrame)),
+  requestId: Schema.optional(Schema.String),
+  /** tries of the job's API calls and download, 1 when nothing had to be retried */
+  attempts: Schema.Int,
+  submittedAt: Schema.optional(Schema.String),
+  completedAt: Schema.optional(Schema.String),
+  /** seconds, from the API's metrics */
+  inferenceTime: Schema.optional(Schema.Number),
+  /** time in the API's queue, from its metrics */
+  queueMs: Schema.optional(Schema.Number),
+  /** from submission until shotlist saw the job end */
+  waitMs: Schema.optional(Schema.Number),
+  downloadMs: Schema.optional(Schema.Number),
+  cost: Schema.optional(Schema.Number),
+  remainingCredits: Schema.optional(Schema.Number),
+  output: Schema.optional(ReportOutput),
+  error: Schema.optional(ReportError),
+  reusedFrom: Schema.optional(Schema.Struct({ run: Schema.String, job: Schema.String }))
+})
+export type JobReport = typeof JobReport.Type
+
+export const Report = Schema.Struct({
+  schemaVersion: Schema.Literal(REPORT_SCHEMA_VERSION),
+  tool: Schema.Struct({ name: Schema.String, version: Schema.String }),
+  run: Schema.Struct({
+    id: Schema.String,
+    manifest: Schema.Struct({ path: Schema.String, sha256: Schema.String }),
+    model: Schema.String,
+    baseUrl: Schema.String,
+    concurrency: Schema.Int,
+    rpm: Schema.Number,
+    startedAt: Schema.String,
+    finishedAt: Schema.String,
+    /** set when a fatal answer stopped the run (exit 3) */
+    aborted: Schema.optional(ReportError)
+  }),
+  summary: Schema.Struct({
+    total: Schema.Int,
+    completed: Schema.Int,
+    failed: Schema.Int,
+    skipped: Schema.Int,
+    wallMs: Schema.Number
+  }),
+  jobs: Schema.Array(JobReport)
+})
+export type Report = typeof Report.Type
+
+export const summarize = (jobs: ReadonlyArray<JobReport>, wallMs: number): Report["summary"] => ({
+  total: jobs.length,
+  completed: jobs.filter((job) => job.status === "completed").length,
+  failed: jobs.filter((job) => job.status === "failed").length,
+  skipped: jobs.filter((job) => job.status === "skipped").length,
+  wallMs
+})

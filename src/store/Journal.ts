@@ -1,0 +1,74 @@
+import { FileSystem } from "@effect/platform"
+import type { PlatformError } from "@effect/platform/Error"
+import { Clock, Context, Effect, Layer, Schema, type Scope } from "effect"
+import { Job } from "../manifest/Job.js"
+
+const At = { at: Schema.String }
+
+/** The error a journal line records: enough to explain it and to classify it again. */
+export const JournalError = Schema.Struct({
+  tag: Schema.String,
+  message: Schema.String,
+  httpStatus: Schema.optional(Schema.Number)
+})
+
+/**
+ * One line of `journal.jsonl`. Each is fsynced before the step it records is
+ * acted on, so a crashed run can be rebuilt from it.
+ */
+export const JournalEvent = Schema.Union(
+  Schema.TaggedStruct("planned", { ...At, job: Job }),
+  /** written just before a submit is sent: a crash after it leaves the job "uncertain", not "new" */
+  Schema.TaggedStruct("submitting", { ...At, jobId: Schema.String, attempt: Schema.Int }),
+  Schema.TaggedStruct("submitted", {
+    ...At,
+    jobId: Schema.String,
+    requestId: Schema.String,
+    statusUrl: Schema.String,
+    responseUrl: Schema.String
+  }),
+  Schema.TaggedStruct("status", { ...At, jobId: Schema.String, requestId: Schema.String, status: Schema.String }),
+  Schema.TaggedStruct("downloaded", {
+    ...At,
+    jobId: Schema.String,
+    requestId: Schema.String,
+    path: Schema.String,
+    bytes: Schema.Number,
+    sha256: Schema.String
+  }),
+  Schema.TaggedStruct("failed", { ...At, jobId: Schema.String, requestId: Schema.optional(Schema.String), error: JournalError })
+)
+export type JournalEvent = typeof JournalEvent.Type
+
+/** What a caller writes: the time stamp is added by the journal. */
+export type JournalEntry = JournalEvent extends infer E ? (E extends { readonly at: string } ? Omit<E, "at"> : never) : never
+
+const encodeEvent = Schema.encodeSync(Schema.parseJson(JournalEvent))
+
+/** The run's append-only, fsynced event log. */
+export class Journal extends Context.Tag("shotlist/Journal")<
+  Journal,
+  {
+    readonly append: (entry: JournalEntry) => Effect.Effect<void, PlatformError>
+  }
+>() {
+  static readonly open = (
+    file: string
+  ): Effect.Effect<Context.Tag.Service<Journal>, PlatformError, FileSystem.FileSystem | Scope.Scope> =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const handle = yield* fs.open(file, { flag: "a" })
+      // One writer at a time, so lines never interleave.
+      const lock = yield* Effect.makeSemaphore(1)
+      const append = (entry: JournalEntry) =>
+        Effect.gen(function* () {
+          const at = new Date(yield* Clock.currentTimeMillis).toISOString()
+          const line = encodeEvent({ ...entry, at } as JournalEvent) + "\n"
+          yield* handle.writeAll(new TextEncoder().encode(line))
+          yield* handle.sync
+        }).pipe(lock.withPermits(1))
+      return { append }
+    })
+
+  static readonly layer = (file: string) => Layer.scoped(Journal, Journal.open(file))
+}
