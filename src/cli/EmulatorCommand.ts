@@ -1,0 +1,69 @@
+import { Command, Options } from "@effect/cli"
+import { Config, Console, Duration, Effect, Option } from "effect"
+import { defaultEmulatorConfig, Emulator, noFaults } from "../emulator/Emulator.js"
+
+const rate = (name: string, description: string) =>
+  Options.float(name).pipe(Options.withDescription(`${description} (probability 0-1, default 0)`), Options.withDefault(0))
+
+export const emulatorCommand = Command.make(
+  "emulator",
+  {
+    port: Options.integer("port").pipe(Options.withDescription("port on 127.0.0.1 (0 picks a free one)"), Options.withDefault(8787)),
+    key: Options.text("key").pipe(
+      Options.withDescription(`the API key it accepts (default: $SEGMIND_API_KEY, else ${defaultEmulatorConfig.apiKey})`),
+      Options.optional
+    ),
+    workers: Options.integer("workers").pipe(Options.withDescription("generations run at once; the rest queue"), Options.withDefault(2)),
+    timeScale: Options.float("time-scale").pipe(
+      Options.withDescription("multiplies generation times (1: ~3 s for 5 s of 720p; 0.1 is ten times faster)"),
+      Options.withDefault(1)
+    ),
+    ttl: Options.integer("ttl").pipe(Options.withDescription("seconds a result is kept after submission, then 404"), Options.withDefault(3600)),
+    failRate: rate("fail-rate", "generations that end FAILED"),
+    errorRate: rate("error-rate", "answers that are a 5xx, on every endpoint"),
+    dropRate: rate("drop-rate", "connections dropped without an answer"),
+    truncateRate: rate("truncate-rate", "downloads cut off after half the bytes"),
+    slowRate: rate("slow-rate", "answers delayed by --slow-ms"),
+    slowMs: Options.integer("slow-ms").pipe(Options.withDescription("delay of a slow answer"), Options.withDefault(5000)),
+    rateLimit: Options.integer("rate-limit").pipe(Options.withDescription("keyed calls allowed per minute; past it, 429 with Retry-After"), Options.optional),
+    credits: Options.integer("credits").pipe(Options.withDescription("submits accepted before answering 406 (insufficient credits)"), Options.optional),
+    faultSeed: Options.integer("fault-seed").pipe(Options.withDescription("seed of the fault draws, to repeat a run"), Options.withDefault(1))
+  },
+  (args) =>
+    Effect.gen(function* () {
+      const fromEnv = yield* Config.option(Config.string("SEGMIND_API_KEY"))
+      const apiKey = Option.getOrElse(Option.orElse(args.key, () => fromEnv), () => defaultEmulatorConfig.apiKey)
+      const emulator = yield* Emulator.start({
+        ...defaultEmulatorConfig,
+        apiKey,
+        port: args.port,
+        workers: args.workers,
+        timeScale: args.timeScale,
+        resultTtl: Duration.seconds(args.ttl),
+        faults: {
+          ...noFaults,
+          seed: args.faultSeed,
+          failRate: args.failRate,
+          serverErrorRate: { submit: args.errorRate, status: args.errorRate, result: args.errorRate, download: args.errorRate },
+          dropRate: args.dropRate,
+          truncateRate: args.truncateRate,
+          slowRate: args.slowRate,
+          slowDelay: Duration.millis(args.slowMs),
+          rateLimitPerMinute: Option.getOrUndefined(args.rateLimit),
+          creditsAfterSubmissions: Option.getOrUndefined(args.credits)
+        }
+      })
+      yield* Console.log(`Segmind emulator on ${emulator.baseUrl}`)
+      yield* Console.log(
+        Option.isSome(fromEnv) && Option.isNone(args.key)
+          ? "key: the value of $SEGMIND_API_KEY"
+          : `key: ${apiKey}   (SEGMIND_API_KEY=${apiKey} shotlist run MANIFEST --base-url ${emulator.baseUrl})`
+      )
+      yield* Console.log("stats: GET /_emulator/stats; Ctrl-C stops it")
+      return yield* Effect.never
+    }).pipe(Effect.scoped)
+).pipe(
+  Command.withDescription(
+    "Serve a local emulator of Segmind's v2 API on 127.0.0.1 until stopped: real MP4 clips from ffmpeg, a queueing worker pool, and injectable faults for testing."
+  )
+)

@@ -1,0 +1,25 @@
+import { Console, Data, Effect } from "effect"
+import type { ManifestInvalid, ManifestUnreadable } from "../manifest/ManifestErrors.js"
+import { formatIssue } from "../manifest/ManifestErrors.js"
+import { ExitCode, setExitCode } from "./ExitCode.js"
+
+/** A command line that cannot run: said on stderr, exit 2, nothing sent. */
+export class UsageError extends Data.TaggedError("UsageError")<{ readonly message: string }> {}
+
+export const usageError = (message: string) => Effect.fail(new UsageError({ message }))
+
+export const reportUsageError = (error: UsageError) =>
+  Console.error(`shotlist: ${error.message}`).pipe(Effect.zipRight(setExitCode(ExitCode.Usage)))
+
+/** Every issue of the manifest at once, each with file:line:col. */
+export const reportManifestProblem = (error: ManifestInvalid | ManifestUnreadable) =>
+  Effect.gen(function* () {
+    if (error._tag === "ManifestUnreadable") {
+      yield* Console.error(`shotlist: cannot read ${error.file}: ${error.reason}`)
+    } else {
+      for (const issue of error.issues) yield* Console.error(formatIssue(issue))
+      const count = error.issues.length
+      yield* Console.error(`${error.file}: ${count} problem${count === 1 ? "" : "s"}; nothing was submitted`)
+    }
+    yield* setExitCode(ExitCode.Usage)
+  })

@@ -1,0 +1,397 @@
+import { FileSystem, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse, type Path } from "@effect/platform"
+import type { CommandExecutor } from "@effect/platform/CommandExecutor"
+import type { ServeError } from "@effect/platform/HttpServerError"
+import { NodeHttpServer, NodeHttpServerRequest } from "@effect/platform-node"
+import { Clock, Context, Duration, Effect, Either, Fiber, Layer, Option, Queue, Random, Schema, type Scope } from "effect"
+import { createHash, randomUUID } from "node:crypto"
+import { createServer } from "node:http"
+import {
+  AspectRatio,
+  Duration as DurationParam,
+  FrameUrl,
+  pixelSize,
+  Prompt,
+  Resolution,
+  Seed,
+  SEED_MAX,
+  SEED_MIN,
+  SEEDANCE_DEFAULTS,
+  SEEDANCE_MODEL,
+  type SeedanceParams
+} from "../segmind/SeedanceParams.js"
+import type { RequestStatus } from "../segmind/WireSchemas.js"
+import { type Clip, makeClipRenderer } from "./ClipRenderer.js"
+import { defaultEmulatorConfig, type EmulatorConfig, type FaultPlan, generationTime } from "./EmulatorConfig.js"
+
+export { defaultEmulatorConfig, type EmulatorConfig, noFaults, type FaultPlan } from "./EmulatorConfig.js"
+
+export interface EmulatorStats {
+  readonly submissions: number
+  readonly submitted: ReadonlyArray<{ readonly requestId: string; readonly body: unknown }>
+  readonly inFlight: number
+  readonly maxInFlight: number
+  readonly completed: number
+  readonly failed: number
+  readonly requestsByEndpoint: Readonly<Record<string, number>>
+  readonly requests: ReadonlyArray<{ readonly at: number; readonly method: string; readonly path: string; readonly status: number }>
+}
+
+export interface EmulatorHandle {
+  readonly baseUrl: string
+  readonly apiKey: string
+  readonly stats: Effect.Effect<EmulatorStats>
+  /** the clip served (or to be served) for a request: for byte-identity checks */
+  readonly servedFile: (requestId: string) => Effect.Effect<Option.Option<Clip>>
+}
+
+/** What the emulator knows of one submission. */
+interface Generation {
+  readonly id: string
+  readonly params: SeedanceParams
+  readonly submittedAt: number
+  status: RequestStatus
+  startedAt?: number
+  endedAt?: number
+  error?: string
+  clip?: Clip
+  /** counted in flight until downloaded or its failure was served */
+  inFlight: boolean
+}
+
+/** The request body as the real API takes it: only prompt is required. */
+const SubmitBody = Schema.Struct({
+  prompt: Prompt,
+  duration: Schema.optionalWith(DurationParam, { default: () => SEEDANCE_DEFAULTS.duration }),
+  resolution: Schema.optionalWith(Resolution, { default: () => SEEDANCE_DEFAULTS.resolution }),
+  aspect_ratio: Schema.optionalWith(AspectRatio, { default: () => SEEDANCE_DEFAULTS.aspect_ratio }),
+  seed: Schema.optional(Seed),
+  camera_fixed: Schema.optionalWith(Schema.Boolean, { default: () => SEEDANCE_DEFAULTS.camera_fixed }),
+  generate_audio: Schema.optionalWith(Schema.Boolean, { default: () => SEEDANCE_DEFAULTS.generate_audio }),
+  skip_moderation: Schema.optionalWith(Schema.Boolean, { default: () => SEEDANCE_DEFAULTS.skip_moderation }),
+  // Accepted as any string: a data URI is queued and only then fails, as the real API does.
+  first_frame_url: Schema.optional(Schema.String),
+  last_frame_url: Schema.optional(Schema.String)
+})
+
+const decodeSubmitBody = Schema.decodeUnknownEither(SubmitBody)
+const isHttpUrl = Schema.is(FrameUrl)
+
+/** A small seeded PRNG (mulberry32): the same fault plan fails the same calls. */
+const makePrng = (seed: number) => {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const errorJson = (status: number, message: string, headers?: Record<string, string>) =>
+  HttpServerResponse.unsafeJson({ error: message }, { status, ...(headers === undefined ? {} : { headers }) })
+
+/**
+ * A local server speaking Segmind's v2 wire format (segmind-v2-api.md), with
+ * a worker pool, a generation time model, real MP4 clips and injectable faults.
+ */
+export const startEmulator = (
+  config: EmulatorConfig
+): Effect.Effect<EmulatorHandle, ServeError, Scope.Scope | FileSystem.FileSystem | Path.Path | CommandExecutor> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const renderClip = yield* makeClipRenderer(config.clipCacheDir).pipe(Effect.orDie)
+    const server = yield* NodeHttpServer.make(() => createServer(), { port: config.port, host: "127.0.0.1" })
+    const address = server.address
+    const baseUrl = address._tag === "TcpAddress" ? `http://127.0.0.1:${address.port}` : "http://127.0.0.1"
+    const faults: FaultPlan = config.faults
+    const chance = makePrng(faults.seed)
+
+    const generations = new Map<string, Generation>()
+    const submitted: Array<{ requestId: string; body: unknown }> = []
+    const requests: Array<EmulatorStats["requests"][number]> = []
+    const byEndpoint: Record<string, number> = {}
+    const keyedCalls: Array<number> = []
+    const assets = new Map<string, { bytes: Uint8Array; type: string }>()
+    let maxInFlight = 0
+    const inFlightCount = () => [...generations.values()].filter((g) => g.inFlight).length
+    const leaveFlight = (generation: Generation) => {
+      generation.inFlight = false
+    }
+
+    const queue = yield* Queue.unbounded<Generation>()
+
+    const generate = (generation: Generation) =>
+      Effect.gen(function* () {
+        generation.status = "PROCESSING"
+        generation.startedAt = yield* Clock.currentTimeMillis
+        const { params } = generation
+        const [width, height] = pixelSize(params.resolution, params.aspect_ratio)
+        const rendering = yield* Effect.fork(
+          renderClip({ width, height, durationSeconds: params.duration, audio: params.generate_audio })
+        )
+        yield* Effect.sleep(generationTime(config, params.duration, params.resolution))
+        const clip = yield* Fiber.join(rendering).pipe(Effect.either)
+        generation.endedAt = yield* Clock.currentTimeMillis
+        const frames = [params.first_frame_url, params.last_frame_url].filter((u): u is string => u !== undefined)
+        const failure = frames.some((url) => !isHttpUrl(url))
+          ? "URL must be a valid HTTP or HTTPS URL"
+          : /forbidden/i.test(params.prompt)
+            ? "The request was blocked by content moderation"
+            : Either.isLeft(clip)
+              ? `generation failed: ${clip.left.message}`
+              : chance() < faults.failRate
+                ? "Internal generation error (injected)"
+                : undefined
+        if (failure !== undefined) {
+          generation.status = "FAILED"
+          generation.error = failure
+        } else if (Either.isRight(clip)) {
+          generation.clip = clip.right
+          generation.status = "COMPLETED"
+        }
+      })
+
+    for (let i = 0; i < Math.max(1, config.workers); i++) {
+      yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(queue), generate)))
+    }
+
+    const urlsOf = (id: string) => ({
+      poll_url: `${baseUrl}/v1/requests/${id}`,
+      status_url: `${baseUrl}/v2/requests/${id}/status`,
+      response_url: `${baseUrl}/v2/requests/${id}`
+    })
+
+    const metricsOf = (g: Generation) => {
+      const queueTime = ((g.startedAt ?? g.submittedAt) - g.submittedAt) / 1000
+      const inferenceTime = ((g.endedAt ?? g.startedAt ?? g.submittedAt) - (g.startedAt ?? g.submittedAt)) / 1000
+      return {
+        inference_time: inferenceTime,
+        queue_time: queueTime,
+        total_time: queueTime + inferenceTime,
+        cost: 0.41,
+        remaining_credits: faults.creditsAfterSubmissions === undefined ? 1000 : Math.max(0, faults.creditsAfterSubmissions - submitted.length) * 0.41
+      }
+    }
+
+    /** The request's generation while it lives: unknown ids and expired ones are 404. */
+    const live = (id: string | undefined) =>
+      Effect.gen(function* () {
+        const generation = id === undefined ? undefined : generations.get(id)
+        const now = yield* Clock.currentTimeMillis
+        if (generation === undefined || now - generation.submittedAt > Duration.toMillis(config.resultTtl)) return Option.none<Generation>()
+        return Option.some(generation)
+      })
+
+    const failedAnswer = (g: Generation) => {
+      leaveFlight(g)
+      return HttpServerResponse.unsafeJson({ status: "FAILED", request_id: g.id, error: g.error, metrics: metricsOf(g) }, { status: 422 })
+    }
+
+    const submit = Effect.gen(function* () {
+      const params = yield* HttpRouter.params
+      if (params["model"] !== SEEDANCE_MODEL) return errorJson(404, `Model ${params["model"]} not found`)
+      if (faults.creditsAfterSubmissions !== undefined && submitted.length >= faults.creditsAfterSubmissions) {
+        return errorJson(406, "Insufficient credits")
+      }
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const json = yield* Effect.either(request.json)
+      if (Either.isLeft(json)) return errorJson(400, "Request body must be JSON")
+      const body = decodeSubmitBody(json.right, { onExcessProperty: "error" })
+      if (Either.isLeft(body)) return errorJson(400, `Invalid parameters: ${body.left.message.split("\n").slice(-1)[0]?.trim() ?? ""}`)
+      const seed = body.right.seed ?? (yield* Random.nextIntBetween(SEED_MIN, SEED_MAX + 1))
+      const id = randomUUID()
+      const generation: Generation = {
+        id,
+        params: { ...body.right, seed },
+        submittedAt: yield* Clock.currentTimeMillis,
+        status: "QUEUED",
+        inFlight: true
+      }
+      generations.set(id, generation)
+      submitted.push({ requestId: id, body: json.right })
+      maxInFlight = Math.max(maxInFlight, inFlightCount())
+      yield* Queue.offer(queue, generation)
+      return HttpServerResponse.unsafeJson({ request_id: id, status: "QUEUED", ...urlsOf(id) })
+    })
+
+    const status = Effect.gen(function* () {
+      const { id } = yield* HttpRouter.params
+      const found = yield* live(id)
+      if (Option.isNone(found)) return errorJson(404, "Request not found or expired")
+      const g = found.value
+      if (g.status === "FAILED") return failedAnswer(g)
+      return HttpServerResponse.unsafeJson({
+        status: g.status,
+        request_id: g.id,
+        ...urlsOf(g.id),
+        metrics: g.status === "COMPLETED" ? { inference_time: metricsOf(g).inference_time } : {}
+      })
+    })
+
+    // Before completion the result URL answers like the status URL, without `output` (undocumented upstream).
+    const result = Effect.gen(function* () {
+      const { id } = yield* HttpRouter.params
+      const found = yield* live(id)
+      if (Option.isNone(found)) return errorJson(404, "Request not found or expired")
+      const g = found.value
+      if (g.status === "FAILED") return failedAnswer(g)
+      if (g.status !== "COMPLETED" || g.clip === undefined) {
+        return HttpServerResponse.unsafeJson({ status: g.status, request_id: g.id, metrics: {} })
+      }
+      const url = `${baseUrl}/files/${g.id}.mp4`
+      return HttpServerResponse.unsafeJson({
+        status: "COMPLETED",
+        request_id: g.id,
+        output: url,
+        video: { url, content_type: "video/mp4", file_name: `${g.id}.mp4`, file_size: g.clip.bytes },
+        metrics: metricsOf(g)
+      })
+    })
+
+    const download = Effect.gen(function* () {
+      const { name } = yield* HttpRouter.params
+      const id = (name ?? "").replace(/\.mp4$/, "")
+      const g = generations.get(id)
+      if (g === undefined || g.clip === undefined) return errorJson(404, "No such file")
+      const bytes = yield* fs.readFile(g.clip.path).pipe(Effect.orDie)
+      const request = yield* HttpServerRequest.HttpServerRequest
+      if (chance() < faults.truncateRate) {
+        // The whole length is promised, half is sent: the client must notice.
+        const response = NodeHttpServerRequest.toServerResponse(request)
+        response.writeHead(200, { "content-type": "video/mp4", "content-length": String(bytes.length) })
+        response.write(bytes.subarray(0, Math.floor(bytes.length / 2)))
+        response.socket?.destroy()
+        return yield* Effect.interrupt
+      }
+      leaveFlight(g)
+      return HttpServerResponse.uint8Array(bytes, { contentType: "video/mp4" })
+    })
+
+    const upload = Effect.gen(function* () {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const json = yield* Effect.either(request.json)
+      const dataUrls = Either.isRight(json) ? (json.right as { data_urls?: unknown }).data_urls : undefined
+      if (!Array.isArray(dataUrls) || dataUrls.some((u) => typeof u !== "string")) {
+        return errorJson(400, "data_urls must be a list of data URIs")
+      }
+      const fileUrls: Array<string> = []
+      for (const dataUrl of dataUrls as Array<string>) {
+        const match = /^data:(image\/(png|jpeg|webp));base64,(.*)$/s.exec(dataUrl)
+        if (match === null) return errorJson(400, "each data URI must be a base64 png, jpeg or webp image")
+        const bytes = Buffer.from(match[3]!, "base64")
+        const name = `${createHash("sha256").update(bytes).digest("hex")}.${match[2] === "jpeg" ? "jpg" : match[2]}`
+        assets.set(name, { bytes, type: match[1]! })
+        fileUrls.push(`${baseUrl}/assets/${name}`)
+      }
+      return HttpServerResponse.unsafeJson({ file_urls: fileUrls })
+    })
+
+    const asset = Effect.gen(function* () {
+      const { name } = yield* HttpRouter.params
+      const found = name === undefined ? undefined : assets.get(name)
+      return found === undefined ? errorJson(404, "No such asset") : HttpServerResponse.uint8Array(found.bytes, { contentType: found.type })
+    })
+
+    const snapshot: Effect.Effect<EmulatorStats> = Effect.sync(() => ({
+      submissions: submitted.length,
+      submitted: [...submitted],
+      inFlight: inFlightCount(),
+      maxInFlight,
+      completed: [...generations.values()].filter((g) => g.status === "COMPLETED").length,
+      failed: [...generations.values()].filter((g) => g.status === "FAILED").length,
+      requestsByEndpoint: { ...byEndpoint },
+      requests: [...requests]
+    }))
+
+    const methodNotAllowed = HttpServerResponse.text("<html><body><h1>405 Not Allowed</h1></body></html>", {
+      status: 405,
+      contentType: "text/html"
+    })
+
+    const router = HttpRouter.empty.pipe(
+      HttpRouter.post("/v2/requests/:id", Effect.succeed(methodNotAllowed)),
+      HttpRouter.get("/v2/requests/:id/status", status),
+      HttpRouter.get("/v2/requests/:id", result),
+      HttpRouter.post("/v2/:model", submit),
+      HttpRouter.get("/v2/:model", Effect.succeed(methodNotAllowed)),
+      HttpRouter.get("/files/:name", download),
+      HttpRouter.post("/upload-asset", upload),
+      HttpRouter.get("/assets/:name", asset),
+      HttpRouter.get("/_emulator/stats", Effect.map(snapshot, (s) => HttpServerResponse.unsafeJson(s)))
+    )
+
+    const endpointOf = (method: string, path: string) =>
+      path.startsWith("/files/")
+        ? "download"
+        : path.startsWith("/assets/")
+          ? "asset"
+          : path === "/upload-asset"
+            ? "upload"
+            : path.startsWith("/_emulator")
+              ? "stats"
+              : path.endsWith("/status")
+                ? "status"
+                : path.startsWith("/v2/requests/")
+                  ? "result"
+                  : method === "POST"
+                    ? "submit"
+                    : "other"
+
+    /** Key check, rate limit and injected faults wrap every route; every call is logged. */
+    const app = Effect.gen(function* () {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const path = request.url.split("?")[0] ?? "/"
+      const endpoint = endpointOf(request.method, path)
+      const now = yield* Clock.currentTimeMillis
+      byEndpoint[endpoint] = (byEndpoint[endpoint] ?? 0) + 1
+      const log = (status: number) => requests.push({ at: now, method: request.method, path, status })
+      const keyed = endpoint === "submit" || endpoint === "status" || endpoint === "result" || endpoint === "upload"
+      if (keyed && request.headers["x-api-key"] !== config.apiKey) {
+        log(401)
+        return errorJson(401, "Unauthorized: missing or invalid x-api-key")
+      }
+      if (keyed && faults.rateLimitPerMinute !== undefined) {
+        while (keyedCalls.length > 0 && keyedCalls[0]! <= now - 60_000) keyedCalls.shift()
+        if (keyedCalls.length >= faults.rateLimitPerMinute) {
+          const retryAfter = Math.max(1, Math.ceil((keyedCalls[0]! + 60_000 - now) / 1000))
+          log(429)
+          return errorJson(429, "Rate limit exceeded", { "retry-after": String(retryAfter) })
+        }
+        keyedCalls.push(now)
+      }
+      if (endpoint !== "stats" && chance() < faults.dropRate) {
+        log(0)
+        NodeHttpServerRequest.toIncomingMessage(request).socket.destroy()
+        return yield* Effect.interrupt
+      }
+      if (endpoint !== "stats" && chance() < faults.slowRate) yield* Effect.sleep(faults.slowDelay)
+      const errorRate = (faults.serverErrorRate as Record<string, number>)[endpoint] ?? 0
+      if (chance() < errorRate) {
+        const code = [500, 502, 503, 504][Math.floor(chance() * 4)]!
+        log(code)
+        return errorJson(code, "Server error (injected)")
+      }
+      const response = yield* router.pipe(
+        Effect.catchTag("RouteNotFound", () => Effect.succeed(errorJson(404, `No route for ${request.method} ${path}`)))
+      )
+      log(response.status)
+      return response
+    })
+
+    yield* HttpServer.serveEffect(app).pipe(Effect.provideService(HttpServer.HttpServer, server))
+
+    return {
+      baseUrl,
+      apiKey: config.apiKey,
+      stats: snapshot,
+      servedFile: (requestId: string) => Effect.sync(() => Option.fromNullable(generations.get(requestId)?.clip))
+    } satisfies EmulatorHandle
+  })
+
+export class Emulator extends Context.Tag("shotlist/Emulator")<Emulator, EmulatorHandle>() {
+  static readonly start = startEmulator
+  static readonly layer = (config: Partial<EmulatorConfig> = {}) =>
+    Layer.scoped(Emulator, startEmulator({ ...defaultEmulatorConfig, ...config }))
+}
+

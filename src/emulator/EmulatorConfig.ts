@@ -1,0 +1,65 @@
+import { Duration } from "effect"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+
+/** Faults to inject, each drawn from a PRNG seeded by `seed` so a run can be repeated. */
+export interface FaultPlan {
+  readonly seed: number
+  /** probability that an answer is a 5xx (500, 502, 503 or 504), per endpoint */
+  readonly serverErrorRate: { readonly submit: number; readonly status: number; readonly result: number; readonly download: number }
+  /** probability that the connection is dropped without an answer */
+  readonly dropRate: number
+  /** probability that an answer is delayed by `slowDelay` */
+  readonly slowRate: number
+  readonly slowDelay: Duration.Duration
+  /** probability that a download sends the full Content-Length, then only half the bytes */
+  readonly truncateRate: number
+  /** probability that a generation ends FAILED */
+  readonly failRate: number
+  /** keyed requests allowed per sliding minute; past it, 429 with Retry-After */
+  readonly rateLimitPerMinute: number | undefined
+  /** submits accepted before the account runs out of credits (406) */
+  readonly creditsAfterSubmissions: number | undefined
+}
+
+export const noFaults: FaultPlan = {
+  seed: 1,
+  serverErrorRate: { submit: 0, status: 0, result: 0, download: 0 },
+  dropRate: 0,
+  slowRate: 0,
+  slowDelay: Duration.seconds(5),
+  truncateRate: 0,
+  failRate: 0,
+  rateLimitPerMinute: undefined,
+  creditsAfterSubmissions: undefined
+}
+
+export interface EmulatorConfig {
+  /** the only key accepted in `x-api-key` */
+  readonly apiKey: string
+  /** 0 picks a free port */
+  readonly port: number
+  readonly workers: number
+  /** multiplies every generation time: 1 is "a few seconds", 0.05 suits tests */
+  readonly timeScale: number
+  /** status and results are kept this long after submission, then 404 */
+  readonly resultTtl: Duration.Duration
+  readonly clipCacheDir: string
+  readonly faults: FaultPlan
+}
+
+export const defaultEmulatorConfig: EmulatorConfig = {
+  apiKey: "SG_0000000000000000",
+  port: 0,
+  workers: 2,
+  timeScale: 1,
+  resultTtl: Duration.hours(1),
+  clipCacheDir: join(tmpdir(), "shotlist-emulator-clips"),
+  faults: noFaults
+}
+
+const RESOLUTION_FACTOR: Record<string, number> = { "480p": 0.6, "720p": 1, "1080p": 1.8 }
+
+/** How long the emulator "generates" a clip: 3 s for 5 s of 720p, scaled. */
+export const generationTime = (config: EmulatorConfig, duration: number, resolution: string): Duration.Duration =>
+  Duration.millis(3000 * (duration / 5) * (RESOLUTION_FACTOR[resolution] ?? 1) * config.timeScale)

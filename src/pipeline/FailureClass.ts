@@ -1,0 +1,74 @@
+import type { SegmindError } from "../segmind/SegmindErrors.js"
+import type { DownloadInvalid, PollDeadlineExceeded, RunAborted, SubmitUncertain, VideoMismatch } from "./PipelineErrors.js"
+
+export type JobError = SegmindError | PollDeadlineExceeded | DownloadInvalid | VideoMismatch | SubmitUncertain | RunAborted
+
+/**
+ * transient: retry with backoff; job: this job fails, the run goes on;
+ * fatal: stop submitting, finish what is paid for, exit 3 (SPEC §7).
+ */
+export type FailureClass = "transient" | "job" | "fatal"
+
+export const classify = (error: JobError): FailureClass => {
+  switch (error._tag) {
+    case "RateLimited":
+    case "ServerError":
+    case "TransportError":
+    case "DownloadInvalid":
+      return "transient"
+    case "Unauthorized":
+    case "Forbidden":
+    case "InsufficientCredits":
+    case "ModelRetired":
+      return "fatal"
+    case "BadRequest":
+    case "ModelNotFound":
+    case "ResultExpired":
+    case "MethodNotAllowed":
+    case "GenerationFailed":
+    case "UnexpectedResponse":
+    case "NoVideoUrl":
+    case "UploadFailed":
+    case "PollDeadlineExceeded":
+    case "SubmitUncertain":
+    case "VideoMismatch":
+    case "RunAborted":
+      return "job"
+  }
+}
+
+export const isTransient = (error: JobError): boolean => classify(error) === "transient"
+
+/** A submit may be sent again only where the server certainly did not accept it. */
+export const isSafeToResubmit = (error: JobError): boolean =>
+  error._tag === "RateLimited" ||
+  error._tag === "ServerError" ||
+  (error._tag === "TransportError" && !error.requestSent)
+
+export const httpStatusOf = (error: JobError): number | undefined => {
+  switch (error._tag) {
+    case "BadRequest":
+      return 400
+    case "Unauthorized":
+      return 401
+    case "Forbidden":
+      return 403
+    case "ModelNotFound":
+    case "ResultExpired":
+      return 404
+    case "MethodNotAllowed":
+      return 405
+    case "ModelRetired":
+      return 410
+    case "GenerationFailed":
+      return 422
+    case "RateLimited":
+      return 429
+    case "InsufficientCredits":
+    case "ServerError":
+    case "UnexpectedResponse":
+      return error.httpStatus
+    default:
+      return undefined
+  }
+}
