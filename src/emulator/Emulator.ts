@@ -360,6 +360,10 @@ export const startEmulator = (
         }
         keyedCalls.push(now)
       }
+      if (keyed && chance() < faults.rateLimitedRate) {
+        log(429)
+        return errorJson(429, "Rate limit exceeded", { "retry-after": String(faults.retryAfterSeconds) })
+      }
       if (endpoint !== "stats" && chance() < faults.dropRate) {
         log(0)
         NodeHttpServerRequest.toIncomingMessage(request).socket.destroy()

@@ -16,6 +16,9 @@ export interface FaultPlan {
   readonly truncateRate: number
   /** probability that a generation ends FAILED */
   readonly failRate: number
+  /** probability that a keyed call answers 429 with `Retry-After: retryAfterSeconds` (bursts) */
+  readonly rateLimitedRate: number
+  readonly retryAfterSeconds: number
   /** keyed requests allowed per sliding minute; past it, 429 with Retry-After */
   readonly rateLimitPerMinute: number | undefined
   /** submits accepted before the account runs out of credits (406) */
@@ -30,6 +33,8 @@ export const noFaults: FaultPlan = {
   slowDelay: Duration.seconds(5),
   truncateRate: 0,
   failRate: 0,
+  rateLimitedRate: 0,
+  retryAfterSeconds: 1,
   rateLimitPerMinute: undefined,
   creditsAfterSubmissions: undefined
 }

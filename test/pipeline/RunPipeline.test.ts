@@ -1,0 +1,125 @@
+import { FileSystem } from "@effect/platform"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Option, Schema } from "effect"
+import { exitCodeOf } from "../../src/cli/ExitCode.js"
+import { noFaults } from "../../src/emulator/Emulator.js"
+import { JournalEvent } from "../../src/store/Journal.js"
+import { nodeContext, renderManifest, TEST_KEY, testEmulator } from "../support/TestRun.js"
+
+const SIX_JOBS = "test/fixtures/runs/six-jobs.yaml"
+const ONE_BLOCKED = "test/fixtures/runs/one-blocked.yaml"
+const decodeEvent = Schema.decodeUnknownSync(Schema.parseJson(JournalEvent))
+
+describe("a run against the emulator", () => {
+  it.scopedLive("renders six jobs at concurrency 2: every video whole, byte-identical to what was served, never more than 2 in flight", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const emulator = yield* testEmulator({ workers: 4 })
+      const { report, runDirectory } = yield* renderManifest(SIX_JOBS, emulator.baseUrl, { concurrency: 2 })
+
+      expect(report.summary).toMatchObject({ total: 6, completed: 6, failed: 0, skipped: 0 })
+      expect(exitCodeOf(report)).toBe(0)
+      expect(report.jobs.map((job) => job.id)).toEqual([
+        "pier",
+        "lanterns~seed=11",
+        "lanterns~seed=22",
+        "street~take=1",
+        "street~take=2",
+        "street~take=3"
+      ])
+      const stats = yield* emulator.stats
+      expect(stats.submissions).toBe(6)
+      expect(stats.maxInFlight).toBeLessThanOrEqual(2)
+      expect(stats.maxInFlight).toBe(2)
+
+      for (const job of report.jobs) {
+        const served = Option.getOrThrow(yield* emulator.servedFile(job.requestId!))
+        const written = yield* fs.readFile(`${runDirectory}/${job.output!.path}`)
+        expect(Buffer.compare(Buffer.from(written), Buffer.from(yield* fs.readFile(served.path)))).toBe(0)
+        expect(job.output).toMatchObject({ bytes: served.bytes, sha256: served.sha256, path: `videos/${job.id}.mp4` })
+        expect(job.output!.sourceUrl).toBe(`${emulator.baseUrl}/files/${job.requestId}.mp4`)
+        expect(job.output!.durationSeconds).toBeCloseTo(4, 0)
+        expect(job.output!.hasAudio).toBe(job.params.generate_audio)
+        // The exact body the emulator received is the one the report records.
+        expect(stats.submitted.find((s) => s.requestId === job.requestId)?.body).toEqual(job.params)
+        expect(job.seed).toBe(job.params.seed)
+        expect(job.attempts).toBe(1)
+        expect(job.submittedAt).toBeDefined()
+        expect(job.completedAt).toBeDefined()
+        expect(job.inferenceTime).toBeGreaterThan(0)
+      }
+      expect(report.jobs.find((job) => job.id === "lanterns~seed=22")).toMatchObject({ sweep: { seed: 22 }, seedDrawn: false })
+      expect(report.jobs.find((job) => job.id === "street~take=2")).toMatchObject({ take: 2, seedDrawn: true })
+      expect(report.jobs.find((job) => job.id === "lanterns~seed=11")?.output).toMatchObject({ width: 640, height: 640 })
+
+      // A file under videos/ is always whole: no temporary files are left anywhere.
+      expect((yield* fs.readDirectory(`${runDirectory}/videos`)).sort()).toEqual(report.jobs.map((job) => `${job.id}.mp4`).sort())
+      expect(yield* fs.exists(`${runDirectory}/.partial`)).toBe(false)
+      expect(yield* fs.readFileString(`${runDirectory}/manifest.yaml`)).toBe(yield* fs.readFileString(SIX_JOBS))
+
+      // Every job's seed and body are journaled before the first submission.
+      const events = (yield* fs.readFileString(`${runDirectory}/journal.jsonl`)).trimEnd().split("\n").map((line) => decodeEvent(line))
+      const firstSubmit = events.findIndex((event) => event._tag === "submitting")
+      expect(events.slice(0, firstSubmit).filter((event) => event._tag === "planned")).toHaveLength(6)
+      expect(events.filter((event) => event._tag === "downloaded")).toHaveLength(6)
+
+      // The key is a secret: it is written nowhere.
+      for (const file of ["report.json", "journal.jsonl"]) {
+        expect(yield* fs.readFileString(`${runDirectory}/${file}`)).not.toContain(TEST_KEY)
+      }
+    }).pipe(Effect.provide(nodeContext))
+  )
+
+  it.scopedLive("a job the server fails (422) is reported with its cause while the others complete: exit 1", () =>
+    Effect.gen(function* () {
+      const emulator = yield* testEmulator()
+      const { report } = yield* renderManifest(ONE_BLOCKED, emulator.baseUrl, { concurrency: 3 })
+      expect(report.summary).toMatchObject({ total: 3, completed: 2, failed: 1 })
+      const blocked = report.jobs.find((job) => job.id === "blocked")!
+      expect(blocked.status).toBe("failed")
+      expect(blocked.error).toMatchObject({ tag: "GenerationFailed", httpStatus: 422, message: "The request was blocked by content moderation" })
+      expect(blocked.requestId).toBeDefined()
+      expect(blocked.output).toBeUndefined()
+      expect(exitCodeOf(report)).toBe(1)
+    }).pipe(Effect.provide(nodeContext))
+  )
+
+  it.scopedLive("truncated downloads and 5xx answers are retried until the video is whole, and the report counts the tries", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const emulator = yield* testEmulator({
+        faults: { ...noFaults, seed: 7, truncateRate: 0.4, serverErrorRate: { submit: 0.2, status: 0.2, result: 0.2, download: 0 } }
+      })
+      const { report, runDirectory } = yield* renderManifest(SIX_JOBS, emulator.baseUrl, { concurrency: 3 })
+      expect(report.summary.completed).toBe(6)
+      const stats = yield* emulator.stats
+      // A submit answered 5xx was not accepted, so resending it never pays twice.
+      expect(stats.submissions).toBe(6)
+      expect(report.jobs.some((job) => job.attempts > 1)).toBe(true)
+      for (const job of report.jobs) {
+        const served = Option.getOrThrow(yield* emulator.servedFile(job.requestId!))
+        expect(job.output!.sha256).toBe(served.sha256)
+        expect((yield* fs.stat(`${runDirectory}/${job.output!.path}`)).size).toBe(BigInt(served.bytes))
+      }
+      expect(stats.requests.some((request) => request.status >= 500)).toBe(true)
+      // Some downloads were cut short and fetched again.
+      expect(stats.requestsByEndpoint["download"]).toBeGreaterThan(6)
+    }).pipe(Effect.provide(nodeContext))
+  )
+
+  it.scopedLive("a 429 with Retry-After holds back every job, not only the one that saw it, then all complete", () =>
+    Effect.gen(function* () {
+      const emulator = yield* testEmulator({ faults: { ...noFaults, seed: 3, rateLimitedRate: 0.1, retryAfterSeconds: 1 } })
+      const { report } = yield* renderManifest(SIX_JOBS, emulator.baseUrl, { concurrency: 6 })
+      expect(report.summary.completed).toBe(6)
+      const stats = yield* emulator.stats
+      const keyed = stats.requests.filter((request) => request.path.startsWith("/v2/"))
+      const first429 = keyed.find((request) => request.status === 429)
+      expect(first429).toBeDefined()
+      // Calls already on the wire may land just after it; none is sent later within the second it asked for.
+      const during = keyed.filter((request) => request.at > first429!.at + 150 && request.at < first429!.at + 950)
+      expect(during).toEqual([])
+      expect(stats.submissions).toBe(6)
+    }).pipe(Effect.provide(nodeContext))
+  )
+})

@@ -1,0 +1,101 @@
+import { FileSystem, Path } from "@effect/platform"
+import { NodeContext, NodeHttpClient } from "@effect/platform-node"
+import { ConfigProvider, Duration, Effect, Layer, Logger, LogLevel, Redacted, Ref } from "effect"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { vi } from "vitest"
+import { cli } from "../../src/cli/Cli.js"
+import { type ExitCode, ProcessExitCode } from "../../src/cli/ExitCode.js"
+import { defaultEmulatorConfig, Emulator, type EmulatorConfig } from "../../src/emulator/Emulator.js"
+import { expandJobs } from "../../src/manifest/JobExpansion.js"
+import { loadManifest } from "../../src/manifest/ManifestLoader.js"
+import type { PollSettings } from "../../src/pipeline/PollSchedule.js"
+import { RequestBudget } from "../../src/pipeline/RequestBudget.js"
+import type { RetrySettings } from "../../src/pipeline/RetryPolicy.js"
+import { runPipeline } from "../../src/pipeline/RunPipeline.js"
+import { layerSegmindConfig } from "../../src/segmind/SegmindConfig.js"
+import { SegmindClient } from "../../src/segmind/SegmindClient.js"
+
+export const TEST_KEY = "SG_0123456789abcdef"
+
+/** Clips are cached across suites: rendering is the slow part. */
+export const TEST_CLIP_CACHE = join(tmpdir(), "shotlist-test-clips")
+
+export const fastPoll: PollSettings = {
+  firstPoll: Duration.millis(100),
+  base: Duration.millis(100),
+  factor: 1.5,
+  cap: Duration.millis(400),
+  deadline: Duration.minutes(2)
+}
+
+export const fastRetry: RetrySettings = { base: Duration.millis(50), cap: Duration.millis(500), tries: 8 }
+
+export const testEmulator = (config: Partial<EmulatorConfig> = {}) =>
+  Emulator.start({ ...defaultEmulatorConfig, apiKey: TEST_KEY, timeScale: 0.05, clipCacheDir: TEST_CLIP_CACHE, ...config })
+
+/** Renders a manifest through the pipeline against `baseUrl`, into a fresh temporary run directory. */
+export const renderManifest = (
+  manifestFile: string,
+  baseUrl: string,
+  options: { readonly concurrency?: number; readonly apiKey?: string; readonly rpm?: number } = {}
+) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const runDirectory = yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-run-" })
+    const loaded = yield* loadManifest(manifestFile)
+    const jobs = yield* expandJobs(loaded)
+    const rpm = options.rpm ?? 6000
+    const report = yield* runPipeline({
+      runId: path.basename(runDirectory),
+      runDirectory,
+      manifest: loaded,
+      jobs,
+      model: loaded.manifest.model,
+      baseUrl,
+      concurrency: options.concurrency ?? 2,
+      rpm,
+      poll: fastPoll,
+      retry: fastRetry
+    }).pipe(
+      Effect.provide(
+        Layer.mergeAll(
+          SegmindClient.Default.pipe(
+            Layer.provide(layerSegmindConfig({ baseUrl, apiKey: Redacted.make(options.apiKey ?? TEST_KEY) }))
+          ),
+          RequestBudget.layer(rpm)
+        )
+      )
+    )
+    return { report, runDirectory }
+  }).pipe(Effect.provide(NodeHttpClient.layerUndici), Logger.withMinimumLogLevel(LogLevel.None))
+
+export interface CliOutcome {
+  readonly exitCode: ExitCode
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs the real command line in-process with the given environment; captures its output. */
+export const runCli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+  Effect.gen(function* () {
+    const exitCode = yield* Ref.make<ExitCode>(0)
+    const out: Array<string> = []
+    const err: Array<string> = []
+    const log = vi.spyOn(console, "log").mockImplementation((...parts: Array<unknown>) => void out.push(parts.join(" ")))
+    const error = vi.spyOn(console, "error").mockImplementation((...parts: Array<unknown>) => void err.push(parts.join(" ")))
+    yield* cli(["node", "shotlist", ...args]).pipe(
+      Effect.provideService(ProcessExitCode, exitCode),
+      Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),
+      Effect.provide(NodeHttpClient.layerUndici),
+      Logger.withMinimumLogLevel(LogLevel.None),
+      Effect.ensuring(Effect.sync(() => {
+        log.mockRestore()
+        error.mockRestore()
+      }))
+    )
+    return { exitCode: yield* Ref.get(exitCode), stdout: out.join("\n"), stderr: err.join("\n") } satisfies CliOutcome
+  })
+
+export const nodeContext = NodeContext.layer
