@@ -122,4 +122,24 @@ describe("a run against the emulator", () => {
       expect(stats.submissions).toBe(6)
     }).pipe(Effect.provide(nodeContext))
   )
+
+  it.scopedLive("a local frame shared by two shots is uploaded once and its URL sent with both", () =>
+    Effect.gen(function* () {
+      const emulator = yield* testEmulator()
+      const { report } = yield* renderManifest("test/fixtures/runs/local-frames.yaml", emulator.baseUrl)
+      expect(report.summary.completed).toBe(2)
+      const stats = yield* emulator.stats
+      expect(stats.requestsByEndpoint["upload"]).toBe(1)
+      const sent = stats.submitted.map((s) => (s.body as { first_frame_url?: string }).first_frame_url)
+      expect(sent[0]).toMatch(new RegExp(`^${emulator.baseUrl}/assets/[0-9a-f]{64}\\.png$`))
+      expect(sent[1]).toBe(sent[0])
+      for (const job of report.jobs) {
+        expect(job.frames).toEqual([
+          { role: "first_frame", source: "frames/start.png", url: sent[0], sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }
+        ])
+        // The report's params are the body that was sent, uploaded URL included.
+        expect(job.params.first_frame_url).toBe(sent[0])
+      }
+    }).pipe(Effect.provide(nodeContext))
+  )
 })
