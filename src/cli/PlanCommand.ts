@@ -1,10 +1,7 @@
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect } from "effect"
-import { expandJobs } from "../manifest/JobExpansion.js"
-import { filterJobs } from "../manifest/JobFilter.js"
-import { loadManifest } from "../manifest/ManifestLoader.js"
 import { renderPlan } from "./PlanTable.js"
-import { reportManifestProblem, reportUsageError, usageError } from "./UsageErrors.js"
+import { reportingUsageProblems, selectJobs } from "./UsageErrors.js"
 
 export const planCommand = Command.make(
   "plan",
@@ -17,19 +14,9 @@ export const planCommand = Command.make(
   },
   (args) =>
     Effect.gen(function* () {
-      const loaded = yield* loadManifest(args.manifest)
-      const { jobs, unmatched } = filterJobs(yield* expandJobs(loaded), args.only)
-      if (unmatched.length > 0) {
-        return yield* usageError(`--only ${unmatched.map((p) => JSON.stringify(p)).join(", ")} matches no job of ${args.manifest}`)
-      }
+      const { jobs } = yield* selectJobs(args.manifest, args.only)
       yield* Console.log(renderPlan(jobs))
-    }).pipe(
-      Effect.catchTags({
-        ManifestInvalid: reportManifestProblem,
-        ManifestUnreadable: reportManifestProblem,
-        UsageError: reportUsageError
-      })
-    )
+    }).pipe(reportingUsageProblems)
 ).pipe(
   Command.withDescription(
     "Validate MANIFEST and print the jobs it expands to (id, seed, duration, resolution, aspect) with totals. Sends nothing. Seeds marked * are drawn anew on each run."

@@ -3,9 +3,6 @@ import { FileSystem, Path } from "@effect/platform"
 import { Config, ConfigError, Console, Duration, Effect, Layer, Option, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { Emulator, defaultEmulatorConfig } from "../emulator/Emulator.js"
-import { expandJobs } from "../manifest/JobExpansion.js"
-import { filterJobs } from "../manifest/JobFilter.js"
-import { loadManifest } from "../manifest/ManifestLoader.js"
 import { DEFAULT_POLL, type PollSettings } from "../pipeline/PollSchedule.js"
 import { RequestBudget } from "../pipeline/RequestBudget.js"
 import { DEFAULT_RETRY } from "../pipeline/RetryPolicy.js"
@@ -15,7 +12,7 @@ import { SegmindClient } from "../segmind/SegmindClient.js"
 import { baseUrlConfig, layerSegmindConfig, type SegmindSettings } from "../segmind/SegmindConfig.js"
 import { SEEDANCE_MODEL } from "../segmind/SeedanceParams.js"
 import { exitCodeOf, setExitCode } from "./ExitCode.js"
-import { reportManifestProblem, reportUsageError, usageError } from "./UsageErrors.js"
+import { reportingUsageProblems, selectJobs, usageError } from "./UsageErrors.js"
 
 export const DEFAULT_CONCURRENCY = 4
 export const DEFAULT_RPM = 45
@@ -132,11 +129,7 @@ export const runCommand = Command.make(
       yield* positive("concurrency", args.concurrency)
       yield* positive("rpm", args.rpm)
 
-      const loaded = yield* loadManifest(args.manifest)
-      const { jobs, unmatched } = filterJobs(yield* expandJobs(loaded), args.only)
-      if (unmatched.length > 0) {
-        return yield* usageError(`--only ${unmatched.map((p) => JSON.stringify(p)).join(", ")} matches no job of ${args.manifest}`)
-      }
+      const { loaded, jobs } = yield* selectJobs(args.manifest, args.only)
       if (jobs.length === 0) return yield* usageError(`${args.manifest} expands to no jobs`)
 
       const target = yield* apiTarget(args.emulator, args.baseUrl)
@@ -178,11 +171,7 @@ export const runCommand = Command.make(
       yield* setExitCode(exitCodeOf(report))
     }).pipe(
       Effect.scoped,
-      Effect.catchTags({
-        ManifestInvalid: reportManifestProblem,
-        ManifestUnreadable: reportManifestProblem,
-        UsageError: reportUsageError
-      })
+      reportingUsageProblems
     )
 ).pipe(
   Command.withDescription(
