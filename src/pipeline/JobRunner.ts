@@ -28,6 +28,8 @@ export interface JobRunnerContext {
   readonly partialDirectory: string
   readonly rejectedDirectory: string
   readonly log: (job: Job, message: string) => Effect.Effect<void>
+  /** told before the submit is sent (requestId undefined) and once the API accepted it, so an interrupted run can say which jobs may be billed */
+  readonly onSubmitted: (job: Job, requestId: string | undefined) => Effect.Effect<void>
 }
 
 const isJobError = (error: JobError | PlatformError): error is JobError =>
@@ -125,6 +127,7 @@ export const runJob = (
       yield* note({ params, ...(frames.length > 0 ? { frames: [...frames] } : {}) })
 
       yield* journal.append({ _tag: "submitting", jobId: job.id, attempt: 1 })
+      yield* context.onSubmitted(job, undefined)
       const submission = yield* retrying(apiCall(client.submit(params)), isSafeToResubmit).pipe(
         Effect.catchTag("TransportError", (error): Effect.Effect<never, TransportError | SubmitUncertain> =>
           error.requestSent
@@ -139,6 +142,7 @@ export const runJob = (
       const submittedMs = yield* Clock.currentTimeMillis
       yield* journal.append({ _tag: "submitted", jobId: job.id, ...submission })
       yield* note({ requestId: submission.requestId, submittedAt: isoAt(submittedMs) })
+      yield* context.onSubmitted(job, submission.requestId)
       yield* context.log(job, `submitted as ${submission.requestId}`)
 
       const finalStatus = yield* pollUntilDone(submission)

@@ -73,6 +73,19 @@ export const runPipeline = (
       withBudget(budget, plan.retry.base)(client.upload(dataUrl)).pipe(Effect.retry(retrySchedule(plan.retry, isTransient)))
     const resolveFrame = yield* makeFrameResolver(uploadWithBudget)
 
+    const done = yield* Ref.make(new Map<string, JobReport>())
+    const accepted = yield* Ref.make(new Map<string, string | undefined>())
+    const writeInterruptedReport = Effect.gen(function* () {
+      const finishedMs = yield* Clock.currentTimeMillis
+      const reports = yield* Ref.get(done)
+      const requestIds = yield* Ref.get(accepted)
+      const jobs = plan.jobs.map(
+        (job) => reports.get(job.id) ?? interruptedJob(job, requestIds.has(job.id), requestIds.get(job.id))
+      )
+      yield* writeReport(files.report, buildReport(plan, jobs, startedMs, finishedMs, yield* Ref.get(abort)))
+      yield* Effect.logWarning(`interrupted: report written to ${files.report}; the journal keeps every request id`)
+    }).pipe(Effect.ignore)
+
     const reports = yield* Effect.forEach(
       plan.jobs,
       (job) =>
@@ -92,12 +105,16 @@ export const runPipeline = (
               relative: `videos/${job.id}.mp4`
             }),
             log: (job, message) =>
-              Ref.get(finished).pipe(Effect.flatMap((done) => Effect.logInfo(`[${done}/${total}] ${job.id}: ${message}`)))
+              Ref.get(finished).pipe(Effect.flatMap((count) => Effect.logInfo(`[${count}/${total}] ${job.id}: ${message}`))),
+            onSubmitted: (job, requestId) => Ref.update(accepted, (map) => new Map(map).set(job.id, requestId))
           },
           job
-        ).pipe(Effect.tap(() => Ref.update(finished, (n) => n + 1))),
+        ).pipe(
+          Effect.tap((report) => Ref.update(done, (map) => new Map(map).set(job.id, report))),
+          Effect.tap(() => Ref.update(finished, (n) => n + 1))
+        ),
       { concurrency: plan.concurrency }
-    )
+    ).pipe(Effect.onInterrupt(() => writeInterruptedReport))
 
     yield* fs.remove(files.partial, { recursive: true }).pipe(Effect.ignore)
     const finishedMs = yield* Clock.currentTimeMillis
@@ -106,6 +123,29 @@ export const runPipeline = (
     yield* writeReport(files.report, report)
     return report
   }).pipe(Effect.scoped)
+
+/** A job the interruption caught: skipped, with its request id when the API had accepted it. */
+const interruptedJob = (job: Job, sent: boolean, requestId: string | undefined): JobReport => ({
+  id: job.id,
+  shot: job.shot,
+  ...(job.sweep === undefined ? {} : { sweep: job.sweep }),
+  ...(job.take === undefined ? {} : { take: job.take }),
+  status: "skipped",
+  seed: job.seed,
+  seedDrawn: job.seedDrawn,
+  params: job.params,
+  ...(requestId === undefined ? {} : { requestId }),
+  attempts: 1,
+  error: {
+    tag: "Interrupted",
+    message:
+      requestId !== undefined
+        ? `interrupted while request ${requestId} was in flight`
+        : sent
+          ? "interrupted while its submit was on the wire: the API may have accepted (and will bill) it"
+          : "not submitted: the run was interrupted"
+  }
+})
 
 export const buildReport = (
   plan: RunPlan,

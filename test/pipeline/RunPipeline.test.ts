@@ -1,6 +1,7 @@
 import { FileSystem } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Option, Schema } from "effect"
+import { Effect, Fiber, Option, Schedule, Schema } from "effect"
+import { decodeReport } from "../../src/report/ReportFile.js"
 import { exitCodeOf } from "../../src/cli/ExitCode.js"
 import { noFaults } from "../../src/emulator/Emulator.js"
 import { JournalEvent } from "../../src/store/Journal.js"
@@ -140,6 +141,26 @@ describe("a run against the emulator", () => {
         // The report's params are the body that was sent, uploaded URL included.
         expect(job.params.first_frame_url).toBe(sent[0])
       }
+    }).pipe(Effect.provide(nodeContext))
+  )
+
+  it.scopedLive("an interrupted run still writes its report, naming the request ids in flight", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const runDirectory = yield* fs.makeTempDirectoryScoped()
+      const emulator = yield* testEmulator({ timeScale: 2 })
+      const fiber = yield* Effect.fork(renderManifest(SIX_JOBS, emulator.baseUrl, { concurrency: 2, runDirectory }))
+      yield* Effect.repeat(emulator.stats, { until: (stats) => stats.submissions >= 2, schedule: Schedule.spaced("50 millis") })
+      yield* Fiber.interrupt(fiber)
+      const report = yield* decodeReport(yield* fs.readFileString(`${runDirectory}/report.json`))
+      const submitted = (yield* emulator.stats).submitted.map((s) => s.requestId)
+      const known = report.jobs.filter((job) => job.requestId !== undefined)
+      const onTheWire = report.jobs.filter((job) => job.error?.message.includes("on the wire"))
+      // Each submission the server took is named: by its request id, or as a submit whose answer never came back.
+      expect(known.length + onTheWire.length).toBe(submitted.length)
+      for (const job of known) expect(submitted).toContain(job.requestId)
+      expect(report.jobs.filter((job) => job.status === "skipped").every((job) => job.error?.tag === "Interrupted")).toBe(true)
+      expect(report.jobs).toHaveLength(6)
     }).pipe(Effect.provide(nodeContext))
   )
 })

@@ -38,12 +38,12 @@ export const testEmulator = (config: Partial<EmulatorConfig> = {}) =>
 export const renderManifest = (
   manifestFile: string,
   baseUrl: string,
-  options: { readonly concurrency?: number; readonly apiKey?: string; readonly rpm?: number } = {}
+  options: { readonly concurrency?: number; readonly apiKey?: string; readonly rpm?: number; readonly runDirectory?: string } = {}
 ) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const runDirectory = yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-run-" })
+    const runDirectory = options.runDirectory ?? (yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-run-" }))
     const loaded = yield* loadManifest(manifestFile)
     const jobs = yield* expandJobs(loaded)
     const rpm = options.rpm ?? 6000
