@@ -142,7 +142,7 @@ export const loadManifest = (
     const bytes = yield* fs.readFile(absolutePath).pipe(Effect.mapError((e) => unreadable(e.message)))
     const text = yield* Effect.try({
       try: () => new TextDecoder("utf-8", { fatal: true }).decode(bytes),
-      catch: () => unreadable("not UTF-8 text; save the manifest as UTF-8")
+      catch: () => unreadable(`not UTF-8 text (${firstInvalidUtf8(bytes)}); save the manifest as UTF-8`)
     })
     const directory = path.dirname(absolutePath)
     const stem = path.basename(absolutePath).replace(/\.ya?ml$/i, "")
@@ -377,6 +377,26 @@ export const loadManifest = (
       }
     } satisfies LoadedManifest
   })
+
+/** Where the first byte that breaks UTF-8 sits, as line and column. */
+const firstInvalidUtf8 = (bytes: Uint8Array): string => {
+  let low = 0
+  let high = bytes.length
+  // The longest valid prefix, by bisection; streaming mode keeps a character cut in half from counting as invalid.
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2)
+    try {
+      new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, middle), { stream: true })
+      low = middle
+    } catch {
+      high = middle - 1
+    }
+  }
+  // Only whole characters come out, so a sequence cut short by the bad byte counts as the bad spot.
+  const before = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, low), { stream: true })
+  const lines = before.split("\n")
+  return `first bad byte at line ${lines.length}, column ${(lines[lines.length - 1]?.length ?? 0) + 1}`
+}
 
 const frameProblem = (fs: FileSystem.FileSystem, absolutePath: string) =>
   Effect.gen(function* () {
