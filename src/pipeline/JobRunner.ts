@@ -201,8 +201,12 @@ export const runJob = (
             yield* Ref.update(context.abort, (current) => (Option.isSome(current) ? current : Option.some(reported)))
           }
           yield* note({ error: reported })
-          if (error._tag === "RunAborted") return "skipped" as const
           const requestId = (yield* Ref.get(facts)).requestId
+          // Refused before the API took it (aborted run, or the fatal answer itself): not submitted, so skipped.
+          if (error._tag === "RunAborted" || (kind === "fatal" && requestId === undefined)) {
+            yield* context.log(job, `not submitted: ${reported.tag}: ${reported.message}`)
+            return "skipped" as const
+          }
           yield* journal.append({
             _tag: "failed",
             jobId: job.id,

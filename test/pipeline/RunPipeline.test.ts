@@ -163,4 +163,63 @@ describe("a run against the emulator", () => {
       expect(report.jobs).toHaveLength(6)
     }).pipe(Effect.provide(nodeContext))
   )
+
+  it.scopedLive("credits that run out after 5 of 12 submissions: exit 3, exactly 5 submitted and downloaded, the 7 others named as not submitted", () =>
+    Effect.gen(function* () {
+      const emulator = yield* testEmulator({ workers: 4, faults: { ...noFaults, creditsAfterSubmissions: 5 } })
+      const { report } = yield* renderManifest("test/fixtures/runs/twelve-takes.yaml", emulator.baseUrl, { concurrency: 4 })
+      expect(exitCodeOf(report)).toBe(3)
+      expect(report.run.aborted).toMatchObject({ tag: "InsufficientCredits", httpStatus: 406 })
+      expect((yield* emulator.stats).submissions).toBe(5)
+      // What was paid for is still polled and downloaded after the fatal answer.
+      expect(report.jobs.filter((job) => job.status === "completed")).toHaveLength(5)
+      const notSubmitted = report.jobs.filter((job) => job.status === "skipped")
+      expect(notSubmitted).toHaveLength(7)
+      expect(notSubmitted.every((job) => job.requestId === undefined)).toBe(true)
+      expect(new Set(notSubmitted.map((job) => job.error?.tag))).toEqual(new Set(["InsufficientCredits", "RunAborted"]))
+    }).pipe(Effect.provide(nodeContext))
+  )
+
+  it.scopedLive("chaos: 30 jobs at concurrency 8 through 5xx, dropped connections, 429 bursts and truncated downloads: each completes once, or is recorded as an uncertain submit and never re-sent", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped()
+      const seeds = Array.from({ length: 30 }, (_, i) => i + 1)
+      yield* fs.writeFileString(
+        `${dir}/thirty.yaml`,
+        `version: 1\nshots:\n  - id: rain\n    prompt: Rain on a tin roof.\n    duration: 4\n    resolution: 480p\n    sweep:\n      seed: [${seeds.join(", ")}]\n`
+      )
+      const emulator = yield* testEmulator({
+        workers: 8,
+        faults: {
+          ...noFaults,
+          seed: 2026,
+          serverErrorRate: { submit: 0.1, status: 0.1, result: 0.1, download: 0.1 },
+          dropRate: 0.03,
+          rateLimitedRate: 0.03,
+          retryAfterSeconds: 1,
+          truncateRate: 0.05
+        }
+      })
+      const { report, runDirectory } = yield* renderManifest(`${dir}/thirty.yaml`, emulator.baseUrl, { concurrency: 8 })
+      const stats = yield* emulator.stats
+      const submissionsOf = (seed: number) => stats.submitted.filter((s) => (s.body as { seed: number }).seed === seed).length
+      for (const job of report.jobs) {
+        if (job.status === "completed") {
+          // Never paid twice: one submission per completed job, whatever failed on the way.
+          expect(submissionsOf(job.seed)).toBe(1)
+          const served = Option.getOrThrow(yield* emulator.servedFile(job.requestId!))
+          expect(job.output!.sha256).toBe(served.sha256)
+          expect((yield* fs.stat(`${runDirectory}/${job.output!.path}`)).size).toBe(BigInt(served.bytes))
+        } else {
+          // The only way not to finish: a submit whose connection dropped, recorded and not re-sent.
+          expect(job.error?.tag).toBe("SubmitUncertain")
+          expect(submissionsOf(job.seed)).toBeLessThanOrEqual(1)
+        }
+      }
+      expect(report.summary.completed).toBeGreaterThan(20)
+      expect(report.jobs.some((job) => job.attempts > 1)).toBe(true)
+    }).pipe(Effect.provide(nodeContext)),
+    180_000
+  )
 })
