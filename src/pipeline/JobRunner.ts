@@ -2,7 +2,7 @@ import type { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Clock, Duration, Effect, Option, Ref } from "effect"
 import type { Job } from "../manifest/Job.js"
-import type { JobReport, ReportError, ReportFrame } from "../report/Report.js"
+import { type JobReport, jobReportBase, type ReportError, type ReportFrame } from "../report/Report.js"
 import type { SeedanceParams } from "../segmind/SeedanceParams.js"
 import type { SegmindClient, StatusAnswer, Submission } from "../segmind/SegmindClient.js"
 import type { TransportError } from "../segmind/SegmindErrors.js"
@@ -222,13 +222,7 @@ export const runJob = (
     const known = yield* Ref.get(facts)
     const attempts = yield* Ref.get(tries)
     return {
-      id: job.id,
-      shot: job.shot,
-      ...(job.sweep === undefined ? {} : { sweep: job.sweep }),
-      ...(job.take === undefined ? {} : { take: job.take }),
-      seed: job.seed,
-      seedDrawn: job.seedDrawn,
-      params: job.params,
+      ...jobReportBase(job),
       ...known,
       status,
       attempts

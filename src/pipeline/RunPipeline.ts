@@ -3,7 +3,7 @@ import type { PlatformError } from "@effect/platform/Error"
 import { Clock, Effect, Option, Ref } from "effect"
 import type { Job } from "../manifest/Job.js"
 import type { LoadedManifest } from "../manifest/ManifestLoader.js"
-import { type JobReport, type Report, REPORT_SCHEMA_VERSION, type ReportError, summarize } from "../report/Report.js"
+import { type JobReport, jobReportBase, type Report, REPORT_SCHEMA_VERSION, type ReportError, summarize } from "../report/Report.js"
 import { writeReport } from "../report/ReportFile.js"
 import { SegmindClient } from "../segmind/SegmindClient.js"
 import { Journal } from "../store/Journal.js"
@@ -126,14 +126,8 @@ export const runPipeline = (
 
 /** A job the interruption caught: skipped, with its request id when the API had accepted it. */
 const interruptedJob = (job: Job, sent: boolean, requestId: string | undefined): JobReport => ({
-  id: job.id,
-  shot: job.shot,
-  ...(job.sweep === undefined ? {} : { sweep: job.sweep }),
-  ...(job.take === undefined ? {} : { take: job.take }),
+  ...jobReportBase(job),
   status: "skipped",
-  seed: job.seed,
-  seedDrawn: job.seedDrawn,
-  params: job.params,
   ...(requestId === undefined ? {} : { requestId }),
   attempts: 1,
   error: {

@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import { SweepValue } from "../manifest/Job.js"
+import { Job } from "../manifest/Job.js"
 import { SeedanceParams } from "../segmind/SeedanceParams.js"
 
 export const REPORT_SCHEMA_VERSION = 1
@@ -38,14 +38,16 @@ export const ReportFrame = Schema.Struct({
 })
 export type ReportFrame = typeof ReportFrame.Type
 
+const { id, seed, seedDrawn, shot, sweep, take } = Job.fields
+
 export const JobReport = Schema.Struct({
-  id: Schema.String,
-  shot: Schema.String,
-  sweep: Schema.optional(Schema.Record({ key: Schema.String, value: SweepValue })),
-  take: Schema.optional(Schema.Int),
+  id,
+  shot,
+  sweep,
+  take,
   status: JobStatus,
-  seed: Schema.Int,
-  seedDrawn: Schema.Boolean,
+  seed,
+  seedDrawn,
   /** the exact JSON body sent to the API (or that would have been sent) */
   params: SeedanceParams,
   frames: Schema.optional(Schema.Array(ReportFrame)),
@@ -101,4 +103,15 @@ export const summarize = (jobs: ReadonlyArray<JobReport>, wallMs: number): Repor
   failed: jobs.filter((job) => job.status === "failed").length,
   skipped: jobs.filter((job) => job.status === "skipped").length,
   wallMs
+})
+
+/** What a report says of a job before anything is known of its run. */
+export const jobReportBase = (job: Job) => ({
+  id: job.id,
+  shot: job.shot,
+  ...(job.sweep === undefined ? {} : { sweep: job.sweep }),
+  ...(job.take === undefined ? {} : { take: job.take }),
+  seed: job.seed,
+  seedDrawn: job.seedDrawn,
+  params: job.params
 })
