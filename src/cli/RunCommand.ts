@@ -5,7 +5,8 @@ import { randomBytes } from "node:crypto"
 import { Emulator, defaultEmulatorConfig } from "../emulator/Emulator.js"
 import { DEFAULT_POLL, type PollSettings } from "../pipeline/PollSchedule.js"
 import { RequestBudget } from "../pipeline/RequestBudget.js"
-import { DEFAULT_RETRY } from "../pipeline/RetryPolicy.js"
+import { DEFAULT_RETRY, type RetrySettings } from "../pipeline/RetryPolicy.js"
+import { parseDurationText } from "./DurationText.js"
 import { runFiles, runPipeline } from "../pipeline/RunPipeline.js"
 import type { Report } from "../report/Report.js"
 import { SegmindClient } from "../segmind/SegmindClient.js"
@@ -53,6 +54,37 @@ const baseUrlOption = Options.text("base-url").pipe(
   Options.withDescription("another server speaking Segmind's v2 API (default: $SEGMIND_BASE_URL, else https://api.segmind.com)"),
   Options.optional
 )
+
+const retriesOption = Options.integer("retries").pipe(
+  Options.withDescription(`tries of a call that fails transiently, the first included (default: the manifest's retry.tries, else ${DEFAULT_RETRY.tries})`),
+  Options.optional
+)
+const retryBaseOption = Options.float("retry-base").pipe(
+  Options.withDescription("seconds of the first backoff, doubling each try, with full jitter (default: retry.base, else 1)"),
+  Options.optional
+)
+const retryCapOption = Options.float("retry-cap").pipe(
+  Options.withDescription("longest backoff in seconds (default: retry.cap, else 30)"),
+  Options.optional
+)
+const jobDeadlineOption = Options.text("job-deadline").pipe(
+  Options.withDescription("how long one job may take from submission, e.g. 15m (default 15m); past it the job is recorded as timed out with its request id"),
+  Options.optional
+)
+const deadlineOption = Options.text("deadline").pipe(
+  Options.withDescription("deadline of the whole run, e.g. 2h: later jobs are not submitted, running ones are recorded as timed out with their request ids"),
+  Options.optional
+)
+
+const durationFlag = (name: string, text: Option.Option<string>) =>
+  Option.match(text, {
+    onNone: () => Effect.succeed(Option.none<Duration.Duration>()),
+    onSome: (value) =>
+      Option.match(parseDurationText(value), {
+        onNone: () => usageError(`--${name} takes a duration like 90s, 15m or 2h (got ${JSON.stringify(value)})`),
+        onSome: (duration) => Effect.succeed(Option.some(duration))
+      })
+  })
 
 const timeStamp = (date: Date) => date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")
 
@@ -120,7 +152,12 @@ export const runCommand = Command.make(
     rpm: rpmOption,
     only: onlyOption,
     emulator: emulatorOption,
-    baseUrl: baseUrlOption
+    baseUrl: baseUrlOption,
+    retries: retriesOption,
+    retryBase: retryBaseOption,
+    retryCap: retryCapOption,
+    jobDeadline: jobDeadlineOption,
+    deadline: deadlineOption
   },
   (args) =>
     Effect.gen(function* () {
@@ -128,6 +165,9 @@ export const runCommand = Command.make(
       const path = yield* Path.Path
       yield* positive("concurrency", args.concurrency)
       yield* positive("rpm", args.rpm)
+      yield* positive("retries", args.retries)
+      const jobDeadline = yield* durationFlag("job-deadline", args.jobDeadline)
+      const runDeadline = yield* durationFlag("deadline", args.deadline)
 
       const { loaded, jobs } = yield* selectJobs(args.manifest, args.only)
       if (jobs.length === 0) return yield* usageError(`${args.manifest} expands to no jobs`)
@@ -147,6 +187,21 @@ export const runCommand = Command.make(
         `rendering ${jobs.length} jobs of ${loaded.file} into ${runDirectory} (concurrency ${concurrency}, ${rpm} API calls/min)`
       )
 
+      const manifestRetry = loaded.manifest.retry ?? {}
+      const retry: RetrySettings = {
+        tries: Option.getOrElse(args.retries, () => manifestRetry.tries ?? DEFAULT_RETRY.tries),
+        base: Option.match(args.retryBase, {
+          onSome: Duration.seconds,
+          onNone: () => (manifestRetry.base === undefined ? DEFAULT_RETRY.base : Duration.seconds(manifestRetry.base))
+        }),
+        cap: Option.match(args.retryCap, {
+          onSome: Duration.seconds,
+          onNone: () => (manifestRetry.cap === undefined ? DEFAULT_RETRY.cap : Duration.seconds(manifestRetry.cap))
+        })
+      }
+      const pollDefaults = target.isEmulator ? EMULATOR_POLL : DEFAULT_POLL
+      const poll: PollSettings = { ...pollDefaults, deadline: Option.getOrElse(jobDeadline, () => pollDefaults.deadline) }
+
       const segmind: SegmindSettings = { baseUrl: target.baseUrl, apiKey: target.apiKey }
       const report = yield* runPipeline({
         runId: path.basename(path.resolve(runDirectory)),
@@ -157,8 +212,9 @@ export const runCommand = Command.make(
         baseUrl: target.baseUrl,
         concurrency,
         rpm,
-        poll: target.isEmulator ? EMULATOR_POLL : DEFAULT_POLL,
-        retry: DEFAULT_RETRY
+        poll,
+        retry,
+        runDeadline: Option.getOrUndefined(runDeadline)
       }).pipe(
         Effect.provide(
           Layer.mergeAll(

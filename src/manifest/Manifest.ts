@@ -33,6 +33,8 @@ export interface Manifest {
   readonly model: string
   readonly concurrency?: number
   readonly rpm?: number
+  /** retry policy for transient errors: tries (first included), backoff base and cap in seconds */
+  readonly retry?: { readonly tries?: number; readonly base?: number; readonly cap?: number }
   readonly defaults: ShotFields
   readonly shots: ReadonlyArray<Shot>
 }
@@ -53,4 +55,5 @@ export const SHOT_PARAM_KEYS = [
 export const SWEEP_KEYS = ["seed", "duration", "resolution", "aspect_ratio", "camera_fixed", "generate_audio", "skip_moderation"] as const
 
 export const SHOT_KEYS = ["id", ...SHOT_PARAM_KEYS, "sweep", "takes"] as const
-export const TOP_KEYS = ["version", "name", "model", "concurrency", "rpm", "defaults", "shots"] as const
+export const TOP_KEYS = ["version", "name", "model", "concurrency", "rpm", "retry", "defaults", "shots"] as const
+export const RETRY_KEYS = ["tries", "base", "cap"] as const

@@ -24,6 +24,7 @@ import {
   type Shot,
   SHOT_KEYS,
   SHOT_PARAM_KEYS,
+  RETRY_KEYS,
   type ShotFields,
   SWEEP_KEYS,
   TOP_KEYS
@@ -235,16 +236,32 @@ export const loadManifest = (
     const model = modelNode === undefined ? SEEDANCE_MODEL : scalarValue(modelNode)
     if (model !== SEEDANCE_MODEL) at(modelNode, "model", undefined, `model must be "${SEEDANCE_MODEL}" (got ${describe(model)})`)
 
-    const boundedInt = (key: string, min: number, max: number): number | undefined => {
-      const node = root.get(key, true) as Node | undefined
+    const bounded = (map: YAMLMap, key: string, where: string, min: number, max: number, integer: boolean): number | undefined => {
+      const node = map.get(key, true) as Node | undefined
       if (node === undefined) return undefined
       const value = scalarValue(node)
-      if (typeof value === "number" && Number.isInteger(value) && value >= min && value <= max) return value
-      at(node, key, undefined, `${key} must be an integer from ${min} to ${max} (got ${describe(value)})`)
+      if (typeof value === "number" && (!integer || Number.isInteger(value)) && value >= min && value <= max) return value
+      at(node, where, undefined, `${key} must be ${integer ? "an integer" : "a number"} from ${min} to ${max} (got ${describe(value)})`)
       return undefined
     }
-    const concurrency = boundedInt("concurrency", 1, 64)
-    const rpm = boundedInt("rpm", 1, 10_000)
+    const concurrency = bounded(root, "concurrency", "concurrency", 1, 64, true)
+    const rpm = bounded(root, "rpm", "rpm", 1, 10_000, true)
+    const retryNode = root.get("retry", true) as Node | undefined
+    let retry: Manifest["retry"]
+    if (retryNode !== undefined) {
+      if (!isMap(retryNode)) at(retryNode, "retry", undefined, "retry must be a map of tries, base and cap (seconds)")
+      else {
+        checkKeys(retryNode, RETRY_KEYS, "retry", undefined)
+        const tries = bounded(retryNode, "tries", "retry.tries", 1, 20, true)
+        const base = bounded(retryNode, "base", "retry.base", 0.01, 60, false)
+        const cap = bounded(retryNode, "cap", "retry.cap", 0.01, 600, false)
+        retry = {
+          ...(tries === undefined ? {} : { tries }),
+          ...(base === undefined ? {} : { base }),
+          ...(cap === undefined ? {} : { cap })
+        }
+      }
+    }
 
     const defaultsNode = root.get("defaults", true) as Node | undefined
     let defaults: ShotFields = {}
@@ -372,6 +389,7 @@ export const loadManifest = (
         model: SEEDANCE_MODEL,
         ...(concurrency === undefined ? {} : { concurrency }),
         ...(rpm === undefined ? {} : { rpm }),
+        ...(retry === undefined ? {} : { retry }),
         defaults,
         shots
       }

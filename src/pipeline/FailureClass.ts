@@ -1,7 +1,14 @@
 import type { SegmindError } from "../segmind/SegmindErrors.js"
-import type { DownloadInvalid, PollDeadlineExceeded, RunAborted, SubmitUncertain, VideoMismatch } from "./PipelineErrors.js"
+import type {
+  DownloadInvalid,
+  PollDeadlineExceeded,
+  RunAborted,
+  RunDeadlineReached,
+  SubmitUncertain,
+  VideoMismatch
+} from "./PipelineErrors.js"
 
-export type JobError = SegmindError | PollDeadlineExceeded | DownloadInvalid | VideoMismatch | SubmitUncertain | RunAborted
+export type JobError = SegmindError | PollDeadlineExceeded | DownloadInvalid | VideoMismatch | SubmitUncertain | RunAborted | RunDeadlineReached
 
 /**
  * transient: retry with backoff; job: this job fails, the run goes on;
@@ -33,6 +40,7 @@ export const classify = (error: JobError): FailureClass => {
     case "SubmitUncertain":
     case "VideoMismatch":
     case "RunAborted":
+    case "RunDeadlineReached":
       return "job"
   }
 }

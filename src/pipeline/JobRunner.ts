@@ -9,7 +9,7 @@ import type { TransportError } from "../segmind/SegmindErrors.js"
 import type { Journal } from "../store/Journal.js"
 import { classify, httpStatusOf, isSafeToResubmit, isTransient, type JobError } from "./FailureClass.js"
 import type { ResolvedFrame } from "./FrameUploads.js"
-import { PollDeadlineExceeded, RunAborted, SubmitUncertain } from "./PipelineErrors.js"
+import { PollDeadlineExceeded, RunAborted, RunDeadlineReached, SubmitUncertain } from "./PipelineErrors.js"
 import { pollSchedule, type PollSettings } from "./PollSchedule.js"
 import { type RequestBudget, withBudget } from "./RequestBudget.js"
 import { retrySchedule, type RetrySettings } from "./RetryPolicy.js"
@@ -21,6 +21,8 @@ export interface JobRunnerContext {
   readonly journal: Journal["Type"]
   readonly resolveFrame: (frame: NonNullable<Job["firstFrame"]>) => Effect.Effect<ResolvedFrame, JobError>
   readonly poll: PollSettings
+  /** epoch ms after which no job is submitted and no poll goes on (`--deadline`) */
+  readonly runDeadlineAtMs: number | undefined
   readonly retry: RetrySettings
   /** set by the first fatal answer: no job submits after it */
   readonly abort: Ref.Ref<Option.Option<ReportError>>
@@ -89,8 +91,11 @@ export const runJob = (
       return params
     })
 
-    const pollUntilDone = (submission: Submission) =>
-      Effect.gen(function* () {
+    const pollUntilDone = (submission: Submission, submittedMs: number) => {
+      const runLeft = context.runDeadlineAtMs === undefined ? Infinity : context.runDeadlineAtMs - submittedMs
+      const byRun = runLeft < Duration.toMillis(context.poll.deadline)
+      const deadline = byRun ? Duration.millis(Math.max(0, runLeft)) : context.poll.deadline
+      return Effect.gen(function* () {
         const last = yield* Ref.make<StatusAnswer>({ status: "QUEUED", metrics: {} })
         const statusOnce = retrying(apiCall(client.status(submission)), isTransient).pipe(
           Effect.tap((answer) =>
@@ -109,19 +114,25 @@ export const runJob = (
         return yield* Ref.get(last)
       }).pipe(
         Effect.timeoutFail({
-          duration: context.poll.deadline,
+          duration: deadline,
           onTimeout: () =>
             new PollDeadlineExceeded({
               requestId: submission.requestId,
-              message: `no end within ${Duration.format(context.poll.deadline)} of submission; request ${submission.requestId} can still be resumed`
+              message: byRun
+                ? `the run's deadline passed while it was in flight; request ${submission.requestId} can still be resumed`
+                : `no end within ${Duration.format(deadline)} of submission; request ${submission.requestId} can still be resumed`
             })
         })
       )
+    }
 
     const render = Effect.gen(function* () {
       const aborted = yield* Ref.get(context.abort)
       if (Option.isSome(aborted)) {
         return yield* Effect.fail(new RunAborted({ message: `not submitted: the run stopped on ${aborted.value.tag}` }))
+      }
+      if (context.runDeadlineAtMs !== undefined && (yield* Clock.currentTimeMillis) >= context.runDeadlineAtMs) {
+        return yield* Effect.fail(new RunDeadlineReached({ message: "not submitted: the run's deadline had passed" }))
       }
       const params = yield* resolveFrames
       yield* note({ params, ...(frames.length > 0 ? { frames: [...frames] } : {}) })
@@ -145,7 +156,7 @@ export const runJob = (
       yield* context.onSubmitted(job, submission.requestId)
       yield* context.log(job, `submitted as ${submission.requestId}`)
 
-      const finalStatus = yield* pollUntilDone(submission)
+      const finalStatus = yield* pollUntilDone(submission, submittedMs)
       const result = yield* retrying(apiCall(client.result(submission)), isTransient)
       const endedMs = yield* Clock.currentTimeMillis
       const metrics = { ...finalStatus.metrics, ...result.metrics }
@@ -203,7 +214,7 @@ export const runJob = (
           yield* note({ error: reported })
           const requestId = (yield* Ref.get(facts)).requestId
           // Refused before the API took it (aborted run, or the fatal answer itself): not submitted, so skipped.
-          if (error._tag === "RunAborted" || (kind === "fatal" && requestId === undefined)) {
+          if (error._tag === "RunAborted" || error._tag === "RunDeadlineReached" || (kind === "fatal" && requestId === undefined)) {
             yield* context.log(job, `not submitted: ${reported.tag}: ${reported.message}`)
             return "skipped" as const
           }

@@ -34,3 +34,8 @@ export class VideoMismatch extends Data.TaggedError("VideoMismatch")<{
   readonly keptAt: string
   readonly message: string
 }> {}
+
+/** The run's own deadline (`--deadline`) passed before this job was submitted. */
+export class RunDeadlineReached extends Data.TaggedError("RunDeadlineReached")<{
+  readonly message: string
+}> {}

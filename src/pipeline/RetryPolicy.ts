@@ -15,13 +15,13 @@ export const DEFAULT_RETRY: RetrySettings = {
 }
 
 /**
- * Exponential backoff with jitter, capped, bounded, and only while `retryable`
- * says so for the error at hand.
+ * Exponential backoff with full jitter (each wait drawn between 0 and the
+ * capped exponential), bounded, and only while `retryable` says so.
  */
 export const retrySchedule = <E extends JobError>(settings: RetrySettings, retryable: (error: E) => boolean) =>
   Schedule.exponential(settings.base, 2).pipe(
     Schedule.union(Schedule.spaced(settings.cap)),
-    Schedule.jittered,
+    Schedule.jitteredWith({ min: 0, max: 1 }),
     Schedule.intersect(Schedule.recurs(Math.max(0, settings.tries - 1))),
     Schedule.whileInput(retryable)
   )

@@ -1,6 +1,6 @@
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { Clock, Effect, Option, Ref } from "effect"
+import { Clock, Duration, Effect, Option, Ref } from "effect"
 import type { Job } from "../manifest/Job.js"
 import type { LoadedManifest } from "../manifest/ManifestLoader.js"
 import { type JobReport, jobReportBase, type Report, REPORT_SCHEMA_VERSION, type ReportError, summarize } from "../report/Report.js"
@@ -30,6 +30,8 @@ export interface RunPlan {
   readonly rpm: number
   readonly poll: PollSettings
   readonly retry: RetrySettings
+  /** the whole run's deadline (`--deadline`): later jobs are not submitted, running ones stop polling */
+  readonly runDeadline: Duration.Duration | undefined
 }
 
 /** Files of a run directory (SPEC §5). */
@@ -96,6 +98,7 @@ export const runPipeline = (
             journal,
             resolveFrame,
             poll: plan.poll,
+            runDeadlineAtMs: plan.runDeadline === undefined ? undefined : startedMs + Duration.toMillis(plan.runDeadline),
             retry: plan.retry,
             abort,
             partialDirectory: files.partial,

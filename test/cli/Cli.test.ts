@@ -81,4 +81,12 @@ describe("shotlist on the command line", () => {
       ])
     }).pipe(Effect.provide(nodeContext))
   )
+
+  it.scopedLive("a deadline that is not a duration is a usage error that shows the expected form", () =>
+    Effect.gen(function* () {
+      const outcome = yield* runCli(["run", "manifests/example.yaml", "--emulator", "--deadline", "soon"])
+      expect(outcome.exitCode).toBe(2)
+      expect(outcome.stderr).toContain('--deadline takes a duration like 90s, 15m or 2h (got "soon")')
+    }).pipe(Effect.provide(nodeContext))
+  )
 })

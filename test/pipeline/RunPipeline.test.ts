@@ -1,6 +1,6 @@
 import { FileSystem } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Option, Schedule, Schema } from "effect"
+import { Duration, Effect, Fiber, Option, Schedule, Schema } from "effect"
 import { decodeReport } from "../../src/report/ReportFile.js"
 import { exitCodeOf } from "../../src/cli/ExitCode.js"
 import { noFaults } from "../../src/emulator/Emulator.js"
@@ -221,5 +221,23 @@ describe("a run against the emulator", () => {
       expect(report.jobs.some((job) => job.attempts > 1)).toBe(true)
     }).pipe(Effect.provide(nodeContext)),
     180_000
+  )
+
+  it.scopedLive("a run deadline stops new submissions and records jobs in flight as timed out with their request ids", () =>
+    Effect.gen(function* () {
+      const emulator = yield* testEmulator({ workers: 2, timeScale: 1 })
+      const { report } = yield* renderManifest("test/fixtures/runs/twelve-takes.yaml", emulator.baseUrl, {
+        concurrency: 2,
+        runDeadline: Duration.millis(2500)
+      })
+      const stats = yield* emulator.stats
+      const timedOut = report.jobs.filter((job) => job.error?.tag === "PollDeadlineExceeded")
+      const notSent = report.jobs.filter((job) => job.error?.tag === "RunDeadlineReached")
+      expect(notSent.length).toBeGreaterThan(0)
+      expect(notSent.every((job) => job.status === "skipped" && job.requestId === undefined)).toBe(true)
+      expect(timedOut.every((job) => job.status === "failed" && job.requestId !== undefined)).toBe(true)
+      expect(report.summary.completed + timedOut.length + notSent.length).toBe(12)
+      expect(stats.submissions).toBe(report.summary.completed + timedOut.length)
+    }).pipe(Effect.provide(nodeContext))
   )
 })

@@ -38,7 +38,13 @@ export const testEmulator = (config: Partial<EmulatorConfig> = {}) =>
 export const renderManifest = (
   manifestFile: string,
   baseUrl: string,
-  options: { readonly concurrency?: number; readonly apiKey?: string; readonly rpm?: number; readonly runDirectory?: string } = {}
+  options: {
+    readonly concurrency?: number
+    readonly apiKey?: string
+    readonly rpm?: number
+    readonly runDirectory?: string
+    readonly runDeadline?: Duration.Duration
+  } = {}
 ) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
@@ -57,7 +63,8 @@ export const renderManifest = (
       concurrency: options.concurrency ?? 2,
       rpm,
       poll: fastPoll,
-      retry: fastRetry
+      retry: fastRetry,
+      runDeadline: options.runDeadline
     }).pipe(
       Effect.provide(
         Layer.mergeAll(
