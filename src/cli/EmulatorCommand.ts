@@ -1,6 +1,29 @@
 import { Command, Options } from "@effect/cli"
 import { Config, Console, Duration, Effect, Option } from "effect"
 import { defaultEmulatorConfig, Emulator, noFaults } from "../emulator/Emulator.js"
+import type { ScriptedFault } from "../emulator/EmulatorConfig.js"
+import { reportingUsageProblems, usageError } from "./UsageErrors.js"
+
+const SCRIPT_ENDPOINTS = ["submit", "status", "result", "download", "upload"] as const
+const SCRIPT_FAULTS = ["500", "502", "503", "504", "429", "drop", "drop-after", "slow", "truncate"] as const
+
+/** "submit:2:drop-after,download:1:truncate" -> scripted faults. */
+const parseScript = (text: string) =>
+  Effect.forEach(
+    text.split(",").map((part) => part.trim()).filter((part) => part.length > 0),
+    (part) => {
+      const [endpoint, call, fault] = part.split(":")
+      const known =
+        SCRIPT_ENDPOINTS.find((e) => e === endpoint) !== undefined &&
+        SCRIPT_FAULTS.find((f) => f === fault) !== undefined &&
+        /^[1-9]\d*$/.test(call ?? "")
+      return known
+        ? Effect.succeed({ endpoint, call: Number(call), fault } as ScriptedFault)
+        : usageError(
+            `--script entry ${JSON.stringify(part)} must be ENDPOINT:CALL:FAULT with ENDPOINT one of ${SCRIPT_ENDPOINTS.join(", ")} and FAULT one of ${SCRIPT_FAULTS.join(", ")}`
+          )
+    }
+  )
 
 const rate = (name: string, description: string) =>
   Options.float(name).pipe(Options.withDescription(`${description} (probability 0-1, default 0)`), Options.withDefault(0))
@@ -27,10 +50,19 @@ export const emulatorCommand = Command.make(
     slowMs: Options.integer("slow-ms").pipe(Options.withDescription("delay of a slow answer"), Options.withDefault(5000)),
     rateLimit: Options.integer("rate-limit").pipe(Options.withDescription("keyed calls allowed per minute; past it, 429 with Retry-After"), Options.optional),
     credits: Options.integer("credits").pipe(Options.withDescription("submits accepted before answering 406 (insufficient credits)"), Options.optional),
+    burstRate: rate("burst-rate", "keyed calls answered 429 with Retry-After: --retry-after"),
+    retryAfter: Options.integer("retry-after").pipe(Options.withDescription("seconds a 429 burst asks to wait"), Options.withDefault(1)),
+    script: Options.text("script").pipe(
+      Options.withDescription(
+        "faults on given calls, e.g. submit:2:drop-after,download:1:truncate (faults: 500 502 503 504 429 drop drop-after slow truncate)"
+      ),
+      Options.withDefault("")
+    ),
     faultSeed: Options.integer("fault-seed").pipe(Options.withDescription("seed of the fault draws, to repeat a run"), Options.withDefault(1))
   },
   (args) =>
     Effect.gen(function* () {
+      const script = yield* parseScript(args.script)
       const fromEnv = yield* Config.option(Config.string("SEGMIND_API_KEY"))
       const apiKey = Option.getOrElse(Option.orElse(args.key, () => fromEnv), () => defaultEmulatorConfig.apiKey)
       const emulator = yield* Emulator.start({
@@ -43,6 +75,9 @@ export const emulatorCommand = Command.make(
         faults: {
           ...noFaults,
           seed: args.faultSeed,
+          script,
+          rateLimitedRate: args.burstRate,
+          retryAfterSeconds: args.retryAfter,
           failRate: args.failRate,
           serverErrorRate: { submit: args.errorRate, status: args.errorRate, result: args.errorRate, download: args.errorRate },
           dropRate: args.dropRate,
@@ -61,7 +96,7 @@ export const emulatorCommand = Command.make(
       )
       yield* Console.log("stats: GET /_emulator/stats; Ctrl-C stops it")
       return yield* Effect.never
-    }).pipe(Effect.scoped)
+    }).pipe(Effect.scoped, reportingUsageProblems)
 ).pipe(
   Command.withDescription(
     "Serve a local emulator of Segmind's v2 API on 127.0.0.1 until stopped: real MP4 clips from ffmpeg, a queueing worker pool, and injectable faults for testing."

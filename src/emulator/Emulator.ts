@@ -107,6 +107,9 @@ export const startEmulator = (
     const faults: FaultPlan = config.faults
     const chance = makePrng(faults.seed)
 
+    const scriptedFault = (endpoint: string, call: number) =>
+      faults.script.find((entry) => entry.endpoint === endpoint && entry.call === call)?.fault
+
     const generations = new Map<string, Generation>()
     const submitted: Array<{ requestId: string; body: unknown }> = []
     const requests: Array<EmulatorStats["requests"][number]> = []
@@ -256,7 +259,7 @@ export const startEmulator = (
       if (g === undefined || g.clip === undefined) return errorJson(404, "No such file")
       const bytes = yield* fs.readFile(g.clip.path).pipe(Effect.orDie)
       const request = yield* HttpServerRequest.HttpServerRequest
-      if (chance() < faults.truncateRate) {
+      if (scriptedFault("download", byEndpoint["download"] ?? 0) === "truncate" || chance() < faults.truncateRate) {
         // The whole length is promised, half is sent: the client must notice.
         const response = NodeHttpServerRequest.toServerResponse(request)
         response.writeHead(200, { "content-type": "video/mp4", "content-length": String(bytes.length) })
@@ -360,6 +363,21 @@ export const startEmulator = (
         }
         keyedCalls.push(now)
       }
+      const scripted = scriptedFault(endpoint, byEndpoint[endpoint] ?? 0)
+      if (scripted !== undefined && /^5\d\d$/.test(scripted)) {
+        log(Number(scripted))
+        return errorJson(Number(scripted), "Server error (scripted)")
+      }
+      if (scripted === "429") {
+        log(429)
+        return errorJson(429, "Rate limit exceeded", { "retry-after": String(faults.retryAfterSeconds) })
+      }
+      if (scripted === "drop") {
+        log(0)
+        NodeHttpServerRequest.toIncomingMessage(request).socket.destroy()
+        return yield* Effect.interrupt
+      }
+      if (scripted === "slow") yield* Effect.sleep(faults.slowDelay)
       if (keyed && chance() < faults.rateLimitedRate) {
         log(429)
         return errorJson(429, "Rate limit exceeded", { "retry-after": String(faults.retryAfterSeconds) })
@@ -379,6 +397,12 @@ export const startEmulator = (
       const response = yield* router.pipe(
         Effect.catchTag("RouteNotFound", () => Effect.succeed(errorJson(404, `No route for ${request.method} ${path}`)))
       )
+      if (scripted === "drop-after") {
+        // Handled (a submit is now queued and will be billed), but the answer never reaches the client.
+        log(0)
+        NodeHttpServerRequest.toIncomingMessage(request).socket.destroy()
+        return yield* Effect.interrupt
+      }
       log(response.status)
       return response
     })

@@ -2,8 +2,17 @@ import { Duration } from "effect"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
-/** Faults to inject, each drawn from a PRNG seeded by `seed` so a run can be repeated. */
+/** A fault the script puts on one call: the `call`-th (1-based) request to `endpoint`. */
+export interface ScriptedFault {
+  readonly endpoint: "submit" | "status" | "result" | "download" | "upload"
+  readonly call: number
+  /** "drop-after": the request is handled (a submit is accepted), then the answer is lost */
+  readonly fault: "500" | "502" | "503" | "504" | "429" | "drop" | "drop-after" | "slow" | "truncate"
+}
+
+/** Faults to inject: drawn from a PRNG seeded by `seed` so a run can be repeated, or scripted call by call. */
 export interface FaultPlan {
+  readonly script: ReadonlyArray<ScriptedFault>
   readonly seed: number
   /** probability that an answer is a 5xx (500, 502, 503 or 504), per endpoint */
   readonly serverErrorRate: { readonly submit: number; readonly status: number; readonly result: number; readonly download: number }
@@ -26,6 +35,7 @@ export interface FaultPlan {
 }
 
 export const noFaults: FaultPlan = {
+  script: [],
   seed: 1,
   serverErrorRate: { submit: 0, status: 0, result: 0, download: 0 },
   dropRate: 0,

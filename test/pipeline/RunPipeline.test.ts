@@ -240,4 +240,31 @@ describe("a run against the emulator", () => {
       expect(stats.submissions).toBe(report.summary.completed + timedOut.length)
     }).pipe(Effect.provide(nodeContext))
   )
+
+  it.scopedLive("scripted faults: a submit answer lost after the server took it is recorded as uncertain and never re-sent; a 503 and a cut download are retried", () =>
+    Effect.gen(function* () {
+      const emulator = yield* testEmulator({
+        faults: {
+          ...noFaults,
+          script: [
+            { endpoint: "submit", call: 2, fault: "drop-after" },
+            { endpoint: "status", call: 1, fault: "503" },
+            { endpoint: "download", call: 1, fault: "truncate" }
+          ]
+        }
+      })
+      const { report } = yield* renderManifest(SIX_JOBS, emulator.baseUrl, { concurrency: 1 })
+      const stats = yield* emulator.stats
+      const lost = report.jobs[1]!
+      expect(lost.id).toBe("lanterns~seed=11")
+      expect(lost).toMatchObject({ status: "failed", error: { tag: "SubmitUncertain" } })
+      expect(lost.error?.message).toContain("not re-sent, to avoid paying twice")
+      // The server took it once; shotlist did not send it again.
+      expect(stats.submitted.filter((s) => (s.body as { seed: number }).seed === 11)).toHaveLength(1)
+      expect(stats.submissions).toBe(6)
+      expect(report.summary).toMatchObject({ completed: 5, failed: 1 })
+      expect(exitCodeOf(report)).toBe(1)
+      expect(report.jobs[0]!.attempts).toBeGreaterThanOrEqual(3)
+    }).pipe(Effect.provide(nodeContext))
+  )
 })
