@@ -89,7 +89,17 @@ describe("a run against the emulator", () => {
     Effect.gen(function* () {
       const fs = yield* FileSystem.FileSystem
       const emulator = yield* testEmulator({
-        faults: { ...noFaults, seed: 7, truncateRate: 0.4, serverErrorRate: { submit: 0.2, status: 0.2, result: 0.2, download: 0 } }
+        faults: {
+          ...noFaults,
+          seed: 7,
+          truncateRate: 0.4,
+          serverErrorRate: { submit: 0.2, status: 0.2, result: 0.2, download: 0 },
+          // Drawn faults depend on the order requests arrive in; these two always happen.
+          script: [
+            { endpoint: "download", call: 1, fault: "truncate" },
+            { endpoint: "submit", call: 1, fault: "503" }
+          ]
+        }
       })
       const { report, runDirectory } = yield* renderManifest(SIX_JOBS, emulator.baseUrl, { concurrency: 3 })
       expect(report.summary.completed).toBe(6)
@@ -110,7 +120,16 @@ describe("a run against the emulator", () => {
 
   it.scopedLive("a 429 with Retry-After holds back every job, not only the one that saw it, then all complete", () =>
     Effect.gen(function* () {
-      const emulator = yield* testEmulator({ faults: { ...noFaults, seed: 3, rateLimitedRate: 0.1, retryAfterSeconds: 1 } })
+      const emulator = yield* testEmulator({
+        faults: {
+          ...noFaults,
+          seed: 3,
+          rateLimitedRate: 0.1,
+          retryAfterSeconds: 1,
+          // At least one 429 whatever order the drawn ones fall in.
+          script: [{ endpoint: "status", call: 2, fault: "429" }]
+        }
+      })
       const { report } = yield* renderManifest(SIX_JOBS, emulator.baseUrl, { concurrency: 6 })
       expect(report.summary.completed).toBe(6)
       const stats = yield* emulator.stats
