@@ -1,6 +1,6 @@
 import { Args, Command, Options } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
-import { Config, ConfigError, Console, Duration, Effect, Layer, Option, Redacted } from "effect"
+import { ConfigError, Console, Duration, Effect, Layer, Option, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { Emulator, defaultEmulatorConfig } from "../emulator/Emulator.js"
 import { DEFAULT_POLL, type PollSettings } from "../pipeline/PollSchedule.js"
@@ -10,7 +10,7 @@ import { parseDurationText } from "./DurationText.js"
 import { runFiles, runPipeline } from "../pipeline/RunPipeline.js"
 import type { Report } from "../report/Report.js"
 import { SegmindClient } from "../segmind/SegmindClient.js"
-import { baseUrlConfig, layerSegmindConfig, type SegmindSettings } from "../segmind/SegmindConfig.js"
+import { apiKeyConfig, baseUrlConfig, layerSegmindConfig, type SegmindSettings, uploadUrlConfig } from "../segmind/SegmindConfig.js"
 import { SEEDANCE_MODEL } from "../segmind/SeedanceParams.js"
 import { exitCodeOf, setExitCode } from "./ExitCode.js"
 import { reportingUsageProblems, selectJobs, usageError } from "./UsageErrors.js"
@@ -130,17 +130,18 @@ const apiTarget = (useEmulator: boolean, baseUrlFlag: Option.Option<string>) =>
       const apiKey = `SG_${randomBytes(8).toString("hex")}`
       const emulator = yield* Emulator.start({ ...defaultEmulatorConfig, apiKey, port: 0 })
       yield* Effect.logInfo(`emulator serving on ${emulator.baseUrl}`)
-      return { baseUrl: emulator.baseUrl, apiKey: Redacted.make(apiKey), isEmulator: true } as const
+      return { baseUrl: emulator.baseUrl, apiKey: Redacted.make(apiKey), uploadUrl: undefined, isEmulator: true } as const
     }
     const baseUrl = yield* baseUrlConfig(baseUrlFlag)
-    const apiKey = yield* Config.redacted("SEGMIND_API_KEY").pipe(
+    const apiKey = yield* apiKeyConfig.pipe(
       Effect.catchIf(ConfigError.isMissingDataOnly, () =>
         usageError(
           "SEGMIND_API_KEY is not set. Export your key (SEGMIND_API_KEY=SG_… shotlist run …) or render on the local emulator with --emulator."
         )
       )
     )
-    return { baseUrl, apiKey, isEmulator: false } as const
+    const uploadUrl = Option.getOrUndefined(yield* uploadUrlConfig)
+    return { baseUrl, apiKey, uploadUrl, isEmulator: false } as const
   })
 
 export const runCommand = Command.make(
@@ -202,7 +203,7 @@ export const runCommand = Command.make(
       const pollDefaults = target.isEmulator ? EMULATOR_POLL : DEFAULT_POLL
       const poll: PollSettings = { ...pollDefaults, deadline: Option.getOrElse(jobDeadline, () => pollDefaults.deadline) }
 
-      const segmind: SegmindSettings = { baseUrl: target.baseUrl, apiKey: target.apiKey }
+      const segmind: SegmindSettings = { baseUrl: target.baseUrl, apiKey: target.apiKey, uploadUrl: target.uploadUrl }
       const report = yield* runPipeline({
         runId: path.basename(path.resolve(runDirectory)),
         runDirectory,

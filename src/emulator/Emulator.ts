@@ -2,7 +2,7 @@ import { FileSystem, HttpRouter, HttpServer, HttpServerRequest, HttpServerRespon
 import type { CommandExecutor } from "@effect/platform/CommandExecutor"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import { NodeHttpServer, NodeHttpServerRequest } from "@effect/platform-node"
-import { Clock, Context, Duration, Effect, Either, Fiber, Layer, Option, Queue, Random, Schema, type Scope } from "effect"
+import { Clock, Context, Duration, Effect, Either, Fiber, Option, Queue, Random, Schema, type Scope } from "effect"
 import { createHash, randomUUID } from "node:crypto"
 import { createServer } from "node:http"
 import {
@@ -21,7 +21,7 @@ import {
 } from "../segmind/SeedanceParams.js"
 import type { RequestStatus } from "../segmind/WireSchemas.js"
 import { type Clip, makeClipRenderer } from "./ClipRenderer.js"
-import { defaultEmulatorConfig, type EmulatorConfig, type FaultPlan, generationTime } from "./EmulatorConfig.js"
+import { type EmulatorConfig, type FaultPlan, generationTime } from "./EmulatorConfig.js"
 
 export { defaultEmulatorConfig, type EmulatorConfig, noFaults, type FaultPlan } from "./EmulatorConfig.js"
 
@@ -218,27 +218,26 @@ export const startEmulator = (
       return HttpServerResponse.unsafeJson({ request_id: id, status: "QUEUED", ...urlsOf(id) })
     })
 
-    const status = Effect.gen(function* () {
-      const { id } = yield* HttpRouter.params
-      const found = yield* live(id)
-      if (Option.isNone(found)) return errorJson(404, "Request not found or expired")
-      const g = found.value
-      if (g.status === "FAILED") return failedAnswer(g)
-      return HttpServerResponse.unsafeJson({
+    /** The generation named in the path, while it lives: 404 once unknown or expired, 422 once FAILED. */
+    const answerFor = (respond: (g: Generation) => HttpServerResponse.HttpServerResponse) =>
+      Effect.gen(function* () {
+        const { id } = yield* HttpRouter.params
+        const found = yield* live(id)
+        if (Option.isNone(found)) return errorJson(404, "Request not found or expired")
+        return found.value.status === "FAILED" ? failedAnswer(found.value) : respond(found.value)
+      })
+
+    const status = answerFor((g) =>
+      HttpServerResponse.unsafeJson({
         status: g.status,
         request_id: g.id,
         ...urlsOf(g.id),
         metrics: g.status === "COMPLETED" ? { inference_time: metricsOf(g).inference_time } : {}
       })
-    })
+    )
 
     // Before completion the result URL answers like the status URL, without `output` (undocumented upstream).
-    const result = Effect.gen(function* () {
-      const { id } = yield* HttpRouter.params
-      const found = yield* live(id)
-      if (Option.isNone(found)) return errorJson(404, "Request not found or expired")
-      const g = found.value
-      if (g.status === "FAILED") return failedAnswer(g)
+    const result = answerFor((g) => {
       if (g.status !== "COMPLETED" || g.clip === undefined) {
         return HttpServerResponse.unsafeJson({ status: g.status, request_id: g.id, metrics: {} })
       }
@@ -419,7 +418,5 @@ export const startEmulator = (
 
 export class Emulator extends Context.Tag("shotlist/Emulator")<Emulator, EmulatorHandle>() {
   static readonly start = startEmulator
-  static readonly layer = (config: Partial<EmulatorConfig> = {}) =>
-    Layer.scoped(Emulator, startEmulator({ ...defaultEmulatorConfig, ...config }))
 }
 

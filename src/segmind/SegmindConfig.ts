@@ -1,4 +1,4 @@
-import { Config, Context, Effect, Layer, Option, Redacted } from "effect"
+import { Config, Context, Layer, Option, Redacted } from "effect"
 import { SEEDANCE_MODEL } from "./SeedanceParams.js"
 
 export const DEFAULT_BASE_URL = "https://api.segmind.com"
@@ -54,16 +54,9 @@ export const baseUrlConfig = (flag: Option.Option<string>): Config.Config<string
 
 export const apiKeyConfig: Config.Config<Redacted.Redacted<string>> = Config.redacted("SEGMIND_API_KEY")
 
-export const uploadUrlConfig: Config.Config<Option.Option<string>> = Config.option(Config.string("SEGMIND_UPLOAD_URL"))
+/** Where local frames are uploaded, when not the default for the base URL. */
 
-/** Reads key and URLs from the environment (and the `--base-url` flag). */
-export const segmindConfigFromEnv = (baseUrlFlag: Option.Option<string>) =>
-  Effect.gen(function* () {
-    const baseUrl = yield* baseUrlConfig(baseUrlFlag)
-    const apiKey = yield* apiKeyConfig
-    const uploadUrl = yield* uploadUrlConfig
-    return makeSegmindConfig({ baseUrl, apiKey, uploadUrl: Option.getOrUndefined(uploadUrl) })
-  })
+export const uploadUrlConfig: Config.Config<Option.Option<string>> = Config.option(Config.string("SEGMIND_UPLOAD_URL"))
 
 /** The key's value, for the one place that sets the header. */
 export const apiKeyHeader = (key: Redacted.Redacted<string>): string => Redacted.value(key)
