@@ -4,6 +4,7 @@ import { Cause, Effect, Exit, Layer, Ref } from "effect"
 import { cli } from "./cli/Cli.js"
 import { ExitCode, ProcessExitCode } from "./cli/ExitCode.js"
 import { stderrLoggerLayer } from "./cli/Logging.js"
+import { CrashPoints } from "./pipeline/CrashPoints.js"
 
 const program = Effect.gen(function* () {
   yield* cli(process.argv)
@@ -13,7 +14,32 @@ const program = Effect.gen(function* () {
   Effect.catchIf(ValidationError.isValidationError, () => Effect.succeed(ExitCode.Usage))
 )
 
-const layers = Layer.mergeAll(NodeContext.layer, NodeHttpClient.layerUndici, ProcessExitCode.layer, stderrLoggerLayer)
+const layers = Layer.mergeAll(
+  NodeContext.layer,
+  NodeHttpClient.layerUndici,
+  ProcessExitCode.layer,
+  stderrLoggerLayer,
+  CrashPoints.layerFromEnv
+)
+
+/**
+ * The first SIGINT/SIGTERM interrupts the program (runMain): no new submits,
+ * a submit on the wire still gets its id journaled, the report is written.
+ * A second one exits at once; every journal line is written and fsynced
+ * whole, so the journal stays consistent.
+ */
+let stopSignals = 0
+const onStopSignal = () => {
+  stopSignals += 1
+  if (stopSignals === 1) {
+    process.stderr.write("shotlist: stopping: recording in-flight requests and writing the report (Ctrl-C again to exit at once)\n")
+  } else {
+    process.stderr.write("shotlist: exiting at once; the journal keeps every recorded request id\n")
+    process.exit(ExitCode.Interrupted)
+  }
+}
+process.on("SIGINT", onStopSignal)
+process.on("SIGTERM", onStopSignal)
 
 program.pipe(
   Effect.provide(layers),

@@ -5,8 +5,10 @@ import type { Job } from "../manifest/Job.js"
 import { type JobReport, jobReportBase, type ReportError, type ReportFrame } from "../report/Report.js"
 import type { SeedanceParams } from "../segmind/SeedanceParams.js"
 import type { SegmindClient, StatusAnswer, Submission } from "../segmind/SegmindClient.js"
-import type { TransportError } from "../segmind/SegmindErrors.js"
+import { type ResultExpired, type TransportError, UploadFailed } from "../segmind/SegmindErrors.js"
 import type { Journal } from "../store/Journal.js"
+import type { CrashPoints } from "./CrashPoints.js"
+import { type FrameDigests, localFrameDigests, paramsKeyOf, type ReuseIndex, takeReusedVideo } from "./ReuseCache.js"
 import { classify, httpStatusOf, isSafeToResubmit, isTransient, type JobError } from "./FailureClass.js"
 import type { ResolvedFrame } from "./FrameUploads.js"
 import { PollDeadlineExceeded, RunAborted, RunDeadlineReached, SubmitUncertain } from "./PipelineErrors.js"
@@ -15,7 +17,26 @@ import { type RequestBudget, withBudget } from "./RequestBudget.js"
 import { retrySchedule, type RetrySettings } from "./RetryPolicy.js"
 import { downloadVideo } from "./VideoDownload.js"
 
+/**
+ * Where a job starts: a submit (a new job, or one a resume must send again),
+ * or polling a request the API already accepted (a resume never pays twice).
+ */
+export type JobStart =
+  | { readonly _tag: "Submit"; readonly resubmitted?: NonNullable<JobReport["resubmitted"]> }
+  | {
+      readonly _tag: "Poll"
+      readonly submission: Submission
+      readonly submittedAtMs: number
+      /** the body and frames that were sent */
+      readonly params: SeedanceParams
+      readonly frames: ReadonlyArray<ReportFrame> | undefined
+      readonly submitAttempts: number
+    }
+
+export const submitStart: JobStart = { _tag: "Submit" }
+
 export interface JobRunnerContext {
+  readonly model: string
   readonly client: SegmindClient
   readonly budget: RequestBudget["Type"]
   readonly journal: Journal["Type"]
@@ -32,6 +53,9 @@ export interface JobRunnerContext {
   readonly log: (job: Job, message: string) => Effect.Effect<void>
   /** told before the submit is sent (requestId undefined) and once the API accepted it, so an interrupted run can say which jobs may be billed */
   readonly onSubmitted: (job: Job, requestId: string | undefined) => Effect.Effect<void>
+  /** completed videos of earlier runs, by params key (`--reuse`) */
+  readonly reuse: ReuseIndex
+  readonly crashPoints: CrashPoints["Type"]
 }
 
 const isJobError = (error: JobError | PlatformError): error is JobError =>
@@ -50,30 +74,35 @@ export const reportErrorOf = (error: JobError): ReportError => {
 }
 
 /**
- * One job from submission to a verified video on disk. Never fails: whatever
- * happens ends as a `JobReport`; a fatal answer also closes the run's gate.
+ * One job from submission (or from an accepted request, on resume) to a
+ * verified video on disk. Never fails: whatever happens ends as a
+ * `JobReport`, journaled as `finished`; a fatal answer also closes the run's
+ * gate.
  */
 export const runJob = (
   context: JobRunnerContext,
-  job: Job
+  job: Job,
+  start: JobStart = submitStart
 ): Effect.Effect<JobReport, PlatformError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const { budget, client, journal } = context
-    const tries = yield* Ref.make(1)
-    const facts = yield* Ref.make<Partial<JobReport>>({})
+    const tries = yield* Ref.make(start._tag === "Poll" ? start.submitAttempts : 1)
+    const facts = yield* Ref.make<Partial<JobReport>>(
+      start._tag === "Submit" && start.resubmitted !== undefined ? { resubmitted: start.resubmitted } : {}
+    )
     const note = (fields: Partial<JobReport>) => Ref.update(facts, (known) => ({ ...known, ...fields }))
 
     const apiCall = withBudget(budget, context.retry.base)
 
-    const retrying = <A, E extends JobError, R>(effect: Effect.Effect<A, E, R>, retryable: (error: E) => boolean) =>
+    const retrying = <A, E extends JobError | PlatformError, R>(effect: Effect.Effect<A, E, R>, retryable: (error: E) => boolean) =>
       effect.pipe(
         Effect.tapError((error) => (retryable(error) ? Ref.update(tries, (n) => n + 1) : Effect.void)),
         Effect.retry(retrySchedule(context.retry, retryable))
       )
 
-    const frames: Array<ReportFrame> = []
     const resolveFrames = Effect.gen(function* () {
       let params: SeedanceParams = job.params
+      const frames: Array<ReportFrame> = []
       for (const [role, frame] of [
         ["first_frame", job.firstFrame],
         ["last_frame", job.lastFrame]
@@ -88,8 +117,11 @@ export const runJob = (
         })
         params = { ...params, [`${role}_url`]: resolved.url }
       }
-      return params
+      return { params, frames }
     })
+
+    const digestsOf = (frames: ReadonlyArray<ReportFrame> | undefined): FrameDigests =>
+      Object.fromEntries((frames ?? []).flatMap((frame) => (frame.sha256 === undefined ? [] : [[frame.role, frame.sha256]])))
 
     const pollUntilDone = (submission: Submission, submittedMs: number) => {
       const runLeft = context.runDeadlineAtMs === undefined ? Infinity : context.runDeadlineAtMs - submittedMs
@@ -126,7 +158,45 @@ export const runJob = (
       )
     }
 
-    const render = Effect.gen(function* () {
+    /**
+     * One submit attempt and its journal lines, shielded from interruption:
+     * once the request is on the wire, its request id is recorded even when
+     * the run is being stopped. The budget wait before it stays interruptible.
+     */
+    const submitOnce = (params: SeedanceParams, frames: ReadonlyArray<ReportFrame>) =>
+      Effect.gen(function* () {
+        yield* context.crashPoints.reach("before-submit")
+        yield* journal.append({ _tag: "submitting", jobId: job.id, attempt: yield* Ref.get(tries) })
+        yield* context.onSubmitted(job, undefined)
+        const submission = yield* client.submit(params)
+        yield* context.crashPoints.reach("after-submit")
+        yield* journal.append({
+          _tag: "submitted",
+          jobId: job.id,
+          ...submission,
+          params,
+          ...(frames.length > 0 ? { frames } : {})
+        })
+        yield* context.onSubmitted(job, submission.requestId)
+        return submission
+      }).pipe(Effect.uninterruptible)
+
+    /** A verified video of an earlier run with the same model and body: taken, not rendered. */
+    const reused = (paramsKey: string) =>
+      Effect.gen(function* () {
+        const candidate = context.reuse.find(paramsKey)
+        if (candidate === undefined) return false
+        const target = context.videoPath(job)
+        if (!(yield* takeReusedVideo(candidate, target.absolute))) return false
+        const output = { ...candidate.output, path: target.relative }
+        const reusedFrom = { run: candidate.runId, job: candidate.jobId }
+        yield* journal.append({ _tag: "downloaded", jobId: job.id, output, paramsKey, reusedFrom })
+        yield* note({ output, reusedFrom })
+        yield* context.log(job, `completed: reused ${candidate.runId}/${candidate.jobId} (same model, params and seed)`)
+        return true
+      })
+
+    const submitPhase = Effect.gen(function* () {
       const aborted = yield* Ref.get(context.abort)
       if (Option.isSome(aborted)) {
         return yield* Effect.fail(new RunAborted({ message: `not submitted: the run stopped on ${aborted.value.tag}` }))
@@ -134,12 +204,15 @@ export const runJob = (
       if (context.runDeadlineAtMs !== undefined && (yield* Clock.currentTimeMillis) >= context.runDeadlineAtMs) {
         return yield* Effect.fail(new RunDeadlineReached({ message: "not submitted: the run's deadline had passed" }))
       }
-      const params = yield* resolveFrames
-      yield* note({ params, ...(frames.length > 0 ? { frames: [...frames] } : {}) })
+      const digests = yield* localFrameDigests(job).pipe(
+        Effect.mapError((error) => new UploadFailed({ message: `cannot read a frame of ${job.id}: ${error.message}` }))
+      )
+      const paramsKey = paramsKeyOf(context.model, job, digests)
+      if (yield* reused(paramsKey)) return Option.none()
 
-      yield* journal.append({ _tag: "submitting", jobId: job.id, attempt: 1 })
-      yield* context.onSubmitted(job, undefined)
-      const submission = yield* retrying(apiCall(client.submit(params)), isSafeToResubmit).pipe(
+      const { params, frames } = yield* resolveFrames
+      yield* note({ params, ...(frames.length > 0 ? { frames } : {}) })
+      const submission = yield* retrying(apiCall(submitOnce(params, frames)), (error) => isJobError(error) && isSafeToResubmit(error)).pipe(
         Effect.catchTag("TransportError", (error): Effect.Effect<never, TransportError | SubmitUncertain> =>
           error.requestSent
             ? Effect.fail(
@@ -151,44 +224,35 @@ export const runJob = (
         )
       )
       const submittedMs = yield* Clock.currentTimeMillis
-      yield* journal.append({ _tag: "submitted", jobId: job.id, ...submission })
       yield* note({ requestId: submission.requestId, submittedAt: isoAt(submittedMs) })
-      yield* context.onSubmitted(job, submission.requestId)
       yield* context.log(job, `submitted as ${submission.requestId}`)
+      return Option.some({ submission, submittedMs, params, paramsKey })
+    })
 
-      const finalStatus = yield* pollUntilDone(submission, submittedMs)
-      const result = yield* retrying(apiCall(client.result(submission)), isTransient)
-      const endedMs = yield* Clock.currentTimeMillis
-      const metrics = { ...finalStatus.metrics, ...result.metrics }
-      yield* note({
-        waitMs: endedMs - submittedMs,
-        ...(metrics.inference_time === undefined ? {} : { inferenceTime: metrics.inference_time }),
-        ...(metrics.queue_time === undefined ? {} : { queueMs: Math.round(metrics.queue_time * 1000) }),
-        ...(metrics.cost === undefined ? {} : { cost: metrics.cost }),
-        ...(metrics.remaining_credits === undefined ? {} : { remainingCredits: metrics.remaining_credits })
-      })
+    const finishPhase = (submission: Submission, submittedMs: number, params: SeedanceParams, paramsKey: string) =>
+      Effect.gen(function* () {
+        const finalStatus = yield* pollUntilDone(submission, submittedMs)
+        const result = yield* retrying(apiCall(client.result(submission)), isTransient)
+        const endedMs = yield* Clock.currentTimeMillis
+        const metrics = { ...finalStatus.metrics, ...result.metrics }
+        yield* note({
+          waitMs: endedMs - submittedMs,
+          ...(metrics.inference_time === undefined ? {} : { inferenceTime: metrics.inference_time }),
+          ...(metrics.queue_time === undefined ? {} : { queueMs: Math.round(metrics.queue_time * 1000) }),
+          ...(metrics.cost === undefined ? {} : { cost: metrics.cost }),
+          ...(metrics.remaining_credits === undefined ? {} : { remainingCredits: metrics.remaining_credits })
+        })
 
-      const target = context.videoPath(job)
-      const video = yield* retrying(
-        downloadVideo(client, result.videoUrl, target.absolute, context.partialDirectory, context.rejectedDirectory, {
-          durationSeconds: params.duration,
-          audio: params.generate_audio
-        }),
-        isTransient
-      )
-      yield* journal.append({
-        _tag: "downloaded",
-        jobId: job.id,
-        requestId: submission.requestId,
-        path: target.relative,
-        bytes: video.bytes,
-        sha256: video.sha256
-      })
-      const completedMs = yield* Clock.currentTimeMillis
-      yield* note({
-        completedAt: isoAt(completedMs),
-        downloadMs: video.downloadMs,
-        output: {
+        const target = context.videoPath(job)
+        const video = yield* retrying(
+          downloadVideo(client, result.videoUrl, target.absolute, context.partialDirectory, context.rejectedDirectory, {
+            durationSeconds: params.duration,
+            audio: params.generate_audio
+          }, context.crashPoints),
+          isTransient
+        )
+        yield* context.crashPoints.reach("after-download")
+        const output = {
           path: target.relative,
           bytes: video.bytes,
           sha256: video.sha256,
@@ -198,9 +262,48 @@ export const runJob = (
           ...(video.height === undefined ? {} : { height: video.height }),
           hasAudio: video.hasAudio
         }
+        yield* journal.append({ _tag: "downloaded", jobId: job.id, requestId: submission.requestId, output, paramsKey })
+        const completedMs = yield* Clock.currentTimeMillis
+        yield* note({ completedAt: isoAt(completedMs), downloadMs: video.downloadMs, output })
+        yield* context.log(job, `completed: ${target.relative} (${(video.bytes / 1e6).toFixed(1)} MB)`)
       })
-      yield* context.log(job, `completed: ${target.relative} (${(video.bytes / 1e6).toFixed(1)} MB)`)
-    })
+
+    const submitAndFinish = submitPhase.pipe(
+      Effect.flatMap(
+        Option.match({
+          onNone: () => Effect.void,
+          onSome: ({ params, paramsKey, submission, submittedMs }) => finishPhase(submission, submittedMs, params, paramsKey)
+        })
+      )
+    )
+
+    const render: Effect.Effect<void, JobError | PlatformError, FileSystem.FileSystem | Path.Path> =
+      start._tag === "Submit"
+        ? submitAndFinish
+        : Effect.gen(function* () {
+            yield* note({
+              params: start.params,
+              ...(start.frames === undefined ? {} : { frames: start.frames }),
+              requestId: start.submission.requestId,
+              submittedAt: isoAt(start.submittedAtMs)
+            })
+            yield* context.log(job, `resumed: polling ${start.submission.requestId} again`)
+            const paramsKey = paramsKeyOf(context.model, job, digestsOf(start.frames))
+            yield* finishPhase(start.submission, start.submittedAtMs, start.params, paramsKey)
+          }).pipe(
+            // The API no longer knows the request (404): only then is the job sent again.
+            Effect.catchTag("ResultExpired", (error: ResultExpired) =>
+              Effect.gen(function* () {
+                const resubmitted = {
+                  reason: `request ${start.submission.requestId} was no longer known to the API (${error.message}): submitted again`,
+                  previousRequestId: start.submission.requestId
+                }
+                yield* Ref.set(facts, { resubmitted })
+                yield* context.log(job, resubmitted.reason)
+                yield* submitAndFinish
+              })
+            )
+          )
 
     const status = yield* render.pipe(
       Effect.as("completed" as const),
@@ -231,11 +334,12 @@ export const runJob = (
     )
 
     const known = yield* Ref.get(facts)
-    const attempts = yield* Ref.get(tries)
-    return {
+    const report = {
       ...jobReportBase(job),
       ...known,
       status,
-      attempts
+      attempts: known.reusedFrom === undefined ? yield* Ref.get(tries) : 0
     } satisfies JobReport
+    yield* journal.append({ _tag: "finished", jobId: job.id, report })
+    return report
   })

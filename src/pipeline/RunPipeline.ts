@@ -2,14 +2,17 @@ import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Clock, Duration, Effect, Option, Ref } from "effect"
 import type { Job } from "../manifest/Job.js"
-import type { LoadedManifest } from "../manifest/ManifestLoader.js"
 import { type JobReport, jobReportBase, type Report, REPORT_SCHEMA_VERSION, type ReportError, summarize } from "../report/Report.js"
 import { writeReport } from "../report/ReportFile.js"
 import { SegmindClient } from "../segmind/SegmindClient.js"
 import { Journal } from "../store/Journal.js"
 import { writeFileAtomic } from "../store/AtomicFile.js"
+import type { JournaledRun } from "../store/JournalReader.js"
+import { CrashPoints } from "./CrashPoints.js"
 import { makeFrameResolver } from "./FrameUploads.js"
-import { runJob } from "./JobRunner.js"
+import { runJob, submitStart } from "./JobRunner.js"
+import { type ResumeOptions, type ResumeStart, resumeStartOf } from "./ResumePlan.js"
+import type { ReuseIndex } from "./ReuseCache.js"
 import type { PollSettings } from "./PollSchedule.js"
 import { RequestBudget, withBudget } from "./RequestBudget.js"
 import type { RetrySettings } from "./RetryPolicy.js"
@@ -19,19 +22,34 @@ import { retrySchedule } from "./RetryPolicy.js"
 export const TOOL_NAME = "shotlist"
 export const TOOL_VERSION = "0.1.0"
 
+/** The manifest a run renders, as recorded in its report. */
+export interface RunManifest {
+  readonly path: string
+  readonly sha256: string
+  /** its text, copied into the run directory (absent for a replay of a run whose copy is gone) */
+  readonly text: string | undefined
+}
+
 export interface RunPlan {
   readonly runId: string
   readonly runDirectory: string
-  readonly manifest: LoadedManifest
+  readonly manifest: RunManifest
   readonly jobs: ReadonlyArray<Job>
   readonly model: string
   readonly baseUrl: string
+  /** rendered on the embedded emulator (a resume starts a new one) */
+  readonly emulator: boolean
   readonly concurrency: number
   readonly rpm: number
   readonly poll: PollSettings
   readonly retry: RetrySettings
   /** the whole run's deadline (`--deadline`): later jobs are not submitted, running ones stop polling */
   readonly runDeadline: Duration.Duration | undefined
+  /** videos of earlier runs that jobs may take instead of rendering (`--reuse`) */
+  readonly reuse: ReuseIndex
+  readonly replayOf: { readonly report: string; readonly runId: string } | undefined
+  /** set by `resume`: the journal's record of the run so far */
+  readonly resume: { readonly journaled: JournaledRun; readonly options: ResumeOptions } | undefined
 }
 
 /** Files of a run directory (SPEC §5). */
@@ -47,7 +65,9 @@ export const runFiles = (path: Path.Path, runDirectory: string) => ({
 /**
  * The run: every job planned in the journal first, then rendered under the
  * concurrency bound; one job's failure never stops the others, a fatal answer
- * stops new submissions. Ends with `report.json` written.
+ * stops new submissions. Ends with `report.json` written. On resume, each job
+ * carries on from where the journal says it stopped. The caller holds the
+ * run directory's lock.
  */
 export const runPipeline = (
   plan: RunPlan
@@ -57,19 +77,46 @@ export const runPipeline = (
     const path = yield* Path.Path
     const client = yield* SegmindClient
     const budget = yield* RequestBudget
+    const crashPoints = yield* CrashPoints
     const files = runFiles(path, plan.runDirectory)
-    const startedMs = yield* Clock.currentTimeMillis
+    const nowMs = yield* Clock.currentTimeMillis
+    const journaled = plan.resume?.journaled
+    const startedMs = journaled?.run === undefined ? nowMs : Date.parse(journaled.run.at)
+    const resumedAt = journaled === undefined ? undefined : [...journaled.resumedAt, new Date(nowMs).toISOString()]
 
     yield* fs.makeDirectory(files.videos, { recursive: true })
     yield* fs.makeDirectory(files.partial, { recursive: true })
-    yield* writeFileAtomic(files.manifest, plan.manifest.text)
+    if (journaled === undefined && plan.manifest.text !== undefined) yield* writeFileAtomic(files.manifest, plan.manifest.text)
 
     const journal = yield* Journal.open(files.journal)
-    // The seed and exact body of every job are on disk before anything is sent.
-    yield* Effect.forEach(plan.jobs, (job) => journal.append({ _tag: "planned", job }), { discard: true })
+    if (journaled === undefined) {
+      yield* journal.append({
+        _tag: "run",
+        runId: plan.runId,
+        manifest: { path: plan.manifest.path, sha256: plan.manifest.sha256 },
+        model: plan.model,
+        baseUrl: plan.baseUrl,
+        emulator: plan.emulator,
+        concurrency: plan.concurrency,
+        rpm: plan.rpm,
+        ...(plan.replayOf === undefined ? {} : { replayOf: plan.replayOf })
+      })
+      // The seed and exact body of every job are on disk before anything is sent.
+      yield* Effect.forEach(plan.jobs, (job) => journal.append({ _tag: "planned", job }), { discard: true })
+    } else {
+      yield* journal.append({ _tag: "resumed", pid: process.pid })
+    }
+
+    const starts = yield* Effect.forEach(plan.jobs, (job) => {
+      const state = journaled?.jobs.get(job.id)
+      return plan.resume === undefined || state === undefined
+        ? Effect.succeed<ResumeStart>(submitStart)
+        : resumeStartOf(state, plan.runDirectory, nowMs, plan.resume.options)
+    }, { concurrency: 4 })
+    if (journaled !== undefined) yield* logResumeDecisions(starts)
 
     const abort = yield* Ref.make(Option.none<ReportError>())
-    const finished = yield* Ref.make(0)
+    const finished = yield* Ref.make(starts.filter((start) => start._tag === "Keep").length)
     const total = plan.jobs.length
     const uploadWithBudget = (dataUrl: string) =>
       withBudget(budget, plan.retry.base)(client.upload(dataUrl)).pipe(Effect.retry(retrySchedule(plan.retry, isTransient)))
@@ -77,28 +124,44 @@ export const runPipeline = (
 
     const done = yield* Ref.make(new Map<string, JobReport>())
     const accepted = yield* Ref.make(new Map<string, string | undefined>())
+    for (const [index, start] of starts.entries()) {
+      if (start._tag === "Poll") yield* Ref.update(accepted, (map) => map.set(plan.jobs[index]!.id, start.submission.requestId))
+    }
+    const reportAt = (jobs: ReadonlyArray<JobReport>, finishedMs: number, aborted: Option.Option<ReportError>) =>
+      buildReport(plan, jobs, startedMs, finishedMs, aborted, resumedAt)
+
     const writeInterruptedReport = Effect.gen(function* () {
       const finishedMs = yield* Clock.currentTimeMillis
       const reports = yield* Ref.get(done)
       const requestIds = yield* Ref.get(accepted)
       const jobs = plan.jobs.map(
-        (job) => reports.get(job.id) ?? interruptedJob(job, requestIds.has(job.id), requestIds.get(job.id))
+        (job, index) => {
+          const start = starts[index]!
+          return start._tag === "Keep"
+            ? start.report
+            : (reports.get(job.id) ?? interruptedJob(job, requestIds.has(job.id), requestIds.get(job.id)))
+        }
       )
-      yield* writeReport(files.report, buildReport(plan, jobs, startedMs, finishedMs, yield* Ref.get(abort)))
-      yield* Effect.logWarning(`interrupted: report written to ${files.report}; the journal keeps every request id`)
+      yield* writeReport(files.report, reportAt(jobs, finishedMs, yield* Ref.get(abort)))
+      yield* Effect.logWarning(
+        `interrupted: report written to ${files.report}; every request id is in the journal. Resume with: shotlist resume ${plan.runDirectory}`
+      )
     }).pipe(Effect.ignore)
 
     const reports = yield* Effect.forEach(
       plan.jobs,
-      (job) =>
-        runJob(
+      (job, index) => {
+        const start = starts[index]!
+        if (start._tag === "Keep") return Effect.succeed(start.report)
+        return runJob(
           {
+            model: plan.model,
             client,
             budget,
             journal,
             resolveFrame,
             poll: plan.poll,
-            runDeadlineAtMs: plan.runDeadline === undefined ? undefined : startedMs + Duration.toMillis(plan.runDeadline),
+            runDeadlineAtMs: plan.runDeadline === undefined ? undefined : nowMs + Duration.toMillis(plan.runDeadline),
             retry: plan.retry,
             abort,
             partialDirectory: files.partial,
@@ -109,35 +172,47 @@ export const runPipeline = (
             }),
             log: (job, message) =>
               Ref.get(finished).pipe(Effect.flatMap((count) => Effect.logInfo(`[${count}/${total}] ${job.id}: ${message}`))),
-            onSubmitted: (job, requestId) => Ref.update(accepted, (map) => new Map(map).set(job.id, requestId))
+            onSubmitted: (job, requestId) => Ref.update(accepted, (map) => new Map(map).set(job.id, requestId)),
+            reuse: plan.reuse,
+            crashPoints
           },
-          job
+          job,
+          start
         ).pipe(
           Effect.tap((report) => Ref.update(done, (map) => new Map(map).set(job.id, report))),
           Effect.tap(() => Ref.update(finished, (n) => n + 1))
-        ),
+        )
+      },
       { concurrency: plan.concurrency }
     ).pipe(Effect.onInterrupt(() => writeInterruptedReport))
 
     yield* fs.remove(files.partial, { recursive: true }).pipe(Effect.ignore)
+    yield* crashPoints.reach("before-report")
     const finishedMs = yield* Clock.currentTimeMillis
-    const aborted = yield* Ref.get(abort)
-    const report = buildReport(plan, reports, startedMs, finishedMs, aborted)
+    const report = reportAt(reports, finishedMs, yield* Ref.get(abort))
     yield* writeReport(files.report, report)
     return report
   }).pipe(Effect.scoped)
 
-/** A job the interruption caught: skipped, with its request id when the API had accepted it. */
+const logResumeDecisions = (starts: ReadonlyArray<ResumeStart>) => {
+  const count = (tag: ResumeStart["_tag"]) => starts.filter((start) => start._tag === tag).length
+  const again = starts.filter((start) => start._tag === "Submit" && start.resubmitted !== undefined).length
+  return Effect.logInfo(
+    `resuming: ${count("Keep")} kept as they ended, ${count("Poll")} polled again (already paid for), ${count("Submit") - again} never submitted, ${again} submitted again`
+  )
+}
+
+/** A job the interruption caught: `running` with its request id when the API had accepted it, else skipped. */
 const interruptedJob = (job: Job, sent: boolean, requestId: string | undefined): JobReport => ({
   ...jobReportBase(job),
-  status: "skipped",
+  status: requestId === undefined ? "skipped" : "running",
   ...(requestId === undefined ? {} : { requestId }),
   attempts: 1,
   error: {
     tag: "Interrupted",
     message:
       requestId !== undefined
-        ? `interrupted while request ${requestId} was in flight`
+        ? `interrupted while request ${requestId} was in flight; resume polls it again`
         : sent
           ? "interrupted while its submit was on the wire: the API may have accepted (and will bill) it"
           : "not submitted: the run was interrupted"
@@ -149,20 +224,23 @@ export const buildReport = (
   jobs: ReadonlyArray<JobReport>,
   startedMs: number,
   finishedMs: number,
-  aborted: Option.Option<ReportError>
+  aborted: Option.Option<ReportError>,
+  resumedAt: ReadonlyArray<string> | undefined
 ): Report => ({
   schemaVersion: REPORT_SCHEMA_VERSION,
   tool: { name: TOOL_NAME, version: TOOL_VERSION },
   run: {
     id: plan.runId,
-    manifest: { path: plan.manifest.absolutePath, sha256: plan.manifest.sha256 },
+    manifest: { path: plan.manifest.path, sha256: plan.manifest.sha256 },
     model: plan.model,
     baseUrl: plan.baseUrl,
     concurrency: plan.concurrency,
     rpm: plan.rpm,
     startedAt: new Date(startedMs).toISOString(),
     finishedAt: new Date(finishedMs).toISOString(),
-    ...(Option.isSome(aborted) ? { aborted: aborted.value } : {})
+    ...(Option.isSome(aborted) ? { aborted: aborted.value } : {}),
+    ...(resumedAt === undefined ? {} : { resumedAt }),
+    ...(plan.replayOf === undefined ? {} : { replayOf: plan.replayOf })
   },
   summary: summarize(jobs, finishedMs - startedMs),
   jobs

@@ -5,6 +5,7 @@ import type { SegmindClient } from "../segmind/SegmindClient.js"
 import type { DownloadError } from "../segmind/SegmindErrors.js"
 import { temporaryPathFor } from "../store/AtomicFile.js"
 import { checkVideo, inspectMp4 } from "../store/Mp4Inspection.js"
+import type { CrashPoints } from "./CrashPoints.js"
 import { DownloadInvalid, VideoMismatch } from "./PipelineErrors.js"
 
 export interface DownloadedVideo {
@@ -33,7 +34,8 @@ export const downloadVideo = (
   target: string,
   partialDirectory: string,
   rejectedDirectory: string,
-  expect: VideoExpectation
+  expect: VideoExpectation,
+  crashPoints: CrashPoints["Type"]
 ): Effect.Effect<DownloadedVideo, DownloadError | DownloadInvalid | VideoMismatch, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
@@ -53,7 +55,10 @@ export const downloadVideo = (
           Effect.sync(() => {
             hash.update(chunk)
             bytes += chunk.length
-          }).pipe(Effect.zipRight(file.writeAll(chunk).pipe(Effect.mapError(fileError))))
+          }).pipe(
+            Effect.zipRight(file.writeAll(chunk).pipe(Effect.mapError(fileError))),
+            Effect.zipRight(bytes === chunk.length ? crashPoints.reach("mid-download") : Effect.void)
+          )
         )
         yield* file.sync.pipe(Effect.mapError(fileError))
         if (Option.isSome(contentLength) && contentLength.value !== bytes) {

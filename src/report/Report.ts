@@ -4,7 +4,8 @@ import { SeedanceParams } from "../segmind/SeedanceParams.js"
 
 export const REPORT_SCHEMA_VERSION = 1
 
-export const JobStatus = Schema.Literal("completed", "failed", "skipped")
+/** `running`: only in the report of an interrupted run, for a job the API had accepted (resume picks it up) */
+export const JobStatus = Schema.Literal("completed", "failed", "skipped", "running")
 export type JobStatus = typeof JobStatus.Type
 
 export const ReportError = Schema.Struct({
@@ -67,7 +68,13 @@ export const JobReport = Schema.Struct({
   remainingCredits: Schema.optional(Schema.Number),
   output: Schema.optional(ReportOutput),
   error: Schema.optional(ReportError),
-  reusedFrom: Schema.optional(Schema.Struct({ run: Schema.String, job: Schema.String }))
+  reusedFrom: Schema.optional(Schema.Struct({ run: Schema.String, job: Schema.String })),
+  /**
+   * Set when a resume had to submit this job again: its earlier request had
+   * expired or was unknown to the API, or the earlier submit's answer was lost
+   * before its id was recorded (then that submit may have been billed too).
+   */
+  resubmitted: Schema.optional(Schema.Struct({ reason: Schema.String, previousRequestId: Schema.optional(Schema.String) }))
 })
 export type JobReport = typeof JobReport.Type
 
@@ -84,13 +91,19 @@ export const Report = Schema.Struct({
     startedAt: Schema.String,
     finishedAt: Schema.String,
     /** set when a fatal answer stopped the run (exit 3) */
-    aborted: Schema.optional(ReportError)
+    aborted: Schema.optional(ReportError),
+    /** when `shotlist resume` took the run up again */
+    resumedAt: Schema.optional(Schema.Array(Schema.String)),
+    /** set by `shotlist replay`: the report whose jobs this run renders again */
+    replayOf: Schema.optional(Schema.Struct({ report: Schema.String, runId: Schema.String }))
   }),
   summary: Schema.Struct({
     total: Schema.Int,
     completed: Schema.Int,
     failed: Schema.Int,
     skipped: Schema.Int,
+    /** accepted by the API but not finished when the run was interrupted */
+    running: Schema.optional(Schema.Int),
     wallMs: Schema.Number
   }),
   jobs: Schema.Array(JobReport)
@@ -102,6 +115,7 @@ export const summarize = (jobs: ReadonlyArray<JobReport>, wallMs: number): Repor
   completed: jobs.filter((job) => job.status === "completed").length,
   failed: jobs.filter((job) => job.status === "failed").length,
   skipped: jobs.filter((job) => job.status === "skipped").length,
+  ...(jobs.some((job) => job.status === "running") ? { running: jobs.filter((job) => job.status === "running").length } : {}),
   wallMs
 })
 

@@ -2,6 +2,8 @@ import { FileSystem } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Clock, Context, Effect, Layer, Schema, type Scope } from "effect"
 import { Job } from "../manifest/Job.js"
+import { JobReport, ReportFrame, ReportOutput } from "../report/Report.js"
+import { SeedanceParams } from "../segmind/SeedanceParams.js"
 
 const At = { at: Schema.String }
 
@@ -17,6 +19,21 @@ export const JournalError = Schema.Struct({
  * acted on, so a crashed run can be rebuilt from it.
  */
 export const JournalEvent = Schema.Union(
+  /** the first line: what a resume needs to carry the run on where it stopped */
+  Schema.TaggedStruct("run", {
+    ...At,
+    runId: Schema.String,
+    manifest: Schema.Struct({ path: Schema.String, sha256: Schema.String }),
+    model: Schema.String,
+    baseUrl: Schema.String,
+    /** rendered on the embedded emulator, which does not outlive the process */
+    emulator: Schema.Boolean,
+    concurrency: Schema.Int,
+    rpm: Schema.Number,
+    replayOf: Schema.optional(Schema.Struct({ report: Schema.String, runId: Schema.String }))
+  }),
+  /** a `resume` took the run up again */
+  Schema.TaggedStruct("resumed", { ...At, pid: Schema.Int }),
   Schema.TaggedStruct("planned", { ...At, job: Job }),
   /** written just before a submit is sent: a crash after it leaves the job "uncertain", not "new" */
   Schema.TaggedStruct("submitting", { ...At, jobId: Schema.String, attempt: Schema.Int }),
@@ -25,18 +42,26 @@ export const JournalEvent = Schema.Union(
     jobId: Schema.String,
     requestId: Schema.String,
     statusUrl: Schema.String,
-    responseUrl: Schema.String
+    responseUrl: Schema.String,
+    /** the exact body sent (local frames' upload URLs filled in) */
+    params: SeedanceParams,
+    frames: Schema.optional(Schema.Array(ReportFrame))
   }),
   Schema.TaggedStruct("status", { ...At, jobId: Schema.String, requestId: Schema.String, status: Schema.String }),
   Schema.TaggedStruct("downloaded", {
     ...At,
     jobId: Schema.String,
-    requestId: Schema.String,
-    path: Schema.String,
-    bytes: Schema.Number,
-    sha256: Schema.String
+    /** absent for a video reused from an earlier run */
+    requestId: Schema.optional(Schema.String),
+    /** path (relative to the run directory), bytes, sha256 and what the MP4 holds */
+    output: ReportOutput,
+    /** canonical hash of model + exact body, the key of `--reuse` */
+    paramsKey: Schema.String,
+    reusedFrom: Schema.optional(Schema.Struct({ run: Schema.String, job: Schema.String }))
   }),
-  Schema.TaggedStruct("failed", { ...At, jobId: Schema.String, requestId: Schema.optional(Schema.String), error: JournalError })
+  Schema.TaggedStruct("failed", { ...At, jobId: Schema.String, requestId: Schema.optional(Schema.String), error: JournalError }),
+  /** the job's report entry as it ended (completed, failed or skipped) */
+  Schema.TaggedStruct("finished", { ...At, jobId: Schema.String, report: JobReport })
 )
 export type JournalEvent = typeof JournalEvent.Type
 

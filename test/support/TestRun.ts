@@ -12,6 +12,7 @@ import { loadManifest } from "../../src/manifest/ManifestLoader.js"
 import type { PollSettings } from "../../src/pipeline/PollSchedule.js"
 import { RequestBudget } from "../../src/pipeline/RequestBudget.js"
 import type { RetrySettings } from "../../src/pipeline/RetryPolicy.js"
+import { emptyReuseIndex } from "../../src/pipeline/ReuseCache.js"
 import { runPipeline } from "../../src/pipeline/RunPipeline.js"
 import { layerSegmindConfig } from "../../src/segmind/SegmindConfig.js"
 import { SegmindClient } from "../../src/segmind/SegmindClient.js"
@@ -56,10 +57,14 @@ export const renderManifest = (
     const report = yield* runPipeline({
       runId: path.basename(runDirectory),
       runDirectory,
-      manifest: loaded,
+      manifest: { path: loaded.absolutePath, sha256: loaded.sha256, text: loaded.text },
       jobs,
       model: loaded.manifest.model,
       baseUrl,
+      emulator: false,
+      reuse: emptyReuseIndex,
+      replayOf: undefined,
+      resume: undefined,
       concurrency: options.concurrency ?? 2,
       rpm,
       poll: fastPoll,

@@ -1,0 +1,143 @@
+import { FileSystem, Path } from "@effect/platform"
+import { Console, Effect, Layer, Option } from "effect"
+import { RequestBudget } from "../pipeline/RequestBudget.js"
+import { REQUEST_TTL } from "../pipeline/ResumePlan.js"
+import { emptyReuseIndex } from "../pipeline/ReuseCache.js"
+import { type RunPlan, runFiles, runPipeline } from "../pipeline/RunPipeline.js"
+import type { Report } from "../report/Report.js"
+import { SegmindClient } from "../segmind/SegmindClient.js"
+import { layerSegmindConfig } from "../segmind/SegmindConfig.js"
+import { journaledRun, readJournal } from "../store/JournalReader.js"
+import { acquireRunLock } from "../store/RunLock.js"
+import { exitCodeOf, setExitCode } from "./ExitCode.js"
+import { type ApiTarget, apiTarget, type RenderFlags, renderSettings } from "./RenderOptions.js"
+import { usageError } from "./UsageErrors.js"
+
+/** `output/<name>/20261125T101500Z`: sortable, safe as a file name. */
+export const timeStamp = (date: Date) => date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")
+
+/** Holds the run directory for the scope; another live process there is a usage error, a dead one's lock is taken over. */
+export const lockRunDirectory = (runDirectory: string) =>
+  acquireRunLock(runDirectory).pipe(Effect.catchTag("RunLocked", (locked) => usageError(locked.message)))
+
+/** Renders a plan against a target, prints the summary, sets the exit code. */
+export const executeRun = (plan: RunPlan, target: ApiTarget) =>
+  Effect.gen(function* () {
+    const path = yield* Path.Path
+    const report = yield* runPipeline(plan).pipe(
+      Effect.provide(
+        Layer.mergeAll(
+          SegmindClient.Default.pipe(
+            Layer.provide(layerSegmindConfig({ baseUrl: target.baseUrl, apiKey: target.apiKey, uploadUrl: target.uploadUrl }))
+          ),
+          RequestBudget.layer(plan.rpm)
+        )
+      )
+    )
+    yield* printSummary(report, runFiles(path, plan.runDirectory))
+    yield* setExitCode(exitCodeOf(report))
+    return report
+  })
+
+export const printSummary = (report: Report, files: ReturnType<typeof runFiles>) =>
+  Effect.gen(function* () {
+    const { summary } = report
+    const reused = report.jobs.filter((job) => job.reusedFrom !== undefined).length
+    const again = report.jobs.filter((job) => job.resubmitted !== undefined).length
+    yield* Console.log(
+      `${summary.total} jobs: ${summary.completed} completed${reused > 0 ? ` (${reused} reused from earlier runs)` : ""}, ${summary.failed} failed, ${summary.skipped} skipped in ${(summary.wallMs / 1000).toFixed(1)} s`
+    )
+    for (const job of report.jobs) {
+      if (job.status === "completed" && job.output !== undefined) continue
+      yield* Console.log(`  ${job.status} ${job.id}: ${job.error?.tag ?? ""} ${job.error?.message ?? ""}`.trimEnd())
+    }
+    if (again > 0) {
+      yield* Console.log(`${again} job${again === 1 ? " was" : "s were"} submitted again on resume (see "resubmitted" in the report):`)
+      for (const job of report.jobs) {
+        if (job.resubmitted !== undefined) yield* Console.log(`  ${job.id}: ${job.resubmitted.reason}`)
+      }
+    }
+    if (report.run.aborted !== undefined) {
+      yield* Console.log(`run stopped: ${report.run.aborted.tag}: ${report.run.aborted.message}`)
+      yield* Console.log(abortAdvice(report.run.aborted.tag))
+    }
+    yield* Console.log(`videos: ${files.videos}`)
+    yield* Console.log(`report: ${files.report}`)
+  })
+
+const abortAdvice = (tag: string): string => {
+  switch (tag) {
+    case "Unauthorized":
+    case "Forbidden":
+      return "check SEGMIND_API_KEY: the key was refused (create one at https://cloud.segmind.com/console/api-keys)"
+    case "InsufficientCredits":
+      return "the account is out of credits: top up at https://cloud.segmind.com/console/billing, then run the jobs left"
+    case "ModelRetired":
+      return "Segmind retired this model: choose another `model:` in the manifest"
+    default:
+      return "see the report for each job"
+  }
+}
+
+export interface ResumeRequest {
+  readonly runDirectory: string
+  readonly flags: RenderFlags
+  readonly retryFailed: boolean
+  /** set by `run --out`: the manifest must be the one the run was started with */
+  readonly expectManifestSha256: string | undefined
+}
+
+/**
+ * Takes a run up again from its journal: lock, read (a torn last line is cut
+ * off), then every job carries on where it stopped. An emulator run resumes
+ * on a new emulator unless `--base-url` says otherwise.
+ */
+export const resumeRun = (request: ResumeRequest) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const files = runFiles(path, request.runDirectory)
+    if (!(yield* fs.exists(files.journal))) {
+      return yield* usageError(`${request.runDirectory} holds no journal.jsonl: there is no run to resume there`)
+    }
+    yield* lockRunDirectory(request.runDirectory)
+    const contents = yield* readJournal(files.journal).pipe(
+      Effect.catchTag("JournalCorrupt", (corrupt) =>
+        usageError(`${corrupt.file}:${corrupt.line}: ${corrupt.message}; the journal was damaged or edited, so the run cannot be resumed safely`)
+      )
+    )
+    if (contents.tornLine) {
+      yield* fs.truncate(files.journal, BigInt(contents.validLength))
+      yield* Effect.logWarning("the journal's last line was torn by a crash mid-write; it recorded nothing acted on and was cut off")
+    }
+    const journaled = journaledRun(contents.events)
+    const run = journaled.run
+    if (run === undefined) return yield* usageError(`${files.journal} does not start with the run's settings; it cannot be resumed`)
+    if (request.expectManifestSha256 !== undefined && request.expectManifestSha256 !== run.manifest.sha256) {
+      return yield* usageError(
+        `${request.runDirectory} holds a run of another manifest (or of this one before an edit); choose another --out, or finish that run with: shotlist resume ${request.runDirectory}`
+      )
+    }
+
+    const useEmulator = request.flags.emulator || (run.emulator && Option.isNone(request.flags.baseUrl))
+    const target = yield* apiTarget(useEmulator, Option.orElse(request.flags.baseUrl, () => (useEmulator ? Option.none() : Option.some(run.baseUrl))))
+    const settings = yield* renderSettings(request.flags, { concurrency: run.concurrency, rpm: run.emulator === useEmulator ? run.rpm : undefined, retry: undefined }, target.isEmulator)
+    const jobs = [...journaled.jobs.values()].map((state) => state.job)
+    yield* Effect.logInfo(`resuming ${jobs.length} jobs of ${request.runDirectory} on ${target.baseUrl}`)
+    return yield* executeRun(
+      {
+        runId: run.runId,
+        runDirectory: request.runDirectory,
+        manifest: { path: run.manifest.path, sha256: run.manifest.sha256, text: undefined },
+        jobs,
+        model: run.model,
+        baseUrl: target.baseUrl,
+        emulator: target.isEmulator,
+        ...settings,
+        reuse: emptyReuseIndex,
+        replayOf: run.replayOf,
+        resume: { journaled, options: { retryFailed: request.retryFailed, requestTtl: REQUEST_TTL } }
+      },
+      target
+    )
+  })

@@ -1,0 +1,150 @@
+import { FileSystem } from "@effect/platform"
+import type { PlatformError } from "@effect/platform/Error"
+import { Data, Effect, Either, Schema } from "effect"
+import type { Job } from "../manifest/Job.js"
+import type { JobReport } from "../report/Report.js"
+import { JournalEvent } from "./Journal.js"
+
+/** A line other than the last does not decode: the journal was edited or damaged, not torn by a crash. */
+export class JournalCorrupt extends Data.TaggedError("JournalCorrupt")<{
+  readonly file: string
+  readonly line: number
+  readonly message: string
+}> {}
+
+export interface JournalContents {
+  readonly events: ReadonlyArray<JournalEvent>
+  /** bytes of the whole lines; a torn last line (a crash mid-write) lies beyond */
+  readonly validLength: number
+  readonly tornLine: boolean
+}
+
+const decodeLine = Schema.decodeUnknownEither(Schema.parseJson(JournalEvent))
+
+/**
+ * Reads `journal.jsonl`. A torn last line, left by a crash in the middle of a
+ * write, is ignored (it recorded a step that was never acted on); any other
+ * bad line is `JournalCorrupt`.
+ */
+export const readJournal = (
+  file: string
+): Effect.Effect<JournalContents, JournalCorrupt | PlatformError, FileSystem.FileSystem> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const bytes = yield* fs.readFile(file)
+    const text = new TextDecoder().decode(bytes)
+    const lines = text.split("\n")
+    const events: Array<JournalEvent> = []
+    let validLength = 0
+    let tornLine = false
+    for (const [index, line] of lines.entries()) {
+      const last = index === lines.length - 1
+      if (last && line === "") break
+      const decoded = decodeLine(line)
+      if (Either.isLeft(decoded)) {
+        // Only the unterminated last line can be a crash's torn write.
+        if (last) {
+          tornLine = true
+          break
+        }
+        return yield* new JournalCorrupt({ file, line: index + 1, message: `line ${index + 1} is not a journal event` })
+      }
+      if (last) {
+        // A whole event without its newline: the crash came between the two writes' bytes; keep it.
+        events.push(decoded.right)
+        validLength += Buffer.byteLength(line)
+        tornLine = true
+        break
+      }
+      events.push(decoded.right)
+      validLength += Buffer.byteLength(line) + 1
+    }
+    return { events, validLength, tornLine }
+  })
+
+type RunEvent = Extract<JournalEvent, { readonly _tag: "run" }>
+type SubmittedEvent = Extract<JournalEvent, { readonly _tag: "submitted" }>
+type DownloadedEvent = Extract<JournalEvent, { readonly _tag: "downloaded" }>
+type FailedEvent = Extract<JournalEvent, { readonly _tag: "failed" }>
+
+/** What the journal knows of one job, latest event last. */
+export interface JournaledJob {
+  readonly job: Job
+  /** `submitting` lines: every one of them may have reached the API */
+  readonly submitAttempts: number
+  /** a submit was sent and neither its request id nor a refusal was recorded */
+  readonly submitUnanswered: boolean
+  readonly submitted: SubmittedEvent | undefined
+  readonly lastStatus: string | undefined
+  readonly downloaded: DownloadedEvent | undefined
+  readonly failed: FailedEvent | undefined
+  readonly finished: JobReport | undefined
+}
+
+export interface JournaledRun {
+  readonly run: RunEvent | undefined
+  readonly resumedAt: ReadonlyArray<string>
+  /** in the order they were planned */
+  readonly jobs: ReadonlyMap<string, JournaledJob>
+}
+
+/** Folds a journal's events into the state of the run and of each job. */
+export const journaledRun = (events: ReadonlyArray<JournalEvent>): JournaledRun => {
+  let run: RunEvent | undefined
+  const resumedAt: Array<string> = []
+  const jobs = new Map<string, JournaledJob>()
+  const update = (jobId: string, change: (job: JournaledJob) => Partial<JournaledJob>) => {
+    const known = jobs.get(jobId)
+    if (known !== undefined) jobs.set(jobId, { ...known, ...change(known) })
+  }
+  for (const event of events) {
+    switch (event._tag) {
+      case "run":
+        run = event
+        break
+      case "resumed":
+        resumedAt.push(event.at)
+        break
+      case "planned":
+        if (!jobs.has(event.job.id)) {
+          jobs.set(event.job.id, {
+            job: event.job,
+            submitAttempts: 0,
+            submitUnanswered: false,
+            submitted: undefined,
+            lastStatus: undefined,
+            downloaded: undefined,
+            failed: undefined,
+            finished: undefined
+          })
+        }
+        break
+      case "submitting":
+        // A new submission supersedes how the job ended before (a resubmit on resume).
+        update(event.jobId, (job) => ({
+          submitAttempts: job.submitAttempts + 1,
+          submitUnanswered: true,
+          failed: undefined,
+          finished: undefined,
+          downloaded: undefined
+        }))
+        break
+      case "submitted":
+        update(event.jobId, () => ({ submitted: event, submitUnanswered: false, lastStatus: undefined }))
+        break
+      case "status":
+        update(event.jobId, () => ({ lastStatus: event.status }))
+        break
+      case "downloaded":
+        update(event.jobId, () => ({ downloaded: event, failed: undefined, finished: undefined }))
+        break
+      case "failed":
+        update(event.jobId, () => ({ failed: event, submitUnanswered: false }))
+        break
+      case "finished":
+        update(event.jobId, () => ({ finished: event.report, submitUnanswered: false }))
+        break
+    }
+  }
+  return { run, resumedAt, jobs }
+}
