@@ -31,6 +31,7 @@ export type JobStart =
       readonly params: SeedanceParams
       readonly frames: ReadonlyArray<ReportFrame> | undefined
       readonly submitAttempts: number
+      readonly resubmitted: JobReport["resubmitted"]
     }
 
 export const submitStart: JobStart = { _tag: "Submit" }
@@ -170,12 +171,14 @@ export const runJob = (
         yield* context.onSubmitted(job, undefined)
         const submission = yield* client.submit(params)
         yield* context.crashPoints.reach("after-submit")
+        const known = yield* Ref.get(facts)
         yield* journal.append({
           _tag: "submitted",
           jobId: job.id,
           ...submission,
           params,
-          ...(frames.length > 0 ? { frames } : {})
+          ...(frames.length > 0 ? { frames } : {}),
+          ...(known.resubmitted === undefined ? {} : { resubmitted: known.resubmitted })
         })
         yield* context.onSubmitted(job, submission.requestId)
         return submission
@@ -285,7 +288,8 @@ export const runJob = (
               params: start.params,
               ...(start.frames === undefined ? {} : { frames: start.frames }),
               requestId: start.submission.requestId,
-              submittedAt: isoAt(start.submittedAtMs)
+              submittedAt: isoAt(start.submittedAtMs),
+              ...(start.resubmitted === undefined ? {} : { resubmitted: start.resubmitted })
             })
             yield* context.log(job, `resumed: polling ${start.submission.requestId} again`)
             const paramsKey = paramsKeyOf(context.model, job, digestsOf(start.frames))

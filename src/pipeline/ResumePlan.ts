@@ -29,7 +29,8 @@ const rebuiltReport = (state: JournaledJob, fields: Pick<JobReport, "status"> & 
         params: state.submitted.params,
         ...(state.submitted.frames === undefined ? {} : { frames: state.submitted.frames }),
         requestId: state.submitted.requestId,
-        submittedAt: state.submitted.at
+        submittedAt: state.submitted.at,
+        ...(state.submitted.resubmitted === undefined ? {} : { resubmitted: state.submitted.resubmitted })
       }),
   attempts: Math.max(1, state.submitAttempts),
   ...fields
@@ -60,7 +61,8 @@ export const resumeStartOf = (
             submittedAtMs: Date.parse(submitted.at),
             params: submitted.params,
             frames: submitted.frames,
-            submitAttempts: Math.max(1, state.submitAttempts)
+            submitAttempts: Math.max(1, state.submitAttempts),
+            resubmitted: submitted.resubmitted
           }
         : undefined
     const submitAgain = (reason: string): JobStart => ({

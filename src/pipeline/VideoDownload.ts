@@ -57,7 +57,7 @@ export const downloadVideo = (
             bytes += chunk.length
           }).pipe(
             Effect.zipRight(file.writeAll(chunk).pipe(Effect.mapError(fileError))),
-            Effect.zipRight(bytes === chunk.length ? crashPoints.reach("mid-download") : Effect.void)
+            Effect.zipRight(Effect.suspend(() => (bytes === chunk.length ? crashPoints.reach("mid-download") : Effect.void)))
           )
         )
         yield* file.sync.pipe(Effect.mapError(fileError))

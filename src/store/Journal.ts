@@ -45,7 +45,9 @@ export const JournalEvent = Schema.Union(
     responseUrl: Schema.String,
     /** the exact body sent (local frames' upload URLs filled in) */
     params: SeedanceParams,
-    frames: Schema.optional(Schema.Array(ReportFrame))
+    frames: Schema.optional(Schema.Array(ReportFrame)),
+    /** set when a resume sent this job again, and why */
+    resubmitted: JobReport.fields.resubmitted
   }),
   Schema.TaggedStruct("status", { ...At, jobId: Schema.String, requestId: Schema.String, status: Schema.String }),
   Schema.TaggedStruct("downloaded", {

@@ -1,0 +1,149 @@
+import { FileSystem, Path } from "@effect/platform"
+import { NodeContext } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Schedule, Schema } from "effect"
+import { createHash } from "node:crypto"
+import { Report } from "../../src/report/Report.js"
+import { journaledRun, readJournal } from "../../src/store/JournalReader.js"
+import { runChildCli } from "../support/ChildCli.js"
+import { TEST_KEY, testEmulator } from "../support/TestRun.js"
+
+const MANIFEST = "test/fixtures/runs/twenty-seeds.yaml"
+const JOBS = 20
+const decodeReport = Schema.decodeUnknownSync(Schema.parseJson(Report))
+
+/** Emulator submissions per seed: every job of the fixture has its own seed. */
+const submissionsBySeed = (submitted: ReadonlyArray<{ readonly body: unknown }>) => {
+  const counts = new Map<number, number>()
+  for (const { body } of submitted) {
+    const seed = (body as { readonly seed: number }).seed
+    counts.set(seed, (counts.get(seed) ?? 0) + 1)
+  }
+  return counts
+}
+
+const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex")
+
+/** Every job completed, each file under videos/ whole and as the report says, nothing else there. */
+const expectWholeRun = (runDirectory: string) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const report = decodeReport(yield* fs.readFileString(path.join(runDirectory, "report.json")))
+    expect(report.summary).toMatchObject({ total: JOBS, completed: JOBS, failed: 0, skipped: 0 })
+    const files = (yield* fs.readDirectory(path.join(runDirectory, "videos"))).sort()
+    expect(files).toEqual(report.jobs.map((job) => `${job.id}.mp4`).sort())
+    for (const job of report.jobs) {
+      const bytes = yield* fs.readFile(path.join(runDirectory, job.output!.path))
+      expect(bytes.length).toBe(job.output!.bytes)
+      expect(sha256(bytes)).toBe(job.output!.sha256)
+    }
+    expect(yield* fs.exists(path.join(runDirectory, ".lock"))).toBe(false)
+    return report
+  })
+
+describe("crash safety, with a real process killed and resumed", () => {
+  it.scopedLive(
+    "a 20-job run SIGKILLed at 5 points, resumed each time: all complete, one submission per job except those the report names",
+    () =>
+      Effect.gen(function* () {
+        const fs = yield* FileSystem.FileSystem
+        const path = yield* Path.Path
+        const emulator = yield* testEmulator({ timeScale: 0.4, workers: 8 })
+        const runDirectory = path.join(yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-crash-" }), "run")
+        const env = { SEGMIND_API_KEY: TEST_KEY }
+        const common = ["--base-url", emulator.baseUrl, "--concurrency", "4", "--rpm", "6000"]
+
+        const killedAt: Array<{ point: string; submissions: number; downloaded: number }> = []
+        const crashAt = (point: string, args: ReadonlyArray<string>) =>
+          Effect.gen(function* () {
+            const outcome = yield* runChildCli(args, { ...env, SHOTLIST_CRASH_AT: point })
+            expect(outcome.signal, `${point}: ${outcome.stderr}`).toBe("SIGKILL")
+            const journal = journaledRun((yield* readJournal(path.join(runDirectory, "journal.jsonl"))).events)
+            const videos = (yield* fs.readDirectory(path.join(runDirectory, "videos"))).filter((name) => !name.endsWith(".mp4"))
+            expect(videos, "nothing but whole videos under videos/").toEqual([])
+            killedAt.push({
+              point,
+              submissions: (yield* emulator.stats).submissions,
+              downloaded: [...journal.jobs.values()].filter((job) => job.downloaded !== undefined).length
+            })
+          })
+        const resumeArgs = ["resume", runDirectory, ...common]
+
+        yield* crashAt("before-submit:1", ["run", MANIFEST, "--out", runDirectory, ...common])
+        expect((yield* emulator.stats).submissions).toBe(0)
+        yield* crashAt("after-submit:3", resumeArgs)
+        yield* crashAt("mid-download:2", resumeArgs)
+        yield* crashAt("after-download:3", resumeArgs)
+        yield* crashAt("before-report:1", resumeArgs)
+        expect(yield* fs.exists(path.join(runDirectory, "report.json"))).toBe(false)
+
+        const last = yield* runChildCli(resumeArgs, env)
+        expect(last.code, last.stderr).toBe(0)
+        const report = yield* expectWholeRun(runDirectory)
+        expect(report.run.resumedAt).toHaveLength(5)
+
+        // The journal could not know the ids of submits that were on the wire at a kill: the report names each of them.
+        const stats = yield* emulator.stats
+        const perSeed = submissionsBySeed(stats.submitted)
+        const named = report.jobs.filter((job) => job.resubmitted !== undefined)
+        for (const job of report.jobs) {
+          const expected = job.resubmitted === undefined ? 1 : 2
+          expect(perSeed.get(job.seed), `${job.id} submissions`).toBe(expected)
+        }
+        for (const job of named) expect(job.resubmitted!.reason).toMatch(/answer was recorded|may have been billed/)
+        expect(stats.submissions).toBe(JOBS + named.length)
+        expect(named.length).toBeGreaterThanOrEqual(1)
+        expect(named.length).toBeLessThanOrEqual(4)
+        console.info(
+          `kill-and-resume: ${JSON.stringify(killedAt)}; emulator submissions ${stats.submissions} for ${JOBS} jobs (${named.length} named as sent again); completed ${report.summary.completed}`
+        )
+      }).pipe(Effect.provide(NodeContext.layer)),
+    180_000
+  )
+
+  it.scopedLive("SIGINT mid-run: exit 130, the report lists in-flight request ids, resume finishes without submitting them again", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const path = yield* Path.Path
+      const emulator = yield* testEmulator({ timeScale: 1, workers: 8 })
+      const runDirectory = path.join(yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-sigint-" }), "run")
+      const env = { SEGMIND_API_KEY: TEST_KEY }
+      const common = ["--base-url", emulator.baseUrl, "--concurrency", "4", "--rpm", "6000"]
+      const journalFile = path.join(runDirectory, "journal.jsonl")
+
+      // Interrupt once four requests are accepted and none has ended.
+      const interruptWhenInFlight = (pid: number) =>
+        Effect.gen(function* () {
+          const submitted = yield* fs.readFileString(journalFile).pipe(
+            Effect.map((text) => text.split("\n").filter((line) => line.includes('"_tag":"submitted"')).length),
+            Effect.orElseSucceed(() => 0)
+          )
+          if (submitted < 4) return yield* Effect.fail("not yet")
+          process.kill(pid, "SIGINT")
+        }).pipe(Effect.retry(Schedule.spaced(Duration.millis(20))), Effect.orDie)
+
+      const interrupted = yield* runChildCli(["run", MANIFEST, "--out", runDirectory, ...common], env, interruptWhenInFlight)
+      expect(interrupted.code, interrupted.stderr).toBe(130)
+      expect(interrupted.stderr).toContain(`shotlist resume ${runDirectory}`)
+      const partial = decodeReport(yield* fs.readFileString(path.join(runDirectory, "report.json")))
+      const running = partial.jobs.filter((job) => job.status === "running")
+      expect(running.length).toBeGreaterThanOrEqual(4)
+      for (const job of running) expect(job.requestId).toMatch(/.+/)
+      expect(partial.summary.running).toBe(running.length)
+      const submittedBefore = (yield* emulator.stats).submissions
+      // Every submit the API took has its id in the report: none is lost in between.
+      expect(partial.jobs.filter((job) => job.requestId !== undefined).length).toBe(submittedBefore)
+
+      const resumed = yield* runChildCli(["resume", runDirectory, ...common], env)
+      expect(resumed.code, resumed.stderr).toBe(0)
+      const report = yield* expectWholeRun(runDirectory)
+      for (const job of running) expect(report.jobs.find((j) => j.id === job.id)?.requestId).toBe(job.requestId)
+      expect(report.jobs.filter((job) => job.resubmitted !== undefined)).toEqual([])
+      const stats = yield* emulator.stats
+      expect(stats.submissions).toBe(JOBS)
+      expect([...submissionsBySeed(stats.submitted).values()].every((n) => n === 1)).toBe(true)
+    }).pipe(Effect.provide(NodeContext.layer)),
+    120_000
+  )
+})
