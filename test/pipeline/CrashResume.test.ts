@@ -6,6 +6,7 @@ import { createHash } from "node:crypto"
 import { Report } from "../../src/report/Report.js"
 import { journaledRun, readJournal } from "../../src/store/JournalReader.js"
 import { runChildCli } from "../support/ChildCli.js"
+import { noFaults } from "../../src/emulator/Emulator.js"
 import { TEST_KEY, testEmulator } from "../support/TestRun.js"
 
 const MANIFEST = "test/fixtures/runs/twenty-seeds.yaml"
@@ -143,6 +144,54 @@ describe("crash safety, with a real process killed and resumed", () => {
       const stats = yield* emulator.stats
       expect(stats.submissions).toBe(JOBS)
       expect([...submissionsBySeed(stats.submitted).values()].every((n) => n === 1)).toBe(true)
+    }).pipe(Effect.provide(NodeContext.layer)),
+    120_000
+  )
+
+  it.scopedLive("a second Ctrl-C exits at once; the journal stays consistent and resume finishes the run", () =>
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const path = yield* Path.Path
+      // The first four submits answer after 3 s: the first Ctrl-C waits for them, the second does not.
+      const emulator = yield* testEmulator({
+        timeScale: 1,
+        workers: 8,
+        faults: {
+          ...noFaults,
+          slowDelay: Duration.seconds(3),
+          script: [1, 2, 3, 4].map((call) => ({ endpoint: "submit" as const, call, fault: "slow" as const }))
+        }
+      })
+      const runDirectory = path.join(yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-sigint2-" }), "run")
+      const env = { SEGMIND_API_KEY: TEST_KEY }
+      const common = ["--base-url", emulator.baseUrl, "--concurrency", "4", "--rpm", "6000"]
+      const journalFile = path.join(runDirectory, "journal.jsonl")
+      const interruptTwice = (pid: number) =>
+        Effect.gen(function* () {
+          const text = yield* fs.readFileString(journalFile).pipe(Effect.orElseSucceed(() => ""))
+          if (text.split('"_tag":"submitting"').length < 5) return yield* Effect.fail("not yet")
+          process.kill(pid, "SIGINT")
+          yield* Effect.sleep(Duration.millis(300))
+          process.kill(pid, "SIGINT")
+        }).pipe(Effect.retry(Schedule.spaced(Duration.millis(10))), Effect.orDie)
+
+      const stopped = yield* runChildCli(["run", MANIFEST, "--out", runDirectory, ...common], env, interruptTwice)
+      expect(stopped.code, stopped.stderr).toBe(130)
+      expect(stopped.stderr).toContain("exiting at once")
+      // Every line whole (a torn last one would be cut off by resume, a damaged one would fail here).
+      const contents = yield* readJournal(journalFile)
+      expect(contents.events.filter((event) => event._tag === "submitting")).toHaveLength(4)
+
+      const resumed = yield* runChildCli(["resume", runDirectory, ...common], env)
+      expect(resumed.code, resumed.stderr).toBe(0)
+      yield* expectWholeRun(runDirectory)
+      // The four submits cut off have no recorded id: they are sent again and named; no other job is sent twice.
+      const report = decodeReport(yield* fs.readFileString(path.join(runDirectory, "report.json")))
+      const perSeed = submissionsBySeed((yield* emulator.stats).submitted)
+      expect(report.jobs.filter((job) => job.resubmitted !== undefined)).toHaveLength(4)
+      for (const job of report.jobs) {
+        expect(perSeed.get(job.seed)).toBeLessThanOrEqual(job.resubmitted === undefined ? 1 : 2)
+      }
     }).pipe(Effect.provide(NodeContext.layer)),
     120_000
   )
