@@ -1,7 +1,10 @@
 import { Args, Command, Options } from "@effect/cli"
-import { Console, Effect } from "effect"
+import { Console, Effect, Option } from "effect"
+import { estimateRun } from "../segmind/ModelCatalog.js"
+import { SEEDANCE_MODEL } from "../segmind/SeedanceParams.js"
+import { DEFAULT_CONCURRENCY } from "./RenderOptions.js"
 import { renderPlan } from "./PlanTable.js"
-import { reportingUsageProblems, selectJobs } from "./UsageErrors.js"
+import { reportingUsageProblems, selectJobs, usageError } from "./UsageErrors.js"
 
 export const planCommand = Command.make(
   "plan",
@@ -10,15 +13,22 @@ export const planCommand = Command.make(
     only: Options.text("only").pipe(
       Options.withDescription("show only jobs whose id matches this glob (* and ?); repeatable"),
       Options.repeated
+    ),
+    concurrency: Options.integer("concurrency").pipe(
+      Options.withDescription(`jobs in flight at once, for the wall-time estimate (default: the manifest's, else ${DEFAULT_CONCURRENCY})`),
+      Options.optional
     )
   },
   (args) =>
     Effect.gen(function* () {
-      const { jobs } = yield* selectJobs(args.manifest, args.only)
-      yield* Console.log(renderPlan(jobs))
+      const { jobs, loaded } = yield* selectJobs(args.manifest, args.only)
+      const model = loaded.manifest.model ?? SEEDANCE_MODEL
+      const concurrency = Option.getOrElse(args.concurrency, () => loaded.manifest.concurrency ?? DEFAULT_CONCURRENCY)
+      if (concurrency < 1) return yield* usageError(`--concurrency must be at least 1 (got ${concurrency})`)
+      yield* Console.log(renderPlan(jobs, { model, concurrency, run: estimateRun(jobs, model, concurrency) }))
     }).pipe(reportingUsageProblems)
 ).pipe(
   Command.withDescription(
-    "Validate MANIFEST and print the jobs it expands to (id, seed, duration, resolution, aspect) with totals. Sends nothing. Seeds marked * are drawn anew on each run."
+    "Validate MANIFEST and print the jobs it expands to (id, seed, duration, resolution, aspect) with totals, estimated cost and wall time. Sends nothing. Seeds marked * are drawn anew on each run."
   )
 )

@@ -1,7 +1,11 @@
 import type { Job } from "../manifest/Job.js"
+import { formatUsd, MODEL_CATALOG, type RunEstimate } from "../segmind/ModelCatalog.js"
 
 /** The jobs of a plan as an aligned text table, then totals. */
-export const renderPlan = (jobs: ReadonlyArray<Job>): string => {
+export const renderPlan = (
+  jobs: ReadonlyArray<Job>,
+  estimate: { readonly model: string; readonly concurrency: number; readonly run: RunEstimate }
+): string => {
   const header = ["id", "seed", "duration", "resolution", "aspect", "audio"]
   const rows = jobs.map((job) => [
     job.id,
@@ -22,6 +26,18 @@ export const renderPlan = (jobs: ReadonlyArray<Job>): string => {
     ...rows.map(line),
     "",
     `${jobs.length} job${jobs.length === 1 ? "" : "s"} from ${shots} shot${shots === 1 ? "" : "s"}, ${seconds} s of video`,
-    ...(drawn ? ["* seed drawn by shotlist; a run draws its own and records it in the journal and report"] : [])
+    ...(drawn ? ["* seed drawn by shotlist; a run draws its own and records it in the journal and report"] : []),
+    estimateLine(estimate)
   ].join("\n")
+}
+
+const formatSeconds = (seconds: number) =>
+  seconds < 60 ? `${seconds} s` : seconds < 3600 ? `${Math.round(seconds / 60)} min` : `${(seconds / 3600).toFixed(1)} h`
+
+const estimateLine = ({ concurrency, model, run }: { readonly model: string; readonly concurrency: number; readonly run: RunEstimate }) => {
+  const info = MODEL_CATALOG[model]
+  const basis = run.known && info !== undefined
+    ? `${formatUsd(info.usdPerGeneration)} and ~${info.typicalLatencySeconds} s per generation, Segmind's list figures`
+    : `${model} is not in shotlist's price table; Seedance 1.5 Pro's figures stand in`
+  return `estimate: ${formatUsd(run.costUsd)}, about ${formatSeconds(run.wallSeconds)} at concurrency ${concurrency} (${basis}; videos reused from earlier runs cost nothing)`
 }

@@ -58,6 +58,10 @@ export const renderOptions = {
   deadline: Options.text("deadline").pipe(
     Options.withDescription("deadline of the whole run, e.g. 2h: later jobs are not submitted, running ones are recorded as timed out with their request ids"),
     Options.optional
+  ),
+  junit: Options.file("junit").pipe(
+    Options.withDescription("also write the outcome as JUnit XML to this file (one test case per job), for CI dashboards"),
+    Options.optional
   )
 }
 
@@ -71,6 +75,7 @@ export interface RenderFlags {
   readonly retryCap: Option.Option<number>
   readonly jobDeadline: Option.Option<string>
   readonly deadline: Option.Option<string>
+  readonly junit: Option.Option<string>
 }
 
 const durationFlag = (name: string, text: Option.Option<string>) =>

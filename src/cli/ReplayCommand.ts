@@ -86,7 +86,8 @@ export const replayCommand = Command.make(
           replayOf: { report: reportFile, runId: source.run.id },
           resume: undefined
         },
-        target
+        target,
+        args.junit
       )
     }).pipe(Effect.scoped, reportingUsageProblems)
 ).pipe(

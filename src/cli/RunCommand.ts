@@ -1,10 +1,12 @@
 import { Args, Command, Options } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
 import { Effect, Option } from "effect"
-import { buildReuseIndex, emptyReuseIndex } from "../pipeline/ReuseCache.js"
+import type { Job } from "../manifest/Job.js"
+import { buildReuseIndex, emptyReuseIndex, localFrameDigests, paramsKeyOf, type ReuseIndex } from "../pipeline/ReuseCache.js"
+import { estimateRun, formatUsd } from "../segmind/ModelCatalog.js"
 import { runFiles } from "../pipeline/RunPipeline.js"
 import { SEEDANCE_MODEL } from "../segmind/SeedanceParams.js"
-import { apiTarget, renderOptions, renderSettings } from "./RenderOptions.js"
+import { apiTarget, DEFAULT_CONCURRENCY, renderOptions, renderSettings } from "./RenderOptions.js"
 import { executeRun, lockRunDirectory, resumeRun, timeStamp } from "./RunExecution.js"
 import { reportingUsageProblems, selectJobs, usageError } from "./UsageErrors.js"
 
@@ -25,14 +27,58 @@ const noReuseOption = Options.boolean("no-reuse").pipe(
     "render every job, even one whose model and exact body (seed included) match a verified video of an earlier run under the output root; by default that video is linked in instead, at no cost"
   )
 )
+const maxJobsOption = Options.integer("max-jobs").pipe(
+  Options.withDescription("refuse the run (exit 2, nothing sent) if it would render more than N jobs; reused videos do not count"),
+  Options.optional
+)
+const maxCostOption = Options.float("max-cost").pipe(
+  Options.withDescription("refuse the run (exit 2, nothing sent) if its estimated cost exceeds this many US dollars (list price per generation; reused videos cost nothing)"),
+  Options.optional
+)
 const reuseFromOption = Options.directory("reuse-from").pipe(
   Options.withDescription("the output root whose earlier runs may be reused (default: output/, or the folder above --out)"),
   Options.optional
 )
 
+/** `--max-jobs` / `--max-cost`: checked before anything is sent; only jobs that would really be rendered count. */
+const withinBudget = (
+  jobs: ReadonlyArray<Job>,
+  model: string,
+  reuse: ReuseIndex,
+  concurrency: number,
+  maxJobs: Option.Option<number>,
+  maxCost: Option.Option<number>
+) =>
+  Effect.gen(function* () {
+    if (Option.isNone(maxJobs) && Option.isNone(maxCost)) return
+    const toRender: Array<Job> = []
+    for (const job of jobs) {
+      const digests = yield* localFrameDigests(job).pipe(Effect.orElseSucceed(() => ({})))
+      if (reuse.find(paramsKeyOf(model, job, digests)) === undefined) toRender.push(job)
+    }
+    const estimate = estimateRun(toRender, model, concurrency)
+    const reused = jobs.length - toRender.length
+    const what = `${toRender.length} job${toRender.length === 1 ? "" : "s"} to render${reused > 0 ? ` (${reused} reused)` : ""}, about ${formatUsd(estimate.costUsd)}`
+    if (Option.isSome(maxJobs) && toRender.length > maxJobs.value) {
+      return yield* usageError(`refused: ${what}, over --max-jobs ${maxJobs.value}; nothing was sent`)
+    }
+    if (Option.isSome(maxCost) && estimate.costUsd > maxCost.value) {
+      return yield* usageError(`refused: ${what}, over --max-cost ${formatUsd(maxCost.value)}; nothing was sent`)
+    }
+  })
+
 export const runCommand = Command.make(
   "run",
-  { manifest: manifestArg, out: outOption, only: onlyOption, noReuse: noReuseOption, reuseFrom: reuseFromOption, ...renderOptions },
+  {
+    manifest: manifestArg,
+    out: outOption,
+    only: onlyOption,
+    noReuse: noReuseOption,
+    reuseFrom: reuseFromOption,
+    maxJobs: maxJobsOption,
+    maxCost: maxCostOption,
+    ...renderOptions
+  },
   (args) =>
     Effect.gen(function* () {
       const fs = yield* FileSystem.FileSystem
@@ -45,11 +91,13 @@ export const runCommand = Command.make(
         yield* Effect.logInfo(`${runDirectory} already holds a run of this manifest: resuming it`)
         return yield* resumeRun({ runDirectory, flags: args, retryFailed: false, expectManifestSha256: loaded.sha256 })
       }
-      yield* fs.makeDirectory(runDirectory, { recursive: true })
-      yield* lockRunDirectory(runDirectory)
-      if (yield* fs.exists(runFiles(path, runDirectory).journal)) {
-        return yield* usageError(`${runDirectory} was taken by another run just now; choose another --out`)
-      }
+      const model = loaded.manifest.model ?? SEEDANCE_MODEL
+      const reuseRoot = Option.getOrElse(args.reuseFrom, () =>
+        Option.isSome(args.out) ? path.dirname(path.resolve(runDirectory)) : "output"
+      )
+      const reuse = args.noReuse ? emptyReuseIndex : yield* buildReuseIndex(reuseRoot, runDirectory)
+      const concurrencyForEstimate = Option.getOrElse(args.concurrency, () => loaded.manifest.concurrency ?? DEFAULT_CONCURRENCY)
+      yield* withinBudget(jobs, model, reuse, concurrencyForEstimate, args.maxJobs, args.maxCost)
 
       const target = yield* apiTarget(args.emulator, args.baseUrl)
       const settings = yield* renderSettings(
@@ -57,10 +105,11 @@ export const runCommand = Command.make(
         { concurrency: loaded.manifest.concurrency, rpm: loaded.manifest.rpm, retry: loaded.manifest.retry },
         target.isEmulator
       )
-      const reuseRoot = Option.getOrElse(args.reuseFrom, () =>
-        Option.isSome(args.out) ? path.dirname(path.resolve(runDirectory)) : "output"
-      )
-      const reuse = args.noReuse ? emptyReuseIndex : yield* buildReuseIndex(reuseRoot, runDirectory)
+      yield* fs.makeDirectory(runDirectory, { recursive: true })
+      yield* lockRunDirectory(runDirectory)
+      if (yield* fs.exists(runFiles(path, runDirectory).journal)) {
+        return yield* usageError(`${runDirectory} was taken by another run just now; choose another --out`)
+      }
       yield* Effect.logInfo(
         `rendering ${jobs.length} jobs of ${loaded.file} into ${runDirectory} (concurrency ${settings.concurrency}, ${settings.rpm} API calls/min${reuse.size > 0 ? `, ${reuse.size} earlier videos reusable` : ""})`
       )
@@ -70,7 +119,7 @@ export const runCommand = Command.make(
           runDirectory,
           manifest: { path: loaded.absolutePath, sha256: loaded.sha256, text: loaded.text },
           jobs,
-          model: loaded.manifest.model ?? SEEDANCE_MODEL,
+          model,
           baseUrl: target.baseUrl,
           emulator: target.isEmulator,
           ...settings,
@@ -78,7 +127,8 @@ export const runCommand = Command.make(
           replayOf: undefined,
           resume: undefined
         },
-        target
+        target,
+        args.junit
       )
     }).pipe(Effect.scoped, reportingUsageProblems)
 ).pipe(

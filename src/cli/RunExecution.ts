@@ -5,7 +5,9 @@ import { REQUEST_TTL } from "../pipeline/ResumePlan.js"
 import { emptyReuseIndex } from "../pipeline/ReuseCache.js"
 import { type RunPlan, runFiles, runPipeline } from "../pipeline/RunPipeline.js"
 import type { Report } from "../report/Report.js"
+import { renderJUnit } from "../report/JUnitReport.js"
 import { SegmindClient } from "../segmind/SegmindClient.js"
+import { writeFileAtomic } from "../store/AtomicFile.js"
 import { layerSegmindConfig } from "../segmind/SegmindConfig.js"
 import { journaledRun, readJournal } from "../store/JournalReader.js"
 import { acquireRunLock } from "../store/RunLock.js"
@@ -20,8 +22,8 @@ export const timeStamp = (date: Date) => date.toISOString().replace(/[-:]/g, "")
 export const lockRunDirectory = (runDirectory: string) =>
   acquireRunLock(runDirectory).pipe(Effect.catchTag("RunLocked", (locked) => usageError(locked.message)))
 
-/** Renders a plan against a target, prints the summary, sets the exit code. */
-export const executeRun = (plan: RunPlan, target: ApiTarget) =>
+/** Renders a plan against a target, prints the summary, writes `--junit`, sets the exit code. */
+export const executeRun = (plan: RunPlan, target: ApiTarget, junit: Option.Option<string>) =>
   Effect.gen(function* () {
     const path = yield* Path.Path
     const report = yield* runPipeline(plan).pipe(
@@ -35,6 +37,10 @@ export const executeRun = (plan: RunPlan, target: ApiTarget) =>
       )
     )
     yield* printSummary(report, runFiles(path, plan.runDirectory))
+    if (Option.isSome(junit)) {
+      yield* writeFileAtomic(junit.value, renderJUnit(report))
+      yield* Console.log(`junit: ${junit.value}`)
+    }
     yield* setExitCode(exitCodeOf(report))
     return report
   })
@@ -63,6 +69,7 @@ export const printSummary = (report: Report, files: ReturnType<typeof runFiles>)
     }
     yield* Console.log(`videos: ${files.videos}`)
     yield* Console.log(`report: ${files.report}`)
+    yield* Console.log(`contact sheet: ${files.contactSheet}`)
   })
 
 const abortAdvice = (tag: string): string => {
@@ -138,6 +145,7 @@ export const resumeRun = (request: ResumeRequest) =>
         replayOf: run.replayOf,
         resume: { journaled, options: { retryFailed: request.retryFailed, requestTtl: REQUEST_TTL } }
       },
-      target
+      target,
+      request.flags.junit
     )
   })

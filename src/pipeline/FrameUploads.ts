@@ -1,4 +1,7 @@
-import { FileSystem } from "@effect/platform"
+import { FileSystem, Path } from "@effect/platform"
+import type { PlatformError } from "@effect/platform/Error"
+import type { Job } from "../manifest/Job.js"
+import { localFrameCopy } from "../report/ContactSheet.js"
 import { Deferred, Effect, Ref } from "effect"
 import { createHash } from "node:crypto"
 import type { FrameSource } from "../manifest/Job.js"
@@ -62,5 +65,32 @@ export const makeFrameResolver = (upload: (dataUrl: string) => Effect.Effect<str
         const url = yield* uploadOnce(sha256, dataUrl)
         return { url, sha256 }
       })
+    }
+  })
+
+/**
+ * Copies the local frames of `jobs` into the run directory, named by content
+ * (`frames/<sha256>.<ext>`): the contact sheet shows them without reaching
+ * outside the run, and the run keeps the exact images it was rendered from.
+ */
+export const keepFrameCopies = (
+  jobs: ReadonlyArray<Job>,
+  runDirectory: string
+): Effect.Effect<void, PlatformError, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const seen = new Set<string>()
+    for (const job of jobs) {
+      for (const frame of [job.firstFrame, job.lastFrame]) {
+        if (frame?._tag !== "File" || seen.has(frame.absolutePath)) continue
+        seen.add(frame.absolutePath)
+        if (!(yield* fs.exists(frame.absolutePath))) continue
+        const bytes = yield* fs.readFile(frame.absolutePath)
+        const copy = path.join(runDirectory, localFrameCopy(frame.path, createHash("sha256").update(bytes).digest("hex")))
+        if (yield* fs.exists(copy)) continue
+        yield* fs.makeDirectory(path.dirname(copy), { recursive: true })
+        yield* fs.writeFile(copy, bytes)
+      }
     }
   })

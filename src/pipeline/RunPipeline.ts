@@ -3,13 +3,13 @@ import type { PlatformError } from "@effect/platform/Error"
 import { Clock, Duration, Effect, Option, Ref } from "effect"
 import type { Job } from "../manifest/Job.js"
 import { type JobReport, jobReportBase, type Report, REPORT_SCHEMA_VERSION, type ReportError, summarize } from "../report/Report.js"
-import { writeReport } from "../report/ReportFile.js"
+import { writeReportFiles } from "../report/ReportFile.js"
 import { SegmindClient } from "../segmind/SegmindClient.js"
 import { Journal } from "../store/Journal.js"
 import { writeFileAtomic } from "../store/AtomicFile.js"
 import type { JournaledRun } from "../store/JournalReader.js"
 import { CrashPoints } from "./CrashPoints.js"
-import { makeFrameResolver } from "./FrameUploads.js"
+import { keepFrameCopies, makeFrameResolver } from "./FrameUploads.js"
 import { runJob, submitStart } from "./JobRunner.js"
 import { type ResumeOptions, type ResumeStart, resumeStartOf } from "./ResumePlan.js"
 import type { ReuseIndex } from "./ReuseCache.js"
@@ -57,6 +57,7 @@ export const runFiles = (path: Path.Path, runDirectory: string) => ({
   manifest: path.join(runDirectory, "manifest.yaml"),
   journal: path.join(runDirectory, "journal.jsonl"),
   report: path.join(runDirectory, "report.json"),
+  contactSheet: path.join(runDirectory, "report.html"),
   videos: path.join(runDirectory, "videos"),
   partial: path.join(runDirectory, ".partial"),
   rejected: path.join(runDirectory, "rejected")
@@ -142,7 +143,7 @@ export const runPipeline = (
             : (reports.get(job.id) ?? interruptedJob(job, requestIds.has(job.id), requestIds.get(job.id)))
         }
       )
-      yield* writeReport(files.report, reportAt(jobs, finishedMs, yield* Ref.get(abort)))
+      yield* writeReportFiles(files, reportAt(jobs, finishedMs, yield* Ref.get(abort)))
       yield* Effect.logWarning(
         `interrupted: report written to ${files.report}; every request id is in the journal. Resume with: shotlist resume ${plan.runDirectory}`
       )
@@ -190,7 +191,10 @@ export const runPipeline = (
     yield* crashPoints.reach("before-report")
     const finishedMs = yield* Clock.currentTimeMillis
     const report = reportAt(reports, finishedMs, yield* Ref.get(abort))
-    yield* writeReport(files.report, report)
+    yield* keepFrameCopies(plan.jobs, plan.runDirectory).pipe(
+      Effect.catchAll((error) => Effect.logWarning(`could not copy the local frames for the contact sheet: ${error.message}`))
+    )
+    yield* writeReportFiles(files, report)
     return report
   }).pipe(Effect.scoped)
 

@@ -27,6 +27,12 @@ const html = (strings: TemplateStringsArray, ...parts: ReadonlyArray<Part>): Htm
 
 const isHttpUrl = (source: string) => /^https?:\/\//i.test(source)
 
+/** Where a run keeps a copy of a local frame, relative to the run directory: named by content, so the page needs nothing outside it. */
+export const localFrameCopy = (source: string, sha256: string): string => {
+  const extension = /\.([A-Za-z0-9]+)$/.exec(source)?.[1]?.toLowerCase() ?? "img"
+  return `frames/${sha256}.${extension}`
+}
+
 /**
  * A relative path as a URL: `%`, `#`, `?` and spaces would change what it points to, and a
  * leading `word:` would read as a scheme (`javascript:`), so it is kept relative with `./`.
@@ -76,7 +82,11 @@ const media = (job: JobReport): Html =>
 const firstFrame = (job: JobReport): Html | undefined => {
   const frame = job.frames?.find((f) => f.role === "first_frame")
   if (frame === undefined) return undefined
-  const src = isHttpUrl(frame.source) ? frame.source : relativeUrl(frame.source)
+  const src = isHttpUrl(frame.source)
+    ? frame.source
+    : frame.sha256 !== undefined
+    ? relativeUrl(localFrameCopy(frame.source, frame.sha256))
+    : relativeUrl(frame.source)
   return html`<figure class="frame"><img src="${src}" alt="first frame" loading="eager"><figcaption>first frame</figcaption></figure>`
 }
 

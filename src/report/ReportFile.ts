@@ -1,6 +1,7 @@
 import type { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { type Effect, Schema } from "effect"
+import { Effect, Schema } from "effect"
+import { renderContactSheet } from "./ContactSheet.js"
 import { writeFileAtomic } from "../store/AtomicFile.js"
 import { Report } from "./Report.js"
 
@@ -12,5 +13,12 @@ export const writeReport = (
   report: Report
 ): Effect.Effect<void, PlatformError, FileSystem.FileSystem | Path.Path> =>
   writeFileAtomic(file, JSON.stringify(encodeReport(report), null, 2) + "\n")
+
+/** `report.json` and the contact sheet `report.html` built from it, each written whole. */
+export const writeReportFiles = (
+  files: { readonly report: string; readonly contactSheet: string },
+  report: Report
+): Effect.Effect<void, PlatformError, FileSystem.FileSystem | Path.Path> =>
+  writeReport(files.report, report).pipe(Effect.zipRight(writeFileAtomic(files.contactSheet, renderContactSheet(report))))
 
 export const decodeReport = Schema.decodeUnknown(Schema.parseJson(Report))

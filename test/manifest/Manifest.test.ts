@@ -1,3 +1,5 @@
+import { SEEDANCE_MODEL } from "../../src/segmind/SeedanceParams.js"
+import { estimateRun } from "../../src/segmind/ModelCatalog.js"
 import { FileSystem } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
@@ -248,13 +250,17 @@ shots:
     }).pipe(Effect.provide(NodeContext.layer))
   )
 
-  it.scoped("the plan lists every job and the totals", () =>
+  it.scoped("the plan lists every job, the totals and the estimated cost and wall time", () =>
     Effect.gen(function* () {
       const jobs = yield* expandJobs(yield* load(storyboard))
-      const plan = renderPlan(jobs)
+      const plan = renderPlan(jobs, { model: SEEDANCE_MODEL, concurrency: 4, run: estimateRun(jobs, SEEDANCE_MODEL, 4) })
       for (const job of jobs) expect(plan).toContain(job.id)
       expect(plan).toContain("13 jobs from 4 shots, 102 s of video")
       expect(plan).toMatch(/ending~take=1\s+\d+\*/)
+      // 13 jobs at $0.41; 4 waves of ~100 s at concurrency 4.
+      expect(plan).toContain("estimate: $5.33, about 7 min at concurrency 4")
+      const unknown = renderPlan(jobs, { model: "other-model", concurrency: 13, run: estimateRun(jobs, "other-model", 13) })
+      expect(unknown).toContain("about 2 min at concurrency 13 (other-model is not in shotlist's price table")
     }).pipe(Effect.provide(NodeContext.layer))
   )
 })

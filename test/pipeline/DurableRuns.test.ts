@@ -191,4 +191,5 @@ describe("durable runs", () => {
       expect((yield* emulator.stats).submissions).toBe(6 + inFlight.length)
     }).pipe(Effect.provide(nodeContext))
   )
+
 })

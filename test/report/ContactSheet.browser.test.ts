@@ -1,6 +1,7 @@
 import ffmpegInstaller from "@ffmpeg-installer/ffmpeg"
 import { describe, expect, it } from "@effect/vitest"
-import { Schema } from "effect"
+import { FileSystem } from "@effect/platform"
+import { Effect, Schema } from "effect"
 import { execFileSync } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -10,6 +11,7 @@ import { chromium } from "playwright-core"
 import { afterAll, beforeAll } from "vitest"
 import { renderContactSheet } from "../../src/report/ContactSheet.js"
 import { Report } from "../../src/report/Report.js"
+import { nodeContext, renderManifest, testEmulator } from "../support/TestRun.js"
 
 const CHROMIUM = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium"
 const SCREENSHOT = join(dirname(fileURLToPath(import.meta.url)), "..", "artifacts", "contact-sheet.png")
@@ -147,6 +149,38 @@ describe("contact sheet in Chromium", () => {
       expect(errors).toEqual([])
     } finally {
       await browser.close()
+    }
+  })
+
+  it("the contact sheet a real run writes (local first frames, emulator videos) loads whole in the browser", async () => {
+    const { report: rendered, runDirectory } = await Effect.runPromise(
+      Effect.gen(function* () {
+        const emulator = yield* testEmulator()
+        const fs = yield* FileSystem.FileSystem
+        const out = yield* fs.makeTempDirectory({ prefix: "shotlist-sheet-" })
+        return yield* renderManifest("test/fixtures/runs/local-frames.yaml", emulator.baseUrl, { runDirectory: out })
+      }).pipe(Effect.scoped, Effect.provide(nodeContext))
+    )
+    expect(rendered.summary.completed).toBe(2)
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] })
+    try {
+      const page = await browser.newPage()
+      const errors: Array<string> = []
+      page.on("console", (message) => {
+        if (message.type() === "error") errors.push(`console: ${message.text()}`)
+      })
+      page.on("pageerror", (error) => errors.push(`page: ${error.message}`))
+      page.on("requestfailed", (request) => errors.push(`request: ${request.url()}`))
+      await page.goto(pathToFileURL(join(runDirectory, "report.html")).href, { waitUntil: "load" })
+      expect(await page.locator(".card").count()).toBe(2)
+      await page.waitForFunction("[...document.querySelectorAll('video')].every((video) => video.readyState >= 2)", undefined, {
+        timeout: 30_000
+      })
+      expect(await page.evaluate<Array<boolean>>("[...document.images].map((img) => img.complete && img.naturalWidth > 0)")).toEqual([true, true])
+      expect(errors).toEqual([])
+    } finally {
+      await browser.close()
+      rmSync(runDirectory, { recursive: true, force: true })
     }
   })
 })
