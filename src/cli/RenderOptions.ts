@@ -2,6 +2,7 @@ import { Options } from "@effect/cli"
 import { ConfigError, Duration, Effect, Option, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { defaultEmulatorConfig, Emulator } from "../emulator/Emulator.js"
+import { generationTime } from "../emulator/EmulatorConfig.js"
 import { DEFAULT_POLL, type PollSettings } from "../pipeline/PollSchedule.js"
 import { DEFAULT_RETRY, type RetrySettings } from "../pipeline/RetryPolicy.js"
 import { apiKeyConfig, baseUrlConfig, uploadUrlConfig } from "../segmind/SegmindConfig.js"
@@ -12,11 +13,11 @@ export const DEFAULT_CONCURRENCY = 4
 export const DEFAULT_RPM = 45
 /** The embedded emulator has no plan limit; the budget then only keeps the demo polite. */
 export const EMULATOR_RPM = 600
-/** The emulator's clips take seconds, not Segmind's ~100 s: poll accordingly. */
+/** The emulator's clips take seconds, not Segmind's ~100 s: its own time model is the prior. */
 export const EMULATOR_POLL: PollSettings = {
   ...DEFAULT_POLL,
-  firstPoll: Duration.millis(500),
-  base: Duration.millis(500),
+  prior: (params) => generationTime(defaultEmulatorConfig, params.duration, params.resolution),
+  floor: Duration.millis(250),
   cap: Duration.seconds(2)
 }
 
@@ -59,6 +60,12 @@ export const renderOptions = {
     Options.withDescription("deadline of the whole run, e.g. 2h: later jobs are not submitted, running ones are recorded as timed out with their request ids"),
     Options.optional
   ),
+  expect: Options.text("expect").pipe(
+    Options.withDescription(
+      "how long a job usually takes from submission to its end, e.g. 100s: the first polls aim there, then the run learns from its completed jobs (default: the model's figure, ~100 s for 5 s of video)"
+    ),
+    Options.optional
+  ),
   junit: Options.file("junit").pipe(
     Options.withDescription("also write the outcome as JUnit XML to this file (one test case per job), for CI dashboards"),
     Options.optional
@@ -75,6 +82,7 @@ export interface RenderFlags {
   readonly retryCap: Option.Option<number>
   readonly jobDeadline: Option.Option<string>
   readonly deadline: Option.Option<string>
+  readonly expect: Option.Option<string>
   readonly junit: Option.Option<string>
 }
 
@@ -113,6 +121,7 @@ export const renderSettings = (flags: RenderFlags, defaults: RenderDefaults, onE
     yield* positive("retries", flags.retries)
     const jobDeadline = yield* durationFlag("job-deadline", flags.jobDeadline)
     const runDeadline = yield* durationFlag("deadline", flags.deadline)
+    const expected = yield* durationFlag("expect", flags.expect)
     const retry = defaults.retry ?? {}
     const seconds = (flag: Option.Option<number>, fromDefaults: number | undefined, fallback: Duration.Duration) =>
       Option.match(flag, {
@@ -123,7 +132,11 @@ export const renderSettings = (flags: RenderFlags, defaults: RenderDefaults, onE
     return {
       concurrency: Option.getOrElse(flags.concurrency, () => defaults.concurrency ?? DEFAULT_CONCURRENCY),
       rpm: Option.getOrElse(flags.rpm, () => defaults.rpm ?? (onEmulator ? EMULATOR_RPM : DEFAULT_RPM)),
-      poll: { ...pollDefaults, deadline: Option.getOrElse(jobDeadline, () => pollDefaults.deadline) },
+      poll: {
+        ...pollDefaults,
+        ...Option.match(expected, { onNone: () => ({}), onSome: (duration) => ({ prior: () => duration }) }),
+        deadline: Option.getOrElse(jobDeadline, () => pollDefaults.deadline)
+      },
       retry: {
         tries: Option.getOrElse(flags.retries, () => retry.tries ?? DEFAULT_RETRY.tries),
         base: seconds(flags.retryBase, retry.base, DEFAULT_RETRY.base),

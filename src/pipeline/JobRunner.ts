@@ -12,7 +12,8 @@ import { type FrameDigests, localFrameDigests, paramsKeyOf, type ReuseIndex, tak
 import { classify, httpStatusOf, isSafeToResubmit, isTransient, type JobError } from "./FailureClass.js"
 import type { ResolvedFrame } from "./FrameUploads.js"
 import { PollDeadlineExceeded, RunAborted, RunDeadlineReached, SubmitUncertain } from "./PipelineErrors.js"
-import { pollSchedule, type PollSettings } from "./PollSchedule.js"
+import type { GenerationTimes } from "./GenerationTimes.js"
+import { firstPollDelay, pollSchedule, type PollSettings } from "./PollSchedule.js"
 import { type RequestBudget, withBudget } from "./RequestBudget.js"
 import { retrySchedule, type RetrySettings } from "./RetryPolicy.js"
 import { downloadVideo } from "./VideoDownload.js"
@@ -43,6 +44,8 @@ export interface JobRunnerContext {
   readonly journal: Journal["Type"]
   readonly resolveFrame: (frame: NonNullable<Job["firstFrame"]>) => Effect.Effect<ResolvedFrame, JobError>
   readonly poll: PollSettings
+  /** learns generation times from completed jobs; drives when each job is polled */
+  readonly generationTimes: GenerationTimes
   /** epoch ms after which no job is submitted and no poll goes on (`--deadline`) */
   readonly runDeadlineAtMs: number | undefined
   readonly retry: RetrySettings
@@ -92,8 +95,10 @@ export const runJob = (
       start._tag === "Submit" && start.resubmitted !== undefined ? { resubmitted: start.resubmitted } : {}
     )
     const note = (fields: Partial<JobReport>) => Ref.update(facts, (known) => ({ ...known, ...fields }))
+    const polls = yield* Ref.make(0)
 
     const apiCall = withBudget(budget, context.retry.base)
+    const pollCall = withBudget(budget, context.retry.base, "poll")
 
     const retrying = <A, E extends JobError | PlatformError, R>(effect: Effect.Effect<A, E, R>, retryable: (error: E) => boolean) =>
       effect.pipe(
@@ -124,15 +129,16 @@ export const runJob = (
     const digestsOf = (frames: ReadonlyArray<ReportFrame> | undefined): FrameDigests =>
       Object.fromEntries((frames ?? []).flatMap((frame) => (frame.sha256 === undefined ? [] : [[frame.role, frame.sha256]])))
 
-    const pollUntilDone = (submission: Submission, submittedMs: number) => {
+    const pollUntilDone = (submission: Submission, submittedMs: number, params: SeedanceParams) => {
       const runLeft = context.runDeadlineAtMs === undefined ? Infinity : context.runDeadlineAtMs - submittedMs
       const byRun = runLeft < Duration.toMillis(context.poll.deadline)
-      const deadline = byRun ? Duration.millis(Math.max(0, runLeft)) : context.poll.deadline
+      const deadline = Duration.millis(Math.max(0, (byRun ? runLeft : Duration.toMillis(context.poll.deadline))))
       return Effect.gen(function* () {
         const last = yield* Ref.make<StatusAnswer>({ status: "QUEUED", metrics: {} })
-        const statusOnce = retrying(apiCall(client.status(submission)), isTransient).pipe(
+        const statusOnce = retrying(pollCall(client.status(submission)), isTransient).pipe(
           Effect.tap((answer) =>
             Effect.gen(function* () {
+              yield* Ref.update(polls, (n) => n + 1)
               const previous = yield* Ref.getAndSet(last, answer)
               if (previous.status === answer.status) return
               yield* journal.append({ _tag: "status", jobId: job.id, requestId: submission.requestId, status: answer.status })
@@ -140,11 +146,10 @@ export const runJob = (
             })
           )
         )
-        yield* Effect.sleep(context.poll.firstPoll)
-        yield* statusOnce.pipe(
-          Effect.repeat({ schedule: pollSchedule(context.poll), until: (answer) => answer.status === "COMPLETED" })
-        )
-        return yield* Ref.get(last)
+        const estimate = yield* context.generationTimes.estimate(params)
+        const elapsedMs = (yield* Clock.currentTimeMillis) - submittedMs
+        yield* Effect.sleep(Duration.millis(Math.max(0, Duration.toMillis(firstPollDelay(estimate, context.poll)) - elapsedMs)))
+        return yield* statusOnce.pipe(Effect.repeat(pollSchedule(estimate, context.poll, submittedMs)))
       }).pipe(
         Effect.timeoutFail({
           duration: deadline,
@@ -234,11 +239,16 @@ export const runJob = (
 
     const finishPhase = (submission: Submission, submittedMs: number, params: SeedanceParams, paramsKey: string) =>
       Effect.gen(function* () {
-        const finalStatus = yield* pollUntilDone(submission, submittedMs)
+        const finalStatus = yield* pollUntilDone(submission, submittedMs, params)
         const result = yield* retrying(apiCall(client.result(submission)), isTransient)
         const endedMs = yield* Clock.currentTimeMillis
         const metrics = { ...finalStatus.metrics, ...result.metrics }
+        // What the API measured beats what polling saw (which lags by up to a poll gap).
+        const tookMs =
+          metrics.inference_time === undefined ? endedMs - submittedMs : (metrics.inference_time + (metrics.queue_time ?? 0)) * 1000
+        yield* context.generationTimes.record(params, tookMs)
         yield* note({
+          statusPolls: yield* Ref.get(polls),
           waitMs: endedMs - submittedMs,
           ...(metrics.inference_time === undefined ? {} : { inferenceTime: metrics.inference_time }),
           ...(metrics.queue_time === undefined ? {} : { queueMs: Math.round(metrics.queue_time * 1000) }),

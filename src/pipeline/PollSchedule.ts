@@ -1,25 +1,103 @@
-import { Duration, Schedule } from "effect"
+import { Clock, Duration, Effect, Schedule } from "effect"
+import { MODEL_CATALOG } from "../segmind/ModelCatalog.js"
+import type { SeedanceParams } from "../segmind/SeedanceParams.js"
+import type { StatusAnswer } from "../segmind/SegmindClient.js"
 
 export interface PollSettings {
-  /** wait before the first status call: no video is ever ready at once */
-  readonly firstPoll: Duration.Duration
-  /** first gap between polls, growing by `factor` up to `cap` */
-  readonly base: Duration.Duration
-  readonly factor: number
+  /**
+   * Expected time from submission to COMPLETED before the run has measured
+   * any job: the model's prior for a job's duration and resolution.
+   */
+  readonly prior: (params: SeedanceParams) => Duration.Duration
+  /** spread of the prior, as a fraction of it */
+  readonly priorSpread: number
+  /** near the expected end, polls are this fraction of the expected time apart … */
+  readonly resolution: number
+  /** … but never closer than this: the detection latency aimed for */
+  readonly floor: Duration.Duration
+  /** never further apart than this, even for a job that runs long */
   readonly cap: Duration.Duration
   /** a job not ended by then is recorded as timed out, with its request id */
   readonly deadline: Duration.Duration
 }
 
-/** For Segmind (videos take ~100 s): ~11 status calls for a typical job. */
+/** What the run expects of a job's duration from submission to COMPLETED. */
+export interface GenerationEstimate {
+  readonly meanMs: number
+  readonly sdMs: number
+}
+
+/**
+ * Seedance 1.5 Pro on Segmind: ~100 s per generation (ModelCatalog), scaled
+ * by the clip's length against the 5 s the figure is quoted for. A prior only:
+ * the run's own `inference_time` figures replace it as jobs complete.
+ */
+export const segmindPrior = (params: SeedanceParams): Duration.Duration => {
+  const typical = MODEL_CATALOG["seedance-1.5-pro"]?.typicalLatencySeconds ?? 100
+  return Duration.seconds(typical * Math.max(0.6, params.duration / 5))
+}
+
 export const DEFAULT_POLL: PollSettings = {
-  firstPoll: Duration.seconds(2),
-  base: Duration.seconds(2),
-  factor: 1.5,
+  prior: segmindPrior,
+  priorSpread: 0.25,
+  resolution: 0.04,
+  floor: Duration.seconds(1),
   cap: Duration.seconds(15),
   deadline: Duration.minutes(15)
 }
 
-/** Gaps between status calls: growing geometrically from `base`, never above `cap`. */
-export const pollSchedule = (settings: PollSettings) =>
-  Schedule.exponential(settings.base, settings.factor).pipe(Schedule.union(Schedule.spaced(settings.cap)))
+/** Half-width of the window of dense polls, in standard deviations: 90% of jobs end inside it. */
+const WINDOW_Z = 1.645
+
+const clamp = (value: number, low: number, high: number) => Math.min(high, Math.max(low, value))
+
+/** Gap between polls near the expected end. */
+const denseGapMs = (estimate: GenerationEstimate, settings: PollSettings) =>
+  clamp(estimate.meanMs * settings.resolution, Duration.toMillis(settings.floor), Duration.toMillis(settings.cap))
+
+/**
+ * When the first status call goes out: where the window of likely ends
+ * opens, never before the floor, and never later than the cap, so a prior far
+ * too long (a faster server) costs one early look, not a long wait.
+ */
+export const firstPollDelay = (estimate: GenerationEstimate, settings: PollSettings): Duration.Duration =>
+  Duration.millis(clamp(estimate.meanMs - WINDOW_Z * estimate.sdMs, Duration.toMillis(settings.floor), Duration.toMillis(settings.cap)))
+
+/**
+ * The wait before the next status call, `elapsedMs` after submission: up to
+ * the window of likely ends, then dense polls through it, then a back-off
+ * that grows with the overrun (a job running long is not hammered). A job
+ * still QUEUED past the window's start has not begun: it is polled sparsely.
+ */
+export const nextPollDelay = (
+  estimate: GenerationEstimate,
+  settings: PollSettings,
+  elapsedMs: number,
+  status: StatusAnswer["status"]
+): Duration.Duration => {
+  const gap = denseGapMs(estimate, settings)
+  const cap = Duration.toMillis(settings.cap)
+  const windowStart = estimate.meanMs - WINDOW_Z * estimate.sdMs
+  const windowEnd = estimate.meanMs + WINDOW_Z * estimate.sdMs
+  if (status === "QUEUED" && elapsedMs >= windowStart) return Duration.millis(clamp(estimate.meanMs * 0.25, gap, cap))
+  if (elapsedMs < windowStart) {
+    // Towards the window in steps of at most the cap; a last step shorter than half the cap is folded into this one.
+    const left = windowStart - elapsedMs
+    return Duration.millis(left <= cap * 1.5 ? Math.max(left, gap) : cap)
+  }
+  if (elapsedMs <= windowEnd) return Duration.millis(gap)
+  return Duration.millis(clamp(gap + (elapsedMs - windowEnd) * 0.5, gap, cap))
+}
+
+/**
+ * Status polls of one job as an Effect `Schedule`: fed each answer, it waits
+ * as `nextPollDelay` says, measured from the submission, and stops at COMPLETED
+ * (FAILED ends the poll as an error before the schedule sees it).
+ */
+export const pollSchedule = (estimate: GenerationEstimate, settings: PollSettings, submittedAtMs: number) =>
+  Schedule.identity<StatusAnswer>().pipe(
+    Schedule.whileInput((answer: StatusAnswer) => answer.status !== "COMPLETED"),
+    Schedule.addDelayEffect((answer) =>
+      Effect.map(Clock.currentTimeMillis, (now) => nextPollDelay(estimate, settings, now - submittedAtMs, answer.status))
+    )
+  )

@@ -1,6 +1,9 @@
 import { Clock, Context, Duration, Effect, Layer, Option, SynchronizedRef } from "effect"
 import { RateLimited } from "../segmind/SegmindErrors.js"
 
+/** The most of the request budget that status polls may take together. */
+export const POLL_SHARE = 0.8
+
 /**
  * One budget of API calls per minute for the whole run: submit, status,
  * result and upload all take a slot, so polling never starves submissions
@@ -11,6 +14,12 @@ export class RequestBudget extends Context.Tag("shotlist/RequestBudget")<
   {
     /** waits for the next free slot (and for a closed gate to open) */
     readonly take: Effect.Effect<void>
+    /**
+     * A status poll's slot: polls of all jobs together get at most
+     * `POLL_SHARE` of the budget, so a submit, a result or an upload always
+     * finds room, however many jobs are in flight.
+     */
+    readonly takePoll: Effect.Effect<void>
     /** no call of any job starts before `duration` has passed */
     readonly pause: (duration: Duration.Duration) => Effect.Effect<void>
     readonly callsPerMinute: number
@@ -21,6 +30,8 @@ export class RequestBudget extends Context.Tag("shotlist/RequestBudget")<
     Effect.gen(function* () {
       const intervalMs = 60_000 / callsPerMinute
       const state = yield* SynchronizedRef.make({ nextSlotMs: 0, closedUntilMs: 0 })
+      const pollIntervalMs = intervalMs / POLL_SHARE
+      const nextPollSlot = yield* SynchronizedRef.make(0)
 
       const reserve = Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
@@ -51,7 +62,18 @@ export class RequestBudget extends Context.Tag("shotlist/RequestBudget")<
           }))
         })
 
-      return RequestBudget.of({ take, pause, callsPerMinute })
+      // Polls queue among themselves first, at POLL_SHARE of the rate; only then for a slot of the whole budget.
+      const takePoll = Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        const waitMs = yield* SynchronizedRef.modify(nextPollSlot, (next) => {
+          const slot = Math.max(now, next)
+          return [slot - now, slot + pollIntervalMs] as const
+        })
+        if (waitMs > 0) yield* Effect.sleep(Duration.millis(waitMs))
+        yield* take
+      })
+
+      return RequestBudget.of({ take, takePoll, pause, callsPerMinute })
     })
 
   static readonly layer = (callsPerMinute: number) => Layer.effect(RequestBudget, RequestBudget.make(callsPerMinute))
@@ -62,9 +84,9 @@ export class RequestBudget extends Context.Tag("shotlist/RequestBudget")<
  * its Retry-After or else `fallback`.
  */
 export const withBudget =
-  (budget: RequestBudget["Type"], fallback: Duration.Duration) =>
+  (budget: RequestBudget["Type"], fallback: Duration.Duration, kind: "call" | "poll" = "call") =>
   <A, E, R>(call: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    budget.take.pipe(
+    (kind === "poll" ? budget.takePoll : budget.take).pipe(
       Effect.zipRight(call),
       Effect.tapError((error) =>
         error instanceof RateLimited ? budget.pause(Option.getOrElse(error.retryAfter, () => fallback)) : Effect.void

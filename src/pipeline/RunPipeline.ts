@@ -10,6 +10,7 @@ import { writeFileAtomic } from "../store/AtomicFile.js"
 import type { JournaledRun } from "../store/JournalReader.js"
 import { CrashPoints } from "./CrashPoints.js"
 import { keepFrameCopies, makeFrameResolver } from "./FrameUploads.js"
+import { makeGenerationTimes } from "./GenerationTimes.js"
 import { runJob, submitStart } from "./JobRunner.js"
 import { type ResumeOptions, type ResumeStart, resumeStartOf } from "./ResumePlan.js"
 import type { ReuseIndex } from "./ReuseCache.js"
@@ -122,6 +123,7 @@ export const runPipeline = (
     const uploadWithBudget = (dataUrl: string) =>
       withBudget(budget, plan.retry.base)(client.upload(dataUrl)).pipe(Effect.retry(retrySchedule(plan.retry, isTransient)))
     const resolveFrame = yield* makeFrameResolver(uploadWithBudget)
+    const generationTimes = yield* makeGenerationTimes(plan.poll)
 
     const done = yield* Ref.make(new Map<string, JobReport>())
     const accepted = yield* Ref.make(new Map<string, string | undefined>())
@@ -162,6 +164,7 @@ export const runPipeline = (
             journal,
             resolveFrame,
             poll: plan.poll,
+            generationTimes,
             runDeadlineAtMs: plan.runDeadline === undefined ? undefined : nowMs + Duration.toMillis(plan.runDeadline),
             retry: plan.retry,
             abort,

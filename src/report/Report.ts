@@ -61,6 +61,8 @@ export const JobReport = Schema.Struct({
   inferenceTime: Schema.optional(Schema.Number),
   /** time in the API's queue, from its metrics */
   queueMs: Schema.optional(Schema.Number),
+  /** status calls spent on the job */
+  statusPolls: Schema.optional(Schema.Int),
   /** from submission until shotlist saw the job end */
   waitMs: Schema.optional(Schema.Number),
   downloadMs: Schema.optional(Schema.Number),

@@ -53,7 +53,7 @@ describe("crash safety, with a real process killed and resumed", () => {
         const emulator = yield* testEmulator({ timeScale: 0.4, workers: 8 })
         const runDirectory = path.join(yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-crash-" }), "run")
         const env = { SEGMIND_API_KEY: TEST_KEY }
-        const common = ["--base-url", emulator.baseUrl, "--concurrency", "4", "--rpm", "6000"]
+        const common = ["--base-url", emulator.baseUrl, "--concurrency", "4", "--rpm", "6000", "--expect", "0.6s"]
 
         const killedAt: Array<{ point: string; submissions: number; downloaded: number }> = []
         const crashAt = (point: string, args: ReadonlyArray<string>) =>
@@ -110,7 +110,7 @@ describe("crash safety, with a real process killed and resumed", () => {
       const emulator = yield* testEmulator({ timeScale: 1, workers: 8 })
       const runDirectory = path.join(yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-sigint-" }), "run")
       const env = { SEGMIND_API_KEY: TEST_KEY }
-      const common = ["--base-url", emulator.baseUrl, "--concurrency", "4", "--rpm", "6000"]
+      const common = ["--base-url", emulator.baseUrl, "--concurrency", "4", "--rpm", "6000", "--expect", "1.5s"]
       const journalFile = path.join(runDirectory, "journal.jsonl")
 
       // Interrupt once four requests are accepted and none has ended.
@@ -164,7 +164,7 @@ describe("crash safety, with a real process killed and resumed", () => {
       })
       const runDirectory = path.join(yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-sigint2-" }), "run")
       const env = { SEGMIND_API_KEY: TEST_KEY }
-      const common = ["--base-url", emulator.baseUrl, "--concurrency", "4", "--rpm", "6000"]
+      const common = ["--base-url", emulator.baseUrl, "--concurrency", "4", "--rpm", "6000", "--expect", "1.5s"]
       const journalFile = path.join(runDirectory, "journal.jsonl")
       const interruptTwice = (pid: number) =>
         Effect.gen(function* () {

@@ -10,7 +10,7 @@ import { nodeContext, runCli, TEST_KEY, testEmulator } from "../support/TestRun.
 
 const SIX = "test/fixtures/runs/six-jobs.yaml"
 const env = { SEGMIND_API_KEY: TEST_KEY }
-const fast = ["--rpm", "6000", "--concurrency", "3"]
+const fast = ["--rpm", "6000", "--concurrency", "3", "--expect", "0.3s"]
 
 const readReport = (file: string) =>
   Effect.flatMap(FileSystem.FileSystem, (fs) => fs.readFileString(file)).pipe(Effect.flatMap(decodeReport))

@@ -53,4 +53,29 @@ describe("RequestBudget", () => {
       expect((yield* Ref.get(times))[0]).toBeGreaterThanOrEqual(25_000)
     })
   )
+
+  it.effect("with 500 jobs polling, the run stays under its rate and submissions still get their slots", () =>
+    Effect.gen(function* () {
+      const budget = yield* RequestBudget.make(60)
+      const log = yield* Ref.make<Array<{ readonly at: number; readonly kind: "poll" | "submit" }>>([])
+      const record = (kind: "poll" | "submit") =>
+        Effect.flatMap(Clock.currentTimeMillis, (at) => Ref.update(log, (entries) => [...entries, { at, kind }]))
+      const pollers = yield* Effect.forkAll(
+        Array.from({ length: 500 }, () => budget.takePoll.pipe(Effect.zipRight(record("poll"))))
+      )
+      yield* TestClock.adjust(Duration.seconds(1))
+      const submits = yield* Effect.forkAll(Array.from({ length: 10 }, () => budget.take.pipe(Effect.zipRight(record("submit")))))
+      yield* TestClock.adjust(Duration.minutes(20))
+      yield* Fiber.join(pollers)
+      yield* Fiber.join(submits)
+      const entries = yield* Ref.get(log)
+      expect(entries).toHaveLength(510)
+      // No 60 s window holds more than 60 calls.
+      const times = entries.map((e) => e.at).sort((a, b) => a - b)
+      for (let i = 60; i < times.length; i++) expect(times[i]! - times[i - 60]!).toBeGreaterThanOrEqual(60_000)
+      // The 10 submits, queued behind 500 polls, all went out within the first minute.
+      const submitTimes = entries.filter((e) => e.kind === "submit").map((e) => e.at)
+      expect(Math.max(...submitTimes)).toBeLessThan(60_000)
+    })
+  )
 })

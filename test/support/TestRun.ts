@@ -23,9 +23,10 @@ export const TEST_KEY = "SG_0123456789abcdef"
 export const TEST_CLIP_CACHE = join(tmpdir(), "shotlist-test-clips")
 
 export const fastPoll: PollSettings = {
-  firstPoll: Duration.millis(100),
-  base: Duration.millis(100),
-  factor: 1.5,
+  prior: () => Duration.millis(100),
+  priorSpread: 0.25,
+  resolution: 0.1,
+  floor: Duration.millis(50),
   cap: Duration.millis(400),
   deadline: Duration.minutes(2)
 }
