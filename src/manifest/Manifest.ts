@@ -57,3 +57,19 @@ export const SWEEP_KEYS = ["seed", "duration", "resolution", "aspect_ratio", "ca
 export const SHOT_KEYS = ["id", ...SHOT_PARAM_KEYS, "sweep", "takes"] as const
 export const TOP_KEYS = ["version", "name", "model", "concurrency", "rpm", "retry", "defaults", "shots"] as const
 export const RETRY_KEYS = ["tries", "base", "cap"] as const
+
+/** A shot id: safe in a job id and a file name. */
+export const SHOT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/
+export const SHOT_ID_MAX_LENGTH = 64
+/** A run name: one plain folder name, never `..`. */
+export const RUN_NAME = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]*$/
+
+/** Inclusive bounds of the numeric settings; `integer` says whether fractions are allowed. */
+export const LIMITS = {
+  concurrency: { min: 1, max: 64, integer: true },
+  rpm: { min: 1, max: 10_000, integer: true },
+  takes: { min: 1, max: 100, integer: true },
+  tries: { min: 1, max: 20, integer: true },
+  base: { min: 0.01, max: 60, integer: false },
+  cap: { min: 0.01, max: 600, integer: false }
+} as const

@@ -1,7 +1,7 @@
 import { FileSystem, Path } from "@effect/platform"
-import { Effect, Either, Schema } from "effect"
+import { Effect, Either, ParseResult, Schema } from "effect"
 import { createHash } from "node:crypto"
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml"
+import { type Document, isMap, isNode, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml"
 import {
   ASPECT_RATIOS,
   AspectRatio,
@@ -20,16 +20,21 @@ import {
 import type { SweepValue } from "./Job.js"
 import {
   type FrameRef,
+  LIMITS,
   type Manifest,
+  RETRY_KEYS,
+  RUN_NAME,
   type Shot,
+  SHOT_ID,
+  SHOT_ID_MAX_LENGTH,
   SHOT_KEYS,
   SHOT_PARAM_KEYS,
-  RETRY_KEYS,
   type ShotFields,
   SWEEP_KEYS,
   TOP_KEYS
 } from "./Manifest.js"
 import { ManifestInvalid, type ManifestIssue, ManifestUnreadable } from "./ManifestErrors.js"
+import { ManifestDocument } from "./ManifestSchema.js"
 
 export interface LoadedManifest {
   /** as the user gave it */
@@ -45,8 +50,6 @@ export interface LoadedManifest {
 const MAX_MANIFEST_BYTES = 1024 * 1024
 const MAX_FRAME_BYTES = 30 * 1024 * 1024
 const FRAME_EXTENSIONS = [".png", ".jpg", ".jpeg", ".webp"]
-const SHOT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/
-const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 
 const levenshtein = (a: string, b: string): number => {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i)
@@ -164,7 +167,7 @@ export const loadManifest = (
     if (issues.length > 0) return yield* Effect.fail(new ManifestInvalid({ file, issues }))
 
     // Aliases are expanded by toJS; a bomb of nested aliases is refused here.
-    yield* Effect.try({
+    const document = yield* Effect.try({
       try: () => doc.toJS({ maxAliasCount: 100 }) as unknown,
       catch: (error) => new ManifestInvalid({ file, issues: [{ file, line: 1, column: 1, path: "", message: `YAML: ${String(error)}` }] })
     })
@@ -229,14 +232,15 @@ export const loadManifest = (
 
     const nameNode = root.get("name", true) as Node | undefined
     const name = nameNode === undefined ? stem : String(scalarValue(nameNode))
-    if (!SAFE_NAME.test(name) || name.includes("..")) {
+    if (!RUN_NAME.test(name)) {
       at(nameNode ?? root, "name", undefined, `name must be a plain folder name: letters, digits, ".", "_", "-", starting with a letter or digit (got ${describe(name)})`)
     }
     const modelNode = root.get("model", true) as Node | undefined
     const model = modelNode === undefined ? SEEDANCE_MODEL : scalarValue(modelNode)
     if (model !== SEEDANCE_MODEL) at(modelNode, "model", undefined, `model must be "${SEEDANCE_MODEL}" (got ${describe(model)})`)
 
-    const bounded = (map: YAMLMap, key: string, where: string, min: number, max: number, integer: boolean): number | undefined => {
+    const bounded = (map: YAMLMap, key: keyof typeof LIMITS, where: string): number | undefined => {
+      const { min, max, integer } = LIMITS[key]
       const node = map.get(key, true) as Node | undefined
       if (node === undefined) return undefined
       const value = scalarValue(node)
@@ -244,17 +248,17 @@ export const loadManifest = (
       at(node, where, undefined, `${key} must be ${integer ? "an integer" : "a number"} from ${min} to ${max} (got ${describe(value)})`)
       return undefined
     }
-    const concurrency = bounded(root, "concurrency", "concurrency", 1, 64, true)
-    const rpm = bounded(root, "rpm", "rpm", 1, 10_000, true)
+    const concurrency = bounded(root, "concurrency", "concurrency")
+    const rpm = bounded(root, "rpm", "rpm")
     const retryNode = root.get("retry", true) as Node | undefined
     let retry: Manifest["retry"]
     if (retryNode !== undefined) {
       if (!isMap(retryNode)) at(retryNode, "retry", undefined, "retry must be a map of tries, base and cap (seconds)")
       else {
         checkKeys(retryNode, RETRY_KEYS, "retry", undefined)
-        const tries = bounded(retryNode, "tries", "retry.tries", 1, 20, true)
-        const base = bounded(retryNode, "base", "retry.base", 0.01, 60, false)
-        const cap = bounded(retryNode, "cap", "retry.cap", 0.01, 600, false)
+        const tries = bounded(retryNode, "tries", "retry.tries")
+        const base = bounded(retryNode, "base", "retry.base")
+        const cap = bounded(retryNode, "cap", "retry.cap")
         retry = {
           ...(tries === undefined ? {} : { tries }),
           ...(base === undefined ? {} : { base }),
@@ -291,8 +295,8 @@ export const loadManifest = (
         const id = typeof rawId === "string" || typeof rawId === "number" ? String(rawId) : undefined
         const shotName = id
         if (idNode === undefined) at(item, `${where}.id`, undefined, "id is required: letters, digits, _ and -, starting with a letter or digit")
-        else if (id === undefined || !SHOT_ID.test(id) || id.length > 64) {
-          at(idNode, `${where}.id`, shotName, `id must be 1-64 letters, digits, _ and -, starting with a letter or digit (got ${describe(rawId)})`)
+        else if (id === undefined || !SHOT_ID.test(id) || id.length > SHOT_ID_MAX_LENGTH) {
+          at(idNode, `${where}.id`, shotName, `id must be 1-${SHOT_ID_MAX_LENGTH} letters, digits, _ and -, starting with a letter or digit (got ${describe(rawId)})`)
         } else if (firstSeen.has(id)) {
           at(idNode, `${where}.id`, shotName, `id "${id}" is already used by the shot on line ${firstSeen.get(id)}; ids must be unique`)
         } else {
@@ -341,8 +345,8 @@ export const loadManifest = (
         const takesNode = item.get("takes", true) as Node | undefined
         if (takesNode !== undefined) {
           const value = scalarValue(takesNode)
-          if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 100) {
-            at(takesNode, `${where}.takes`, shotName, `takes must be an integer from 1 to 100 (got ${describe(value)})`)
+          if (typeof value !== "number" || !Number.isInteger(value) || value < LIMITS.takes.min || value > LIMITS.takes.max) {
+            at(takesNode, `${where}.takes`, shotName, `takes must be an integer from ${LIMITS.takes.min} to ${LIMITS.takes.max} (got ${describe(value)})`)
           } else if (fields.seed !== undefined || defaults.seed !== undefined || sweep?.some(([key]) => key === "seed")) {
             at(takesNode, `${where}.takes`, shotName, "takes draws a seed for each take; remove the seed, or remove takes")
           } else takes = value
@@ -373,6 +377,17 @@ export const loadManifest = (
       if (problem !== undefined) at(check.node, check.path, check.shot, `${check.written}: ${problem}`)
     }
 
+    if (issues.length === 0) {
+      // The schema is the validator of record: anything the checks above let through is still refused, at its node.
+      const decoded = Schema.decodeUnknownEither(ManifestDocument)(document)
+      if (Either.isLeft(decoded)) {
+        for (const problem of ParseResult.ArrayFormatter.formatErrorSync(decoded.left)) {
+          const { node, where } = nearestNode(doc, problem.path)
+          const shot = problem.path[0] === "shots" && typeof problem.path[1] === "number" ? shotIdAt(doc, problem.path[1]) : undefined
+          at(node, where, shot, problem.message)
+        }
+      }
+    }
     if (issues.length > 0) {
       issues.sort((a, b) => a.line - b.line || a.column - b.column)
       return yield* Effect.fail(new ManifestInvalid({ file, issues }))
@@ -395,6 +410,24 @@ export const loadManifest = (
       }
     } satisfies LoadedManifest
   })
+
+/** `["shots", 1, "sweep"]` -> `shots[1].sweep` */
+const pathText = (path: ReadonlyArray<PropertyKey>): string =>
+  path.map((key, i) => (typeof key === "number" ? `[${key}]` : `${i === 0 ? "" : "."}${String(key)}`)).join("")
+
+/** The node at a schema issue's path, or its nearest ancestor that exists (a missing key is reported at its map). */
+const nearestNode = (doc: Document, path: ReadonlyArray<PropertyKey>): { readonly node: Node | undefined; readonly where: string } => {
+  for (let length = path.length; length > 0; length--) {
+    const node = doc.getIn(path.slice(0, length), true)
+    if (isNode(node)) return { node, where: pathText(path) }
+  }
+  return { node: doc.contents ?? undefined, where: pathText(path) }
+}
+
+const shotIdAt = (doc: Document, index: number): string | undefined => {
+  const id = doc.getIn(["shots", index, "id"])
+  return typeof id === "string" || typeof id === "number" ? String(id) : undefined
+}
 
 /** Where the first byte that breaks UTF-8 sits, as line and column. */
 const firstInvalidUtf8 = (bytes: Uint8Array): string => {
