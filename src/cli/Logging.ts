@@ -2,16 +2,25 @@ import { Cause, HashMap, Logger, LogLevel } from "effect"
 
 const clock = (date: Date) => date.toISOString().slice(11, 19)
 
+/** The text of a log message, whatever parts it was given as. */
+export const messageText = (message: unknown): string =>
+  (Array.isArray(message) ? message : [message]).map((part) => (typeof part === "string" ? part : JSON.stringify(part))).join(" ")
+
+/** `12:00:01 WARN text key=value`: a job's id and phase are in the text already; they are fields for --log-format json. */
+export const formatLogLine = ({ annotations, cause, date, logLevel, message }: Logger.Logger.Options<unknown>): string => {
+  const level = LogLevel.greaterThanEqual(logLevel, LogLevel.Warning) ? `${logLevel.label} ` : ""
+  const fields = [...HashMap.entries(annotations)].filter(([key]) => key !== "job" && key !== "phase")
+  const extras = fields.length === 0 ? "" : " " + fields.map(([k, v]) => `${k}=${String(v)}`).join(" ")
+  const failure = Cause.isEmpty(cause) ? "" : `\n${Cause.pretty(cause)}`
+  return `${clock(date)} ${level}${messageText(message)}${extras}${failure}`
+}
+
 /**
  * Progress and diagnostics go to stderr, one plain line each, so stdout
  * carries only results (a plan, a run's summary) and can be piped.
  */
-export const stderrLogger = Logger.make(({ annotations, cause, date, logLevel, message }) => {
-  const text = (Array.isArray(message) ? message : [message]).map((part) => (typeof part === "string" ? part : JSON.stringify(part))).join(" ")
-  const level = LogLevel.greaterThanEqual(logLevel, LogLevel.Warning) ? `${logLevel.label} ` : ""
-  const extras = HashMap.isEmpty(annotations) ? "" : " " + [...HashMap.entries(annotations)].map(([k, v]) => `${k}=${String(v)}`).join(" ")
-  const failure = Cause.isEmpty(cause) ? "" : `\n${Cause.pretty(cause)}`
-  process.stderr.write(`${clock(date)} ${level}${text}${extras}${failure}\n`)
+export const stderrLogger = Logger.make((options) => {
+  process.stderr.write(formatLogLine(options) + "\n")
 })
 
 export const stderrLoggerLayer = Logger.replace(Logger.defaultLogger, stderrLogger)

@@ -1,5 +1,5 @@
 import { Options } from "@effect/cli"
-import { ConfigError, Duration, Effect, Option, Redacted } from "effect"
+import { ConfigError, Duration, Effect, Logger, Option, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { defaultEmulatorConfig, Emulator } from "../emulator/Emulator.js"
 import { generationTime } from "../emulator/EmulatorConfig.js"
@@ -7,6 +7,8 @@ import { DEFAULT_POLL, type PollSettings } from "../pipeline/PollSchedule.js"
 import { DEFAULT_RETRY, type RetrySettings } from "../pipeline/RetryPolicy.js"
 import { apiKeyConfig, baseUrlConfig, uploadUrlConfig } from "../segmind/SegmindConfig.js"
 import { parseDurationText } from "./DurationText.js"
+import { stderrLogger } from "./Logging.js"
+import { jsonStderrLogger } from "./ProgressView.js"
 import { usageError } from "./UsageErrors.js"
 
 export const DEFAULT_CONCURRENCY = 4
@@ -66,6 +68,12 @@ export const renderOptions = {
     ),
     Options.optional
   ),
+  logFormat: Options.choice("log-format", ["text", "json"]).pipe(
+    Options.withDescription(
+      "how progress is logged on stderr: text (a live view on a terminal, else one line per change of a job's state) or json (one object per line, with job and phase fields)"
+    ),
+    Options.withDefault("text" as const)
+  ),
   junit: Options.file("junit").pipe(
     Options.withDescription("also write the outcome as JUnit XML to this file (one test case per job), for CI dashboards"),
     Options.optional
@@ -83,6 +91,7 @@ export interface RenderFlags {
   readonly jobDeadline: Option.Option<string>
   readonly deadline: Option.Option<string>
   readonly expect: Option.Option<string>
+  readonly logFormat: "text" | "json"
   readonly junit: Option.Option<string>
 }
 
@@ -168,3 +177,9 @@ export const apiTarget = (useEmulator: boolean, baseUrlFlag: Option.Option<strin
   })
 
 export type ApiTarget = Effect.Effect.Success<ReturnType<typeof apiTarget>>
+
+/** `--log-format json` swaps the logger for the whole command; text keeps the plain stderr lines. */
+export const withLogFormat =
+  (format: "text" | "json") =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    format === "json" ? Effect.provide(effect, Logger.replace(stderrLogger, jsonStderrLogger)) : effect

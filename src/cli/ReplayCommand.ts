@@ -7,7 +7,7 @@ import { emptyReuseIndex } from "../pipeline/ReuseCache.js"
 import { runFiles } from "../pipeline/RunPipeline.js"
 import type { JobReport } from "../report/Report.js"
 import { decodeReport } from "../report/ReportFile.js"
-import { apiTarget, renderOptions, renderSettings } from "./RenderOptions.js"
+import { apiTarget, withLogFormat, renderOptions, renderSettings } from "./RenderOptions.js"
 import { executeRun, lockRunDirectory, timeStamp } from "./RunExecution.js"
 import { reportingUsageProblems, usageError } from "./UsageErrors.js"
 
@@ -87,9 +87,9 @@ export const replayCommand = Command.make(
           resume: undefined
         },
         target,
-        args.junit
+        args
       )
-    }).pipe(Effect.scoped, reportingUsageProblems)
+    }).pipe(Effect.scoped, withLogFormat(args.logFormat), reportingUsageProblems)
 ).pipe(
   Command.withDescription(
     "Render again exactly the jobs REPORT_JSON records: same model, same body, same seeds, into a new run directory whose report links the source. Nothing is reused: every job is sent. Exit codes as for `run`."

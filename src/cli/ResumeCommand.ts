@@ -1,6 +1,6 @@
 import { Args, Command, Options } from "@effect/cli"
 import { Effect } from "effect"
-import { renderOptions } from "./RenderOptions.js"
+import { renderOptions, withLogFormat } from "./RenderOptions.js"
 import { resumeRun } from "./RunExecution.js"
 import { reportingUsageProblems } from "./UsageErrors.js"
 
@@ -18,6 +18,7 @@ export const resumeCommand = Command.make(
   (args) =>
     resumeRun({ runDirectory: args.runDirectory, flags: args, retryFailed: args.retryFailed, expectManifestSha256: undefined }).pipe(
       Effect.scoped,
+      withLogFormat(args.logFormat),
       reportingUsageProblems
     )
 ).pipe(

@@ -6,7 +6,7 @@ import { buildReuseIndex, emptyReuseIndex, localFrameDigests, paramsKeyOf, type 
 import { estimateRun, formatUsd } from "../segmind/ModelCatalog.js"
 import { runFiles } from "../pipeline/RunPipeline.js"
 import { SEEDANCE_MODEL } from "../segmind/SeedanceParams.js"
-import { apiTarget, DEFAULT_CONCURRENCY, renderOptions, renderSettings } from "./RenderOptions.js"
+import { apiTarget, withLogFormat, DEFAULT_CONCURRENCY, renderOptions, renderSettings } from "./RenderOptions.js"
 import { executeRun, lockRunDirectory, resumeRun, timeStamp } from "./RunExecution.js"
 import { reportingUsageProblems, selectJobs, usageError } from "./UsageErrors.js"
 
@@ -128,9 +128,9 @@ export const runCommand = Command.make(
           resume: undefined
         },
         target,
-        args.junit
+        args
       )
-    }).pipe(Effect.scoped, reportingUsageProblems)
+    }).pipe(Effect.scoped, withLogFormat(args.logFormat), reportingUsageProblems)
 ).pipe(
   Command.withDescription(
     "Validate MANIFEST, expand it into jobs, render them on Segmind (or the emulator), download every video and write report.json. A job identical to a verified video of an earlier run is reused, not paid for again (--no-reuse to render anyway). Exit 0: all completed; 1: some failed; 2: usage or manifest error (nothing sent); 3: stopped by a fatal API answer; 130: interrupted (resume with `shotlist resume RUN_DIR`)."

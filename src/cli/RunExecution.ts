@@ -1,6 +1,9 @@
 import { FileSystem, Path } from "@effect/platform"
-import { Console, Effect, Layer, Option } from "effect"
+import { Console, Effect, Layer, Logger, Option } from "effect"
 import { RequestBudget } from "../pipeline/RequestBudget.js"
+import { RunProgress } from "../pipeline/RunProgress.js"
+import { stderrLogger } from "./Logging.js"
+import { liveProgressView } from "./ProgressView.js"
 import { REQUEST_TTL } from "../pipeline/ResumePlan.js"
 import { emptyReuseIndex } from "../pipeline/ReuseCache.js"
 import { type RunPlan, runFiles, runPipeline } from "../pipeline/RunPipeline.js"
@@ -22,17 +25,37 @@ export const timeStamp = (date: Date) => date.toISOString().replace(/[-:]/g, "")
 export const lockRunDirectory = (runDirectory: string) =>
   acquireRunLock(runDirectory).pipe(Effect.catchTag("RunLocked", (locked) => usageError(locked.message)))
 
+/** Where a run's outcome goes besides report.json: `--junit`, and how progress shows. */
+export interface RunOutputs {
+  readonly junit: Option.Option<string>
+  readonly logFormat: "text" | "json"
+}
+
+/** On a terminal with text logs, the live view watches the run; elsewhere the log lines do. */
+const watchingProgress = <A, E, R>(logFormat: "text" | "json", run: Effect.Effect<A, E, R>) =>
+  logFormat === "text" && process.stderr.isTTY === true
+    ? Effect.scoped(
+        Effect.flatMap(liveProgressView(process.stderr), ({ logger, progress }) =>
+          run.pipe(Effect.provideService(RunProgress, progress), Effect.provide(Logger.replace(stderrLogger, logger)))
+        )
+      )
+    : run
+
 /** Renders a plan against a target, prints the summary, writes `--junit`, sets the exit code. */
-export const executeRun = (plan: RunPlan, target: ApiTarget, junit: Option.Option<string>) =>
+export const executeRun = (plan: RunPlan, target: ApiTarget, outputs: RunOutputs) =>
   Effect.gen(function* () {
     const path = yield* Path.Path
-    const report = yield* runPipeline(plan).pipe(
-      Effect.provide(
-        Layer.mergeAll(
-          SegmindClient.Default.pipe(
-            Layer.provide(layerSegmindConfig({ baseUrl: target.baseUrl, apiKey: target.apiKey, uploadUrl: target.uploadUrl }))
-          ),
-          RequestBudget.layer(plan.rpm)
+    const junit = outputs.junit
+    const report = yield* watchingProgress(
+      outputs.logFormat,
+      runPipeline(plan).pipe(
+        Effect.provide(
+          Layer.mergeAll(
+            SegmindClient.Default.pipe(
+              Layer.provide(layerSegmindConfig({ baseUrl: target.baseUrl, apiKey: target.apiKey, uploadUrl: target.uploadUrl }))
+            ),
+            RequestBudget.layer(plan.rpm)
+          )
         )
       )
     )
@@ -146,6 +169,6 @@ export const resumeRun = (request: ResumeRequest) =>
         resume: { journaled, options: { retryFailed: request.retryFailed, requestTtl: REQUEST_TTL } }
       },
       target,
-      request.flags.junit
+      request.flags
     )
   })

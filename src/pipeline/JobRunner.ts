@@ -13,6 +13,7 @@ import { classify, httpStatusOf, isSafeToResubmit, isTransient, type JobError } 
 import type { ResolvedFrame } from "./FrameUploads.js"
 import { PollDeadlineExceeded, RunAborted, RunDeadlineReached, SubmitUncertain } from "./PipelineErrors.js"
 import type { GenerationTimes } from "./GenerationTimes.js"
+import type { JobPhase } from "./RunProgress.js"
 import { firstPollDelay, pollSchedule, type PollSettings } from "./PollSchedule.js"
 import { type RequestBudget, withBudget } from "./RequestBudget.js"
 import { retrySchedule, type RetrySettings } from "./RetryPolicy.js"
@@ -54,7 +55,8 @@ export interface JobRunnerContext {
   readonly videoPath: (job: Job) => { readonly absolute: string; readonly relative: string }
   readonly partialDirectory: string
   readonly rejectedDirectory: string
-  readonly log: (job: Job, message: string) => Effect.Effect<void>
+  /** a job's move to another phase, with a line that says what happened */
+  readonly log: (job: Job, phase: JobPhase, message: string) => Effect.Effect<void>
   /** told before the submit is sent (requestId undefined) and once the API accepted it, so an interrupted run can say which jobs may be billed */
   readonly onSubmitted: (job: Job, requestId: string | undefined) => Effect.Effect<void>
   /** completed videos of earlier runs, by params key (`--reuse`) */
@@ -142,7 +144,9 @@ export const runJob = (
               const previous = yield* Ref.getAndSet(last, answer)
               if (previous.status === answer.status) return
               yield* journal.append({ _tag: "status", jobId: job.id, requestId: submission.requestId, status: answer.status })
-              if (answer.status !== "COMPLETED") yield* context.log(job, answer.status.toLowerCase())
+              if (answer.status !== "COMPLETED") {
+                yield* context.log(job, answer.status === "QUEUED" ? "queued" : "processing", answer.status.toLowerCase())
+              }
             })
           )
         )
@@ -200,7 +204,7 @@ export const runJob = (
         const reusedFrom = { run: candidate.runId, job: candidate.jobId }
         yield* journal.append({ _tag: "downloaded", jobId: job.id, output, paramsKey, reusedFrom })
         yield* note({ output, reusedFrom })
-        yield* context.log(job, `completed: reused ${candidate.runId}/${candidate.jobId} (same model, params and seed)`)
+        yield* context.log(job, "completed", `completed: reused ${candidate.runId}/${candidate.jobId} (same model, params and seed)`)
         return true
       })
 
@@ -233,7 +237,7 @@ export const runJob = (
       )
       const submittedMs = yield* Clock.currentTimeMillis
       yield* note({ requestId: submission.requestId, submittedAt: isoAt(submittedMs) })
-      yield* context.log(job, `submitted as ${submission.requestId}`)
+      yield* context.log(job, "submitted", `submitted as ${submission.requestId}`)
       return Option.some({ submission, submittedMs, params, paramsKey })
     })
 
@@ -257,6 +261,7 @@ export const runJob = (
         })
 
         const target = context.videoPath(job)
+        yield* context.log(job, "downloading", `downloading ${result.videoUrl.replace(/\?.*$/, "")}`)
         const video = yield* retrying(
           downloadVideo(client, result.videoUrl, target.absolute, context.partialDirectory, context.rejectedDirectory, {
             durationSeconds: params.duration,
@@ -278,7 +283,7 @@ export const runJob = (
         yield* journal.append({ _tag: "downloaded", jobId: job.id, requestId: submission.requestId, output, paramsKey })
         const completedMs = yield* Clock.currentTimeMillis
         yield* note({ completedAt: isoAt(completedMs), downloadMs: video.downloadMs, output })
-        yield* context.log(job, `completed: ${target.relative} (${(video.bytes / 1e6).toFixed(1)} MB)`)
+        yield* context.log(job, "completed", `completed: ${target.relative} (${(video.bytes / 1e6).toFixed(1)} MB)`)
       })
 
     const submitAndFinish = submitPhase.pipe(
@@ -301,7 +306,7 @@ export const runJob = (
               submittedAt: isoAt(start.submittedAtMs),
               ...(start.resubmitted === undefined ? {} : { resubmitted: start.resubmitted })
             })
-            yield* context.log(job, `resumed: polling ${start.submission.requestId} again`)
+            yield* context.log(job, "submitted", `resumed: polling ${start.submission.requestId} again`)
             const paramsKey = paramsKeyOf(context.model, job, digestsOf(start.frames))
             yield* finishPhase(start.submission, start.submittedAtMs, start.params, paramsKey)
           }).pipe(
@@ -313,7 +318,7 @@ export const runJob = (
                   previousRequestId: start.submission.requestId
                 }
                 yield* Ref.set(facts, { resubmitted })
-                yield* context.log(job, resubmitted.reason)
+                yield* context.log(job, "waiting", resubmitted.reason)
                 yield* submitAndFinish
               })
             )
@@ -332,7 +337,7 @@ export const runJob = (
           const requestId = (yield* Ref.get(facts)).requestId
           // Refused before the API took it (aborted run, or the fatal answer itself): not submitted, so skipped.
           if (error._tag === "RunAborted" || error._tag === "RunDeadlineReached" || (kind === "fatal" && requestId === undefined)) {
-            yield* context.log(job, `not submitted: ${reported.tag}: ${reported.message}`)
+            yield* context.log(job, "skipped", `not submitted: ${reported.tag}: ${reported.message}`)
             return "skipped" as const
           }
           yield* journal.append({
@@ -341,7 +346,7 @@ export const runJob = (
             ...(requestId === undefined ? {} : { requestId }),
             error: { tag: reported.tag, message: reported.message, ...(reported.httpStatus === undefined ? {} : { httpStatus: reported.httpStatus }) }
           })
-          yield* context.log(job, `failed: ${reported.tag}: ${reported.message}`)
+          yield* context.log(job, "failed", `failed: ${reported.tag}: ${reported.message}`)
           return "failed" as const
         })
       )

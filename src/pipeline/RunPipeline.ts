@@ -11,6 +11,7 @@ import type { JournaledRun } from "../store/JournalReader.js"
 import { CrashPoints } from "./CrashPoints.js"
 import { keepFrameCopies, makeFrameResolver } from "./FrameUploads.js"
 import { makeGenerationTimes } from "./GenerationTimes.js"
+import { RunProgress } from "./RunProgress.js"
 import { runJob, submitStart } from "./JobRunner.js"
 import { type ResumeOptions, type ResumeStart, resumeStartOf } from "./ResumePlan.js"
 import type { ReuseIndex } from "./ReuseCache.js"
@@ -80,6 +81,7 @@ export const runPipeline = (
     const client = yield* SegmindClient
     const budget = yield* RequestBudget
     const crashPoints = yield* CrashPoints
+    const progress = yield* RunProgress
     const files = runFiles(path, plan.runDirectory)
     const nowMs = yield* Clock.currentTimeMillis
     const journaled = plan.resume?.journaled
@@ -151,6 +153,12 @@ export const runPipeline = (
       )
     }).pipe(Effect.ignore)
 
+    yield* progress.started({
+      total,
+      alreadyDone: starts.filter((start) => start._tag === "Keep").length,
+      concurrency: plan.concurrency,
+      atMs: yield* Clock.currentTimeMillis
+    })
     const reports = yield* Effect.forEach(
       plan.jobs,
       (job, index) => {
@@ -174,8 +182,14 @@ export const runPipeline = (
               absolute: path.join(files.videos, `${job.id}.mp4`),
               relative: `videos/${job.id}.mp4`
             }),
-            log: (job, message) =>
-              Ref.get(finished).pipe(Effect.flatMap((count) => Effect.logInfo(`[${count}/${total}] ${job.id}: ${message}`))),
+            log: (job, phase, message) =>
+              Effect.gen(function* () {
+                const count = yield* Ref.get(finished)
+                yield* Effect.logInfo(`[${count}/${total}] ${job.id}: ${message}`).pipe(
+                  Effect.annotateLogs({ job: job.id, phase })
+                )
+                yield* progress.changed({ jobId: job.id, phase, message, atMs: yield* Clock.currentTimeMillis })
+              }),
             onSubmitted: (job, requestId) => Ref.update(accepted, (map) => new Map(map).set(job.id, requestId)),
             reuse: plan.reuse,
             crashPoints
