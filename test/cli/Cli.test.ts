@@ -22,7 +22,7 @@ describe("shotlist on the command line", () => {
   it.scopedLive("a wrong key stops the run at the first answer: exit 3, nothing submitted, the report says why", () =>
     Effect.gen(function* () {
       const fs = yield* FileSystem.FileSystem
-      const out = yield* fs.makeTempDirectoryScoped()
+      const out = `${yield* fs.makeTempDirectoryScoped()}/run`
       const emulator = yield* testEmulator()
       const outcome = yield* runCli(
         ["run", "test/fixtures/runs/six-jobs.yaml", "--base-url", emulator.baseUrl, "--out", out, "--concurrency", "1"],
@@ -71,7 +71,8 @@ describe("shotlist on the command line", () => {
   it.scopedLive("run --emulator renders a subset chosen with --only into --out, exit 0", () =>
     Effect.gen(function* () {
       const fs = yield* FileSystem.FileSystem
-      const out = yield* fs.makeTempDirectoryScoped()
+      // A fresh parent: --out's siblings are the runs a run may reuse from.
+      const out = `${yield* fs.makeTempDirectoryScoped()}/run`
       const outcome = yield* runCli(["run", "manifests/example.yaml", "--emulator", "--out", out, "--only", "market~seed=11*"])
       expect(outcome.exitCode).toBe(0)
       expect(outcome.stdout).toContain("2 jobs: 2 completed, 0 failed, 0 skipped")
