@@ -8,7 +8,7 @@ import { runFiles } from "../pipeline/RunPipeline.js"
 import type { JobReport } from "../report/Report.js"
 import { decodeReport } from "../report/ReportFile.js"
 import { apiTarget, withLogFormat, renderOptions, renderSettings } from "./RenderOptions.js"
-import { executeRun, lockRunDirectory, timeStamp } from "./RunExecution.js"
+import { claimNewRunDirectory, executeRun, timeStamp } from "./RunExecution.js"
 import { reportingUsageProblems, usageError } from "./UsageErrors.js"
 
 /**
@@ -57,11 +57,7 @@ export const replayCommand = Command.make(
       const sourceDirectory = path.dirname(reportFile)
       const runDirectory = Option.getOrElse(args.out, () => path.join(path.dirname(sourceDirectory), timeStamp(new Date())))
       if (path.resolve(runDirectory) === sourceDirectory) return yield* usageError("--out must not be the source run's directory")
-      yield* fs.makeDirectory(runDirectory, { recursive: true })
-      yield* lockRunDirectory(runDirectory)
-      if (yield* fs.exists(runFiles(path, runDirectory).journal)) {
-        return yield* usageError(`${runDirectory} already holds a run; choose another --out`)
-      }
+      yield* claimNewRunDirectory(runDirectory)
       const manifestCopy = runFiles(path, sourceDirectory).manifest
       const manifestText = (yield* fs.exists(manifestCopy)) ? yield* fs.readFileString(manifestCopy) : undefined
 

@@ -7,7 +7,7 @@ import { estimateRun, formatUsd } from "../segmind/ModelCatalog.js"
 import { runFiles } from "../pipeline/RunPipeline.js"
 import { SEEDANCE_MODEL } from "../segmind/SeedanceParams.js"
 import { apiTarget, withLogFormat, DEFAULT_CONCURRENCY, renderOptions, renderSettings } from "./RenderOptions.js"
-import { executeRun, lockRunDirectory, resumeRun, timeStamp } from "./RunExecution.js"
+import { claimNewRunDirectory, executeRun, resumeRun, timeStamp } from "./RunExecution.js"
 import { reportingUsageProblems, selectJobs, usageError } from "./UsageErrors.js"
 
 const manifestArg = Args.text({ name: "MANIFEST" }).pipe(Args.withDescription("the YAML manifest of shots to render"))
@@ -105,11 +105,7 @@ export const runCommand = Command.make(
         { concurrency: loaded.manifest.concurrency, rpm: loaded.manifest.rpm, retry: loaded.manifest.retry },
         target.isEmulator
       )
-      yield* fs.makeDirectory(runDirectory, { recursive: true })
-      yield* lockRunDirectory(runDirectory)
-      if (yield* fs.exists(runFiles(path, runDirectory).journal)) {
-        return yield* usageError(`${runDirectory} was taken by another run just now; choose another --out`)
-      }
+      yield* claimNewRunDirectory(runDirectory)
       yield* Effect.logInfo(
         `rendering ${jobs.length} jobs of ${loaded.file} into ${runDirectory} (concurrency ${settings.concurrency}, ${settings.rpm} API calls/min${reuse.size > 0 ? `, ${reuse.size} earlier videos reusable` : ""})`
       )

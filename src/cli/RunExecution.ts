@@ -41,6 +41,18 @@ const watchingProgress = <A, E, R>(logFormat: "text" | "json", run: Effect.Effec
       )
     : run
 
+/** A new run's directory, created and locked for the scope; one that already holds a run is refused. */
+export const claimNewRunDirectory = (runDirectory: string) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    yield* fs.makeDirectory(runDirectory, { recursive: true })
+    yield* lockRunDirectory(runDirectory)
+    if (yield* fs.exists(runFiles(path, runDirectory).journal)) {
+      return yield* usageError(`${runDirectory} already holds a run; choose another --out, or carry it on with: shotlist resume ${runDirectory}`)
+    }
+  })
+
 /** Renders a plan against a target, prints the summary, writes `--junit`, sets the exit code. */
 export const executeRun = (plan: RunPlan, target: ApiTarget, outputs: RunOutputs) =>
   Effect.gen(function* () {

@@ -1,15 +1,12 @@
 import { FileSystem } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { decodeReport } from "../../src/report/ReportFile.js"
-import { nodeContext, runCli, TEST_KEY, testEmulator } from "../support/TestRun.js"
+import { nodeContext, readReport, runCli, TEST_KEY, testEmulator } from "../support/TestRun.js"
 
 const SIX = "test/fixtures/runs/six-jobs.yaml"
 const env = { SEGMIND_API_KEY: TEST_KEY }
 const fast = ["--rpm", "6000", "--concurrency", "3", "--expect", "0.3s"]
 
-const readReport = (file: string) =>
-  Effect.flatMap(FileSystem.FileSystem, (fs) => fs.readFileString(file)).pipe(Effect.flatMap(decodeReport))
 
 describe("budgets and CI outputs of a run", () => {
   it.scopedLive("--max-jobs and --max-cost refuse a run that would exceed them, with exit 2 and nothing sent; reused videos do not count", () =>

@@ -3,17 +3,14 @@ import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Schedule } from "effect"
 import { spawnSync } from "node:child_process"
 import { hostname } from "node:os"
-import { decodeReport } from "../../src/report/ReportFile.js"
 import { readJournal } from "../../src/store/JournalReader.js"
 import { acquireRunLock } from "../../src/store/RunLock.js"
-import { nodeContext, runCli, TEST_KEY, testEmulator } from "../support/TestRun.js"
+import { nodeContext, readReport, runCli, TEST_KEY, testEmulator } from "../support/TestRun.js"
 
 const SIX = "test/fixtures/runs/six-jobs.yaml"
 const env = { SEGMIND_API_KEY: TEST_KEY }
 const fast = ["--rpm", "6000", "--concurrency", "3", "--expect", "0.3s"]
 
-const readReport = (file: string) =>
-  Effect.flatMap(FileSystem.FileSystem, (fs) => fs.readFileString(file)).pipe(Effect.flatMap(decodeReport))
 
 describe("durable runs", () => {
   it.scoped("a torn last journal line is ignored; a damaged line in the middle is named with its line number", () =>

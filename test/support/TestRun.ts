@@ -14,6 +14,7 @@ import { RequestBudget } from "../../src/pipeline/RequestBudget.js"
 import type { RetrySettings } from "../../src/pipeline/RetryPolicy.js"
 import { emptyReuseIndex } from "../../src/pipeline/ReuseCache.js"
 import { runPipeline } from "../../src/pipeline/RunPipeline.js"
+import { decodeReport } from "../../src/report/ReportFile.js"
 import { layerSegmindConfig } from "../../src/segmind/SegmindConfig.js"
 import { SegmindClient } from "../../src/segmind/SegmindClient.js"
 
@@ -112,3 +113,7 @@ export const runCli = (args: ReadonlyArray<string>, env: Record<string, string> 
   })
 
 export const nodeContext = NodeContext.layer
+
+/** A run's report.json, decoded (and so checked against the Report schema). */
+export const readReport = (file: string) =>
+  Effect.flatMap(FileSystem.FileSystem, (fs) => fs.readFileString(file)).pipe(Effect.flatMap(decodeReport))
