@@ -153,7 +153,7 @@ export const runJob = (
         const estimate = yield* context.generationTimes.estimate(params)
         const elapsedMs = (yield* Clock.currentTimeMillis) - submittedMs
         yield* Effect.sleep(Duration.millis(Math.max(0, Duration.toMillis(firstPollDelay(estimate, context.poll)) - elapsedMs)))
-        return yield* statusOnce.pipe(Effect.repeat(pollSchedule(estimate, context.poll, submittedMs)))
+        return yield* statusOnce.pipe(Effect.repeat(pollSchedule(context.generationTimes.estimate(params), context.poll, submittedMs)))
       }).pipe(
         Effect.timeoutFail({
           duration: deadline,

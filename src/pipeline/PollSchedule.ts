@@ -92,12 +92,14 @@ export const nextPollDelay = (
 /**
  * Status polls of one job as an Effect `Schedule`: fed each answer, it waits
  * as `nextPollDelay` says, measured from the submission, and stops at COMPLETED
- * (FAILED ends the poll as an error before the schedule sees it).
+ * (FAILED ends the poll as an error before the schedule sees it). The
+ * estimate is read again before each wait, so a job in flight profits from
+ * every job that completes meanwhile.
  */
-export const pollSchedule = (estimate: GenerationEstimate, settings: PollSettings, submittedAtMs: number) =>
+export const pollSchedule = (estimate: Effect.Effect<GenerationEstimate>, settings: PollSettings, submittedAtMs: number) =>
   Schedule.identity<StatusAnswer>().pipe(
     Schedule.whileInput((answer: StatusAnswer) => answer.status !== "COMPLETED"),
     Schedule.addDelayEffect((answer) =>
-      Effect.map(Clock.currentTimeMillis, (now) => nextPollDelay(estimate, settings, now - submittedAtMs, answer.status))
+      Effect.zipWith(estimate, Clock.currentTimeMillis, (current, now) => nextPollDelay(current, settings, now - submittedAtMs, answer.status))
     )
   )

@@ -70,13 +70,36 @@ describe("polling that learns", () => {
         return { status: now >= 11_500 ? "COMPLETED" : "PROCESSING", metrics: {} } satisfies StatusAnswer
       })
       const fiber = yield* Effect.fork(
-        Effect.sleep(firstPollDelay(estimate, settings)).pipe(Effect.zipRight(Effect.repeat(status, pollSchedule(estimate, settings, 0))))
+        Effect.sleep(firstPollDelay(estimate, settings)).pipe(Effect.zipRight(Effect.repeat(status, pollSchedule(Effect.succeed(estimate), settings, 0))))
       )
       yield* TestClock.adjust(Duration.seconds(30))
       const last = yield* Fiber.join(fiber)
       expect(last.status).toBe("COMPLETED")
       // Window 8.355 s .. 11.645 s, gap = floor (1 s): 8.355, 9.355, 10.355, 11.355, 12.355.
       expect(yield* Ref.get(calls)).toEqual([8_355, 9_355, 10_355, 11_355, 12_355])
+    })
+  )
+
+  it.effect("a job in flight takes up what the run learns meanwhile: a prior far too long gives way to the measured window", () =>
+    Effect.gen(function* () {
+      const times = yield* makeGenerationTimes(settings)
+      const calls = yield* Ref.make<Array<number>>([])
+      const status = Effect.gen(function* () {
+        const now = yield* TestClock.currentTimeMillis
+        yield* Ref.update(calls, (list) => [...list, now])
+        return { status: now >= 21_000 ? "COMPLETED" : "PROCESSING", metrics: {} } satisfies StatusAnswer
+      })
+      const estimate = yield* times.estimate(params(5))
+      const fiber = yield* Effect.fork(
+        Effect.sleep(firstPollDelay(estimate, settings)).pipe(Effect.zipRight(Effect.repeat(status, pollSchedule(times.estimate(params(5)), settings, 0))))
+      )
+      // The prior says 100 s: the first look is at the cap, 15 s. Before it, three jobs of the run end after ~20 s each.
+      yield* TestClock.adjust(Duration.seconds(10))
+      for (const took of [19_000, 20_000, 21_000]) yield* times.record(params(5), took)
+      yield* TestClock.adjust(Duration.seconds(60))
+      yield* Fiber.join(fiber)
+      // Window now 18.4 .. 21.6 s: polled there at the 1 s floor, seen within a second of its end.
+      expect(yield* Ref.get(calls)).toEqual([15_000, 18_355, 19_355, 20_355, 21_355])
     })
   )
 
