@@ -11,9 +11,13 @@ export interface PollSettings {
   readonly prior: (params: SeedanceParams) => Duration.Duration
   /** spread of the prior, as a fraction of it */
   readonly priorSpread: number
-  /** near the expected end, polls are this fraction of the expected time apart … */
-  readonly resolution: number
-  /** … but never closer than this: the detection latency aimed for */
+  /**
+   * Status calls spread over the window where the job likely ends (the
+   * expected time ± 2 standard deviations): the narrower what the run knows,
+   * the closer they come, and the sooner an end is seen, at the same cost.
+   */
+  readonly pollsInWindow: number
+  /** never closer than this */
   readonly floor: Duration.Duration
   /** never further apart than this, even for a job that runs long */
   readonly cap: Duration.Duration
@@ -40,20 +44,20 @@ export const segmindPrior = (params: SeedanceParams): Duration.Duration => {
 export const DEFAULT_POLL: PollSettings = {
   prior: segmindPrior,
   priorSpread: 0.25,
-  resolution: 0.04,
-  floor: Duration.seconds(1),
+  pollsInWindow: 5,
+  floor: Duration.millis(250),
   cap: Duration.seconds(15),
   deadline: Duration.minutes(15)
 }
 
-/** Half-width of the window of dense polls, in standard deviations: 90% of jobs end inside it. */
-const WINDOW_Z = 1.645
+/** Half-width of the window of dense polls, in standard deviations: 95% of jobs end inside it. */
+const WINDOW_Z = 2
 
 const clamp = (value: number, low: number, high: number) => Math.min(high, Math.max(low, value))
 
-/** Gap between polls near the expected end. */
+/** Gap between polls in the window of likely ends. */
 const denseGapMs = (estimate: GenerationEstimate, settings: PollSettings) =>
-  clamp(estimate.meanMs * settings.resolution, Duration.toMillis(settings.floor), Duration.toMillis(settings.cap))
+  clamp((2 * WINDOW_Z * estimate.sdMs) / settings.pollsInWindow, Duration.toMillis(settings.floor), Duration.toMillis(settings.cap))
 
 /**
  * When the first status call goes out: where the window of likely ends

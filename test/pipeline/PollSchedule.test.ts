@@ -32,29 +32,30 @@ const simulate = (estimate: { meanMs: number; sdMs: number }, endMs: number) => 
 describe("polling that learns", () => {
   it("waits for the window of likely ends, polls densely through it, then backs off, within floor and cap", () => {
     const estimate = { meanMs: 100_000, sdMs: 10_000 }
-    // The window opens at 100 - 1.645 x 10 = 83.55 s; the first look is capped at 15 s.
+    // The window of likely ends is 100 ± 2 x 10 s; the first look is capped at 15 s.
     expect(ms(firstPollDelay(estimate, settings))).toBe(15_000)
     expect(ms(nextPollDelay(estimate, settings, 15_000, "PROCESSING"))).toBe(15_000)
-    expect(ms(nextPollDelay(estimate, settings, 70_000, "PROCESSING"))).toBe(13_550)
-    // In the window: 4% of the expected time apart.
-    expect(ms(nextPollDelay(estimate, settings, 90_000, "PROCESSING"))).toBe(4_000)
-    expect(ms(nextPollDelay(estimate, settings, 116_000, "PROCESSING"))).toBe(4_000)
+    expect(ms(nextPollDelay(estimate, settings, 70_000, "PROCESSING"))).toBe(10_000)
+    // In the window: five polls across its 40 s.
+    expect(ms(nextPollDelay(estimate, settings, 90_000, "PROCESSING"))).toBe(8_000)
+    expect(ms(nextPollDelay(estimate, settings, 116_000, "PROCESSING"))).toBe(8_000)
     // Running long: the gap grows with the overrun, up to the cap.
     const late = [130_000, 150_000, 300_000].map((t) => ms(nextPollDelay(estimate, settings, t, "PROCESSING")))
-    expect(late[0]!).toBeGreaterThan(4_000)
+    expect(late[0]!).toBeGreaterThan(8_000)
     expect(late[1]!).toBeGreaterThan(late[0]!)
     expect(late[2]).toBe(15_000)
     // Still queued past the window's start: it has not begun, so it is polled sparsely.
     expect(ms(nextPollDelay(estimate, settings, 90_000, "QUEUED"))).toBe(15_000)
-    // Short jobs never poll closer than the floor.
-    expect(ms(nextPollDelay({ meanMs: 5_000, sdMs: 500 }, settings, 5_000, "PROCESSING"))).toBe(1_000)
+    // A job the run knows well is polled closely, but never closer than the floor.
+    expect(ms(nextPollDelay({ meanMs: 5_000, sdMs: 500 }, settings, 5_000, "PROCESSING"))).toBe(400)
+    expect(ms(nextPollDelay({ meanMs: 5_000, sdMs: 100 }, settings, 5_000, "PROCESSING"))).toBe(250)
   })
 
   it("for a 100 s job it spends a fraction of a fixed poller's calls and sees the end within one dense gap", () => {
     const estimate = { meanMs: 100_000, sdMs: 10_000 }
     for (const endMs of [85_000, 95_000, 100_000, 108_000, 115_000]) {
       const { latencyMs, polls } = simulate(estimate, endMs)
-      expect(latencyMs).toBeLessThanOrEqual(4_000)
+      expect(latencyMs).toBeLessThanOrEqual(8_000)
       // A 2 s poller (Segmind's SDK) would make endMs / 2000, 42 to 58 calls.
       expect(polls).toBeLessThanOrEqual(Math.ceil(endMs / 2000 / 3))
     }
@@ -75,8 +76,8 @@ describe("polling that learns", () => {
       yield* TestClock.adjust(Duration.seconds(30))
       const last = yield* Fiber.join(fiber)
       expect(last.status).toBe("COMPLETED")
-      // Window 8.355 s .. 11.645 s, gap = floor (1 s): 8.355, 9.355, 10.355, 11.355, 12.355.
-      expect(yield* Ref.get(calls)).toEqual([8_355, 9_355, 10_355, 11_355, 12_355])
+      // Window 8 s .. 12 s, five polls across it (0.8 s apart) until the end at 11.5 s is seen.
+      expect(yield* Ref.get(calls)).toEqual([8_000, 8_800, 9_600, 10_400, 11_200, 12_000])
     })
   )
 
@@ -98,8 +99,8 @@ describe("polling that learns", () => {
       for (const took of [19_000, 20_000, 21_000]) yield* times.record(params(5), took)
       yield* TestClock.adjust(Duration.seconds(60))
       yield* Fiber.join(fiber)
-      // Window now 18.4 .. 21.6 s: polled there at the 1 s floor, seen within a second of its end.
-      expect(yield* Ref.get(calls)).toEqual([15_000, 18_355, 19_355, 20_355, 21_355])
+      // Window now 18 .. 22 s: polled across it 0.8 s apart, seen 0.2 s after its end.
+      expect(yield* Ref.get(calls)).toEqual([15_000, 18_000, 18_800, 19_600, 20_400, 21_200])
     })
   )
 

@@ -26,7 +26,7 @@ export const TEST_CLIP_CACHE = join(tmpdir(), "shotlist-test-clips")
 export const fastPoll: PollSettings = {
   prior: () => Duration.millis(100),
   priorSpread: 0.25,
-  resolution: 0.1,
+  pollsInWindow: 5,
   floor: Duration.millis(50),
   cap: Duration.millis(400),
   deadline: Duration.minutes(2)
