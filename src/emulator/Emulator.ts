@@ -1,9 +1,10 @@
-import { FileSystem, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse, type Path } from "@effect/platform"
+import { type FileSystem, HttpPlatform, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse, type Path } from "@effect/platform"
 import type { CommandExecutor } from "@effect/platform/CommandExecutor"
 import type { ServeError } from "@effect/platform/HttpServerError"
-import { NodeHttpServer, NodeHttpServerRequest } from "@effect/platform-node"
+import { NodeHttpPlatform, NodeHttpServer, NodeHttpServerRequest } from "@effect/platform-node"
 import { Clock, Context, Duration, Effect, Either, Fiber, Option, Queue, Random, Schema, type Scope } from "effect"
 import { createHash, randomUUID } from "node:crypto"
+import { createReadStream } from "node:fs"
 import { createServer } from "node:http"
 import {
   AspectRatio,
@@ -21,9 +22,37 @@ import {
 } from "../segmind/SeedanceParams.js"
 import type { RequestStatus } from "../segmind/WireSchemas.js"
 import { type Clip, makeClipRenderer } from "./ClipRenderer.js"
-import { type EmulatorConfig, type FaultPlan, generationTime } from "./EmulatorConfig.js"
+import type { EmulatorConfig, FaultPlan } from "./EmulatorConfig.js"
+import { makeGenerationTimer } from "./GenerationTime.js"
+import { makePrng } from "./Prng.js"
+import { makeClipPadder } from "./SyntheticVideo.js"
 
-export { defaultEmulatorConfig, type EmulatorConfig, noFaults, type FaultPlan } from "./EmulatorConfig.js"
+export {
+  defaultEmulatorConfig,
+  type EmulatorConfig,
+  noFaults,
+  type FaultPlan,
+  type GenerationTimeModel
+} from "./EmulatorConfig.js"
+
+/** One submission as the emulator saw it; times are the emulator's `Clock` in epoch ms. */
+export interface RequestRecord {
+  readonly requestId: string
+  readonly status: RequestStatus
+  readonly submittedAt: number
+  /** when a worker took it (it was QUEUED before) */
+  readonly startedAt: number | undefined
+  /** the generation time drawn for it */
+  readonly generationMs: number
+  /** when it became COMPLETED (absent while running, or when it FAILED) */
+  readonly completedAt: number | undefined
+  /** calls to its status URL, every answer included */
+  readonly statusCalls: number
+  /** calls to its result URL, every answer included (before completion they answer like the status URL) */
+  readonly resultCalls: number
+  /** when its result (with the video URL) was first served: detection latency is this minus `completedAt` */
+  readonly firstResultFetchAt: number | undefined
+}
 
 export interface EmulatorStats {
   readonly submissions: number
@@ -34,6 +63,8 @@ export interface EmulatorStats {
   readonly failed: number
   readonly requestsByEndpoint: Readonly<Record<string, number>>
   readonly requests: ReadonlyArray<{ readonly at: number; readonly method: string; readonly path: string; readonly status: number }>
+  /** one record per submission, in submission order */
+  readonly records: ReadonlyArray<RequestRecord>
 }
 
 export interface EmulatorHandle {
@@ -49,13 +80,18 @@ interface Generation {
   readonly id: string
   readonly params: SeedanceParams
   readonly submittedAt: number
+  readonly generationTime: Duration.Duration
   status: RequestStatus
   startedAt?: number
   endedAt?: number
+  completedAt?: number
   error?: string
   clip?: Clip
   /** counted in flight until downloaded or its failure was served */
   inFlight: boolean
+  statusCalls: number
+  resultCalls: number
+  firstResultFetchAt?: number
 }
 
 /** The request body as the real API takes it: only prompt is required. */
@@ -76,18 +112,6 @@ const SubmitBody = Schema.Struct({
 const decodeSubmitBody = Schema.decodeUnknownEither(SubmitBody)
 const isHttpUrl = Schema.is(FrameUrl)
 
-/** A small seeded PRNG (mulberry32): the same fault plan fails the same calls. */
-const makePrng = (seed: number) => {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 const errorJson = (status: number, message: string, headers?: Record<string, string>) =>
   HttpServerResponse.unsafeJson({ error: message }, { status, ...(headers === undefined ? {} : { headers }) })
 
@@ -99,8 +123,14 @@ export const startEmulator = (
   config: EmulatorConfig
 ): Effect.Effect<EmulatorHandle, ServeError, Scope.Scope | FileSystem.FileSystem | Path.Path | CommandExecutor> =>
   Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
     const renderClip = yield* makeClipRenderer(config.clipCacheDir).pipe(Effect.orDie)
+    const padClip = yield* makeClipPadder(config.clipCacheDir).pipe(Effect.orDie)
+    const synthetic = config.syntheticVideoBytes
+    const videoFor = (spec: Parameters<typeof renderClip>[0]) =>
+      synthetic === undefined ? renderClip(spec) : Effect.flatMap(renderClip(spec), (clip) => padClip(clip, synthetic))
+    const nextGenerationTime = makeGenerationTimer(config)
+    // Files are streamed from disk with their Content-Length, never read whole.
+    const httpPlatform = yield* HttpPlatform.HttpPlatform.pipe(Effect.provide(NodeHttpPlatform.layer))
     const server = yield* NodeHttpServer.make(() => createServer(), { port: config.port, host: "127.0.0.1" })
     const address = server.address
     const baseUrl = address._tag === "TcpAddress" ? `http://127.0.0.1:${address.port}` : "http://127.0.0.1"
@@ -117,8 +147,11 @@ export const startEmulator = (
     const keyedCalls: Array<number> = []
     const assets = new Map<string, { bytes: Uint8Array; type: string }>()
     let maxInFlight = 0
-    const inFlightCount = () => [...generations.values()].filter((g) => g.inFlight).length
+    let inFlightNow = 0
+    let completedCount = 0
+    let failedCount = 0
     const leaveFlight = (generation: Generation) => {
+      if (generation.inFlight) inFlightNow--
       generation.inFlight = false
     }
 
@@ -131,9 +164,9 @@ export const startEmulator = (
         const { params } = generation
         const [width, height] = pixelSize(params.resolution, params.aspect_ratio)
         const rendering = yield* Effect.fork(
-          renderClip({ width, height, durationSeconds: params.duration, audio: params.generate_audio })
+          videoFor({ width, height, durationSeconds: params.duration, audio: params.generate_audio })
         )
-        yield* Effect.sleep(generationTime(config, params.duration, params.resolution))
+        yield* Effect.sleep(generation.generationTime)
         const clip = yield* Fiber.join(rendering).pipe(Effect.either)
         generation.endedAt = yield* Clock.currentTimeMillis
         const frames = [params.first_frame_url, params.last_frame_url].filter((u): u is string => u !== undefined)
@@ -149,9 +182,12 @@ export const startEmulator = (
         if (failure !== undefined) {
           generation.status = "FAILED"
           generation.error = failure
+          failedCount++
         } else if (Either.isRight(clip)) {
           generation.clip = clip.right
           generation.status = "COMPLETED"
+          generation.completedAt = generation.endedAt
+          completedCount++
         }
       })
 
@@ -208,23 +244,27 @@ export const startEmulator = (
         id,
         params: { ...body.right, seed },
         submittedAt: yield* Clock.currentTimeMillis,
+        generationTime: nextGenerationTime(body.right.duration, body.right.resolution),
         status: "QUEUED",
-        inFlight: true
+        inFlight: true,
+        statusCalls: 0,
+        resultCalls: 0
       }
       generations.set(id, generation)
       submitted.push({ requestId: id, body: json.right })
-      maxInFlight = Math.max(maxInFlight, inFlightCount())
+      inFlightNow++
+      maxInFlight = Math.max(maxInFlight, inFlightNow)
       yield* Queue.offer(queue, generation)
       return HttpServerResponse.unsafeJson({ request_id: id, status: "QUEUED", ...urlsOf(id) })
     })
 
     /** The generation named in the path, while it lives: 404 once unknown or expired, 422 once FAILED. */
-    const answerFor = (respond: (g: Generation) => HttpServerResponse.HttpServerResponse) =>
+    const answerFor = (respond: (g: Generation, now: number) => HttpServerResponse.HttpServerResponse) =>
       Effect.gen(function* () {
         const { id } = yield* HttpRouter.params
         const found = yield* live(id)
         if (Option.isNone(found)) return errorJson(404, "Request not found or expired")
-        return found.value.status === "FAILED" ? failedAnswer(found.value) : respond(found.value)
+        return found.value.status === "FAILED" ? failedAnswer(found.value) : respond(found.value, yield* Clock.currentTimeMillis)
       })
 
     const status = answerFor((g) =>
@@ -237,10 +277,11 @@ export const startEmulator = (
     )
 
     // Before completion the result URL answers like the status URL, without `output` (undocumented upstream).
-    const result = answerFor((g) => {
+    const result = answerFor((g, now) => {
       if (g.status !== "COMPLETED" || g.clip === undefined) {
         return HttpServerResponse.unsafeJson({ status: g.status, request_id: g.id, metrics: {} })
       }
+      g.firstResultFetchAt ??= now
       const url = `${baseUrl}/files/${g.id}.mp4`
       return HttpServerResponse.unsafeJson({
         status: "COMPLETED",
@@ -256,18 +297,27 @@ export const startEmulator = (
       const id = (name ?? "").replace(/\.mp4$/, "")
       const g = generations.get(id)
       if (g === undefined || g.clip === undefined) return errorJson(404, "No such file")
-      const bytes = yield* fs.readFile(g.clip.path).pipe(Effect.orDie)
+      const clip = g.clip
       const request = yield* HttpServerRequest.HttpServerRequest
       if (scriptedFault("download", byEndpoint["download"] ?? 0) === "truncate" || chance() < faults.truncateRate) {
         // The whole length is promised, half is sent: the client must notice.
         const response = NodeHttpServerRequest.toServerResponse(request)
-        response.writeHead(200, { "content-type": "video/mp4", "content-length": String(bytes.length) })
-        response.write(bytes.subarray(0, Math.floor(bytes.length / 2)))
+        response.writeHead(200, { "content-type": "video/mp4", "content-length": String(clip.bytes) })
+        yield* Effect.async<void>((resume) => {
+          const half = createReadStream(clip.path, { start: 0, end: Math.floor(clip.bytes / 2) - 1 })
+          half.on("error", () => resume(Effect.void))
+          half.on("end", () => response.write(new Uint8Array(0), () => resume(Effect.void)))
+          half.pipe(response, { end: false })
+          return Effect.sync(() => half.destroy())
+        })
         response.socket?.destroy()
         return yield* Effect.interrupt
       }
       leaveFlight(g)
-      return HttpServerResponse.uint8Array(bytes, { contentType: "video/mp4" })
+      return yield* HttpServerResponse.file(clip.path, { headers: { "content-type": "video/mp4" } }).pipe(
+        Effect.provideService(HttpPlatform.HttpPlatform, httpPlatform),
+        Effect.orDie
+      )
     })
 
     const upload = Effect.gen(function* () {
@@ -295,15 +345,28 @@ export const startEmulator = (
       return found === undefined ? errorJson(404, "No such asset") : HttpServerResponse.uint8Array(found.bytes, { contentType: found.type })
     })
 
+    const recordOf = (g: Generation): RequestRecord => ({
+      requestId: g.id,
+      status: g.status,
+      submittedAt: g.submittedAt,
+      startedAt: g.startedAt,
+      generationMs: Duration.toMillis(g.generationTime),
+      completedAt: g.completedAt,
+      statusCalls: g.statusCalls,
+      resultCalls: g.resultCalls,
+      firstResultFetchAt: g.firstResultFetchAt
+    })
+
     const snapshot: Effect.Effect<EmulatorStats> = Effect.sync(() => ({
       submissions: submitted.length,
       submitted: [...submitted],
-      inFlight: inFlightCount(),
+      inFlight: inFlightNow,
       maxInFlight,
-      completed: [...generations.values()].filter((g) => g.status === "COMPLETED").length,
-      failed: [...generations.values()].filter((g) => g.status === "FAILED").length,
+      completed: completedCount,
+      failed: failedCount,
       requestsByEndpoint: { ...byEndpoint },
-      requests: [...requests]
+      requests: [...requests],
+      records: [...generations.values()].map(recordOf)
     }))
 
     const methodNotAllowed = HttpServerResponse.text("<html><body><h1>405 Not Allowed</h1></body></html>", {
@@ -340,6 +403,14 @@ export const startEmulator = (
                     ? "submit"
                     : "other"
 
+    /** Every call to a request's status or result URL counts, whatever it is answered. */
+    const countPoll = (endpoint: "status" | "result", path: string) => {
+      const generation = generations.get(/^\/v2\/requests\/([^/]+)/.exec(path)?.[1] ?? "")
+      if (generation === undefined) return
+      if (endpoint === "status") generation.statusCalls++
+      else generation.resultCalls++
+    }
+
     /** Key check, rate limit and injected faults wrap every route; every call is logged. */
     const app = Effect.gen(function* () {
       const request = yield* HttpServerRequest.HttpServerRequest
@@ -347,6 +418,7 @@ export const startEmulator = (
       const endpoint = endpointOf(request.method, path)
       const now = yield* Clock.currentTimeMillis
       byEndpoint[endpoint] = (byEndpoint[endpoint] ?? 0) + 1
+      if (endpoint === "status" || endpoint === "result") countPoll(endpoint, path)
       const log = (status: number) => requests.push({ at: now, method: request.method, path, status })
       const keyed = endpoint === "submit" || endpoint === "status" || endpoint === "result" || endpoint === "upload"
       if (keyed && request.headers["x-api-key"] !== config.apiKey) {

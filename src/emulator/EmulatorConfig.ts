@@ -49,6 +49,16 @@ export const noFaults: FaultPlan = {
   creditsAfterSubmissions: undefined
 }
 
+/**
+ * How long each generation takes, replacing the default model (which scales
+ * with duration, resolution and `timeScale`); times are absolute, `timeScale`
+ * does not apply.
+ */
+export type GenerationTimeModel =
+  /** normal draws, clamped at 10% of the mean; the n-th submission gets the n-th draw of `seed` */
+  | { readonly kind: "normal"; readonly meanMs: number; readonly sdMs: number; readonly seed: number }
+  | { readonly kind: "fixed"; readonly ms: number }
+
 export interface EmulatorConfig {
   /** the only key accepted in `x-api-key` */
   readonly apiKey: string
@@ -61,6 +71,10 @@ export interface EmulatorConfig {
   readonly resultTtl: Duration.Duration
   readonly clipCacheDir: string
   readonly faults: FaultPlan
+  /** when set, every completed job serves a valid MP4 of this many bytes: the real clip padded with a `free` box */
+  readonly syntheticVideoBytes?: number
+  /** when set, replaces the default generation time model */
+  readonly generationTimeModel?: GenerationTimeModel
 }
 
 export const defaultEmulatorConfig: EmulatorConfig = {
