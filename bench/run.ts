@@ -1,0 +1,81 @@
+/**
+ * Runs every benchmark in sequence, then writes BENCHMARKS.md from the
+ * results. `tsx bench/run.ts --report-only` rewrites BENCHMARKS.md from the
+ * JSON already in bench/results (after running one benchmark alone).
+ */
+import { FileSystem, Path } from "@effect/platform"
+import { Console, Effect, Schema } from "effect"
+import { makespanBench } from "./makespan.js"
+import { memoryBench } from "./memory.js"
+import { pollingBench } from "./polling.js"
+import { scaleBench } from "./scale.js"
+import { type BenchResult, isMain, machine, type Machine, renderResult, repoRoot, resultsDirectory, runMain } from "./support/BenchResult.js"
+
+const ORDER = ["polling", "makespan", "memory", "scale"] as const
+
+const describeMachine = (m: Machine) => `${m.cpu} × ${m.cores}, ${m.memoryGiB} GiB RAM, ${m.os}, Node.js ${m.node}`
+
+/** A result file as `publish` writes it. */
+const StoredResult = Schema.parseJson(
+  Schema.Struct({
+    name: Schema.String,
+    title: Schema.String,
+    setup: Schema.String,
+    table: Schema.String,
+    targets: Schema.Array(Schema.Struct({ target: Schema.String, measured: Schema.String, met: Schema.Boolean })),
+    notes: Schema.Array(Schema.String),
+    figures: Schema.Unknown,
+    machine: Schema.Struct({
+      cpu: Schema.String,
+      cores: Schema.Number,
+      memoryGiB: Schema.Number,
+      os: Schema.String,
+      node: Schema.String,
+      date: Schema.String
+    })
+  })
+)
+
+/** BENCHMARKS.md from the latest result of each benchmark. */
+export const writeBenchmarksFile = Effect.gen(function* () {
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  const results: Array<BenchResult & { readonly machine: Machine }> = []
+  for (const name of ORDER) {
+    const file = path.join(resultsDirectory, `${name}.json`)
+    if (!(yield* fs.exists(file))) continue
+    results.push(yield* Schema.decodeUnknown(StoredResult)(yield* fs.readFileString(file)))
+  }
+  const here = machine()
+  const text = [
+    "# Benchmarks",
+    "",
+    "Figures from the last run of `npm run bench` (`tsx bench/run.ts`); each benchmark also runs alone",
+    "(`npx tsx bench/polling.ts`, `bench/makespan.ts`, `bench/memory.ts`, `bench/scale.ts`) and writes",
+    "`bench/results/<name>.json`; `npx tsx bench/run.ts --report-only` rebuilds this file from those.",
+    "Benchmarks print figures; they assert nothing. The emulator runs in-process with seeded generation times.",
+    "",
+    `Machine: ${describeMachine(here)}. Written ${here.date}.`,
+    "",
+    ...results.flatMap((result) => [
+      renderResult(result),
+      `_Run ${result.machine.date} on ${describeMachine(result.machine)}._`,
+      ""
+    ])
+  ].join("\n")
+  const file = path.join(repoRoot, "BENCHMARKS.md")
+  yield* fs.writeFileString(file, text)
+  yield* Console.log(`\nwrote ${file}`)
+})
+
+export const allBenchmarks = Effect.gen(function* () {
+  if (!process.argv.includes("--report-only")) {
+    yield* pollingBench
+    yield* makespanBench
+    yield* memoryBench
+    yield* scaleBench
+  }
+  yield* writeBenchmarksFile
+})
+
+if (isMain(import.meta.url)) runMain(allBenchmarks)
