@@ -3,7 +3,7 @@
  * concurrency C can end no sooner than ceil(N / C) · T.
  */
 import { FileSystem } from "@effect/platform"
-import { Effect } from "effect"
+import { Duration, Effect } from "effect"
 import { type BenchResult, isMain, markdownTable, publish, runMain } from "./support/BenchResult.js"
 import { benchEmulator, pollFigures, renderWithPipeline, writeSweepManifest } from "./support/BenchRun.js"
 import { fixed, mean, percentile } from "./support/Measure.js"
@@ -20,7 +20,12 @@ export const makespanBench = Effect.gen(function* () {
   const manifest = yield* writeSweepManifest(directory, "bench-makespan", JOBS)
   const emulator = yield* benchEmulator({ generationTimeModel: { kind: "fixed", ms: GENERATION_MS } })
   const startedMs = performance.now()
-  const report = yield* renderWithPipeline(manifest, emulator.baseUrl, { concurrency: CONCURRENCY, rpm: RPM, runDirectory })
+  const report = yield* renderWithPipeline(manifest, emulator.baseUrl, {
+    concurrency: CONCURRENCY,
+    rpm: RPM,
+    runDirectory,
+    expect: Duration.millis(GENERATION_MS)
+  })
   const measuredS = (performance.now() - startedMs) / 1000
   const figures = pollFigures(yield* emulator.stats)
   const idealS = (Math.ceil(JOBS / CONCURRENCY) * GENERATION_MS) / 1000
@@ -44,7 +49,7 @@ export const makespanBench = Effect.gen(function* () {
   return yield* publish({
     name: "makespan",
     title: "Makespan against the ideal",
-    setup: `${JOBS} jobs, concurrency ${CONCURRENCY}, every generation exactly ${GENERATION_MS / 1000} s, shotlist's pipeline with the production poll schedule, rpm ${RPM}; ideal = ceil(N/C)·T.`,
+    setup: `${JOBS} jobs, concurrency ${CONCURRENCY}, every generation exactly ${GENERATION_MS / 1000} s, shotlist's pipeline with the production poll schedule and the generation time as its prior (--expect), rpm ${RPM}; ideal = ceil(N/C)·T.`,
     table: markdownTable(
       ["jobs", "completed", "ideal (s)", "measured (s)", "overhead", "status calls / job", "detection p50 / p95 (s)"],
       [[

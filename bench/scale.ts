@@ -8,8 +8,9 @@ import { Duration, Effect, Option, Stream } from "effect"
 import { cpus } from "node:os"
 import { join } from "node:path"
 import { type BenchResult, isMain, markdownTable, publish, repoRoot, runMain } from "./support/BenchResult.js"
-import { benchEmulator, pollFigures, renderWithPipeline, writeSweepManifest } from "./support/BenchRun.js"
-import { fixed, mb, measured, mean, percentile } from "./support/Measure.js"
+import { BENCH_KEY, benchEmulator, pollFigures, readReport, writeSweepManifest } from "./support/BenchRun.js"
+import { runShotlist } from "./support/ChildProcess.js"
+import { fixed, mb, mean, percentile } from "./support/Measure.js"
 
 /** `SCALE_JOBS` shrinks the run for a quick look; the figures are meant at 10,000. */
 const JOBS = Number(process.env["SCALE_JOBS"] ?? 10_000)
@@ -102,48 +103,52 @@ export const scaleBench = Effect.gen(function* () {
   ]
   const planMedianS = entries[0]!.planMedianS
 
-  const runDirectory = yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-bench-scale-run-" })
+  const runParent = yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-bench-scale-run-" })
+  const runDirectory = join(runParent, "run")
   const emulator = yield* benchEmulator({ generationTimeModel: { kind: "fixed", ms: GENERATION_MS } })
-  const run = yield* measured(
-    renderWithPipeline(manifest, emulator.baseUrl, { concurrency: CONCURRENCY, rpm: RPM, runDirectory, runDeadline: RUN_DEADLINE })
+  const child = yield* runShotlist(
+    [
+      "run", manifest, "--base-url", emulator.baseUrl, "--out", runDirectory, "--no-reuse",
+      "--concurrency", String(CONCURRENCY), "--rpm", String(RPM), "--expect", `${GENERATION_MS}ms`,
+      "--deadline", `${Duration.toSeconds(RUN_DEADLINE)}s`
+    ],
+    { SEGMIND_API_KEY: BENCH_KEY }
   )
+  const report = yield* readReport(join(runDirectory, "report.json"))
   const figures = pollFigures(yield* emulator.stats)
-  const completed = run.value.summary.completed
-  const cpuMsPerJob = run.cpuMs / Math.max(1, figures.jobs)
+  const completed = report.summary.completed
+  const cpuMsPerJob = child.cpuMs / Math.max(1, figures.jobs)
   const runFigures = {
     jobs: JOBS,
     submitted: figures.jobs,
     completed,
-    wallS: run.wallMs / 1000,
-    rssBeforeMB: mb(run.rssBeforeBytes),
-    peakRssMB: mb(run.peakRssBytes),
-    heapUsedBeforeMB: mb(run.heapUsedBeforeBytes),
-    peakHeapUsedMB: mb(run.peakHeapUsedBytes),
-    cpuMs: run.cpuMs,
+    exitCode: child.code,
+    wallS: child.wallMs / 1000,
+    peakRssMB: mb(child.peakRssBytes),
+    cpuMs: child.cpuMs,
     cpuMsPerJob,
     statusCallsPerJob: mean(figures.pollsPerJob),
     firstPollP50Ms: percentile(figures.firstPollMs, 50),
     emulatorQueueP95Ms: percentile(figures.emulatorQueueMs, 95),
     emulatorOverrunP95Ms: percentile(figures.emulatorOverrunMs, 95),
-    jobsPerSecond: completed / (run.wallMs / 1000)
+    jobsPerSecond: completed / (child.wallMs / 1000)
   }
   return yield* publish({
     name: "scale",
     title: `Scale: ${JOBS.toLocaleString("en-US")} jobs`,
-    setup: `A manifest of one shot swept over ${JOBS.toLocaleString("en-US")} seeds. Plan: \`node bin/shotlist.js plan FILE\` in a child process, start-up included (median of ${PLAN_RUNS}; start-up alone is the plan of a one-job manifest). Run: shotlist's pipeline with the production poll schedule, concurrency ${CONCURRENCY}, rpm ${RPM.toLocaleString("en-US")}, every generation ${GENERATION_MS} ms on the in-process emulator (its CPU and memory are counted too); 4 s 480p videos go to a temporary run directory.`,
+    setup: `A manifest of one shot swept over ${JOBS.toLocaleString("en-US")} seeds. Plan: \`node bin/shotlist.js plan FILE\` in a child process, start-up included (median of ${PLAN_RUNS}; start-up alone is the plan of a one-job manifest). Run: \`shotlist run\` in its own process (its own peak RSS and CPU), production poll schedule with --expect ${GENERATION_MS}ms, concurrency ${CONCURRENCY}, rpm ${RPM.toLocaleString("en-US")}, every generation ${GENERATION_MS} ms on the emulator in the benchmark's process; 4 s 480p videos (1.6 MB each) go to a temporary run directory.`,
     table: markdownTable(
-      ["step", "jobs", "wall (s)", "RSS before → peak (MB)", "heap used before → peak (MB)", "CPU ms / job", "status calls / job"],
+      ["step", "jobs", "wall (s)", "peak RSS of shotlist (MB)", "CPU ms / job", "status calls / job"],
       [
         ...entries.flatMap((entry) => [
-          [`plan, 1 job (start-up), ${entry.label}`, 1, fixed(entry.startupMedianS, 2), "", "", "", ""],
-          [`plan, ${entry.label}`, JOBS, fixed(entry.planMedianS, 2), "", "", "", ""]
+          [`plan, 1 job (start-up), ${entry.label}`, 1, fixed(entry.startupMedianS, 2), "", "", ""],
+          [`plan, ${entry.label}`, JOBS, fixed(entry.planMedianS, 2), "", "", ""]
         ]),
         [
           "run (fast generation)",
           `${completed}/${JOBS}`,
           fixed(runFigures.wallS, 1),
-          `${fixed(runFigures.rssBeforeMB, 0)} → ${fixed(runFigures.peakRssMB, 0)}`,
-          `${fixed(runFigures.heapUsedBeforeMB, 0)} → ${fixed(runFigures.peakHeapUsedMB, 0)}`,
+          fixed(runFigures.peakRssMB, 0),
           fixed(cpuMsPerJob, 2),
           fixed(runFigures.statusCallsPerJob, 2)
         ]
@@ -161,7 +166,7 @@ export const scaleBench = Effect.gen(function* () {
       `Wall time of the run is bounded below by the poll schedule, not by the ${GENERATION_MS} ms generations: a job's first status call came ${fixed(runFigures.firstPollP50Ms / 1000, 2)} s after its submission (p50), so ${JOBS.toLocaleString("en-US")} jobs at concurrency ${CONCURRENCY} need at least ceil(${JOBS}/${CONCURRENCY}) × that ≈ ${fixed((Math.ceil(JOBS / CONCURRENCY) * runFigures.firstPollP50Ms) / 1000, 0)} s.`,
       ...(before === after ? [] : [`The bundle went from ${before} to ${after} while bin/shotlist.js was timed (rebuilt or src/ edited meanwhile): its rows mix both paths.`]),
       `Plan work beyond start-up: ${fixed(entries[0]!.planMedianS - entries[0]!.startupMedianS, 2)} s for ${JOBS.toLocaleString("en-US")} jobs (${entries[0]!.label}).`,
-      `The run used ${fixed(run.cpuMs / run.wallMs, 2)} cores on average (CPU time / wall time) on this ${cpus().length}-core machine.`,
+      `The run used ${fixed(child.cpuMs / child.wallMs, 2)} cores on average (CPU time / wall time) in the shotlist process on this ${cpus().length}-core machine.`,
       "CPU time is the process's user + system time (all threads: libuv's file writes and fsyncs, hashing, GC included), divided by the jobs submitted.",
       `The emulator's own lag (p95): ${fixed(runFigures.emulatorQueueP95Ms, 0)} ms queued, ${fixed(runFigures.emulatorOverrunP95Ms, 0)} ms past the generation time.`,
       ...(completed < JOBS ? [`Only ${completed} of ${JOBS} jobs completed within the ${Duration.format(RUN_DEADLINE)} run deadline; per-job figures are over the ${figures.jobs} submitted.`] : [])

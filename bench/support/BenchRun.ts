@@ -13,6 +13,7 @@ import { RequestBudget } from "../../src/pipeline/RequestBudget.js"
 import { DEFAULT_RETRY } from "../../src/pipeline/RetryPolicy.js"
 import { emptyReuseIndex } from "../../src/pipeline/ReuseCache.js"
 import { runPipeline } from "../../src/pipeline/RunPipeline.js"
+import { decodeReport } from "../../src/report/ReportFile.js"
 import { pixelSize, SEEDANCE_MODEL } from "../../src/segmind/SeedanceParams.js"
 import { layerSegmindConfig } from "../../src/segmind/SegmindConfig.js"
 import { SegmindClient } from "../../src/segmind/SegmindClient.js"
@@ -82,7 +83,14 @@ export const benchEmulator = (config: Partial<EmulatorConfig>) =>
 export const renderWithPipeline = (
   manifestFile: string,
   baseUrl: string,
-  options: { readonly concurrency: number; readonly rpm: number; readonly runDirectory: string; readonly runDeadline?: Duration.Duration }
+  options: {
+    readonly concurrency: number
+    readonly rpm: number
+    readonly runDirectory: string
+    readonly runDeadline?: Duration.Duration
+    /** the prior of the model's generation time, as `--expect` sets it (default: Segmind's figure) */
+    readonly expect?: Duration.Duration
+  }
 ) =>
   Effect.gen(function* () {
     const path = yield* Path.Path
@@ -101,7 +109,7 @@ export const renderWithPipeline = (
       resume: undefined,
       concurrency: options.concurrency,
       rpm: options.rpm,
-      poll: DEFAULT_POLL,
+      poll: options.expect === undefined ? DEFAULT_POLL : { ...DEFAULT_POLL, prior: () => options.expect! },
       retry: DEFAULT_RETRY,
       runDeadline: options.runDeadline
     }).pipe(
@@ -181,3 +189,7 @@ export const pollFigures = (stats: EmulatorStats) => {
     )
   }
 }
+
+/** A run's report.json, decoded. */
+export const readReport = (file: string) =>
+  Effect.flatMap(FileSystem.FileSystem, (fs) => fs.readFileString(file)).pipe(Effect.flatMap(decodeReport), Effect.orDie)
