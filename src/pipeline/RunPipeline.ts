@@ -127,18 +127,20 @@ export const runPipeline = (
     const resolveFrame = yield* makeFrameResolver(uploadWithBudget)
     const generationTimes = yield* makeGenerationTimes(plan.poll)
 
-    const done = yield* Ref.make(new Map<string, JobReport>())
-    const accepted = yield* Ref.make(new Map<string, string | undefined>())
+    // What an interruption's report needs: jobs ended, and request ids of jobs in flight. Updated in place,
+    // one entry per event: copying a 10,000-entry map on every event would be quadratic.
+    const done = new Map<string, JobReport>()
+    const accepted = new Map<string, string | undefined>()
     for (const [index, start] of starts.entries()) {
-      if (start._tag === "Poll") yield* Ref.update(accepted, (map) => map.set(plan.jobs[index]!.id, start.submission.requestId))
+      if (start._tag === "Poll") accepted.set(plan.jobs[index]!.id, start.submission.requestId)
     }
     const reportAt = (jobs: ReadonlyArray<JobReport>, finishedMs: number, aborted: Option.Option<ReportError>) =>
       buildReport(plan, jobs, startedMs, finishedMs, aborted, resumedAt)
 
     const writeInterruptedReport = Effect.gen(function* () {
       const finishedMs = yield* Clock.currentTimeMillis
-      const reports = yield* Ref.get(done)
-      const requestIds = yield* Ref.get(accepted)
+      const reports = done
+      const requestIds = accepted
       const jobs = plan.jobs.map(
         (job, index) => {
           const start = starts[index]!
@@ -190,14 +192,14 @@ export const runPipeline = (
                 )
                 yield* progress.changed({ jobId: job.id, phase, message, atMs: yield* Clock.currentTimeMillis })
               }),
-            onSubmitted: (job, requestId) => Ref.update(accepted, (map) => new Map(map).set(job.id, requestId)),
+            onSubmitted: (job, requestId) => Effect.sync(() => void accepted.set(job.id, requestId)),
             reuse: plan.reuse,
             crashPoints
           },
           job,
           start
         ).pipe(
-          Effect.tap((report) => Ref.update(done, (map) => new Map(map).set(job.id, report))),
+          Effect.tap((report) => Effect.sync(() => void done.set(job.id, report))),
           Effect.tap(() => Ref.update(finished, (n) => n + 1))
         )
       },
