@@ -1,5 +1,5 @@
 import { FileSystem, HttpClient, HttpClientRequest, HttpClientResponse, Path } from "@effect/platform"
-import { Duration, Effect, Layer, Logger, LogLevel, Option, Redacted, Schema, Stream } from "effect"
+import { Duration, Effect, Logger, LogLevel, Option, Redacted, Schema, Stream } from "effect"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { makeClipRenderer } from "../../src/emulator/ClipRenderer.js"
@@ -9,14 +9,11 @@ import type { Job } from "../../src/manifest/Job.js"
 import { expandJobs } from "../../src/manifest/JobExpansion.js"
 import { loadManifest } from "../../src/manifest/ManifestLoader.js"
 import { DEFAULT_POLL } from "../../src/pipeline/PollSchedule.js"
-import { RequestBudget } from "../../src/pipeline/RequestBudget.js"
 import { DEFAULT_RETRY } from "../../src/pipeline/RetryPolicy.js"
 import { emptyReuseIndex } from "../../src/pipeline/ReuseCache.js"
-import { runPipeline } from "../../src/pipeline/RunPipeline.js"
+import { runPipeline, runServices } from "../../src/pipeline/RunPipeline.js"
 import { decodeReport } from "../../src/report/ReportFile.js"
 import { pixelSize, SEEDANCE_MODEL } from "../../src/segmind/SeedanceParams.js"
-import { layerSegmindConfig } from "../../src/segmind/SegmindConfig.js"
-import { SegmindClient } from "../../src/segmind/SegmindClient.js"
 import { findVideoUrl } from "../../src/segmind/VideoUrl.js"
 import { ResultResponse, StatusResponse, SubmitResponse } from "../../src/segmind/WireSchemas.js"
 
@@ -113,12 +110,7 @@ export const renderWithPipeline = (
       retry: DEFAULT_RETRY,
       runDeadline: options.runDeadline
     }).pipe(
-      Effect.provide(
-        Layer.mergeAll(
-          SegmindClient.Default.pipe(Layer.provide(layerSegmindConfig({ baseUrl, apiKey: Redacted.make(BENCH_KEY) }))),
-          RequestBudget.layer(options.rpm)
-        )
-      ),
+      Effect.provide(runServices({ baseUrl, apiKey: Redacted.make(BENCH_KEY) }, options.rpm)),
       Logger.withMinimumLogLevel(LogLevel.None)
     )
   })

@@ -1,17 +1,14 @@
 import { FileSystem, Path } from "@effect/platform"
-import { Console, Effect, Layer, Logger, Option } from "effect"
-import { RequestBudget } from "../pipeline/RequestBudget.js"
+import { Console, Effect, Logger, Option } from "effect"
 import { RunProgress } from "../pipeline/RunProgress.js"
 import { stderrLogger } from "./Logging.js"
 import { liveProgressView } from "./ProgressView.js"
 import { REQUEST_TTL } from "../pipeline/ResumePlan.js"
 import { emptyReuseIndex } from "../pipeline/ReuseCache.js"
-import { type RunPlan, runFiles, runPipeline } from "../pipeline/RunPipeline.js"
+import { type RunPlan, runFiles, runPipeline, runServices } from "../pipeline/RunPipeline.js"
 import type { Report } from "../report/Report.js"
 import { renderJUnit } from "../report/JUnitReport.js"
-import { SegmindClient } from "../segmind/SegmindClient.js"
 import { writeFileAtomic } from "../store/AtomicFile.js"
-import { layerSegmindConfig } from "../segmind/SegmindConfig.js"
 import { journaledRun, readJournal } from "../store/JournalReader.js"
 import { acquireRunLock } from "../store/RunLock.js"
 import { exitCodeOf, setExitCode } from "./ExitCode.js"
@@ -61,14 +58,7 @@ export const executeRun = (plan: RunPlan, target: ApiTarget, outputs: RunOutputs
     const report = yield* watchingProgress(
       outputs.logFormat,
       runPipeline(plan).pipe(
-        Effect.provide(
-          Layer.mergeAll(
-            SegmindClient.Default.pipe(
-              Layer.provide(layerSegmindConfig({ baseUrl: target.baseUrl, apiKey: target.apiKey, uploadUrl: target.uploadUrl }))
-            ),
-            RequestBudget.layer(plan.rpm)
-          )
-        )
+        Effect.provide(runServices({ baseUrl: target.baseUrl, apiKey: target.apiKey, uploadUrl: target.uploadUrl }, plan.rpm))
       )
     )
     yield* printSummary(report, runFiles(path, plan.runDirectory))

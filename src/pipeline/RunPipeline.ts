@@ -1,10 +1,11 @@
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { Clock, Duration, Effect, Option, Ref } from "effect"
+import { Clock, Duration, Effect, Layer, Option, Ref } from "effect"
 import type { Job } from "../manifest/Job.js"
 import { type JobReport, jobReportBase, type Report, REPORT_SCHEMA_VERSION, type ReportError, summarize } from "../report/Report.js"
 import { writeReportFiles } from "../report/ReportFile.js"
 import { SegmindClient } from "../segmind/SegmindClient.js"
+import { layerSegmindConfig, type SegmindSettings } from "../segmind/SegmindConfig.js"
 import { Journal } from "../store/Journal.js"
 import { writeFileAtomic } from "../store/AtomicFile.js"
 import type { JournaledRun } from "../store/JournalReader.js"
@@ -53,6 +54,10 @@ export interface RunPlan {
   /** set by `resume`: the journal's record of the run so far */
   readonly resume: { readonly journaled: JournaledRun; readonly options: ResumeOptions } | undefined
 }
+
+/** What a run talks through: the Segmind client for `segmind` and one request budget of `rpm` calls a minute. */
+export const runServices = (segmind: SegmindSettings, rpm: number) =>
+  Layer.mergeAll(SegmindClient.Default.pipe(Layer.provide(layerSegmindConfig(segmind))), RequestBudget.layer(rpm))
 
 /** Files of a run directory (SPEC §5). */
 export const runFiles = (path: Path.Path, runDirectory: string) => ({

@@ -81,6 +81,18 @@ export interface JournaledJob {
   readonly finished: JobReport | undefined
 }
 
+/** A job the journal knows only as planned. */
+export const plannedJob = (job: Job): JournaledJob => ({
+  job,
+  submitAttempts: 0,
+  submitUnanswered: false,
+  submitted: undefined,
+  lastStatus: undefined,
+  downloaded: undefined,
+  failed: undefined,
+  finished: undefined
+})
+
 export interface JournaledRun {
   readonly run: RunEvent | undefined
   readonly resumedAt: ReadonlyArray<string>
@@ -107,16 +119,7 @@ export const journaledRun = (events: ReadonlyArray<JournalEvent>): JournaledRun 
         break
       case "planned":
         if (!jobs.has(event.job.id)) {
-          jobs.set(event.job.id, {
-            job: event.job,
-            submitAttempts: 0,
-            submitUnanswered: false,
-            submitted: undefined,
-            lastStatus: undefined,
-            downloaded: undefined,
-            failed: undefined,
-            finished: undefined
-          })
+          jobs.set(event.job.id, plannedJob(event.job))
         }
         break
       case "submitting":

@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import type { Job } from "../../src/manifest/Job.js"
 import { REQUEST_TTL, resumeStartOf } from "../../src/pipeline/ResumePlan.js"
 import { jobReportBase } from "../../src/report/Report.js"
-import type { JournaledJob } from "../../src/store/JournalReader.js"
+import { type JournaledJob, plannedJob } from "../../src/store/JournalReader.js"
 import { nodeContext } from "../support/TestRun.js"
 
 const job: Job = {
@@ -33,17 +33,7 @@ const submitted = {
   params: job.params,
   resubmitted: undefined
 }
-const state = (fields: Partial<JournaledJob>): JournaledJob => ({
-  job,
-  submitAttempts: 0,
-  submitUnanswered: false,
-  submitted: undefined,
-  lastStatus: undefined,
-  downloaded: undefined,
-  failed: undefined,
-  finished: undefined,
-  ...fields
-})
+const state = (fields: Partial<JournaledJob>): JournaledJob => ({ ...plannedJob(job), ...fields })
 const failedWith = (tag: string) => ({ ...jobReportBase(job), status: "failed" as const, attempts: 1, requestId: "req-1", error: { tag, message: tag } })
 const decide = (journaled: JournaledJob, minutesLater: number, retryFailed = false) =>
   resumeStartOf(journaled, "/nonexistent", submittedAt + minutesLater * 60_000, { retryFailed, requestTtl: REQUEST_TTL })

@@ -1,6 +1,6 @@
 import { FileSystem, Path } from "@effect/platform"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
-import { ConfigProvider, Duration, Effect, Layer, Logger, LogLevel, Redacted, Ref } from "effect"
+import { ConfigProvider, Duration, Effect, Logger, LogLevel, Redacted, Ref } from "effect"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { vi } from "vitest"
@@ -10,13 +10,10 @@ import { defaultEmulatorConfig, Emulator, type EmulatorConfig } from "../../src/
 import { expandJobs } from "../../src/manifest/JobExpansion.js"
 import { loadManifest } from "../../src/manifest/ManifestLoader.js"
 import type { PollSettings } from "../../src/pipeline/PollSchedule.js"
-import { RequestBudget } from "../../src/pipeline/RequestBudget.js"
 import type { RetrySettings } from "../../src/pipeline/RetryPolicy.js"
 import { emptyReuseIndex } from "../../src/pipeline/ReuseCache.js"
-import { runPipeline } from "../../src/pipeline/RunPipeline.js"
+import { runPipeline, runServices } from "../../src/pipeline/RunPipeline.js"
 import { decodeReport } from "../../src/report/ReportFile.js"
-import { layerSegmindConfig } from "../../src/segmind/SegmindConfig.js"
-import { SegmindClient } from "../../src/segmind/SegmindClient.js"
 
 export const TEST_KEY = "SG_0123456789abcdef"
 
@@ -73,14 +70,7 @@ export const renderManifest = (
       retry: fastRetry,
       runDeadline: options.runDeadline
     }).pipe(
-      Effect.provide(
-        Layer.mergeAll(
-          SegmindClient.Default.pipe(
-            Layer.provide(layerSegmindConfig({ baseUrl, apiKey: Redacted.make(options.apiKey ?? TEST_KEY) }))
-          ),
-          RequestBudget.layer(rpm)
-        )
-      )
+      Effect.provide(runServices({ baseUrl, apiKey: Redacted.make(options.apiKey ?? TEST_KEY) }, rpm))
     )
     return { report, runDirectory }
   }).pipe(Effect.provide(NodeHttpClient.layerUndici), Logger.withMinimumLogLevel(LogLevel.None))
