@@ -13,7 +13,7 @@ const CONCURRENCY = 16
 const GENERATION_MS = 5_000
 const RPM = 6000
 
-export const makespanBench = Effect.gen(function* () {
+export const makespanBench = Effect.gen(function*() {
   const fs = yield* FileSystem.FileSystem
   const directory = yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-bench-makespan-" })
   const runDirectory = yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-bench-run-" })
@@ -46,30 +46,40 @@ export const makespanBench = Effect.gen(function* () {
     detectionP50Ms: percentile(figures.detectionMs, 50),
     detectionP95Ms: percentile(figures.detectionMs, 95)
   }
-  return yield* publish({
-    name: "makespan",
-    title: "Makespan against the ideal",
-    setup: `${JOBS} jobs, concurrency ${CONCURRENCY}, every generation exactly ${GENERATION_MS / 1000} s, shotlist's pipeline with the production poll schedule and the generation time as its prior (--expect), rpm ${RPM}; ideal = ceil(N/C)·T.`,
-    table: markdownTable(
-      ["jobs", "completed", "ideal (s)", "measured (s)", "overhead", "status calls / job", "detection p50 / p95 (s)"],
-      [[
-        JOBS,
-        report.summary.completed,
-        fixed(idealS, 1),
-        fixed(measuredS, 1),
-        `${fixed(overhead * 100, 1)} %`,
-        fixed(figuresOut.statusCallsPerJob, 2),
-        `${fixed(figuresOut.detectionP50Ms / 1000, 2)} / ${fixed(figuresOut.detectionP95Ms / 1000, 2)}`
-      ]]
-    ),
-    targets: [
-      { target: "makespan ≤ ideal · 1.03 + 1 s", measured: `${fixed(measuredS, 1)} s vs ${fixed(bound, 1)} s`, met: measuredS <= bound }
-    ],
-    notes: [
-      `The emulator's own lag (p95): ${fixed(figuresOut.emulatorQueueP95Ms, 0)} ms queued, ${fixed(figuresOut.emulatorOverrunP95Ms, 0)} ms past the generation time; the rest of the overhead is the client's (poll schedule, downloads, journal).`
-    ],
-    figures: figuresOut
-  } satisfies BenchResult)
+  return yield* publish(
+    {
+      name: "makespan",
+      title: "Makespan against the ideal",
+      setup: `${JOBS} jobs, concurrency ${CONCURRENCY}, every generation exactly ${
+        GENERATION_MS / 1000
+      } s, shotlist's pipeline with the production poll schedule and the generation time as its prior (--expect), rpm ${RPM}; ideal = ceil(N/C)·T.`,
+      table: markdownTable(
+        ["jobs", "completed", "ideal (s)", "measured (s)", "overhead", "status calls / job", "detection p50 / p95 (s)"],
+        [[
+          JOBS,
+          report.summary.completed,
+          fixed(idealS, 1),
+          fixed(measuredS, 1),
+          `${fixed(overhead * 100, 1)} %`,
+          fixed(figuresOut.statusCallsPerJob, 2),
+          `${fixed(figuresOut.detectionP50Ms / 1000, 2)} / ${fixed(figuresOut.detectionP95Ms / 1000, 2)}`
+        ]]
+      ),
+      targets: [
+        {
+          target: "makespan ≤ ideal · 1.03 + 1 s",
+          measured: `${fixed(measuredS, 1)} s vs ${fixed(bound, 1)} s`,
+          met: measuredS <= bound
+        }
+      ],
+      notes: [
+        `The emulator's own lag (p95): ${fixed(figuresOut.emulatorQueueP95Ms, 0)} ms queued, ${
+          fixed(figuresOut.emulatorOverrunP95Ms, 0)
+        } ms past the generation time; the rest of the overhead is the client's (poll schedule, downloads, journal).`
+      ],
+      figures: figuresOut
+    } satisfies BenchResult
+  )
 }).pipe(Effect.scoped)
 
 if (isMain(import.meta.url)) runMain(makespanBench)

@@ -9,7 +9,16 @@ import { makespanBench } from "./makespan.js"
 import { memoryBench } from "./memory.js"
 import { pollingBench } from "./polling.js"
 import { scaleBench } from "./scale.js"
-import { type BenchResult, isMain, machine, type Machine, renderResult, repoRoot, resultsDirectory, runMain } from "./support/BenchResult.js"
+import {
+  type BenchResult,
+  isMain,
+  type Machine,
+  machine,
+  renderResult,
+  repoRoot,
+  resultsDirectory,
+  runMain
+} from "./support/BenchResult.js"
 
 const ORDER = ["polling", "makespan", "memory", "scale"] as const
 
@@ -37,7 +46,7 @@ const StoredResult = Schema.parseJson(
 )
 
 /** BENCHMARKS.md from the latest result of each benchmark. */
-export const writeBenchmarksFile = Effect.gen(function* () {
+export const writeBenchmarksFile = Effect.gen(function*() {
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
   const results: Array<BenchResult & { readonly machine: Machine }> = []
@@ -68,7 +77,7 @@ export const writeBenchmarksFile = Effect.gen(function* () {
   yield* Console.log(`\nwrote ${file}`)
 })
 
-export const allBenchmarks = Effect.gen(function* () {
+export const allBenchmarks = Effect.gen(function*() {
   if (!process.argv.includes("--report-only")) {
     yield* pollingBench
     yield* makespanBench

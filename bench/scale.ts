@@ -26,9 +26,11 @@ const RSS_LIMIT_MB = 300
 /** `node ENTRY plan FILE`, its output drained: wall time and exit code. */
 const timePlan = (entry: string, manifest: string) =>
   Effect.scoped(
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const startedMs = performance.now()
-      const process = yield* Command.start(Command.make("node", entry, "plan", manifest).pipe(Command.workingDirectory(repoRoot)))
+      const process = yield* Command.start(
+        Command.make("node", entry, "plan", manifest).pipe(Command.workingDirectory(repoRoot))
+      )
       const [stdoutBytes, stderr, exitCode] = yield* Effect.all(
         [
           Stream.runFold(process.stdout, 0, (n, chunk) => n + chunk.length),
@@ -45,12 +47,14 @@ const timePlan = (entry: string, manifest: string) =>
 
 /** The newest modification time under a folder, as bin/shotlist.js judges its bundle. */
 const newestMtimeMs = (directory: string): Effect.Effect<number, PlatformError, FileSystem.FileSystem> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     let newest = 0
     for (const name of yield* fs.readDirectory(directory)) {
       const info = yield* fs.stat(join(directory, name))
-      const mtime = info.type === "Directory" ? yield* newestMtimeMs(join(directory, name)) : Option.getOrElse(Option.map(info.mtime, (d) => d.getTime()), () => 0)
+      const mtime = info.type === "Directory"
+        ? yield* newestMtimeMs(join(directory, name))
+        : Option.getOrElse(Option.map(info.mtime, (d) => d.getTime()), () => 0)
       newest = Math.max(newest, mtime)
     }
     return newest
@@ -58,7 +62,7 @@ const newestMtimeMs = (directory: string): Effect.Effect<number, PlatformError, 
 
 /** Start-up (a one-job manifest) and the big plan, `PLAN_RUNS` times each, through one entry point. */
 const timeEntry = (label: string, entry: string, single: string, manifest: string) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const startups = []
     for (let i = 0; i < PLAN_RUNS; i++) startups.push(yield* timePlan(entry, single))
     const plans = []
@@ -72,7 +76,7 @@ const timeEntry = (label: string, entry: string, single: string, manifest: strin
     }
   })
 
-export const scaleBench = Effect.gen(function* () {
+export const scaleBench = Effect.gen(function*() {
   const fs = yield* FileSystem.FileSystem
   const directory = yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-bench-scale-" })
   const manifest = yield* writeSweepManifest(directory, "bench-scale", JOBS)
@@ -81,7 +85,7 @@ export const scaleBench = Effect.gen(function* () {
 
   // bin/shotlist.js runs dist/shotlist.mjs while it is newer than src/, else compiles src/ with tsx.
   const bundle = join(repoRoot, "dist", "shotlist.mjs")
-  const bundleState = Effect.gen(function* () {
+  const bundleState = Effect.gen(function*() {
     const mtime = yield* fs.stat(bundle).pipe(
       Effect.map((info) => Option.getOrElse(Option.map(info.mtime, (d) => d.getTime()), () => 0)),
       Effect.option
@@ -91,7 +95,9 @@ export const scaleBench = Effect.gen(function* () {
   })
   const before = yield* bundleState
   const viaBin = yield* timeEntry(
-    `bin/shotlist.js (${before === "fresh" ? "runs the bundle" : before === "stale" ? "bundle stale: tsx" : "no bundle: tsx"})`,
+    `bin/shotlist.js (${
+      before === "fresh" ? "runs the bundle" : before === "stale" ? "bundle stale: tsx" : "no bundle: tsx"
+    })`,
     join(repoRoot, "bin/shotlist.js"),
     single,
     manifest
@@ -99,7 +105,16 @@ export const scaleBench = Effect.gen(function* () {
   const after = yield* bundleState
   const entries = [
     viaBin,
-    ...(before === "absent" ? [] : [yield* timeEntry(`dist/shotlist.mjs (the bundle, directly${before === "stale" ? "; stale" : ""})`, bundle, single, manifest)])
+    ...(before === "absent"
+      ? []
+      : [
+        yield* timeEntry(
+          `dist/shotlist.mjs (the bundle, directly${before === "stale" ? "; stale" : ""})`,
+          bundle,
+          single,
+          manifest
+        )
+      ])
   ]
   const planMedianS = entries[0]!.planMedianS
 
@@ -108,9 +123,21 @@ export const scaleBench = Effect.gen(function* () {
   const emulator = yield* benchEmulator({ generationTimeModel: { kind: "fixed", ms: GENERATION_MS } })
   const child = yield* runShotlist(
     [
-      "run", manifest, "--base-url", emulator.baseUrl, "--out", runDirectory, "--no-reuse",
-      "--concurrency", String(CONCURRENCY), "--rpm", String(RPM), "--expect", `${GENERATION_MS}ms`,
-      "--deadline", `${Duration.toSeconds(RUN_DEADLINE)}s`
+      "run",
+      manifest,
+      "--base-url",
+      emulator.baseUrl,
+      "--out",
+      runDirectory,
+      "--no-reuse",
+      "--concurrency",
+      String(CONCURRENCY),
+      "--rpm",
+      String(RPM),
+      "--expect",
+      `${GENERATION_MS}ms`,
+      "--deadline",
+      `${Duration.toSeconds(RUN_DEADLINE)}s`
     ],
     { SEGMIND_API_KEY: BENCH_KEY }
   )
@@ -133,46 +160,78 @@ export const scaleBench = Effect.gen(function* () {
     emulatorOverrunP95Ms: percentile(figures.emulatorOverrunMs, 95),
     jobsPerSecond: completed / (child.wallMs / 1000)
   }
-  return yield* publish({
-    name: "scale",
-    title: `Scale: ${JOBS.toLocaleString("en-US")} jobs`,
-    setup: `A manifest of one shot swept over ${JOBS.toLocaleString("en-US")} seeds. Plan: \`node bin/shotlist.js plan FILE\` in a child process, start-up included (median of ${PLAN_RUNS}; start-up alone is the plan of a one-job manifest). Run: \`shotlist run\` in its own process (its own peak RSS and CPU), production poll schedule with --expect ${GENERATION_MS}ms, concurrency ${CONCURRENCY}, rpm ${RPM.toLocaleString("en-US")}, every generation ${GENERATION_MS} ms on the emulator in the benchmark's process; 4 s 480p videos (1.6 MB each) go to a temporary run directory.`,
-    table: markdownTable(
-      ["step", "jobs", "wall (s)", "peak RSS of shotlist (MB)", "CPU ms / job", "status calls / job"],
-      [
-        ...entries.flatMap((entry) => [
-          [`plan, 1 job (start-up), ${entry.label}`, 1, fixed(entry.startupMedianS, 2), "", "", ""],
-          [`plan, ${entry.label}`, JOBS, fixed(entry.planMedianS, 2), "", "", ""]
-        ]),
+  return yield* publish(
+    {
+      name: "scale",
+      title: `Scale: ${JOBS.toLocaleString("en-US")} jobs`,
+      setup: `A manifest of one shot swept over ${
+        JOBS.toLocaleString("en-US")
+      } seeds. Plan: \`node bin/shotlist.js plan FILE\` in a child process, start-up included (median of ${PLAN_RUNS}; start-up alone is the plan of a one-job manifest). Run: \`shotlist run\` in its own process (its own peak RSS and CPU), production poll schedule with --expect ${GENERATION_MS}ms, concurrency ${CONCURRENCY}, rpm ${
+        RPM.toLocaleString("en-US")
+      }, every generation ${GENERATION_MS} ms on the emulator in the benchmark's process; 4 s 480p videos (1.6 MB each) go to a temporary run directory.`,
+      table: markdownTable(
+        ["step", "jobs", "wall (s)", "peak RSS of shotlist (MB)", "CPU ms / job", "status calls / job"],
         [
-          "run (fast generation)",
-          `${completed}/${JOBS}`,
-          fixed(runFigures.wallS, 1),
-          fixed(runFigures.peakRssMB, 0),
-          fixed(cpuMsPerJob, 2),
-          fixed(runFigures.statusCallsPerJob, 2)
+          ...entries.flatMap((entry) => [
+            [`plan, 1 job (start-up), ${entry.label}`, 1, fixed(entry.startupMedianS, 2), "", "", ""],
+            [`plan, ${entry.label}`, JOBS, fixed(entry.planMedianS, 2), "", "", ""]
+          ]),
+          [
+            "run (fast generation)",
+            `${completed}/${JOBS}`,
+            fixed(runFigures.wallS, 1),
+            fixed(runFigures.peakRssMB, 0),
+            fixed(cpuMsPerJob, 2),
+            fixed(runFigures.statusCallsPerJob, 2)
+          ]
         ]
-      ]
-    ),
-    targets: [
-      { target: `plan of ${JOBS.toLocaleString("en-US")} jobs < ${PLAN_LIMIT_S} s`, measured: `${fixed(planMedianS, 2)} s`, met: planMedianS < PLAN_LIMIT_S },
-      {
-        target: `peak RSS < ${RSS_LIMIT_MB} MB for the ${JOBS.toLocaleString("en-US")}-job run`,
-        measured: `${fixed(runFigures.peakRssMB, 0)} MB`,
-        met: runFigures.peakRssMB < RSS_LIMIT_MB
-      }
-    ],
-    notes: [
-      `Wall time of the run is bounded below by the poll schedule, not by the ${GENERATION_MS} ms generations: a job's first status call came ${fixed(runFigures.firstPollP50Ms / 1000, 2)} s after its submission (p50), so ${JOBS.toLocaleString("en-US")} jobs at concurrency ${CONCURRENCY} need at least ceil(${JOBS}/${CONCURRENCY}) × that ≈ ${fixed((Math.ceil(JOBS / CONCURRENCY) * runFigures.firstPollP50Ms) / 1000, 0)} s.`,
-      ...(before === after ? [] : [`The bundle went from ${before} to ${after} while bin/shotlist.js was timed (rebuilt or src/ edited meanwhile): its rows mix both paths.`]),
-      `Plan work beyond start-up: ${fixed(entries[0]!.planMedianS - entries[0]!.startupMedianS, 2)} s for ${JOBS.toLocaleString("en-US")} jobs (${entries[0]!.label}).`,
-      `The run used ${fixed(child.cpuMs / child.wallMs, 2)} cores on average (CPU time / wall time) in the shotlist process on this ${cpus().length}-core machine.`,
-      "CPU time is the process's user + system time (all threads: libuv's file writes and fsyncs, hashing, GC included), divided by the jobs submitted.",
-      `The emulator's own lag (p95): ${fixed(runFigures.emulatorQueueP95Ms, 0)} ms queued, ${fixed(runFigures.emulatorOverrunP95Ms, 0)} ms past the generation time.`,
-      ...(completed < JOBS ? [`Only ${completed} of ${JOBS} jobs completed within the ${Duration.format(RUN_DEADLINE)} run deadline; per-job figures are over the ${figures.jobs} submitted.`] : [])
-    ],
-    figures: { plan: entries, bundle: { before, after }, run: runFigures }
-  } satisfies BenchResult)
+      ),
+      targets: [
+        {
+          target: `plan of ${JOBS.toLocaleString("en-US")} jobs < ${PLAN_LIMIT_S} s`,
+          measured: `${fixed(planMedianS, 2)} s`,
+          met: planMedianS < PLAN_LIMIT_S
+        },
+        {
+          target: `peak RSS < ${RSS_LIMIT_MB} MB for the ${JOBS.toLocaleString("en-US")}-job run`,
+          measured: `${fixed(runFigures.peakRssMB, 0)} MB`,
+          met: runFigures.peakRssMB < RSS_LIMIT_MB
+        }
+      ],
+      notes: [
+        `Wall time of the run is bounded below by the poll schedule, not by the ${GENERATION_MS} ms generations: a job's first status call came ${
+          fixed(runFigures.firstPollP50Ms / 1000, 2)
+        } s after its submission (p50), so ${
+          JOBS.toLocaleString("en-US")
+        } jobs at concurrency ${CONCURRENCY} need at least ceil(${JOBS}/${CONCURRENCY}) × that ≈ ${
+          fixed((Math.ceil(JOBS / CONCURRENCY) * runFigures.firstPollP50Ms) / 1000, 0)
+        } s.`,
+        ...(before === after
+          ? []
+          : [
+            `The bundle went from ${before} to ${after} while bin/shotlist.js was timed (rebuilt or src/ edited meanwhile): its rows mix both paths.`
+          ]),
+        `Plan work beyond start-up: ${fixed(entries[0]!.planMedianS - entries[0]!.startupMedianS, 2)} s for ${
+          JOBS.toLocaleString("en-US")
+        } jobs (${entries[0]!.label}).`,
+        `The run used ${
+          fixed(child.cpuMs / child.wallMs, 2)
+        } cores on average (CPU time / wall time) in the shotlist process on this ${cpus().length}-core machine.`,
+        "CPU time is the process's user + system time (all threads: libuv's file writes and fsyncs, hashing, GC included), divided by the jobs submitted.",
+        `The emulator's own lag (p95): ${fixed(runFigures.emulatorQueueP95Ms, 0)} ms queued, ${
+          fixed(runFigures.emulatorOverrunP95Ms, 0)
+        } ms past the generation time.`,
+        ...(completed < JOBS
+          ? [
+            `Only ${completed} of ${JOBS} jobs completed within the ${
+              Duration.format(RUN_DEADLINE)
+            } run deadline; per-job figures are over the ${figures.jobs} submitted.`
+          ]
+          : [])
+      ],
+      figures: { plan: entries, bundle: { before, after }, run: runFigures }
+    } satisfies BenchResult
+  )
 }).pipe(Effect.scoped)
 
 if (isMain(import.meta.url)) runMain(scaleBench)

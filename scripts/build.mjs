@@ -12,6 +12,9 @@ await build({
   format: "esm",
   // ffmpeg's installer picks its platform package with a computed require: left to node_modules.
   external: ["@ffmpeg-installer/ffmpeg"],
-  banner: { js: "import { createRequire as shotlistCreateRequire } from 'node:module'; const require = shotlistCreateRequire(import.meta.url);" },
+  banner: {
+    js:
+      "import { createRequire as shotlistCreateRequire } from 'node:module'; const require = shotlistCreateRequire(import.meta.url);"
+  },
   logLevel: "warning"
 })

@@ -6,7 +6,7 @@ import { ExitCode, ProcessExitCode } from "./cli/ExitCode.js"
 import { stderrLoggerLayer } from "./cli/Logging.js"
 import { CrashPoints } from "./pipeline/CrashPoints.js"
 
-const program = Effect.gen(function* () {
+const program = Effect.gen(function*() {
   yield* cli(process.argv)
   return yield* Ref.get(yield* ProcessExitCode)
 }).pipe(
@@ -32,7 +32,9 @@ let stopSignals = 0
 const onStopSignal = () => {
   stopSignals += 1
   if (stopSignals === 1) {
-    process.stderr.write("shotlist: stopping: recording in-flight requests and writing the report (Ctrl-C again to exit at once)\n")
+    process.stderr.write(
+      "shotlist: stopping: recording in-flight requests and writing the report (Ctrl-C again to exit at once)\n"
+    )
   } else {
     process.stderr.write("shotlist: exiting at once; the journal keeps every recorded request id\n")
     process.exit(ExitCode.Interrupted)

@@ -42,8 +42,12 @@ export const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
 export const resultsDirectory = fileURLToPath(new URL("../results", import.meta.url))
 
 /** A Markdown table; numbers are printed as given. */
-export const markdownTable = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string | number>>): string =>
-  [header, header.map(() => "---"), ...rows.map((row) => row.map(String))].map((cells) => `| ${cells.join(" | ")} |`).join("\n")
+export const markdownTable = (
+  header: ReadonlyArray<string>,
+  rows: ReadonlyArray<ReadonlyArray<string | number>>
+): string =>
+  [header, header.map(() => "---"), ...rows.map((row) => row.map(String))].map((cells) => `| ${cells.join(" | ")} |`)
+    .join("\n")
 
 export const renderResult = (result: BenchResult): string =>
   [
@@ -55,14 +59,20 @@ export const renderResult = (result: BenchResult): string =>
     "",
     ...(result.targets.length === 0
       ? []
-      : [markdownTable(["target", "measured", "met"], result.targets.map((t) => [t.target, t.measured, t.met ? "yes" : "no"])), ""]),
+      : [
+        markdownTable(
+          ["target", "measured", "met"],
+          result.targets.map((t) => [t.target, t.measured, t.met ? "yes" : "no"])
+        ),
+        ""
+      ]),
     ...result.notes.map((note) => `- ${note}`),
     ...(result.notes.length === 0 ? [] : [""])
   ].join("\n")
 
 /** Prints the result and writes `bench/results/<name>.json`. */
 export const publish = (result: BenchResult) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     yield* fs.makeDirectory(resultsDirectory, { recursive: true })

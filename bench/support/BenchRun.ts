@@ -1,9 +1,15 @@
 import { FileSystem, HttpClient, HttpClientRequest, HttpClientResponse, Path } from "@effect/platform"
-import { Duration, Effect, Logger, LogLevel, Option, Redacted, Schema, Stream } from "effect"
+import type { Duration, Schema } from "effect"
+import { Effect, Logger, LogLevel, Option, Redacted, Stream } from "effect"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { makeClipRenderer } from "../../src/emulator/ClipRenderer.js"
-import { defaultEmulatorConfig, Emulator, type EmulatorConfig, type EmulatorStats } from "../../src/emulator/Emulator.js"
+import {
+  defaultEmulatorConfig,
+  Emulator,
+  type EmulatorConfig,
+  type EmulatorStats
+} from "../../src/emulator/Emulator.js"
 import { makeClipPadder } from "../../src/emulator/SyntheticVideo.js"
 import type { Job } from "../../src/manifest/Job.js"
 import { expandJobs } from "../../src/manifest/JobExpansion.js"
@@ -27,7 +33,7 @@ const SHOT = { duration: 4, resolution: "480p", aspect_ratio: "16:9", generate_a
 
 /** Writes a manifest of one shot swept over `jobs` seeds (1..jobs) into `directory`. */
 export const writeSweepManifest = (directory: string, name: string, jobs: number) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const file = path.join(directory, `${name}.yaml`)
@@ -57,13 +63,15 @@ export const loadJobs = (manifestFile: string) => Effect.flatMap(loadManifest(ma
 
 /** The emulator in-process; the benchmark's shot is rendered (and padded) before anything is timed. */
 export const benchEmulator = (config: Partial<EmulatorConfig>) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const [width, height] = pixelSize(SHOT.resolution, SHOT.aspect_ratio)
     const clip = yield* Effect.flatMap(makeClipRenderer(BENCH_CLIP_CACHE), (render) =>
-      render({ width, height, durationSeconds: SHOT.duration, audio: SHOT.generate_audio })
-    )
+      render({ width, height, durationSeconds: SHOT.duration, audio: SHOT.generate_audio }))
     const bytes = config.syntheticVideoBytes
-    if (bytes !== undefined) yield* Effect.flatMap(makeClipPadder(BENCH_CLIP_CACHE), (pad) => pad(clip, bytes))
+    if (bytes !== undefined) {
+      yield* Effect.flatMap(makeClipPadder(BENCH_CLIP_CACHE), (pad) =>
+        pad(clip, bytes))
+    }
     return yield* Emulator.start({
       ...defaultEmulatorConfig,
       apiKey: BENCH_KEY,
@@ -89,7 +97,7 @@ export const renderWithPipeline = (
     readonly expect?: Duration.Duration
   }
 ) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const path = yield* Path.Path
     const loaded = yield* loadManifest(manifestFile)
     const jobs = yield* expandJobs(loaded)
@@ -120,14 +128,23 @@ export const renderWithPipeline = (
  * status URL until COMPLETED, then GET the result URL and download the video
  * (drained, not kept).
  */
-export const renderWithFixedPoller = (baseUrl: string, jobs: ReadonlyArray<Job>, concurrency: number, interval: Duration.Duration) =>
-  Effect.gen(function* () {
+export const renderWithFixedPoller = (
+  baseUrl: string,
+  jobs: ReadonlyArray<Job>,
+  concurrency: number,
+  interval: Duration.Duration
+) =>
+  Effect.gen(function*() {
     const http = (yield* HttpClient.HttpClient).pipe(HttpClient.filterStatusOk)
-    const keyed = (request: HttpClientRequest.HttpClientRequest) => HttpClientRequest.setHeader(request, "x-api-key", BENCH_KEY)
+    const keyed = (request: HttpClientRequest.HttpClientRequest) =>
+      HttpClientRequest.setHeader(request, "x-api-key", BENCH_KEY)
     const getJson = <A, I>(url: string, schema: Schema.Schema<A, I>) =>
-      http.get(url, { headers: { "x-api-key": BENCH_KEY } }).pipe(Effect.flatMap(HttpClientResponse.schemaBodyJson(schema)), Effect.scoped)
+      http.get(url, { headers: { "x-api-key": BENCH_KEY } }).pipe(
+        Effect.flatMap(HttpClientResponse.schemaBodyJson(schema)),
+        Effect.scoped
+      )
     const renderOne = (job: Job) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const accepted = yield* HttpClientRequest.post(`${baseUrl}/v2/${SEEDANCE_MODEL}`).pipe(
           keyed,
           HttpClientRequest.bodyUnsafeJson(job.params),
@@ -184,4 +201,7 @@ export const pollFigures = (stats: EmulatorStats) => {
 
 /** A run's report.json, decoded. */
 export const readReport = (file: string) =>
-  Effect.flatMap(FileSystem.FileSystem, (fs) => fs.readFileString(file)).pipe(Effect.flatMap(decodeReport), Effect.orDie)
+  Effect.flatMap(FileSystem.FileSystem, (fs) => fs.readFileString(file)).pipe(
+    Effect.flatMap(decodeReport),
+    Effect.orDie
+  )

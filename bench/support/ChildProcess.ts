@@ -40,7 +40,7 @@ const ensureBundle = () => {
  * benchmark; /proc is read every 20 ms while it lives.
  */
 export const runShotlist = (args: ReadonlyArray<string>, env: Record<string, string>) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     ensureBundle()
     const startedMs = performance.now()
     const child = spawn(process.execPath, [join(repoRoot, "bin/shotlist.js"), ...args], {

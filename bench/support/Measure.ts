@@ -34,7 +34,7 @@ export interface Measured<A> {
  * `everyMs` (and once at each end); also wall time and CPU time.
  */
 export const measured = <A, E, R>(effect: Effect.Effect<A, E, R>, everyMs = 50): Effect.Effect<Measured<A>, E, R> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const before = process.memoryUsage()
     let peakRssBytes = before.rss
     let peakHeapUsedBytes = before.heapUsed

@@ -13,55 +13,85 @@ const parseScript = (text: string) =>
     text.split(",").map((part) => part.trim()).filter((part) => part.length > 0),
     (part) => {
       const [endpoint, call, fault] = part.split(":")
-      const known =
-        SCRIPT_ENDPOINTS.find((e) => e === endpoint) !== undefined &&
+      const known = SCRIPT_ENDPOINTS.find((e) => e === endpoint) !== undefined &&
         SCRIPT_FAULTS.find((f) => f === fault) !== undefined &&
         /^[1-9]\d*$/.test(call ?? "")
       return known
         ? Effect.succeed({ endpoint, call: Number(call), fault } as ScriptedFault)
         : usageError(
-            `--script entry ${JSON.stringify(part)} must be ENDPOINT:CALL:FAULT with ENDPOINT one of ${SCRIPT_ENDPOINTS.join(", ")} and FAULT one of ${SCRIPT_FAULTS.join(", ")}`
-          )
+          `--script entry ${JSON.stringify(part)} must be ENDPOINT:CALL:FAULT with ENDPOINT one of ${
+            SCRIPT_ENDPOINTS.join(", ")
+          } and FAULT one of ${SCRIPT_FAULTS.join(", ")}`
+        )
     }
   )
 
 const rate = (name: string, description: string) =>
-  Options.float(name).pipe(Options.withDescription(`${description} (probability 0-1, default 0)`), Options.withDefault(0))
+  Options.float(name).pipe(
+    Options.withDescription(`${description} (probability 0-1, default 0)`),
+    Options.withDefault(0)
+  )
 
 export const emulatorCommand = Command.make(
   "emulator",
   {
-    port: Options.integer("port").pipe(Options.withDescription("port on 127.0.0.1 (0 picks a free one)"), Options.withDefault(8787)),
+    port: Options.integer("port").pipe(
+      Options.withDescription("port on 127.0.0.1 (0 picks a free one)"),
+      Options.withDefault(8787)
+    ),
     key: Options.text("key").pipe(
-      Options.withDescription(`the API key it accepts (default: $SEGMIND_API_KEY, else ${defaultEmulatorConfig.apiKey})`),
+      Options.withDescription(
+        `the API key it accepts (default: $SEGMIND_API_KEY, else ${defaultEmulatorConfig.apiKey})`
+      ),
       Options.optional
     ),
-    workers: Options.integer("workers").pipe(Options.withDescription("generations run at once; the rest queue"), Options.withDefault(2)),
+    workers: Options.integer("workers").pipe(
+      Options.withDescription("generations run at once; the rest queue"),
+      Options.withDefault(2)
+    ),
     timeScale: Options.float("time-scale").pipe(
       Options.withDescription("multiplies generation times (1: ~3 s for 5 s of 720p; 0.1 is ten times faster)"),
       Options.withDefault(1)
     ),
-    ttl: Options.integer("ttl").pipe(Options.withDescription("seconds a result is kept after submission, then 404"), Options.withDefault(3600)),
+    ttl: Options.integer("ttl").pipe(
+      Options.withDescription("seconds a result is kept after submission, then 404"),
+      Options.withDefault(3600)
+    ),
     failRate: rate("fail-rate", "generations that end FAILED"),
     errorRate: rate("error-rate", "answers that are a 5xx, on every endpoint"),
     dropRate: rate("drop-rate", "connections dropped without an answer"),
     truncateRate: rate("truncate-rate", "downloads cut off after half the bytes"),
     slowRate: rate("slow-rate", "answers delayed by --slow-ms"),
-    slowMs: Options.integer("slow-ms").pipe(Options.withDescription("delay of a slow answer"), Options.withDefault(5000)),
-    rateLimit: Options.integer("rate-limit").pipe(Options.withDescription("keyed calls allowed per minute; past it, 429 with Retry-After"), Options.optional),
-    credits: Options.integer("credits").pipe(Options.withDescription("submits accepted before answering 406 (insufficient credits)"), Options.optional),
+    slowMs: Options.integer("slow-ms").pipe(
+      Options.withDescription("delay of a slow answer"),
+      Options.withDefault(5000)
+    ),
+    rateLimit: Options.integer("rate-limit").pipe(
+      Options.withDescription("keyed calls allowed per minute; past it, 429 with Retry-After"),
+      Options.optional
+    ),
+    credits: Options.integer("credits").pipe(
+      Options.withDescription("submits accepted before answering 406 (insufficient credits)"),
+      Options.optional
+    ),
     burstRate: rate("burst-rate", "keyed calls answered 429 with Retry-After: --retry-after"),
-    retryAfter: Options.integer("retry-after").pipe(Options.withDescription("seconds a 429 burst asks to wait"), Options.withDefault(1)),
+    retryAfter: Options.integer("retry-after").pipe(
+      Options.withDescription("seconds a 429 burst asks to wait"),
+      Options.withDefault(1)
+    ),
     script: Options.text("script").pipe(
       Options.withDescription(
         "faults on given calls, e.g. submit:2:drop-after,download:1:truncate (faults: 500 502 503 504 429 drop drop-after slow truncate)"
       ),
       Options.withDefault("")
     ),
-    faultSeed: Options.integer("fault-seed").pipe(Options.withDescription("seed of the fault draws, to repeat a run"), Options.withDefault(1))
+    faultSeed: Options.integer("fault-seed").pipe(
+      Options.withDescription("seed of the fault draws, to repeat a run"),
+      Options.withDefault(1)
+    )
   },
   (args) =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const script = yield* parseScript(args.script)
       const fromEnv = yield* Config.option(Config.string("SEGMIND_API_KEY"))
       const apiKey = Option.getOrElse(Option.orElse(args.key, () => fromEnv), () => defaultEmulatorConfig.apiKey)
@@ -79,7 +109,12 @@ export const emulatorCommand = Command.make(
           rateLimitedRate: args.burstRate,
           retryAfterSeconds: args.retryAfter,
           failRate: args.failRate,
-          serverErrorRate: { submit: args.errorRate, status: args.errorRate, result: args.errorRate, download: args.errorRate },
+          serverErrorRate: {
+            submit: args.errorRate,
+            status: args.errorRate,
+            result: args.errorRate,
+            download: args.errorRate
+          },
           dropRate: args.dropRate,
           truncateRate: args.truncateRate,
           slowRate: args.slowRate,

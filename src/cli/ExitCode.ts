@@ -22,5 +22,5 @@ export const exitCodeOf = (report: Report): ExitCode =>
   report.run.aborted !== undefined
     ? ExitCode.Aborted
     : report.summary.failed > 0 || report.summary.skipped > 0
-      ? ExitCode.JobsFailed
-      : ExitCode.Ok
+    ? ExitCode.JobsFailed
+    : ExitCode.Ok

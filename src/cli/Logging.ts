@@ -4,10 +4,13 @@ const clock = (date: Date) => date.toISOString().slice(11, 19)
 
 /** The text of a log message, whatever parts it was given as. */
 export const messageText = (message: unknown): string =>
-  (Array.isArray(message) ? message : [message]).map((part) => (typeof part === "string" ? part : JSON.stringify(part))).join(" ")
+  (Array.isArray(message) ? message : [message]).map((part) => (typeof part === "string" ? part : JSON.stringify(part)))
+    .join(" ")
 
 /** `12:00:01 WARN text key=value`: a job's id and phase are in the text already; they are fields for --log-format json. */
-export const formatLogLine = ({ annotations, cause, date, logLevel, message }: Logger.Logger.Options<unknown>): string => {
+export const formatLogLine = (
+  { annotations, cause, date, logLevel, message }: Logger.Logger.Options<unknown>
+): string => {
   const level = LogLevel.greaterThanEqual(logLevel, LogLevel.Warning) ? `${logLevel.label} ` : ""
   const fields = [...HashMap.entries(annotations)].filter(([key]) => key !== "job" && key !== "phase")
   const extras = fields.length === 0 ? "" : " " + fields.map(([k, v]) => `${k}=${String(v)}`).join(" ")

@@ -2,8 +2,8 @@ import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
 import { estimateRun } from "../segmind/ModelCatalog.js"
 import { SEEDANCE_MODEL } from "../segmind/SeedanceParams.js"
-import { DEFAULT_CONCURRENCY } from "./RenderOptions.js"
 import { renderPlan } from "./PlanTable.js"
+import { DEFAULT_CONCURRENCY } from "./RenderOptions.js"
 import { reportingUsageProblems, selectJobs, usageError } from "./UsageErrors.js"
 
 export const planCommand = Command.make(
@@ -15,12 +15,14 @@ export const planCommand = Command.make(
       Options.repeated
     ),
     concurrency: Options.integer("concurrency").pipe(
-      Options.withDescription(`jobs in flight at once, for the wall-time estimate (default: the manifest's, else ${DEFAULT_CONCURRENCY})`),
+      Options.withDescription(
+        `jobs in flight at once, for the wall-time estimate (default: the manifest's, else ${DEFAULT_CONCURRENCY})`
+      ),
       Options.optional
     )
   },
   (args) =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const { jobs, loaded } = yield* selectJobs(args.manifest, args.only)
       const model = loaded.manifest.model ?? SEEDANCE_MODEL
       const concurrency = Option.getOrElse(args.concurrency, () => loaded.manifest.concurrency ?? DEFAULT_CONCURRENCY)

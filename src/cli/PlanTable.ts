@@ -25,19 +25,29 @@ export const renderPlan = (
     line(widths.map((w) => "-".repeat(w))),
     ...rows.map(line),
     "",
-    `${jobs.length} job${jobs.length === 1 ? "" : "s"} from ${shots} shot${shots === 1 ? "" : "s"}, ${seconds} s of video`,
+    `${jobs.length} job${jobs.length === 1 ? "" : "s"} from ${shots} shot${
+      shots === 1 ? "" : "s"
+    }, ${seconds} s of video`,
     ...(drawn ? ["* seed drawn by shotlist; a run draws its own and records it in the journal and report"] : []),
     estimateLine(estimate)
   ].join("\n")
 }
 
 const formatSeconds = (seconds: number) =>
-  seconds < 60 ? `${seconds} s` : seconds < 3600 ? `${Math.round(seconds / 60)} min` : `${(seconds / 3600).toFixed(1)} h`
+  seconds < 60
+    ? `${seconds} s`
+    : seconds < 3600
+    ? `${Math.round(seconds / 60)} min`
+    : `${(seconds / 3600).toFixed(1)} h`
 
-const estimateLine = ({ concurrency, model, run }: { readonly model: string; readonly concurrency: number; readonly run: RunEstimate }) => {
+const estimateLine = (
+  { concurrency, model, run }: { readonly model: string; readonly concurrency: number; readonly run: RunEstimate }
+) => {
   const info = MODEL_CATALOG[model]
   const basis = run.known && info !== undefined
     ? `${formatUsd(info.usdPerGeneration)} and ~${info.typicalLatencySeconds} s per generation, Segmind's list figures`
     : `${model} is not in shotlist's price table; Seedance 1.5 Pro's figures stand in`
-  return `estimate: ${formatUsd(run.costUsd)}, about ${formatSeconds(run.wallSeconds)} at concurrency ${concurrency} (${basis}; videos reused from earlier runs cost nothing)`
+  return `estimate: ${formatUsd(run.costUsd)}, about ${
+    formatSeconds(run.wallSeconds)
+  } at concurrency ${concurrency} (${basis}; videos reused from earlier runs cost nothing)`
 }

@@ -1,6 +1,6 @@
 import { Cause, Clock, Duration, Effect, HashMap, Logger, LogLevel, Schedule, type Scope } from "effect"
 import type { JobPhase, ProgressEvent } from "../pipeline/RunProgress.js"
-import { RunProgress } from "../pipeline/RunProgress.js"
+import type { RunProgress } from "../pipeline/RunProgress.js"
 import { formatLogLine, messageText } from "./Logging.js"
 
 /** What the live view knows of a run. */
@@ -34,8 +34,12 @@ export const applyEvent = (state: ProgressState, event: ProgressEvent): Progress
   const submittedMs = new Map(state.submittedMs)
   if (event.phase === "submitted" && !submittedMs.has(event.jobId)) submittedMs.set(event.jobId, event.atMs)
   const since = submittedMs.get(event.jobId)
-  const jobTimesMs = event.phase === "completed" && since !== undefined ? [...state.jobTimesMs, event.atMs - since] : state.jobTimesMs
-  const lastErrors = event.phase === "failed" ? [...state.lastErrors, `${event.jobId}: ${event.message}`].slice(-3) : state.lastErrors
+  const jobTimesMs = event.phase === "completed" && since !== undefined
+    ? [...state.jobTimesMs, event.atMs - since]
+    : state.jobTimesMs
+  const lastErrors = event.phase === "failed"
+    ? [...state.lastErrors, `${event.jobId}: ${event.message}`].slice(-3)
+    : state.lastErrors
   return { ...state, phases, submittedMs, jobTimesMs, lastErrors }
 }
 
@@ -65,13 +69,19 @@ export const renderProgress = (state: ProgressState, nowMs: number, width = 80):
   const filled = state.total === 0 ? 0 : Math.round((done / state.total) * barWidth)
   const bar = `${"█".repeat(filled)}${"░".repeat(barWidth - filled)}`
   const times = state.jobTimesMs
-  const eta =
-    times.length === 0 || done >= state.total
-      ? done >= state.total ? "done" : "ETA after the first job"
-      : `ETA ~${formatClock((times.reduce((a, b) => a + b, 0) / times.length) * Math.ceil((waiting + inFlight) / Math.max(1, state.concurrency)))}`
+  const eta = times.length === 0 || done >= state.total
+    ? done >= state.total ? "done" : "ETA after the first job"
+    : `ETA ~${
+      formatClock(
+        (times.reduce((a, b) => a + b, 0) / times.length) *
+          Math.ceil((waiting + inFlight) / Math.max(1, state.concurrency))
+      )
+    }`
   const lines = [
     `${bar} ${done}/${state.total}  elapsed ${formatClock(nowMs - state.startedMs)}  ${eta}`,
-    `  ${completed} done, ${failed} failed, ${skipped} skipped | ${count(state, "submitted", "queued")} queued, ${count(state, "processing")} rendering, ${count(state, "downloading")} downloading | ${waiting} waiting`,
+    `  ${completed} done, ${failed} failed, ${skipped} skipped | ${count(state, "submitted", "queued")} queued, ${
+      count(state, "processing")
+    } rendering, ${count(state, "downloading")} downloading | ${waiting} waiting`,
     ...state.lastErrors.map((error) => `  ✗ ${error}`)
   ]
   return lines.map((line) => (line.length > width ? `${line.slice(0, width - 1)}…` : line))
@@ -80,7 +90,11 @@ export const renderProgress = (state: ProgressState, nowMs: number, width = 80):
 /** One JSON object a line on stderr: time, level, message and the job's id and phase when the line is about a job. */
 export const jsonStderrLogger = Logger.make((options) => {
   const { annotations, cause, date, logLevel, message } = options
-  const record: Record<string, unknown> = { time: date.toISOString(), level: logLevel.label.toLowerCase(), message: messageText(message) }
+  const record: Record<string, unknown> = {
+    time: date.toISOString(),
+    level: logLevel.label.toLowerCase(),
+    message: messageText(message)
+  }
   for (const [key, value] of HashMap.entries(annotations)) record[key] = value
   if (!Cause.isEmpty(cause)) record["cause"] = Cause.pretty(cause)
   process.stderr.write(JSON.stringify(record) + "\n")
@@ -97,7 +111,7 @@ export const liveProgressView = (stream: NodeJS.WriteStream): Effect.Effect<
   never,
   Scope.Scope
 > =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     // The view's own state, read synchronously by the logger between redraws.
     let snapshot = emptyProgress
     let drawn = 0
@@ -108,17 +122,22 @@ export const liveProgressView = (stream: NodeJS.WriteStream): Effect.Effect<
     }
     const draw = (nowMs: number) => {
       erase()
-      const lines = renderProgress(snapshot, nowMs, stream.columns !== undefined && stream.columns >= 40 ? stream.columns : 100)
+      const lines = renderProgress(
+        snapshot,
+        nowMs,
+        stream.columns !== undefined && stream.columns >= 40 ? stream.columns : 100
+      )
       stream.write(lines.join("\n") + "\n")
       drawn = lines.length
     }
-    const redraw = Effect.gen(function* () {
+    const redraw = Effect.gen(function*() {
       if (active) draw(yield* Clock.currentTimeMillis)
     })
 
     const logger = Logger.make<unknown, void>((options) => {
       const phase = HashMap.get(options.annotations, "phase")
-      const routine = phase._tag === "Some" && phase.value !== "failed" && !LogLevel.greaterThanEqual(options.logLevel, LogLevel.Warning)
+      const routine = phase._tag === "Some" && phase.value !== "failed" &&
+        !LogLevel.greaterThanEqual(options.logLevel, LogLevel.Warning)
       if (routine) return
       const wasDrawn = drawn > 0
       erase()
@@ -127,15 +146,23 @@ export const liveProgressView = (stream: NodeJS.WriteStream): Effect.Effect<
     })
 
     yield* Effect.forkScoped(redraw.pipe(Effect.repeat(Schedule.spaced(Duration.millis(250)))))
-    yield* Effect.addFinalizer(() => redraw.pipe(Effect.zipRight(Effect.sync(() => {
-      active = false
-      drawn = 0
-    }))))
+    yield* Effect.addFinalizer(() =>
+      redraw.pipe(Effect.zipRight(Effect.sync(() => {
+        active = false
+        drawn = 0
+      })))
+    )
 
     const progress: RunProgress["Type"] = {
       started: (run) =>
         Effect.sync(() => {
-          snapshot = { ...snapshot, total: run.total, alreadyDone: run.alreadyDone, concurrency: run.concurrency, startedMs: run.atMs }
+          snapshot = {
+            ...snapshot,
+            total: run.total,
+            alreadyDone: run.alreadyDone,
+            concurrency: run.concurrency,
+            startedMs: run.atMs
+          }
           active = true
         }).pipe(Effect.zipRight(redraw)),
       changed: (event) => Effect.sync(() => void (snapshot = applyEvent(snapshot, event)))

@@ -26,7 +26,9 @@ export const EMULATOR_POLL: PollSettings = {
 /** Flags every rendering command (`run`, `resume`, `replay`) takes. */
 export const renderOptions = {
   concurrency: Options.integer("concurrency").pipe(
-    Options.withDescription(`jobs in flight at once (default: the manifest's or the run's, else ${DEFAULT_CONCURRENCY})`),
+    Options.withDescription(
+      `jobs in flight at once (default: the manifest's or the run's, else ${DEFAULT_CONCURRENCY})`
+    ),
     Options.optional
   ),
   rpm: Options.integer("rpm").pipe(
@@ -39,15 +41,21 @@ export const renderOptions = {
     Options.withDescription("render on the embedded Segmind emulator (no API key, no cost)")
   ),
   baseUrl: Options.text("base-url").pipe(
-    Options.withDescription("another server speaking Segmind's v2 API (default: $SEGMIND_BASE_URL, else https://api.segmind.com)"),
+    Options.withDescription(
+      "another server speaking Segmind's v2 API (default: $SEGMIND_BASE_URL, else https://api.segmind.com)"
+    ),
     Options.optional
   ),
   retries: Options.integer("retries").pipe(
-    Options.withDescription(`tries of a call that fails transiently, the first included (default: the manifest's retry.tries, else ${DEFAULT_RETRY.tries})`),
+    Options.withDescription(
+      `tries of a call that fails transiently, the first included (default: the manifest's retry.tries, else ${DEFAULT_RETRY.tries})`
+    ),
     Options.optional
   ),
   retryBase: Options.float("retry-base").pipe(
-    Options.withDescription("seconds of the first backoff, doubling each try, with full jitter (default: retry.base, else 1)"),
+    Options.withDescription(
+      "seconds of the first backoff, doubling each try, with full jitter (default: retry.base, else 1)"
+    ),
     Options.optional
   ),
   retryCap: Options.float("retry-cap").pipe(
@@ -55,11 +63,15 @@ export const renderOptions = {
     Options.optional
   ),
   jobDeadline: Options.text("job-deadline").pipe(
-    Options.withDescription("how long one job may take from submission, e.g. 15m (default 15m); past it the job is recorded as timed out with its request id"),
+    Options.withDescription(
+      "how long one job may take from submission, e.g. 15m (default 15m); past it the job is recorded as timed out with its request id"
+    ),
     Options.optional
   ),
   deadline: Options.text("deadline").pipe(
-    Options.withDescription("deadline of the whole run, e.g. 2h: later jobs are not submitted, running ones are recorded as timed out with their request ids"),
+    Options.withDescription(
+      "deadline of the whole run, e.g. 2h: later jobs are not submitted, running ones are recorded as timed out with their request ids"
+    ),
     Options.optional
   ),
   expect: Options.text("expect").pipe(
@@ -75,7 +87,9 @@ export const renderOptions = {
     Options.withDefault("text" as const)
   ),
   junit: Options.file("junit").pipe(
-    Options.withDescription("also write the outcome as JUnit XML to this file (one test case per job), for CI dashboards"),
+    Options.withDescription(
+      "also write the outcome as JUnit XML to this file (one test case per job), for CI dashboards"
+    ),
     Options.optional
   )
 }
@@ -106,7 +120,9 @@ const durationFlag = (name: string, text: Option.Option<string>) =>
   })
 
 const positive = (name: string, value: Option.Option<number>) =>
-  Option.isSome(value) && value.value < 1 ? usageError(`--${name} must be at least 1 (got ${value.value})`) : Effect.void
+  Option.isSome(value) && value.value < 1
+    ? usageError(`--${name} must be at least 1 (got ${value.value})`)
+    : Effect.void
 
 /** What the flags, then the manifest (or the resumed run), then the defaults say. */
 export interface RenderDefaults {
@@ -124,7 +140,7 @@ export interface RenderSettings {
 }
 
 export const renderSettings = (flags: RenderFlags, defaults: RenderDefaults, onEmulator: boolean) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     yield* positive("concurrency", flags.concurrency)
     yield* positive("rpm", flags.rpm)
     yield* positive("retries", flags.retries)
@@ -157,20 +173,24 @@ export const renderSettings = (flags: RenderFlags, defaults: RenderDefaults, onE
 
 /** The API to talk to: the embedded emulator for the life of the command, or Segmind (or --base-url) with the key. */
 export const apiTarget = (useEmulator: boolean, baseUrlFlag: Option.Option<string>) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     if (useEmulator) {
       const apiKey = `SG_${randomBytes(8).toString("hex")}`
       const emulator = yield* Emulator.start({ ...defaultEmulatorConfig, apiKey, port: 0 })
       yield* Effect.logInfo(`emulator serving on ${emulator.baseUrl}`)
-      return { baseUrl: emulator.baseUrl, apiKey: Redacted.make(apiKey), uploadUrl: undefined, isEmulator: true } as const
+      return {
+        baseUrl: emulator.baseUrl,
+        apiKey: Redacted.make(apiKey),
+        uploadUrl: undefined,
+        isEmulator: true
+      } as const
     }
     const baseUrl = yield* baseUrlConfig(baseUrlFlag)
     const apiKey = yield* apiKeyConfig.pipe(
       Effect.catchIf(ConfigError.isMissingDataOnly, () =>
         usageError(
           "SEGMIND_API_KEY is not set. Export your key (SEGMIND_API_KEY=SG_… shotlist run …) or render on the local emulator with --emulator."
-        )
-      )
+        ))
     )
     const uploadUrl = Option.getOrUndefined(yield* uploadUrlConfig)
     return { baseUrl, apiKey, uploadUrl, isEmulator: false } as const
@@ -180,6 +200,5 @@ export type ApiTarget = Effect.Effect.Success<ReturnType<typeof apiTarget>>
 
 /** `--log-format json` swaps the logger for the whole command; text keeps the plain stderr lines. */
 export const withLogFormat =
-  (format: "text" | "json") =>
-  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  (format: "text" | "json") => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     format === "json" ? Effect.provide(effect, Logger.replace(stderrLogger, jsonStderrLogger)) : effect

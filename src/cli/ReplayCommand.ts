@@ -7,7 +7,7 @@ import { emptyReuseIndex } from "../pipeline/ReuseCache.js"
 import { runFiles } from "../pipeline/RunPipeline.js"
 import type { JobReport } from "../report/Report.js"
 import { decodeReport } from "../report/ReportFile.js"
-import { apiTarget, withLogFormat, renderOptions, renderSettings } from "./RenderOptions.js"
+import { apiTarget, renderOptions, renderSettings, withLogFormat } from "./RenderOptions.js"
 import { claimNewRunDirectory, executeRun, timeStamp } from "./RunExecution.js"
 import { reportingUsageProblems, usageError } from "./UsageErrors.js"
 
@@ -28,7 +28,9 @@ const jobOfReport = (entry: JobReport): Job => ({
 export const replayCommand = Command.make(
   "replay",
   {
-    report: Args.file({ name: "REPORT_JSON", exists: "yes" }).pipe(Args.withDescription("the report.json of an earlier run")),
+    report: Args.file({ name: "REPORT_JSON", exists: "yes" }).pipe(
+      Args.withDescription("the report.json of an earlier run")
+    ),
     out: Options.directory("out").pipe(
       Options.withDescription("the new run directory (default: beside the source run, named by the UTC time)"),
       Options.optional
@@ -40,7 +42,7 @@ export const replayCommand = Command.make(
     ...renderOptions
   },
   (args) =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const path = yield* Path.Path
       const reportFile = path.resolve(args.report)
@@ -50,13 +52,18 @@ export const replayCommand = Command.make(
       )
       const { jobs, unmatched } = filterJobs(source.jobs.map(jobOfReport), args.only)
       if (unmatched.length > 0) {
-        return yield* usageError(`--only ${unmatched.map((p) => JSON.stringify(p)).join(", ")} matches no job of ${args.report}`)
+        return yield* usageError(
+          `--only ${unmatched.map((p) => JSON.stringify(p)).join(", ")} matches no job of ${args.report}`
+        )
       }
       if (jobs.length === 0) return yield* usageError(`${args.report} records no jobs`)
 
       const sourceDirectory = path.dirname(reportFile)
-      const runDirectory = Option.getOrElse(args.out, () => path.join(path.dirname(sourceDirectory), timeStamp(new Date())))
-      if (path.resolve(runDirectory) === sourceDirectory) return yield* usageError("--out must not be the source run's directory")
+      const runDirectory = Option.getOrElse(args.out, () =>
+        path.join(path.dirname(sourceDirectory), timeStamp(new Date())))
+      if (path.resolve(runDirectory) === sourceDirectory) {
+        return yield* usageError("--out must not be the source run's directory")
+      }
       yield* claimNewRunDirectory(runDirectory)
       const manifestCopy = runFiles(path, sourceDirectory).manifest
       const manifestText = (yield* fs.exists(manifestCopy)) ? yield* fs.readFileString(manifestCopy) : undefined

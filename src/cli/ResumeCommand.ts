@@ -11,12 +11,19 @@ export const resumeCommand = Command.make(
       Args.withDescription("the run directory of an interrupted or crashed run (it holds journal.jsonl)")
     ),
     retryFailed: Options.boolean("retry-failed").pipe(
-      Options.withDescription("render failed jobs again (by default they stay failed); a job whose request may still end is polled, not paid for again")
+      Options.withDescription(
+        "render failed jobs again (by default they stay failed); a job whose request may still end is polled, not paid for again"
+      )
     ),
     ...renderOptions
   },
   (args) =>
-    resumeRun({ runDirectory: args.runDirectory, flags: args, retryFailed: args.retryFailed, expectManifestSha256: undefined }).pipe(
+    resumeRun({
+      runDirectory: args.runDirectory,
+      flags: args,
+      retryFailed: args.retryFailed,
+      expectManifestSha256: undefined
+    }).pipe(
       Effect.scoped,
       withLogFormat(args.logFormat),
       reportingUsageProblems

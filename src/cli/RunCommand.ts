@@ -2,11 +2,17 @@ import { Args, Command, Options } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
 import { Effect, Option } from "effect"
 import type { Job } from "../manifest/Job.js"
-import { buildReuseIndex, emptyReuseIndex, localFrameDigests, paramsKeyOf, type ReuseIndex } from "../pipeline/ReuseCache.js"
-import { estimateRun, formatUsd } from "../segmind/ModelCatalog.js"
+import {
+  buildReuseIndex,
+  emptyReuseIndex,
+  localFrameDigests,
+  paramsKeyOf,
+  type ReuseIndex
+} from "../pipeline/ReuseCache.js"
 import { runFiles } from "../pipeline/RunPipeline.js"
+import { estimateRun, formatUsd } from "../segmind/ModelCatalog.js"
 import { SEEDANCE_MODEL } from "../segmind/SeedanceParams.js"
-import { apiTarget, withLogFormat, DEFAULT_CONCURRENCY, renderOptions, renderSettings } from "./RenderOptions.js"
+import { apiTarget, DEFAULT_CONCURRENCY, renderOptions, renderSettings, withLogFormat } from "./RenderOptions.js"
 import { claimNewRunDirectory, executeRun, resumeRun, timeStamp } from "./RunExecution.js"
 import { reportingUsageProblems, selectJobs, usageError } from "./UsageErrors.js"
 
@@ -28,15 +34,21 @@ const noReuseOption = Options.boolean("no-reuse").pipe(
   )
 )
 const maxJobsOption = Options.integer("max-jobs").pipe(
-  Options.withDescription("refuse the run (exit 2, nothing sent) if it would render more than N jobs; reused videos do not count"),
+  Options.withDescription(
+    "refuse the run (exit 2, nothing sent) if it would render more than N jobs; reused videos do not count"
+  ),
   Options.optional
 )
 const maxCostOption = Options.float("max-cost").pipe(
-  Options.withDescription("refuse the run (exit 2, nothing sent) if its estimated cost exceeds this many US dollars (list price per generation; reused videos cost nothing)"),
+  Options.withDescription(
+    "refuse the run (exit 2, nothing sent) if its estimated cost exceeds this many US dollars (list price per generation; reused videos cost nothing)"
+  ),
   Options.optional
 )
 const reuseFromOption = Options.directory("reuse-from").pipe(
-  Options.withDescription("the output root whose earlier runs may be reused (default: output/, or the folder above --out)"),
+  Options.withDescription(
+    "the output root whose earlier runs may be reused (default: output/, or the folder above --out)"
+  ),
   Options.optional
 )
 
@@ -49,7 +61,7 @@ const withinBudget = (
   maxJobs: Option.Option<number>,
   maxCost: Option.Option<number>
 ) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     if (Option.isNone(maxJobs) && Option.isNone(maxCost)) return
     const toRender: Array<Job> = []
     for (const job of jobs) {
@@ -58,7 +70,9 @@ const withinBudget = (
     }
     const estimate = estimateRun(toRender, model, concurrency)
     const reused = jobs.length - toRender.length
-    const what = `${toRender.length} job${toRender.length === 1 ? "" : "s"} to render${reused > 0 ? ` (${reused} reused)` : ""}, about ${formatUsd(estimate.costUsd)}`
+    const what = `${toRender.length} job${toRender.length === 1 ? "" : "s"} to render${
+      reused > 0 ? ` (${reused} reused)` : ""
+    }, about ${formatUsd(estimate.costUsd)}`
     if (Option.isSome(maxJobs) && toRender.length > maxJobs.value) {
       return yield* usageError(`refused: ${what}, over --max-jobs ${maxJobs.value}; nothing was sent`)
     }
@@ -80,23 +94,24 @@ export const runCommand = Command.make(
     ...renderOptions
   },
   (args) =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const path = yield* Path.Path
       const { loaded, jobs } = yield* selectJobs(args.manifest, args.only)
       if (jobs.length === 0) return yield* usageError(`${args.manifest} expands to no jobs`)
 
-      const runDirectory = Option.getOrElse(args.out, () => path.join("output", loaded.manifest.name, timeStamp(new Date())))
+      const runDirectory = Option.getOrElse(args.out, () =>
+        path.join("output", loaded.manifest.name, timeStamp(new Date())))
       if (yield* fs.exists(runFiles(path, runDirectory).journal)) {
         yield* Effect.logInfo(`${runDirectory} already holds a run of this manifest: resuming it`)
         return yield* resumeRun({ runDirectory, flags: args, retryFailed: false, expectManifestSha256: loaded.sha256 })
       }
       const model = loaded.manifest.model ?? SEEDANCE_MODEL
       const reuseRoot = Option.getOrElse(args.reuseFrom, () =>
-        Option.isSome(args.out) ? path.dirname(path.resolve(runDirectory)) : "output"
-      )
+        Option.isSome(args.out) ? path.dirname(path.resolve(runDirectory)) : "output")
       const reuse = args.noReuse ? emptyReuseIndex : yield* buildReuseIndex(reuseRoot, runDirectory)
-      const concurrencyForEstimate = Option.getOrElse(args.concurrency, () => loaded.manifest.concurrency ?? DEFAULT_CONCURRENCY)
+      const concurrencyForEstimate = Option.getOrElse(args.concurrency, () =>
+        loaded.manifest.concurrency ?? DEFAULT_CONCURRENCY)
       yield* withinBudget(jobs, model, reuse, concurrencyForEstimate, args.maxJobs, args.maxCost)
 
       const target = yield* apiTarget(args.emulator, args.baseUrl)
@@ -107,7 +122,9 @@ export const runCommand = Command.make(
       )
       yield* claimNewRunDirectory(runDirectory)
       yield* Effect.logInfo(
-        `rendering ${jobs.length} jobs of ${loaded.file} into ${runDirectory} (concurrency ${settings.concurrency}, ${settings.rpm} API calls/min${reuse.size > 0 ? `, ${reuse.size} earlier videos reusable` : ""})`
+        `rendering ${jobs.length} jobs of ${loaded.file} into ${runDirectory} (concurrency ${settings.concurrency}, ${settings.rpm} API calls/min${
+          reuse.size > 0 ? `, ${reuse.size} earlier videos reusable` : ""
+        })`
       )
       yield* executeRun(
         {

@@ -1,17 +1,17 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Console, Effect, Logger, Option } from "effect"
-import { RunProgress } from "../pipeline/RunProgress.js"
-import { stderrLogger } from "./Logging.js"
-import { liveProgressView } from "./ProgressView.js"
 import { REQUEST_TTL } from "../pipeline/ResumePlan.js"
 import { emptyReuseIndex } from "../pipeline/ReuseCache.js"
-import { type RunPlan, runFiles, runPipeline, runServices } from "../pipeline/RunPipeline.js"
-import type { Report } from "../report/Report.js"
+import { runFiles, runPipeline, type RunPlan, runServices } from "../pipeline/RunPipeline.js"
+import { RunProgress } from "../pipeline/RunProgress.js"
 import { renderJUnit } from "../report/JUnitReport.js"
+import type { Report } from "../report/Report.js"
 import { writeFileAtomic } from "../store/AtomicFile.js"
 import { journaledRun, readJournal } from "../store/JournalReader.js"
 import { acquireRunLock } from "../store/RunLock.js"
 import { exitCodeOf, setExitCode } from "./ExitCode.js"
+import { stderrLogger } from "./Logging.js"
+import { liveProgressView } from "./ProgressView.js"
 import { type ApiTarget, apiTarget, type RenderFlags, renderSettings } from "./RenderOptions.js"
 import { usageError } from "./UsageErrors.js"
 
@@ -32,33 +32,39 @@ export interface RunOutputs {
 const watchingProgress = <A, E, R>(logFormat: "text" | "json", run: Effect.Effect<A, E, R>) =>
   logFormat === "text" && process.stderr.isTTY === true
     ? Effect.scoped(
-        Effect.flatMap(liveProgressView(process.stderr), ({ logger, progress }) =>
+      Effect.flatMap(
+        liveProgressView(process.stderr),
+        ({ logger, progress }) =>
           run.pipe(Effect.provideService(RunProgress, progress), Effect.provide(Logger.replace(stderrLogger, logger)))
-        )
       )
+    )
     : run
 
 /** A new run's directory, created and locked for the scope; one that already holds a run is refused. */
 export const claimNewRunDirectory = (runDirectory: string) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     yield* fs.makeDirectory(runDirectory, { recursive: true })
     yield* lockRunDirectory(runDirectory)
     if (yield* fs.exists(runFiles(path, runDirectory).journal)) {
-      return yield* usageError(`${runDirectory} already holds a run; choose another --out, or carry it on with: shotlist resume ${runDirectory}`)
+      return yield* usageError(
+        `${runDirectory} already holds a run; choose another --out, or carry it on with: shotlist resume ${runDirectory}`
+      )
     }
   })
 
 /** Renders a plan against a target, prints the summary, writes `--junit`, sets the exit code. */
 export const executeRun = (plan: RunPlan, target: ApiTarget, outputs: RunOutputs) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const path = yield* Path.Path
     const junit = outputs.junit
     const report = yield* watchingProgress(
       outputs.logFormat,
       runPipeline(plan).pipe(
-        Effect.provide(runServices({ baseUrl: target.baseUrl, apiKey: target.apiKey, uploadUrl: target.uploadUrl }, plan.rpm))
+        Effect.provide(
+          runServices({ baseUrl: target.baseUrl, apiKey: target.apiKey, uploadUrl: target.uploadUrl }, plan.rpm)
+        )
       )
     )
     yield* printSummary(report, runFiles(path, plan.runDirectory))
@@ -71,19 +77,23 @@ export const executeRun = (plan: RunPlan, target: ApiTarget, outputs: RunOutputs
   })
 
 export const printSummary = (report: Report, files: ReturnType<typeof runFiles>) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const { summary } = report
     const reused = report.jobs.filter((job) => job.reusedFrom !== undefined).length
     const again = report.jobs.filter((job) => job.resubmitted !== undefined).length
     yield* Console.log(
-      `${summary.total} jobs: ${summary.completed} completed${reused > 0 ? ` (${reused} reused from earlier runs)` : ""}, ${summary.failed} failed, ${summary.skipped} skipped in ${(summary.wallMs / 1000).toFixed(1)} s`
+      `${summary.total} jobs: ${summary.completed} completed${
+        reused > 0 ? ` (${reused} reused from earlier runs)` : ""
+      }, ${summary.failed} failed, ${summary.skipped} skipped in ${(summary.wallMs / 1000).toFixed(1)} s`
     )
     for (const job of report.jobs) {
       if (job.status === "completed" && job.output !== undefined) continue
       yield* Console.log(`  ${job.status} ${job.id}: ${job.error?.tag ?? ""} ${job.error?.message ?? ""}`.trimEnd())
     }
     if (again > 0) {
-      yield* Console.log(`${again} job${again === 1 ? " was" : "s were"} submitted again on resume (see "resubmitted" in the report):`)
+      yield* Console.log(
+        `${again} job${again === 1 ? " was" : "s were"} submitted again on resume (see "resubmitted" in the report):`
+      )
       for (const job of report.jobs) {
         if (job.resubmitted !== undefined) yield* Console.log(`  ${job.id}: ${job.resubmitted.reason}`)
       }
@@ -125,7 +135,7 @@ export interface ResumeRequest {
  * on a new emulator unless `--base-url` says otherwise.
  */
 export const resumeRun = (request: ResumeRequest) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const files = runFiles(path, request.runDirectory)
@@ -135,16 +145,21 @@ export const resumeRun = (request: ResumeRequest) =>
     yield* lockRunDirectory(request.runDirectory)
     const contents = yield* readJournal(files.journal).pipe(
       Effect.catchTag("JournalCorrupt", (corrupt) =>
-        usageError(`${corrupt.file}:${corrupt.line}: ${corrupt.message}; the journal was damaged or edited, so the run cannot be resumed safely`)
-      )
+        usageError(
+          `${corrupt.file}:${corrupt.line}: ${corrupt.message}; the journal was damaged or edited, so the run cannot be resumed safely`
+        ))
     )
     if (contents.tornLine) {
       yield* fs.truncate(files.journal, BigInt(contents.validLength))
-      yield* Effect.logWarning("the journal's last line was torn by a crash mid-write; it recorded nothing acted on and was cut off")
+      yield* Effect.logWarning(
+        "the journal's last line was torn by a crash mid-write; it recorded nothing acted on and was cut off"
+      )
     }
     const journaled = journaledRun(contents.events)
     const run = journaled.run
-    if (run === undefined) return yield* usageError(`${files.journal} does not start with the run's settings; it cannot be resumed`)
+    if (run === undefined) {
+      return yield* usageError(`${files.journal} does not start with the run's settings; it cannot be resumed`)
+    }
     if (request.expectManifestSha256 !== undefined && request.expectManifestSha256 !== run.manifest.sha256) {
       return yield* usageError(
         `${request.runDirectory} holds a run of another manifest (or of this one before an edit); choose another --out, or finish that run with: shotlist resume ${request.runDirectory}`
@@ -152,8 +167,15 @@ export const resumeRun = (request: ResumeRequest) =>
     }
 
     const useEmulator = request.flags.emulator || (run.emulator && Option.isNone(request.flags.baseUrl))
-    const target = yield* apiTarget(useEmulator, Option.orElse(request.flags.baseUrl, () => (useEmulator ? Option.none() : Option.some(run.baseUrl))))
-    const settings = yield* renderSettings(request.flags, { concurrency: run.concurrency, rpm: run.emulator === useEmulator ? run.rpm : undefined, retry: undefined }, target.isEmulator)
+    const target = yield* apiTarget(
+      useEmulator,
+      Option.orElse(request.flags.baseUrl, () => (useEmulator ? Option.none() : Option.some(run.baseUrl)))
+    )
+    const settings = yield* renderSettings(request.flags, {
+      concurrency: run.concurrency,
+      rpm: run.emulator === useEmulator ? run.rpm : undefined,
+      retry: undefined
+    }, target.isEmulator)
     const jobs = [...journaled.jobs.values()].map((state) => state.job)
     yield* Effect.logInfo(`resuming ${jobs.length} jobs of ${request.runDirectory} on ${target.baseUrl}`)
     return yield* executeRun(

@@ -1,8 +1,8 @@
 import { Console, Data, Effect } from "effect"
-import type { ManifestInvalid, ManifestUnreadable } from "../manifest/ManifestErrors.js"
-import { formatIssue } from "../manifest/ManifestErrors.js"
 import { expandJobs } from "../manifest/JobExpansion.js"
 import { filterJobs } from "../manifest/JobFilter.js"
+import type { ManifestInvalid, ManifestUnreadable } from "../manifest/ManifestErrors.js"
+import { formatIssue } from "../manifest/ManifestErrors.js"
 import { loadManifest } from "../manifest/ManifestLoader.js"
 import { ExitCode, setExitCode } from "./ExitCode.js"
 
@@ -16,7 +16,7 @@ export const reportUsageError = (error: UsageError) =>
 
 /** Every issue of the manifest at once, each with file:line:col. */
 export const reportManifestProblem = (error: ManifestInvalid | ManifestUnreadable) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     if (error._tag === "ManifestUnreadable") {
       yield* Console.error(`shotlist: cannot read ${error.file}: ${error.reason}`)
     } else {
@@ -29,7 +29,7 @@ export const reportManifestProblem = (error: ManifestInvalid | ManifestUnreadabl
 
 /** The manifest's jobs, narrowed by `--only`; a pattern matching nothing is a usage error. */
 export const selectJobs = (file: string, only: ReadonlyArray<string>) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const loaded = yield* loadManifest(file)
     const { jobs, unmatched } = filterJobs(yield* expandJobs(loaded), only)
     if (unmatched.length > 0) {
@@ -48,6 +48,8 @@ const isUsageProblem = <E>(error: E | UsageProblem): error is UsageProblem =>
 
 /** Usage and manifest problems end a command with exit 2 and a message on stderr. */
 export const reportingUsageProblems = <A, E, R>(effect: Effect.Effect<A, E | UsageProblem, R>) =>
-  Effect.catchIf(effect, isUsageProblem, (problem) =>
-    problem._tag === "UsageError" ? reportUsageError(problem) : reportManifestProblem(problem)
+  Effect.catchIf(
+    effect,
+    isUsageProblem,
+    (problem) => problem._tag === "UsageError" ? reportUsageError(problem) : reportManifestProblem(problem)
   )

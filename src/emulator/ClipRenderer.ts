@@ -23,12 +23,26 @@ export interface ClipSpec {
 export class ClipRenderFailed extends Data.TaggedError("ClipRenderFailed")<{ readonly message: string }> {}
 
 const ffmpegArgs = (spec: ClipSpec, output: string): ReadonlyArray<string> => [
-  "-hide_banner", "-loglevel", "error", "-y",
-  "-f", "lavfi", "-i", `testsrc2=size=${spec.width}x${spec.height}:rate=${FRAMES_PER_SECOND}:duration=${spec.durationSeconds}`,
+  "-hide_banner",
+  "-loglevel",
+  "error",
+  "-y",
+  "-f",
+  "lavfi",
+  "-i",
+  `testsrc2=size=${spec.width}x${spec.height}:rate=${FRAMES_PER_SECOND}:duration=${spec.durationSeconds}`,
   ...(spec.audio ? ["-f", "lavfi", "-i", `sine=frequency=440:sample_rate=44100:duration=${spec.durationSeconds}`] : []),
-  "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+  "-c:v",
+  "libx264",
+  "-preset",
+  "ultrafast",
+  "-pix_fmt",
+  "yuv420p",
   ...(spec.audio ? ["-c:a", "aac", "-shortest"] : []),
-  "-movflags", "+faststart", "-f", "mp4",
+  "-movflags",
+  "+faststart",
+  "-f",
+  "mp4",
   output
 ]
 
@@ -37,16 +51,22 @@ const ffmpegArgs = (spec: ClipSpec, output: string): ReadonlyArray<string> => [
  * audio) on disk and in memory; concurrent requests for one clip render once.
  */
 export const makeClipRenderer = (cacheDir: string) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const inFlight = yield* Ref.make(new Map<string, Deferred.Deferred<Clip, ClipRenderFailed>>())
     yield* fs.makeDirectory(cacheDir, { recursive: true })
 
     const describe = (path: string) =>
-      Effect.map(fs.readFile(path), (bytes) => ({ path, bytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") }))
+      Effect.map(
+        fs.readFile(path),
+        (bytes) => ({ path, bytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") })
+      )
 
-    const renderToDisk = (spec: ClipSpec, target: string): Effect.Effect<Clip, ClipRenderFailed | PlatformError, CommandExecutor> =>
-      Effect.gen(function* () {
+    const renderToDisk = (
+      spec: ClipSpec,
+      target: string
+    ): Effect.Effect<Clip, ClipRenderFailed | PlatformError, CommandExecutor> =>
+      Effect.gen(function*() {
         if (yield* fs.exists(target)) return yield* describe(target)
         const temporary = `${target}.${randomBytes(4).toString("hex")}.tmp`
         const code = yield* Command.exitCode(Command.make(ffmpegInstaller.path, ...ffmpegArgs(spec, temporary)))
@@ -56,7 +76,7 @@ export const makeClipRenderer = (cacheDir: string) =>
       })
 
     return (spec: ClipSpec): Effect.Effect<Clip, ClipRenderFailed, CommandExecutor> =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const key = `${spec.width}x${spec.height}-${spec.durationSeconds}s-${spec.audio ? "audio" : "silent"}`
         const fresh = yield* Deferred.make<Clip, ClipRenderFailed>()
         const existing = yield* Ref.modify(inFlight, (map) => {
@@ -66,7 +86,9 @@ export const makeClipRenderer = (cacheDir: string) =>
         if (existing !== undefined) return yield* Deferred.await(existing)
         const exit = yield* Effect.exit(
           renderToDisk(spec, join(cacheDir, `${key}.mp4`)).pipe(
-            Effect.mapError((error) => (error._tag === "ClipRenderFailed" ? error : new ClipRenderFailed({ message: error.message })))
+            Effect.mapError((
+              error
+            ) => (error._tag === "ClipRenderFailed" ? error : new ClipRenderFailed({ message: error.message })))
           )
         )
         yield* Deferred.done(fresh, exit)

@@ -1,7 +1,15 @@
-import { type FileSystem, HttpPlatform, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse, type Path } from "@effect/platform"
+import {
+  type FileSystem,
+  HttpPlatform,
+  HttpRouter,
+  HttpServer,
+  HttpServerRequest,
+  HttpServerResponse,
+  type Path
+} from "@effect/platform"
+import { NodeHttpPlatform, NodeHttpServer, NodeHttpServerRequest } from "@effect/platform-node"
 import type { CommandExecutor } from "@effect/platform/CommandExecutor"
 import type { ServeError } from "@effect/platform/HttpServerError"
-import { NodeHttpPlatform, NodeHttpServer, NodeHttpServerRequest } from "@effect/platform-node"
 import { Clock, Context, Duration, Effect, Either, Fiber, Option, Queue, Random, Schema, type Scope } from "effect"
 import { createHash, randomUUID } from "node:crypto"
 import { createReadStream } from "node:fs"
@@ -30,9 +38,9 @@ import { makeClipPadder } from "./SyntheticVideo.js"
 export {
   defaultEmulatorConfig,
   type EmulatorConfig,
-  noFaults,
   type FaultPlan,
-  type GenerationTimeModel
+  type GenerationTimeModel,
+  noFaults
 } from "./EmulatorConfig.js"
 
 /** One submission as the emulator saw it; times are the emulator's `Clock` in epoch ms. */
@@ -62,7 +70,9 @@ export interface EmulatorStats {
   readonly completed: number
   readonly failed: number
   readonly requestsByEndpoint: Readonly<Record<string, number>>
-  readonly requests: ReadonlyArray<{ readonly at: number; readonly method: string; readonly path: string; readonly status: number }>
+  readonly requests: ReadonlyArray<
+    { readonly at: number; readonly method: string; readonly path: string; readonly status: number }
+  >
   /** one record per submission, in submission order */
   readonly records: ReadonlyArray<RequestRecord>
 }
@@ -122,7 +132,7 @@ const errorJson = (status: number, message: string, headers?: Record<string, str
 export const startEmulator = (
   config: EmulatorConfig
 ): Effect.Effect<EmulatorHandle, ServeError, Scope.Scope | FileSystem.FileSystem | Path.Path | CommandExecutor> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const renderClip = yield* makeClipRenderer(config.clipCacheDir).pipe(Effect.orDie)
     const padClip = yield* makeClipPadder(config.clipCacheDir).pipe(Effect.orDie)
     const synthetic = config.syntheticVideoBytes
@@ -158,7 +168,7 @@ export const startEmulator = (
     const queue = yield* Queue.unbounded<Generation>()
 
     const generate = (generation: Generation) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         generation.status = "PROCESSING"
         generation.startedAt = yield* Clock.currentTimeMillis
         const { params } = generation
@@ -173,12 +183,12 @@ export const startEmulator = (
         const failure = frames.some((url) => !isHttpUrl(url))
           ? "URL must be a valid HTTP or HTTPS URL"
           : /forbidden/i.test(params.prompt)
-            ? "The request was blocked by content moderation"
-            : Either.isLeft(clip)
-              ? `generation failed: ${clip.left.message}`
-              : chance() < faults.failRate
-                ? "Internal generation error (injected)"
-                : undefined
+          ? "The request was blocked by content moderation"
+          : Either.isLeft(clip)
+          ? `generation failed: ${clip.left.message}`
+          : chance() < faults.failRate
+          ? "Internal generation error (injected)"
+          : undefined
         if (failure !== undefined) {
           generation.status = "FAILED"
           generation.error = failure
@@ -209,25 +219,34 @@ export const startEmulator = (
         queue_time: queueTime,
         total_time: queueTime + inferenceTime,
         cost: 0.41,
-        remaining_credits: faults.creditsAfterSubmissions === undefined ? 1000 : Math.max(0, faults.creditsAfterSubmissions - submitted.length) * 0.41
+        remaining_credits: faults.creditsAfterSubmissions === undefined
+          ? 1000
+          : Math.max(0, faults.creditsAfterSubmissions - submitted.length) * 0.41
       }
     }
 
     /** The request's generation while it lives: unknown ids and expired ones are 404. */
     const live = (id: string | undefined) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const generation = id === undefined ? undefined : generations.get(id)
         const now = yield* Clock.currentTimeMillis
-        if (generation === undefined || now - generation.submittedAt > Duration.toMillis(config.resultTtl)) return Option.none<Generation>()
+        if (
+          generation === undefined || now - generation.submittedAt > Duration.toMillis(config.resultTtl)
+        ) return Option.none<Generation>()
         return Option.some(generation)
       })
 
     const failedAnswer = (g: Generation) => {
       leaveFlight(g)
-      return HttpServerResponse.unsafeJson({ status: "FAILED", request_id: g.id, error: g.error, metrics: metricsOf(g) }, { status: 422 })
+      return HttpServerResponse.unsafeJson({
+        status: "FAILED",
+        request_id: g.id,
+        error: g.error,
+        metrics: metricsOf(g)
+      }, { status: 422 })
     }
 
-    const submit = Effect.gen(function* () {
+    const submit = Effect.gen(function*() {
       const params = yield* HttpRouter.params
       if (params["model"] !== SEEDANCE_MODEL) return errorJson(404, `Model ${params["model"]} not found`)
       if (faults.creditsAfterSubmissions !== undefined && submitted.length >= faults.creditsAfterSubmissions) {
@@ -237,7 +256,9 @@ export const startEmulator = (
       const json = yield* Effect.either(request.json)
       if (Either.isLeft(json)) return errorJson(400, "Request body must be JSON")
       const body = decodeSubmitBody(json.right, { onExcessProperty: "error" })
-      if (Either.isLeft(body)) return errorJson(400, `Invalid parameters: ${body.left.message.split("\n").slice(-1)[0]?.trim() ?? ""}`)
+      if (Either.isLeft(body)) {
+        return errorJson(400, `Invalid parameters: ${body.left.message.split("\n").slice(-1)[0]?.trim() ?? ""}`)
+      }
       const seed = body.right.seed ?? (yield* Random.nextIntBetween(SEED_MIN, SEED_MAX + 1))
       const id = randomUUID()
       const generation: Generation = {
@@ -260,11 +281,13 @@ export const startEmulator = (
 
     /** The generation named in the path, while it lives: 404 once unknown or expired, 422 once FAILED. */
     const answerFor = (respond: (g: Generation, now: number) => HttpServerResponse.HttpServerResponse) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const { id } = yield* HttpRouter.params
         const found = yield* live(id)
         if (Option.isNone(found)) return errorJson(404, "Request not found or expired")
-        return found.value.status === "FAILED" ? failedAnswer(found.value) : respond(found.value, yield* Clock.currentTimeMillis)
+        return found.value.status === "FAILED"
+          ? failedAnswer(found.value)
+          : respond(found.value, yield* Clock.currentTimeMillis)
       })
 
     const status = answerFor((g) =>
@@ -292,7 +315,7 @@ export const startEmulator = (
       })
     })
 
-    const download = Effect.gen(function* () {
+    const download = Effect.gen(function*() {
       const { name } = yield* HttpRouter.params
       const id = (name ?? "").replace(/\.mp4$/, "")
       const g = generations.get(id)
@@ -320,7 +343,7 @@ export const startEmulator = (
       )
     })
 
-    const upload = Effect.gen(function* () {
+    const upload = Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
       const json = yield* Effect.either(request.json)
       const dataUrls = Either.isRight(json) ? (json.right as { data_urls?: unknown }).data_urls : undefined
@@ -339,10 +362,12 @@ export const startEmulator = (
       return HttpServerResponse.unsafeJson({ file_urls: fileUrls })
     })
 
-    const asset = Effect.gen(function* () {
+    const asset = Effect.gen(function*() {
       const { name } = yield* HttpRouter.params
       const found = name === undefined ? undefined : assets.get(name)
-      return found === undefined ? errorJson(404, "No such asset") : HttpServerResponse.uint8Array(found.bytes, { contentType: found.type })
+      return found === undefined
+        ? errorJson(404, "No such asset")
+        : HttpServerResponse.uint8Array(found.bytes, { contentType: found.type })
     })
 
     const recordOf = (g: Generation): RequestRecord => ({
@@ -390,18 +415,18 @@ export const startEmulator = (
       path.startsWith("/files/")
         ? "download"
         : path.startsWith("/assets/")
-          ? "asset"
-          : path === "/upload-asset"
-            ? "upload"
-            : path.startsWith("/_emulator")
-              ? "stats"
-              : path.endsWith("/status")
-                ? "status"
-                : path.startsWith("/v2/requests/")
-                  ? "result"
-                  : method === "POST"
-                    ? "submit"
-                    : "other"
+        ? "asset"
+        : path === "/upload-asset"
+        ? "upload"
+        : path.startsWith("/_emulator")
+        ? "stats"
+        : path.endsWith("/status")
+        ? "status"
+        : path.startsWith("/v2/requests/")
+        ? "result"
+        : method === "POST"
+        ? "submit"
+        : "other"
 
     /** Every call to a request's status or result URL counts, whatever it is answered. */
     const countPoll = (endpoint: "status" | "result", path: string) => {
@@ -412,7 +437,7 @@ export const startEmulator = (
     }
 
     /** Key check, rate limit and injected faults wrap every route; every call is logged. */
-    const app = Effect.gen(function* () {
+    const app = Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
       const path = request.url.split("?")[0] ?? "/"
       const endpoint = endpointOf(request.method, path)
@@ -491,4 +516,3 @@ export const startEmulator = (
 export class Emulator extends Context.Tag("shotlist/Emulator")<Emulator, EmulatorHandle>() {
   static readonly start = startEmulator
 }
-

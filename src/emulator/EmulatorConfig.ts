@@ -15,7 +15,12 @@ export interface FaultPlan {
   readonly script: ReadonlyArray<ScriptedFault>
   readonly seed: number
   /** probability that an answer is a 5xx (500, 502, 503 or 504), per endpoint */
-  readonly serverErrorRate: { readonly submit: number; readonly status: number; readonly result: number; readonly download: number }
+  readonly serverErrorRate: {
+    readonly submit: number
+    readonly status: number
+    readonly result: number
+    readonly download: number
+  }
   /** probability that the connection is dropped without an answer */
   readonly dropRate: number
   /** probability that an answer is delayed by `slowDelay` */

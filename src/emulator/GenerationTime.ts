@@ -6,7 +6,7 @@ import { makePrng } from "./Prng.js"
 export const NORMAL_FLOOR = 0.1
 
 /** Draws normal variates in whole ms from a seeded PRNG (Box-Muller), clamped at `NORMAL_FLOOR` of the mean. */
-export const normalDraws = (model: Extract<GenerationTimeModel, { kind: "normal" }>): (() => number) => {
+export const normalDraws = (model: Extract<GenerationTimeModel, { kind: "normal" }>): () => number => {
   const uniform = makePrng(model.seed)
   return () => {
     // 1 - u keeps the logarithm's argument in (0, 1].
@@ -20,7 +20,7 @@ export const normalDraws = (model: Extract<GenerationTimeModel, { kind: "normal"
 /** A generation time per submission, in submission order: stateful for the normal model. */
 export const makeGenerationTimer = (
   config: EmulatorConfig
-): ((duration: number, resolution: string) => Duration.Duration) => {
+): (duration: number, resolution: string) => Duration.Duration => {
   const model = config.generationTimeModel
   if (model === undefined) return (duration, resolution) => generationTime(config, duration, resolution)
   if (model.kind === "fixed") return () => Duration.millis(Math.max(0, model.ms))

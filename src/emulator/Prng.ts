@@ -1,5 +1,5 @@
 /** A small seeded PRNG (mulberry32) drawing in [0, 1): the same seed gives the same sequence. */
-export const makePrng = (seed: number): (() => number) => {
+export const makePrng = (seed: number): () => number => {
   let state = seed >>> 0
   return () => {
     state = (state + 0x6d2b79f5) >>> 0

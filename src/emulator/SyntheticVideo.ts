@@ -36,14 +36,14 @@ const PaddedSidecar = Schema.parseJson(Schema.Struct({ bytes: Schema.Number, sha
  * in chunks; concurrent requests for one file write it once.
  */
 export const makeClipPadder = (cacheDir: string) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const inFlight = yield* Ref.make(new Map<string, Deferred.Deferred<Clip, ClipRenderFailed>>())
     yield* fs.makeDirectory(cacheDir, { recursive: true })
 
     const cached = (target: string, sidecar: string, bytes: number): Effect.Effect<Option.Option<Clip>> =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const known = Schema.decodeUnknownOption(PaddedSidecar)(yield* fs.readFileString(sidecar))
         const info = yield* fs.stat(target)
         return Option.filter(known, (k) => k.bytes === bytes && Number(info.size) === bytes).pipe(
@@ -51,13 +51,19 @@ export const makeClipPadder = (cacheDir: string) =>
         )
       }).pipe(Effect.orElseSucceed(() => Option.none<Clip>()))
 
-    const writePadded = (clip: Clip, bytes: number, target: string, sidecar: string): Effect.Effect<Clip, PlatformError> => {
+    const writePadded = (
+      clip: Clip,
+      bytes: number,
+      target: string,
+      sidecar: string
+    ): Effect.Effect<Clip, PlatformError> => {
       const temporary = `${target}.${randomBytes(4).toString("hex")}.tmp`
       const writeFile = Effect.scoped(
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const file = yield* fs.open(temporary, { flag: "w" })
           const hash = createHash("sha256")
-          const write = (chunk: Uint8Array) => Effect.zipRight(Effect.sync(() => hash.update(chunk)), file.writeAll(chunk))
+          const write = (chunk: Uint8Array) =>
+            Effect.zipRight(Effect.sync(() => hash.update(chunk)), file.writeAll(chunk))
           yield* Stream.runForEach(fs.stream(clip.path), write)
           const padding = bytes - clip.bytes
           const header = freeBoxHeader(padding)
@@ -69,7 +75,7 @@ export const makeClipPadder = (cacheDir: string) =>
           return hash.digest("hex")
         })
       )
-      return Effect.gen(function* () {
+      return Effect.gen(function*() {
         const sha256 = yield* writeFile
         yield* fs.writeFileString(sidecar, JSON.stringify({ bytes, sha256 }))
         yield* fs.rename(temporary, target)
@@ -79,7 +85,7 @@ export const makeClipPadder = (cacheDir: string) =>
 
     /** `clip` padded to `bytes`; a clip already that large (or within a box header of it) is served as it is. */
     return (clip: Clip, bytes: number): Effect.Effect<Clip, ClipRenderFailed> =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         if (bytes - clip.bytes < MIN_PADDING) return clip
         const name = `${path.basename(clip.path, ".mp4")}-${clip.sha256.slice(0, 12)}-padded-${bytes}.mp4`
         const target = path.join(cacheDir, name)
@@ -92,8 +98,12 @@ export const makeClipPadder = (cacheDir: string) =>
         if (existing !== undefined) return yield* Deferred.await(existing)
         const exit = yield* Effect.exit(
           Effect.flatMap(cached(target, sidecar, bytes), (found) =>
-            Option.match(found, { onSome: Effect.succeed, onNone: () => writePadded(clip, bytes, target, sidecar) })
-          ).pipe(Effect.mapError((error) => new ClipRenderFailed({ message: `could not pad ${clip.path}: ${error.message}` })))
+            Option.match(found, {
+              onSome: Effect.succeed,
+              onNone: () => writePadded(clip, bytes, target, sidecar)
+            })).pipe(Effect.mapError((error) =>
+              new ClipRenderFailed({ message: `could not pad ${clip.path}: ${error.message}` })
+            ))
         )
         yield* Deferred.done(fresh, exit)
         return yield* exit

@@ -17,7 +17,9 @@ const combinations = (
   )
 
 const frameSource = (frame: FrameRef): FrameSource =>
-  frame._tag === "Url" ? { _tag: "Url", url: frame.url } : { _tag: "File", path: frame.path, absolutePath: frame.absolutePath }
+  frame._tag === "Url"
+    ? { _tag: "Url", url: frame.url }
+    : { _tag: "File", path: frame.path, absolutePath: frame.absolutePath }
 
 const paramsOf = (fields: ShotFields & { readonly prompt: string }, seed: number): SeedanceParams => ({
   prompt: fields.prompt,
@@ -35,15 +37,21 @@ const paramsOf = (fields: ShotFields & { readonly prompt: string }, seed: number
 const drawSeed = Random.nextIntBetween(SEED_MIN, SEED_MAX + 1)
 
 const expandShot = (defaults: ShotFields, shot: Shot): Effect.Effect<ReadonlyArray<Job>> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const jobs: Array<Job> = []
     const takes = shot.takes === undefined ? [undefined] : Array.from({ length: shot.takes }, (_, i) => i + 1)
     for (const combo of combinations(shot.sweep ?? [])) {
       for (const take of takes) {
-        const fields = { ...defaults, ...shot, ...Object.fromEntries(combo) } as ShotFields & { readonly prompt: string }
+        const fields = { ...defaults, ...shot, ...Object.fromEntries(combo) } as ShotFields & {
+          readonly prompt: string
+        }
         const seedDrawn = fields.seed === undefined
         const seed = fields.seed ?? (yield* drawSeed)
-        const id = [shot.id, ...combo.map(([key, value]) => `${key}=${idValue(value)}`), ...(take === undefined ? [] : [`take=${take}`])].join("~")
+        const id = [
+          shot.id,
+          ...combo.map(([key, value]) => `${key}=${idValue(value)}`),
+          ...(take === undefined ? [] : [`take=${take}`])
+        ].join("~")
         jobs.push({
           id,
           shot: shot.id,

@@ -2,7 +2,11 @@ import type { AspectRatio, Resolution } from "../segmind/SeedanceParams.js"
 import type { SweepValue } from "./Job.js"
 
 /** A frame as written: an http(s) URL or a path relative to the manifest. */
-export type FrameRef = { readonly _tag: "Url"; readonly url: string } | { readonly _tag: "File"; readonly path: string; readonly absolutePath: string }
+export type FrameRef = { readonly _tag: "Url"; readonly url: string } | {
+  readonly _tag: "File"
+  readonly path: string
+  readonly absolutePath: string
+}
 
 /** Fields a shot (or `defaults`) may set. */
 export interface ShotFields {
@@ -52,7 +56,15 @@ export const SHOT_PARAM_KEYS = [
   "last_frame"
 ] as const
 
-export const SWEEP_KEYS = ["seed", "duration", "resolution", "aspect_ratio", "camera_fixed", "generate_audio", "skip_moderation"] as const
+export const SWEEP_KEYS = [
+  "seed",
+  "duration",
+  "resolution",
+  "aspect_ratio",
+  "camera_fixed",
+  "generate_audio",
+  "skip_moderation"
+] as const
 
 export const SHOT_KEYS = ["id", ...SHOT_PARAM_KEYS, "sweep", "takes"] as const
 export const TOP_KEYS = ["version", "name", "model", "concurrency", "rpm", "retry", "defaults", "shots"] as const

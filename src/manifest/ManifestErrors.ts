@@ -15,7 +15,9 @@ export interface ManifestIssue {
 }
 
 export const formatIssue = (issue: ManifestIssue): string =>
-  `${issue.file}:${issue.line}:${issue.column}: ${issue.shot === undefined ? "" : `shot "${issue.shot}": `}${issue.path === "" ? "" : `${issue.path}: `}${issue.message}`
+  `${issue.file}:${issue.line}:${issue.column}: ${issue.shot === undefined ? "" : `shot "${issue.shot}": `}${
+    issue.path === "" ? "" : `${issue.path}: `
+  }${issue.message}`
 
 /** Every issue of the file, reported together; nothing was sent. */
 export class ManifestInvalid extends Data.TaggedError("ManifestInvalid")<{

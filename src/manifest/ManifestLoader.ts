@@ -1,7 +1,17 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Effect, Either, ParseResult, Schema } from "effect"
 import { createHash } from "node:crypto"
-import { type Document, isMap, isNode, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml"
+import {
+  type Document,
+  isMap,
+  isNode,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  type YAMLMap
+} from "yaml"
 import {
   ASPECT_RATIOS,
   AspectRatio,
@@ -10,8 +20,8 @@ import {
   DURATION_MIN,
   Prompt,
   PROMPT_MAX_LENGTH,
-  RESOLUTIONS,
   Resolution,
+  RESOLUTIONS,
   Seed,
   SEED_MAX,
   SEED_MIN,
@@ -72,7 +82,9 @@ export const closestKey = (key: string, allowed: ReadonlyArray<string>): string 
     .sort((x, y) => x.distance - y.distance)
   const best = scored[0]
   if (best === undefined) return undefined
-  const prefix = allowed.find((candidate) => candidate.startsWith(key.toLowerCase()) || key.toLowerCase().startsWith(candidate))
+  const prefix = allowed.find((candidate) =>
+    candidate.startsWith(key.toLowerCase()) || key.toLowerCase().startsWith(candidate)
+  )
   return best.distance <= 2 ? best.candidate : prefix
 }
 
@@ -80,18 +92,19 @@ const describe = (value: unknown): string =>
   value === null || value === undefined
     ? "nothing"
     : Array.isArray(value)
-      ? "a list"
-      : typeof value === "object"
-        ? "a map"
-        : typeof value === "string"
-          ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
-          : String(value)
+    ? "a list"
+    : typeof value === "object"
+    ? "a map"
+    : typeof value === "string"
+    ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
+    : String(value)
 
 type Check = Either.Either<unknown, string>
 
 const ok = (value: unknown): Check => Either.right(value)
 const bad = (message: string): Check => Either.left(message)
-const valid = <A, I>(schema: Schema.Schema<A, I>, value: unknown) => Either.isRight(Schema.decodeUnknownEither(schema)(value))
+const valid = <A, I>(schema: Schema.Schema<A, I>, value: unknown) =>
+  Either.isRight(Schema.decodeUnknownEither(schema)(value))
 
 /** The rule of each value, with the message a user needs (from the model's table). */
 const VALUE_RULES: Record<string, (value: unknown) => Check> = {
@@ -99,23 +112,43 @@ const VALUE_RULES: Record<string, (value: unknown) => Check> = {
     typeof v !== "string"
       ? bad(`prompt must be text (got ${describe(v)})`)
       : v.trim().length === 0
-        ? bad("prompt must not be empty")
-        : valid(Prompt, v)
-          ? ok(v)
-          : bad(`prompt must be at most ${PROMPT_MAX_LENGTH} characters (got ${[...v].length})`),
+      ? bad("prompt must not be empty")
+      : valid(Prompt, v)
+      ? ok(v)
+      : bad(`prompt must be at most ${PROMPT_MAX_LENGTH} characters (got ${[...v].length})`),
   duration: (v) =>
-    valid(Duration, v) ? ok(v) : bad(`duration must be an integer number of seconds from ${DURATION_MIN} to ${DURATION_MAX} (got ${describe(v)})`),
-  resolution: (v) => (valid(Resolution, v) ? ok(v) : bad(`resolution must be one of ${RESOLUTIONS.join(", ")} (got ${describe(v)})`)),
+    valid(Duration, v)
+      ? ok(v)
+      : bad(
+        `duration must be an integer number of seconds from ${DURATION_MIN} to ${DURATION_MAX} (got ${describe(v)})`
+      ),
+  resolution: (
+    v
+  ) => (valid(Resolution, v) ? ok(v) : bad(`resolution must be one of ${RESOLUTIONS.join(", ")} (got ${describe(v)})`)),
   aspect_ratio: (v) =>
-    valid(AspectRatio, v) ? ok(v) : bad(`aspect_ratio must be one of ${ASPECT_RATIOS.map((a) => `"${a}"`).join(", ")} (got ${describe(v)})`),
-  seed: (v) => (valid(Seed, v) ? ok(v) : bad(`seed must be an integer from ${SEED_MIN} to ${SEED_MAX} (got ${describe(v)})`)),
-  camera_fixed: (v) => (typeof v === "boolean" ? ok(v) : bad(`camera_fixed must be true or false (got ${describe(v)})`)),
-  generate_audio: (v) => (typeof v === "boolean" ? ok(v) : bad(`generate_audio must be true or false (got ${describe(v)})`)),
-  skip_moderation: (v) => (typeof v === "boolean" ? ok(v) : bad(`skip_moderation must be true or false (got ${describe(v)})`)),
+    valid(AspectRatio, v)
+      ? ok(v)
+      : bad(`aspect_ratio must be one of ${ASPECT_RATIOS.map((a) => `"${a}"`).join(", ")} (got ${describe(v)})`),
+  seed: (
+    v
+  ) => (valid(Seed, v) ? ok(v) : bad(`seed must be an integer from ${SEED_MIN} to ${SEED_MAX} (got ${describe(v)})`)),
+  camera_fixed: (
+    v
+  ) => (typeof v === "boolean" ? ok(v) : bad(`camera_fixed must be true or false (got ${describe(v)})`)),
+  generate_audio: (
+    v
+  ) => (typeof v === "boolean" ? ok(v) : bad(`generate_audio must be true or false (got ${describe(v)})`)),
+  skip_moderation: (
+    v
+  ) => (typeof v === "boolean" ? ok(v) : bad(`skip_moderation must be true or false (got ${describe(v)})`)),
   first_frame: (v) =>
-    typeof v === "string" && v.trim().length > 0 ? ok(v) : bad(`first_frame must be an https URL or a path to a png, jpg or webp file (got ${describe(v)})`),
+    typeof v === "string" && v.trim().length > 0
+      ? ok(v)
+      : bad(`first_frame must be an https URL or a path to a png, jpg or webp file (got ${describe(v)})`),
   last_frame: (v) =>
-    typeof v === "string" && v.trim().length > 0 ? ok(v) : bad(`last_frame must be an https URL or a path to a png, jpg or webp file (got ${describe(v)})`)
+    typeof v === "string" && v.trim().length > 0
+      ? ok(v)
+      : bad(`last_frame must be an https URL or a path to a png, jpg or webp file (got ${describe(v)})`)
 }
 
 interface FrameCheck {
@@ -133,7 +166,7 @@ interface FrameCheck {
 export const loadManifest = (
   file: string
 ): Effect.Effect<LoadedManifest, ManifestInvalid | ManifestUnreadable, FileSystem.FileSystem | Path.Path> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const unreadable = (reason: string) => new ManifestUnreadable({ file, reason })
@@ -169,11 +202,20 @@ export const loadManifest = (
     // Aliases are expanded by toJS; a bomb of nested aliases is refused here.
     const document = yield* Effect.try({
       try: () => doc.toJS({ maxAliasCount: 100 }) as unknown,
-      catch: (error) => new ManifestInvalid({ file, issues: [{ file, line: 1, column: 1, path: "", message: `YAML: ${String(error)}` }] })
+      catch: (error) =>
+        new ManifestInvalid({
+          file,
+          issues: [{ file, line: 1, column: 1, path: "", message: `YAML: ${String(error)}` }]
+        })
     })
     const root = doc.contents
     if (!isMap(root)) {
-      at(root, "", undefined, "a manifest is a map with version, shots and optional name, model, concurrency, rpm, defaults")
+      at(
+        root,
+        "",
+        undefined,
+        "a manifest is a map with version, shots and optional name, model, concurrency, rpm, defaults"
+      )
       return yield* Effect.fail(new ManifestInvalid({ file, issues }))
     }
 
@@ -188,7 +230,9 @@ export const loadManifest = (
             pair.key as Node,
             where === "" ? key : `${where}.${key}`,
             shot,
-            `unknown key "${key}"${close === undefined ? "" : ` (did you mean "${close}"?)`}; allowed: ${allowed.join(", ")}`
+            `unknown key "${key}"${close === undefined ? "" : ` (did you mean "${close}"?)`}; allowed: ${
+              allowed.join(", ")
+            }`
           )
         }
       }
@@ -219,7 +263,9 @@ export const loadManifest = (
           at(node, `${where}.${key}`, shot, checked.left)
           continue
         }
-        fields[key] = key === "first_frame" || key === "last_frame" ? frameOf(node, String(value), `${where}.${key}`, shot) : value
+        fields[key] = key === "first_frame" || key === "last_frame"
+          ? frameOf(node, String(value), `${where}.${key}`, shot)
+          : value
       }
       return fields as ShotFields
     }
@@ -228,24 +274,42 @@ export const loadManifest = (
     checkKeys(root, TOP_KEYS, "", undefined)
     const versionNode = root.get("version", true) as Node | undefined
     if (versionNode === undefined) at(root, "version", undefined, "version is required; write `version: 1`")
-    else if (scalarValue(versionNode) !== 1) at(versionNode, "version", undefined, `version must be 1 (got ${describe(scalarValue(versionNode))})`)
+    else if (scalarValue(versionNode) !== 1) {
+      at(versionNode, "version", undefined, `version must be 1 (got ${describe(scalarValue(versionNode))})`)
+    }
 
     const nameNode = root.get("name", true) as Node | undefined
     const name = nameNode === undefined ? stem : String(scalarValue(nameNode))
     if (!RUN_NAME.test(name)) {
-      at(nameNode ?? root, "name", undefined, `name must be a plain folder name: letters, digits, ".", "_", "-", starting with a letter or digit (got ${describe(name)})`)
+      at(
+        nameNode ?? root,
+        "name",
+        undefined,
+        `name must be a plain folder name: letters, digits, ".", "_", "-", starting with a letter or digit (got ${
+          describe(name)
+        })`
+      )
     }
     const modelNode = root.get("model", true) as Node | undefined
     const model = modelNode === undefined ? SEEDANCE_MODEL : scalarValue(modelNode)
-    if (model !== SEEDANCE_MODEL) at(modelNode, "model", undefined, `model must be "${SEEDANCE_MODEL}" (got ${describe(model)})`)
+    if (model !== SEEDANCE_MODEL) {
+      at(modelNode, "model", undefined, `model must be "${SEEDANCE_MODEL}" (got ${describe(model)})`)
+    }
 
     const bounded = (map: YAMLMap, key: keyof typeof LIMITS, where: string): number | undefined => {
       const { min, max, integer } = LIMITS[key]
       const node = map.get(key, true) as Node | undefined
       if (node === undefined) return undefined
       const value = scalarValue(node)
-      if (typeof value === "number" && (!integer || Number.isInteger(value)) && value >= min && value <= max) return value
-      at(node, where, undefined, `${key} must be ${integer ? "an integer" : "a number"} from ${min} to ${max} (got ${describe(value)})`)
+      if (typeof value === "number" && (!integer || Number.isInteger(value)) && value >= min && value <= max) {
+        return value
+      }
+      at(
+        node,
+        where,
+        undefined,
+        `${key} must be ${integer ? "an integer" : "a number"} from ${min} to ${max} (got ${describe(value)})`
+      )
       return undefined
     }
     const concurrency = bounded(root, "concurrency", "concurrency")
@@ -279,26 +343,50 @@ export const loadManifest = (
 
     const shotsNode = root.get("shots", true) as Node | undefined
     const shots: Array<Shot> = []
-    if (shotsNode === undefined) at(root, "shots", undefined, "shots is required: a list of shots, each with an id and a prompt")
-    else if (!isSeq(shotsNode) || shotsNode.items.length === 0) {
+    if (shotsNode === undefined) {
+      at(root, "shots", undefined, "shots is required: a list of shots, each with an id and a prompt")
+    } else if (!isSeq(shotsNode) || shotsNode.items.length === 0) {
       at(shotsNode, "shots", undefined, "shots must be a non-empty list of shots, each with an id and a prompt")
     } else {
       const firstSeen = new Map<string, number>()
       shotsNode.items.forEach((item, index) => {
         const where = `shots[${index}]`
         if (!isMap(item)) {
-          at(item as Node, where, undefined, `a shot must be a map with at least id and prompt (got ${describe(scalarValue(item))})`)
+          at(
+            item as Node,
+            where,
+            undefined,
+            `a shot must be a map with at least id and prompt (got ${describe(scalarValue(item))})`
+          )
           return
         }
         const idNode = item.get("id", true) as Node | undefined
         const rawId = idNode === undefined ? undefined : scalarValue(idNode)
         const id = typeof rawId === "string" || typeof rawId === "number" ? String(rawId) : undefined
         const shotName = id
-        if (idNode === undefined) at(item, `${where}.id`, undefined, "id is required: letters, digits, _ and -, starting with a letter or digit")
-        else if (id === undefined || !SHOT_ID.test(id) || id.length > SHOT_ID_MAX_LENGTH) {
-          at(idNode, `${where}.id`, shotName, `id must be 1-${SHOT_ID_MAX_LENGTH} letters, digits, _ and -, starting with a letter or digit (got ${describe(rawId)})`)
+        if (idNode === undefined) {
+          at(
+            item,
+            `${where}.id`,
+            undefined,
+            "id is required: letters, digits, _ and -, starting with a letter or digit"
+          )
+        } else if (id === undefined || !SHOT_ID.test(id) || id.length > SHOT_ID_MAX_LENGTH) {
+          at(
+            idNode,
+            `${where}.id`,
+            shotName,
+            `id must be 1-${SHOT_ID_MAX_LENGTH} letters, digits, _ and -, starting with a letter or digit (got ${
+              describe(rawId)
+            })`
+          )
         } else if (firstSeen.has(id)) {
-          at(idNode, `${where}.id`, shotName, `id "${id}" is already used by the shot on line ${firstSeen.get(id)}; ids must be unique`)
+          at(
+            idNode,
+            `${where}.id`,
+            shotName,
+            `id "${id}" is already used by the shot on line ${firstSeen.get(id)}; ids must be unique`
+          )
         } else {
           firstSeen.set(id, lineCounter.linePos(idNode.range?.[0] ?? 0).line)
         }
@@ -312,7 +400,12 @@ export const loadManifest = (
         const sweepNode = item.get("sweep", true) as Node | undefined
         if (sweepNode !== undefined) {
           if (!isMap(sweepNode) || sweepNode.items.length === 0) {
-            at(sweepNode, `${where}.sweep`, shotName, `sweep must map one or more of ${SWEEP_KEYS.join(", ")} to lists of values`)
+            at(
+              sweepNode,
+              `${where}.sweep`,
+              shotName,
+              `sweep must map one or more of ${SWEEP_KEYS.join(", ")} to lists of values`
+            )
           } else {
             checkKeys(sweepNode, SWEEP_KEYS, `${where}.sweep`, shotName)
             sweep = []
@@ -321,7 +414,12 @@ export const loadManifest = (
               if (!(SWEEP_KEYS as ReadonlyArray<string>).includes(key)) continue
               const valuesNode = pair.value as Node | null
               if (!isSeq(valuesNode) || valuesNode.items.length === 0) {
-                at(valuesNode ?? (pair.key as Node), `${where}.sweep.${key}`, shotName, `sweep.${key} must be a non-empty list of values`)
+                at(
+                  valuesNode ?? (pair.key as Node),
+                  `${where}.sweep.${key}`,
+                  shotName,
+                  `sweep.${key} must be a non-empty list of values`
+                )
                 continue
               }
               const values: Array<SweepValue> = []
@@ -330,13 +428,23 @@ export const loadManifest = (
                 const checked = VALUE_RULES[key]!(value)
                 if (Either.isLeft(checked)) at(valueNode as Node, `${where}.sweep.${key}[${i}]`, shotName, checked.left)
                 else if (values.includes(value as SweepValue)) {
-                  at(valueNode as Node, `${where}.sweep.${key}[${i}]`, shotName, `${describe(value)} is listed twice; each sweep value renders once`)
+                  at(
+                    valueNode as Node,
+                    `${where}.sweep.${key}[${i}]`,
+                    shotName,
+                    `${describe(value)} is listed twice; each sweep value renders once`
+                  )
                 } else values.push(value as SweepValue)
               })
               sweep.push([key, values])
             }
             if (fields.seed !== undefined && sweep.some(([key]) => key === "seed")) {
-              at(sweepNode, `${where}.sweep.seed`, shotName, "seed is given both on the shot and in its sweep; keep one")
+              at(
+                sweepNode,
+                `${where}.sweep.seed`,
+                shotName,
+                "seed is given both on the shot and in its sweep; keep one"
+              )
             }
           }
         }
@@ -345,20 +453,45 @@ export const loadManifest = (
         const takesNode = item.get("takes", true) as Node | undefined
         if (takesNode !== undefined) {
           const value = scalarValue(takesNode)
-          if (typeof value !== "number" || !Number.isInteger(value) || value < LIMITS.takes.min || value > LIMITS.takes.max) {
-            at(takesNode, `${where}.takes`, shotName, `takes must be an integer from ${LIMITS.takes.min} to ${LIMITS.takes.max} (got ${describe(value)})`)
-          } else if (fields.seed !== undefined || defaults.seed !== undefined || sweep?.some(([key]) => key === "seed")) {
-            at(takesNode, `${where}.takes`, shotName, "takes draws a seed for each take; remove the seed, or remove takes")
+          if (
+            typeof value !== "number" || !Number.isInteger(value) || value < LIMITS.takes.min ||
+            value > LIMITS.takes.max
+          ) {
+            at(
+              takesNode,
+              `${where}.takes`,
+              shotName,
+              `takes must be an integer from ${LIMITS.takes.min} to ${LIMITS.takes.max} (got ${describe(value)})`
+            )
+          } else if (
+            fields.seed !== undefined || defaults.seed !== undefined || sweep?.some(([key]) => key === "seed")
+          ) {
+            at(
+              takesNode,
+              `${where}.takes`,
+              shotName,
+              "takes draws a seed for each take; remove the seed, or remove takes"
+            )
           } else takes = value
         }
 
         const merged = { ...defaults, ...fields }
         if (merged.last_frame !== undefined && merged.first_frame === undefined) {
-          at(item.get("last_frame", true) as Node | undefined ?? item, `${where}.last_frame`, shotName, "last_frame needs a first_frame")
+          at(
+            item.get("last_frame", true) as Node | undefined ?? item,
+            `${where}.last_frame`,
+            shotName,
+            "last_frame needs a first_frame"
+          )
         }
         const aspects = [merged.aspect_ratio, ...(sweep?.find(([key]) => key === "aspect_ratio")?.[1] ?? [])]
         if (aspects.includes("adaptive") && merged.first_frame === undefined) {
-          at(item.get("aspect_ratio", true) as Node | undefined ?? item, `${where}.aspect_ratio`, shotName, 'aspect_ratio "adaptive" follows the first frame, so it needs a first_frame')
+          at(
+            item.get("aspect_ratio", true) as Node | undefined ?? item,
+            `${where}.aspect_ratio`,
+            shotName,
+            "aspect_ratio \"adaptive\" follows the first frame, so it needs a first_frame"
+          )
         }
         if (id !== undefined) {
           shots.push({
@@ -383,7 +516,9 @@ export const loadManifest = (
       if (Either.isLeft(decoded)) {
         for (const problem of ParseResult.ArrayFormatter.formatErrorSync(decoded.left)) {
           const { node, where } = nearestNode(doc, problem.path)
-          const shot = problem.path[0] === "shots" && typeof problem.path[1] === "number" ? shotIdAt(doc, problem.path[1]) : undefined
+          const shot = problem.path[0] === "shots" && typeof problem.path[1] === "number"
+            ? shotIdAt(doc, problem.path[1])
+            : undefined
           at(node, where, shot, problem.message)
         }
       }
@@ -416,7 +551,10 @@ const pathText = (path: ReadonlyArray<PropertyKey>): string =>
   path.map((key, i) => (typeof key === "number" ? `[${key}]` : `${i === 0 ? "" : "."}${String(key)}`)).join("")
 
 /** The node at a schema issue's path, or its nearest ancestor that exists (a missing key is reported at its map). */
-const nearestNode = (doc: Document, path: ReadonlyArray<PropertyKey>): { readonly node: Node | undefined; readonly where: string } => {
+const nearestNode = (
+  doc: Document,
+  path: ReadonlyArray<PropertyKey>
+): { readonly node: Node | undefined; readonly where: string } => {
   for (let length = path.length; length > 0; length--) {
     const node = doc.getIn(path.slice(0, length), true)
     if (isNode(node)) return { node, where: pathText(path) }
@@ -450,7 +588,7 @@ const firstInvalidUtf8 = (bytes: Uint8Array): string => {
 }
 
 const frameProblem = (fs: FileSystem.FileSystem, absolutePath: string) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const extension = absolutePath.slice(absolutePath.lastIndexOf(".")).toLowerCase()
     if (!FRAME_EXTENSIONS.includes(extension)) return "a local frame must be a .png, .jpg, .jpeg or .webp file"
     const info = yield* Effect.either(fs.stat(absolutePath))

@@ -7,15 +7,24 @@ import {
   DURATION_MIN,
   Prompt,
   PROMPT_MAX_LENGTH,
-  RESOLUTIONS,
   Resolution,
+  RESOLUTIONS,
   Seed,
   SEED_MAX,
   SEED_MIN,
   SEEDANCE_DEFAULTS,
   SEEDANCE_MODEL
 } from "../segmind/SeedanceParams.js"
-import { LIMITS, RETRY_KEYS, RUN_NAME, SHOT_ID, SHOT_ID_MAX_LENGTH, type SHOT_PARAM_KEYS, SWEEP_KEYS, type TOP_KEYS } from "./Manifest.js"
+import type { RETRY_KEYS } from "./Manifest.js"
+import {
+  LIMITS,
+  RUN_NAME,
+  SHOT_ID,
+  SHOT_ID_MAX_LENGTH,
+  type SHOT_PARAM_KEYS,
+  SWEEP_KEYS,
+  type TOP_KEYS
+} from "./Manifest.js"
 
 /**
  * The manifest document as written in YAML (SPEC §3), field by field. It is
@@ -41,24 +50,34 @@ const required = <S extends Schema.Schema.All>(schema: S, missing: string) =>
 const bounded = (limits: { readonly min: number; readonly max: number; readonly integer: boolean }) =>
   (limits.integer ? Schema.Int : Schema.Number).pipe(Schema.between(limits.min, limits.max))
 
-const range = (key: keyof typeof LIMITS) => `${LIMITS[key].integer ? "an integer" : "a number"} from ${LIMITS[key].min} to ${LIMITS[key].max}`
+const range = (key: keyof typeof LIMITS) =>
+  `${LIMITS[key].integer ? "an integer" : "a number"} from ${LIMITS[key].min} to ${LIMITS[key].max}`
 
 // An id or a name may be written as a bare number; the loader reads it as text.
-const WrittenNumber = Schema.NonNegativeInt.annotations({ title: "number", description: "a whole number, read as text" })
+const WrittenNumber = Schema.NonNegativeInt.annotations({
+  title: "number",
+  description: "a whole number, read as text"
+})
 
 /** `^https?://…`, the frame URL shape the API accepts (FrameUrl); a pattern so JSON Schema carries it too. */
 const FRAME_URL = /^https?:\/\/\S+$/
 /** A local image; any other `scheme:` is refused (a Windows drive letter is a path). */
-const FRAME_FILE = /^(?:[A-Za-z]:[\\/]|(?![A-Za-z][A-Za-z0-9+.-]*:))[\s\S]*\.(?:[Pp][Nn][Gg]|[Jj][Pp][Ee]?[Gg]|[Ww][Ee][Bb][Pp])$/
+const FRAME_FILE =
+  /^(?:[A-Za-z]:[\\/]|(?![A-Za-z][A-Za-z0-9+.-]*:))[\s\S]*\.(?:[Pp][Nn][Gg]|[Jj][Pp][Ee]?[Gg]|[Ww][Ee][Bb][Pp])$/
 
 const frame = (key: string, title: string, description: string) =>
   Schema.Union(
-    Schema.String.pipe(Schema.pattern(FRAME_URL)).annotations({ title: "URL", description: "an http(s) URL, sent to the model as is" }),
+    Schema.String.pipe(Schema.pattern(FRAME_URL)).annotations({
+      title: "URL",
+      description: "an http(s) URL, sent to the model as is"
+    }),
     Schema.String.pipe(Schema.pattern(FRAME_FILE)).annotations({
       title: "file",
       description: "a .png, .jpg, .jpeg or .webp file, relative to the manifest's folder, uploaded once per run"
     })
-  ).annotations(field(title, description, `${key} must be an http(s) URL or a path to a .png, .jpg, .jpeg or .webp file`))
+  ).annotations(
+    field(title, description, `${key} must be an http(s) URL or a path to a .png, .jpg, .jpeg or .webp file`)
+  )
 
 const PromptField = Prompt.pipe(Schema.pattern(/\S/)).annotations(
   field(
@@ -82,7 +101,7 @@ const ResolutionField = Resolution.annotations({
 const AspectRatioField = AspectRatio.annotations({
   ...field(
     "aspect ratio",
-    'Output aspect ratio; "adaptive" follows the first frame, so it needs first_frame. Quote it in YAML: "16:9".',
+    "Output aspect ratio; \"adaptive\" follows the first frame, so it needs first_frame. Quote it in YAML: \"16:9\".",
     `aspect_ratio must be one of ${ASPECT_RATIOS.map((a) => `"${a}"`).join(", ")}`
   ),
   default: SEEDANCE_DEFAULTS.aspect_ratio
@@ -95,7 +114,10 @@ const SeedField = Seed.annotations(
   )
 )
 const flag = (key: "camera_fixed" | "generate_audio" | "skip_moderation", title: string, description: string) =>
-  Schema.Boolean.annotations({ ...field(title, description, `${key} must be true or false`), default: SEEDANCE_DEFAULTS[key] })
+  Schema.Boolean.annotations({
+    ...field(title, description, `${key} must be true or false`),
+    default: SEEDANCE_DEFAULTS[key]
+  })
 const CameraFixedField = flag("camera_fixed", "camera fixed", "Keep the camera still.")
 const GenerateAudioField = flag("generate_audio", "generate audio", "Render a soundtrack with the clip.")
 const SkipModerationField = flag("skip_moderation", "skip moderation", "Skip the model's content moderation.")
@@ -110,8 +132,20 @@ const paramFields = {
   camera_fixed: optional(CameraFixedField),
   generate_audio: optional(GenerateAudioField),
   skip_moderation: optional(SkipModerationField),
-  first_frame: optional(frame("first_frame", "first frame", "The clip's opening frame: an http(s) URL, or a local .png/.jpg/.jpeg/.webp file.")),
-  last_frame: optional(frame("last_frame", "last frame", "The clip's closing frame (needs a first_frame): an http(s) URL, or a local image file."))
+  first_frame: optional(
+    frame(
+      "first_frame",
+      "first frame",
+      "The clip's opening frame: an http(s) URL, or a local .png/.jpg/.jpeg/.webp file."
+    )
+  ),
+  last_frame: optional(
+    frame(
+      "last_frame",
+      "last frame",
+      "The clip's closing frame (needs a first_frame): an http(s) URL, or a local image file."
+    )
+  )
 } satisfies Record<(typeof SHOT_PARAM_KEYS)[number], Schema.PropertySignature.All>
 
 /** The values a sweep tries for one field: a non-empty list, each value once. */
@@ -146,7 +180,8 @@ export const Sweep = Schema.Struct(sweepFields)
   )
   .annotations({
     title: "sweep",
-    description: "Renders every combination of the listed values (a cartesian product), one job each; the first key varies slowest."
+    description:
+      "Renders every combination of the listed values (a cartesian product), one job each; the first key varies slowest."
   })
 
 const ShotId = Schema.Union(
@@ -188,21 +223,37 @@ export const Defaults = Schema.Struct(paramFields).annotations({
   message: () => "defaults must be a map of shot fields"
 })
 
-export const Retry = Schema.Struct({
-  tries: optional(
-    bounded(LIMITS.tries).annotations(
-      field("tries", `Attempts per API call, the first included (${LIMITS.tries.min}-${LIMITS.tries.max}).`, `tries must be ${range("tries")}`)
+export const Retry = Schema.Struct(
+  {
+    tries: optional(
+      bounded(LIMITS.tries).annotations(
+        field(
+          "tries",
+          `Attempts per API call, the first included (${LIMITS.tries.min}-${LIMITS.tries.max}).`,
+          `tries must be ${range("tries")}`
+        )
+      )
+    ),
+    base: optional(
+      bounded(LIMITS.base).annotations(
+        field(
+          "base",
+          `First backoff delay in seconds (${LIMITS.base.min}-${LIMITS.base.max}); it doubles per try.`,
+          `base must be ${range("base")}`
+        )
+      )
+    ),
+    cap: optional(
+      bounded(LIMITS.cap).annotations(
+        field(
+          "cap",
+          `Longest backoff delay in seconds (${LIMITS.cap.min}-${LIMITS.cap.max}).`,
+          `cap must be ${range("cap")}`
+        )
+      )
     )
-  ),
-  base: optional(
-    bounded(LIMITS.base).annotations(
-      field("base", `First backoff delay in seconds (${LIMITS.base.min}-${LIMITS.base.max}); it doubles per try.`, `base must be ${range("base")}`)
-    )
-  ),
-  cap: optional(
-    bounded(LIMITS.cap).annotations(field("cap", `Longest backoff delay in seconds (${LIMITS.cap.min}-${LIMITS.cap.max}).`, `cap must be ${range("cap")}`))
-  )
-} satisfies Record<(typeof RETRY_KEYS)[number], Schema.PropertySignature.All>).annotations({
+  } satisfies Record<(typeof RETRY_KEYS)[number], Schema.PropertySignature.All>
+).annotations({
   title: "retry",
   description: "Retry policy for transient errors (5xx, dropped connections, 429).",
   message: () => "retry must be a map of tries, base and cap (seconds)"
@@ -219,14 +270,14 @@ const topFields = {
     Schema.Union(
       Schema.String.pipe(Schema.pattern(RUN_NAME)).annotations({
         title: "text",
-        description: 'letters, digits, ".", "_" and "-", starting with a letter or digit'
+        description: "letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit"
       }),
       WrittenNumber
     ).annotations(
       field(
         "name",
         "Names the run's output folder; defaults to the manifest's file name without .yaml. One plain folder name.",
-        'name must be a plain folder name: letters, digits, ".", "_", "-", starting with a letter or digit'
+        "name must be a plain folder name: letters, digits, \".\", \"_\", \"-\", starting with a letter or digit"
       )
     )
   ),
@@ -270,19 +321,30 @@ const topFields = {
 
 /** The whole manifest; unknown keys are errors at every level, and every problem is reported. */
 export const ManifestDocument = Schema.Struct(topFields)
-  .annotations({ message: () => "a manifest is a map with version, shots and optional name, model, concurrency, rpm, retry, defaults" })
+  .annotations({
+    message: () => "a manifest is a map with version, shots and optional name, model, concurrency, rpm, retry, defaults"
+  })
   .pipe(
     Schema.filter(
       (doc) =>
         doc.defaults?.prompt !== undefined ||
         doc.shots.flatMap((shot, index) =>
-          shot.prompt === undefined ? [{ path: ["shots", index, "prompt"], message: "prompt is required: what the shot shows" }] : []
+          shot.prompt === undefined
+            ? [{ path: ["shots", index, "prompt"], message: "prompt is required: what the shot shows" }]
+            : []
         ),
       {
         // Each shot needs a prompt, unless `defaults` gives one.
         jsonSchema: {
-          if: { type: "object", required: ["defaults"], properties: { defaults: { type: "object", required: ["prompt"] } } },
-          else: { type: "object", properties: { shots: { type: "array", items: { type: "object", required: ["prompt"] } } } }
+          if: {
+            type: "object",
+            required: ["defaults"],
+            properties: { defaults: { type: "object", required: ["prompt"] } }
+          },
+          else: {
+            type: "object",
+            properties: { shots: { type: "array", items: { type: "object", required: ["prompt"] } } }
+          }
         }
       }
     )

@@ -27,8 +27,10 @@ export class CrashPoints extends Context.Reference<CrashPoints>()("shotlist/Cras
    */
   static readonly layerFromEnv = Layer.effect(
     CrashPoints,
-    Effect.gen(function* () {
-      const setting = yield* Config.option(Config.string("SHOTLIST_CRASH_AT")).pipe(Effect.orElseSucceed(() => Option.none()))
+    Effect.gen(function*() {
+      const setting = yield* Config.option(Config.string("SHOTLIST_CRASH_AT")).pipe(
+        Effect.orElseSucceed(() => Option.none())
+      )
       if (Option.isNone(setting)) return CrashPoints.defaultValue()
       const [point, nth] = setting.value.split(":")
       const target = Number(nth ?? "1")

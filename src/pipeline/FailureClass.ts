@@ -8,7 +8,14 @@ import type {
   VideoMismatch
 } from "./PipelineErrors.js"
 
-export type JobError = SegmindError | PollDeadlineExceeded | DownloadInvalid | VideoMismatch | SubmitUncertain | RunAborted | RunDeadlineReached
+export type JobError =
+  | SegmindError
+  | PollDeadlineExceeded
+  | DownloadInvalid
+  | VideoMismatch
+  | SubmitUncertain
+  | RunAborted
+  | RunDeadlineReached
 
 /**
  * transient: retry with backoff; job: this job fails, the run goes on;

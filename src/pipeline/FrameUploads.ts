@@ -1,11 +1,11 @@
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import type { Job } from "../manifest/Job.js"
-import { localFrameCopy } from "../report/ContactSheet.js"
 import { Deferred, Effect, Ref } from "effect"
 import { createHash } from "node:crypto"
+import type { Job } from "../manifest/Job.js"
 import type { FrameSource } from "../manifest/Job.js"
-import { UploadFailed, type UploadError } from "../segmind/SegmindErrors.js"
+import { localFrameCopy } from "../report/ContactSheet.js"
+import { type UploadError, UploadFailed } from "../segmind/SegmindErrors.js"
 
 export interface ResolvedFrame {
   /** the URL sent to the API */
@@ -27,12 +27,12 @@ const MIME_TYPES: Record<string, string> = {
  * upload).
  */
 export const makeFrameResolver = (upload: (dataUrl: string) => Effect.Effect<string, UploadError>) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const uploads = yield* Ref.make(new Map<string, Deferred.Deferred<string, UploadError>>())
 
     const uploadOnce = (sha256: string, dataUrl: string) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const fresh = yield* Deferred.make<string, UploadError>()
         const existing = yield* Ref.modify(uploads, (map) => {
           const found = map.get(sha256)
@@ -44,17 +44,19 @@ export const makeFrameResolver = (upload: (dataUrl: string) => Effect.Effect<str
           Effect.tap((exit) => Deferred.done(fresh, exit)),
           Effect.flatten,
           // A failed upload is not cached: the next job may try again.
-          Effect.tapError(() => Ref.update(uploads, (map) => {
-            const next = new Map(map)
-            next.delete(sha256)
-            return next
-          }))
+          Effect.tapError(() =>
+            Ref.update(uploads, (map) => {
+              const next = new Map(map)
+              next.delete(sha256)
+              return next
+            })
+          )
         )
       })
 
     return (frame: FrameSource): Effect.Effect<ResolvedFrame, UploadError> => {
       if (frame._tag === "Url") return Effect.succeed({ url: frame.url, sha256: undefined })
-      return Effect.gen(function* () {
+      return Effect.gen(function*() {
         const bytes = yield* fs.readFile(frame.absolutePath).pipe(
           Effect.mapError((error) => new UploadFailed({ message: `cannot read ${frame.path}: ${error.message}` }))
         )
@@ -77,7 +79,7 @@ export const keepFrameCopies = (
   jobs: ReadonlyArray<Job>,
   runDirectory: string
 ): Effect.Effect<void, PlatformError, FileSystem.FileSystem | Path.Path> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const seen = new Set<string>()
@@ -87,7 +89,10 @@ export const keepFrameCopies = (
         seen.add(frame.absolutePath)
         if (!(yield* fs.exists(frame.absolutePath))) continue
         const bytes = yield* fs.readFile(frame.absolutePath)
-        const copy = path.join(runDirectory, localFrameCopy(frame.path, createHash("sha256").update(bytes).digest("hex")))
+        const copy = path.join(
+          runDirectory,
+          localFrameCopy(frame.path, createHash("sha256").update(bytes).digest("hex"))
+        )
         if (yield* fs.exists(copy)) continue
         yield* fs.makeDirectory(path.dirname(copy), { recursive: true })
         yield* fs.writeFile(copy, bytes)

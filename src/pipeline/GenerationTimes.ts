@@ -3,7 +3,8 @@ import type { SeedanceParams } from "../segmind/SeedanceParams.js"
 import type { GenerationEstimate, PollSettings } from "./PollSchedule.js"
 
 /** Jobs alike in what drives generation time. */
-const classOf = (params: SeedanceParams) => `${params.duration}s/${params.resolution}/${params.generate_audio ? "audio" : "mute"}`
+const classOf = (params: SeedanceParams) =>
+  `${params.duration}s/${params.resolution}/${params.generate_audio ? "audio" : "mute"}`
 
 interface Samples {
   readonly count: number
@@ -37,7 +38,7 @@ export interface GenerationTimes {
 }
 
 export const makeGenerationTimes = (settings: PollSettings): Effect.Effect<GenerationTimes> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const state = yield* Ref.make({ byClass: new Map<string, Samples>(), ratio: noSamples })
     const priorMs = (params: SeedanceParams) => Duration.toMillis(settings.prior(params))
 
@@ -50,7 +51,9 @@ export const makeGenerationTimes = (settings: PollSettings): Effect.Effect<Gener
           return { meanMs: own.mean, sdMs: Math.max(sd, own.mean * 0.05) }
         }
         const meanMs = priorMs(params) * (ratio.count > 0 ? ratio.mean : 1)
-        const relativeSd = ratio.count >= OWN_SAMPLES ? Math.sqrt(ratio.m2 / (ratio.count - 1)) / ratio.mean : settings.priorSpread
+        const relativeSd = ratio.count >= OWN_SAMPLES
+          ? Math.sqrt(ratio.m2 / (ratio.count - 1)) / ratio.mean
+          : settings.priorSpread
         return { meanMs, sdMs: meanMs * Math.max(relativeSd, 0.05) }
       })
 

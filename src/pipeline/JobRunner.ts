@@ -8,15 +8,15 @@ import type { SegmindClient, StatusAnswer, Submission } from "../segmind/Segmind
 import { type ResultExpired, type TransportError, UploadFailed } from "../segmind/SegmindErrors.js"
 import type { Journal } from "../store/Journal.js"
 import type { CrashPoints } from "./CrashPoints.js"
-import { type FrameDigests, localFrameDigests, paramsKeyOf, type ReuseIndex, takeReusedVideo } from "./ReuseCache.js"
 import { classify, httpStatusOf, isSafeToResubmit, isTransient, type JobError } from "./FailureClass.js"
 import type { ResolvedFrame } from "./FrameUploads.js"
-import { PollDeadlineExceeded, RunAborted, RunDeadlineReached, SubmitUncertain } from "./PipelineErrors.js"
 import type { GenerationTimes } from "./GenerationTimes.js"
-import type { JobPhase } from "./RunProgress.js"
+import { PollDeadlineExceeded, RunAborted, RunDeadlineReached, SubmitUncertain } from "./PipelineErrors.js"
 import { firstPollDelay, pollSchedule, type PollSettings } from "./PollSchedule.js"
 import { type RequestBudget, withBudget } from "./RequestBudget.js"
 import { retrySchedule, type RetrySettings } from "./RetryPolicy.js"
+import { type FrameDigests, localFrameDigests, paramsKeyOf, type ReuseIndex, takeReusedVideo } from "./ReuseCache.js"
+import type { JobPhase } from "./RunProgress.js"
 import { downloadVideo } from "./VideoDownload.js"
 
 /**
@@ -26,15 +26,15 @@ import { downloadVideo } from "./VideoDownload.js"
 export type JobStart =
   | { readonly _tag: "Submit"; readonly resubmitted?: NonNullable<JobReport["resubmitted"]> }
   | {
-      readonly _tag: "Poll"
-      readonly submission: Submission
-      readonly submittedAtMs: number
-      /** the body and frames that were sent */
-      readonly params: SeedanceParams
-      readonly frames: ReadonlyArray<ReportFrame> | undefined
-      readonly submitAttempts: number
-      readonly resubmitted: JobReport["resubmitted"]
-    }
+    readonly _tag: "Poll"
+    readonly submission: Submission
+    readonly submittedAtMs: number
+    /** the body and frames that were sent */
+    readonly params: SeedanceParams
+    readonly frames: ReadonlyArray<ReportFrame> | undefined
+    readonly submitAttempts: number
+    readonly resubmitted: JobReport["resubmitted"]
+  }
 
 export const submitStart: JobStart = { _tag: "Submit" }
 
@@ -90,7 +90,7 @@ export const runJob = (
   job: Job,
   start: JobStart = submitStart
 ): Effect.Effect<JobReport, PlatformError, FileSystem.FileSystem | Path.Path> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const { budget, client, journal } = context
     const tries = yield* Ref.make(start._tag === "Poll" ? start.submitAttempts : 1)
     const facts = yield* Ref.make<Partial<JobReport>>(
@@ -102,19 +102,24 @@ export const runJob = (
     const apiCall = withBudget(budget, context.retry.base)
     const pollCall = withBudget(budget, context.retry.base, "poll")
 
-    const retrying = <A, E extends JobError | PlatformError, R>(effect: Effect.Effect<A, E, R>, retryable: (error: E) => boolean) =>
+    const retrying = <A, E extends JobError | PlatformError, R>(
+      effect: Effect.Effect<A, E, R>,
+      retryable: (error: E) => boolean
+    ) =>
       effect.pipe(
         Effect.tapError((error) => (retryable(error) ? Ref.update(tries, (n) => n + 1) : Effect.void)),
         Effect.retry(retrySchedule(context.retry, retryable))
       )
 
-    const resolveFrames = Effect.gen(function* () {
+    const resolveFrames = Effect.gen(function*() {
       let params: SeedanceParams = job.params
       const frames: Array<ReportFrame> = []
-      for (const [role, frame] of [
-        ["first_frame", job.firstFrame],
-        ["last_frame", job.lastFrame]
-      ] as const) {
+      for (
+        const [role, frame] of [
+          ["first_frame", job.firstFrame],
+          ["last_frame", job.lastFrame]
+        ] as const
+      ) {
         if (frame === undefined) continue
         const resolved = yield* context.resolveFrame(frame)
         frames.push({
@@ -129,31 +134,46 @@ export const runJob = (
     })
 
     const digestsOf = (frames: ReadonlyArray<ReportFrame> | undefined): FrameDigests =>
-      Object.fromEntries((frames ?? []).flatMap((frame) => (frame.sha256 === undefined ? [] : [[frame.role, frame.sha256]])))
+      Object.fromEntries(
+        (frames ?? []).flatMap((frame) => (frame.sha256 === undefined ? [] : [[frame.role, frame.sha256]]))
+      )
 
     const pollUntilDone = (submission: Submission, submittedMs: number, params: SeedanceParams) => {
       const runLeft = context.runDeadlineAtMs === undefined ? Infinity : context.runDeadlineAtMs - submittedMs
       const byRun = runLeft < Duration.toMillis(context.poll.deadline)
-      const deadline = Duration.millis(Math.max(0, (byRun ? runLeft : Duration.toMillis(context.poll.deadline))))
-      return Effect.gen(function* () {
+      const deadline = Duration.millis(Math.max(0, byRun ? runLeft : Duration.toMillis(context.poll.deadline)))
+      return Effect.gen(function*() {
         const last = yield* Ref.make<StatusAnswer>({ status: "QUEUED", metrics: {} })
         const statusOnce = retrying(pollCall(client.status(submission)), isTransient).pipe(
           Effect.tap((answer) =>
-            Effect.gen(function* () {
+            Effect.gen(function*() {
               yield* Ref.update(polls, (n) => n + 1)
               const previous = yield* Ref.getAndSet(last, answer)
               if (previous.status === answer.status) return
-              yield* journal.append({ _tag: "status", jobId: job.id, requestId: submission.requestId, status: answer.status })
+              yield* journal.append({
+                _tag: "status",
+                jobId: job.id,
+                requestId: submission.requestId,
+                status: answer.status
+              })
               if (answer.status !== "COMPLETED") {
-                yield* context.log(job, answer.status === "QUEUED" ? "queued" : "processing", answer.status.toLowerCase())
+                yield* context.log(
+                  job,
+                  answer.status === "QUEUED" ? "queued" : "processing",
+                  answer.status.toLowerCase()
+                )
               }
             })
           )
         )
         const estimate = yield* context.generationTimes.estimate(params)
         const elapsedMs = (yield* Clock.currentTimeMillis) - submittedMs
-        yield* Effect.sleep(Duration.millis(Math.max(0, Duration.toMillis(firstPollDelay(estimate, context.poll)) - elapsedMs)))
-        return yield* statusOnce.pipe(Effect.repeat(pollSchedule(context.generationTimes.estimate(params), context.poll, submittedMs)))
+        yield* Effect.sleep(
+          Duration.millis(Math.max(0, Duration.toMillis(firstPollDelay(estimate, context.poll)) - elapsedMs))
+        )
+        return yield* statusOnce.pipe(
+          Effect.repeat(pollSchedule(context.generationTimes.estimate(params), context.poll, submittedMs))
+        )
       }).pipe(
         Effect.timeoutFail({
           duration: deadline,
@@ -162,7 +182,9 @@ export const runJob = (
               requestId: submission.requestId,
               message: byRun
                 ? `the run's deadline passed while it was in flight; request ${submission.requestId} can still be resumed`
-                : `no end within ${Duration.format(deadline)} of submission; request ${submission.requestId} can still be resumed`
+                : `no end within ${
+                  Duration.format(deadline)
+                } of submission; request ${submission.requestId} can still be resumed`
             })
         })
       )
@@ -174,7 +196,7 @@ export const runJob = (
      * the run is being stopped. The budget wait before it stays interruptible.
      */
     const submitOnce = (params: SeedanceParams, frames: ReadonlyArray<ReportFrame>) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         yield* context.crashPoints.reach("before-submit")
         yield* journal.append({ _tag: "submitting", jobId: job.id, attempt: yield* Ref.get(tries) })
         yield* context.onSubmitted(job, undefined)
@@ -195,7 +217,7 @@ export const runJob = (
 
     /** A verified video of an earlier run with the same model and body: taken, not rendered. */
     const reused = (paramsKey: string) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const candidate = context.reuse.find(paramsKey)
         if (candidate === undefined) return false
         const target = context.videoPath(job)
@@ -204,11 +226,15 @@ export const runJob = (
         const reusedFrom = { run: candidate.runId, job: candidate.jobId }
         yield* journal.append({ _tag: "downloaded", jobId: job.id, output, paramsKey, reusedFrom })
         yield* note({ output, reusedFrom })
-        yield* context.log(job, "completed", `completed: reused ${candidate.runId}/${candidate.jobId} (same model, params and seed)`)
+        yield* context.log(
+          job,
+          "completed",
+          `completed: reused ${candidate.runId}/${candidate.jobId} (same model, params and seed)`
+        )
         return true
       })
 
-    const submitPhase = Effect.gen(function* () {
+    const submitPhase = Effect.gen(function*() {
       const aborted = yield* Ref.get(context.abort)
       if (Option.isSome(aborted)) {
         return yield* Effect.fail(new RunAborted({ message: `not submitted: the run stopped on ${aborted.value.tag}` }))
@@ -224,16 +250,19 @@ export const runJob = (
 
       const { params, frames } = yield* resolveFrames
       yield* note({ params, ...(frames.length > 0 ? { frames } : {}) })
-      const submission = yield* retrying(apiCall(submitOnce(params, frames)), (error) => isJobError(error) && isSafeToResubmit(error)).pipe(
+      const submission = yield* retrying(
+        apiCall(submitOnce(params, frames)),
+        (error) => isJobError(error) && isSafeToResubmit(error)
+      ).pipe(
         Effect.catchTag("TransportError", (error): Effect.Effect<never, TransportError | SubmitUncertain> =>
           error.requestSent
             ? Effect.fail(
-                new SubmitUncertain({
-                  message: `the submit was sent but its answer was lost (${error.message}); not re-sent, to avoid paying twice`
-                })
-              )
-            : Effect.fail(error)
-        )
+              new SubmitUncertain({
+                message:
+                  `the submit was sent but its answer was lost (${error.message}); not re-sent, to avoid paying twice`
+              })
+            )
+            : Effect.fail(error))
       )
       const submittedMs = yield* Clock.currentTimeMillis
       yield* note({ requestId: submission.requestId, submittedAt: isoAt(submittedMs) })
@@ -242,14 +271,15 @@ export const runJob = (
     })
 
     const finishPhase = (submission: Submission, submittedMs: number, params: SeedanceParams, paramsKey: string) =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const finalStatus = yield* pollUntilDone(submission, submittedMs, params)
         const result = yield* retrying(apiCall(client.result(submission)), isTransient)
         const endedMs = yield* Clock.currentTimeMillis
         const metrics = { ...finalStatus.metrics, ...result.metrics }
         // What the API measured beats what polling saw (which lags by up to a poll gap).
-        const tookMs =
-          metrics.inference_time === undefined ? endedMs - submittedMs : (metrics.inference_time + (metrics.queue_time ?? 0)) * 1000
+        const tookMs = metrics.inference_time === undefined
+          ? endedMs - submittedMs
+          : (metrics.inference_time + (metrics.queue_time ?? 0)) * 1000
         yield* context.generationTimes.record(params, tookMs)
         yield* note({
           statusPolls: yield* Ref.get(polls),
@@ -289,8 +319,10 @@ export const runJob = (
     const submitAndFinish = submitPhase.pipe(
       Effect.flatMap(
         Option.match({
-          onNone: () => Effect.void,
-          onSome: ({ params, paramsKey, submission, submittedMs }) => finishPhase(submission, submittedMs, params, paramsKey)
+          onNone: () =>
+            Effect.void,
+          onSome: ({ params, paramsKey, submission, submittedMs }) =>
+            finishPhase(submission, submittedMs, params, paramsKey)
         })
       )
     )
@@ -298,36 +330,36 @@ export const runJob = (
     const render: Effect.Effect<void, JobError | PlatformError, FileSystem.FileSystem | Path.Path> =
       start._tag === "Submit"
         ? submitAndFinish
-        : Effect.gen(function* () {
-            yield* note({
-              params: start.params,
-              ...(start.frames === undefined ? {} : { frames: start.frames }),
-              requestId: start.submission.requestId,
-              submittedAt: isoAt(start.submittedAtMs),
-              ...(start.resubmitted === undefined ? {} : { resubmitted: start.resubmitted })
-            })
-            yield* context.log(job, "submitted", `resumed: polling ${start.submission.requestId} again`)
-            const paramsKey = paramsKeyOf(context.model, job, digestsOf(start.frames))
-            yield* finishPhase(start.submission, start.submittedAtMs, start.params, paramsKey)
-          }).pipe(
-            // The API no longer knows the request (404): only then is the job sent again.
-            Effect.catchTag("ResultExpired", (error: ResultExpired) =>
-              Effect.gen(function* () {
-                const resubmitted = {
-                  reason: `request ${start.submission.requestId} was no longer known to the API (${error.message}): submitted again`,
-                  previousRequestId: start.submission.requestId
-                }
-                yield* Ref.set(facts, { resubmitted })
-                yield* context.log(job, "waiting", resubmitted.reason)
-                yield* submitAndFinish
-              })
-            )
-          )
+        : Effect.gen(function*() {
+          yield* note({
+            params: start.params,
+            ...(start.frames === undefined ? {} : { frames: start.frames }),
+            requestId: start.submission.requestId,
+            submittedAt: isoAt(start.submittedAtMs),
+            ...(start.resubmitted === undefined ? {} : { resubmitted: start.resubmitted })
+          })
+          yield* context.log(job, "submitted", `resumed: polling ${start.submission.requestId} again`)
+          const paramsKey = paramsKeyOf(context.model, job, digestsOf(start.frames))
+          yield* finishPhase(start.submission, start.submittedAtMs, start.params, paramsKey)
+        }).pipe(
+          // The API no longer knows the request (404): only then is the job sent again.
+          Effect.catchTag("ResultExpired", (error: ResultExpired) =>
+            Effect.gen(function*() {
+              const resubmitted = {
+                reason:
+                  `request ${start.submission.requestId} was no longer known to the API (${error.message}): submitted again`,
+                previousRequestId: start.submission.requestId
+              }
+              yield* Ref.set(facts, { resubmitted })
+              yield* context.log(job, "waiting", resubmitted.reason)
+              yield* submitAndFinish
+            }))
+        )
 
     const status = yield* render.pipe(
       Effect.as("completed" as const),
       Effect.catchIf(isJobError, (error) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const reported = reportErrorOf(error)
           const kind = classify(error)
           if (kind === "fatal") {
@@ -336,7 +368,10 @@ export const runJob = (
           yield* note({ error: reported })
           const requestId = (yield* Ref.get(facts)).requestId
           // Refused before the API took it (aborted run, or the fatal answer itself): not submitted, so skipped.
-          if (error._tag === "RunAborted" || error._tag === "RunDeadlineReached" || (kind === "fatal" && requestId === undefined)) {
+          if (
+            error._tag === "RunAborted" || error._tag === "RunDeadlineReached" ||
+            (kind === "fatal" && requestId === undefined)
+          ) {
             yield* context.log(job, "skipped", `not submitted: ${reported.tag}: ${reported.message}`)
             return "skipped" as const
           }
@@ -344,12 +379,15 @@ export const runJob = (
             _tag: "failed",
             jobId: job.id,
             ...(requestId === undefined ? {} : { requestId }),
-            error: { tag: reported.tag, message: reported.message, ...(reported.httpStatus === undefined ? {} : { httpStatus: reported.httpStatus }) }
+            error: {
+              tag: reported.tag,
+              message: reported.message,
+              ...(reported.httpStatus === undefined ? {} : { httpStatus: reported.httpStatus })
+            }
           })
           yield* context.log(job, "failed", `failed: ${reported.tag}: ${reported.message}`)
           return "failed" as const
-        })
-      )
+        }))
     )
 
     const known = yield* Ref.get(facts)

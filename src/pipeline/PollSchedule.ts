@@ -57,7 +57,11 @@ const clamp = (value: number, low: number, high: number) => Math.min(high, Math.
 
 /** Gap between polls in the window of likely ends. */
 const denseGapMs = (estimate: GenerationEstimate, settings: PollSettings) =>
-  clamp((2 * WINDOW_Z * estimate.sdMs) / settings.pollsInWindow, Duration.toMillis(settings.floor), Duration.toMillis(settings.cap))
+  clamp(
+    (2 * WINDOW_Z * estimate.sdMs) / settings.pollsInWindow,
+    Duration.toMillis(settings.floor),
+    Duration.toMillis(settings.cap)
+  )
 
 /**
  * When the first status call goes out: where the window of likely ends
@@ -65,7 +69,13 @@ const denseGapMs = (estimate: GenerationEstimate, settings: PollSettings) =>
  * too long (a faster server) costs one early look, not a long wait.
  */
 export const firstPollDelay = (estimate: GenerationEstimate, settings: PollSettings): Duration.Duration =>
-  Duration.millis(clamp(estimate.meanMs - WINDOW_Z * estimate.sdMs, Duration.toMillis(settings.floor), Duration.toMillis(settings.cap)))
+  Duration.millis(
+    clamp(
+      estimate.meanMs - WINDOW_Z * estimate.sdMs,
+      Duration.toMillis(settings.floor),
+      Duration.toMillis(settings.cap)
+    )
+  )
 
 /**
  * The wait before the next status call, `elapsedMs` after submission: up to
@@ -100,10 +110,15 @@ export const nextPollDelay = (
  * estimate is read again before each wait, so a job in flight profits from
  * every job that completes meanwhile.
  */
-export const pollSchedule = (estimate: Effect.Effect<GenerationEstimate>, settings: PollSettings, submittedAtMs: number) =>
+export const pollSchedule = (
+  estimate: Effect.Effect<GenerationEstimate>,
+  settings: PollSettings,
+  submittedAtMs: number
+) =>
   Schedule.identity<StatusAnswer>().pipe(
     Schedule.whileInput((answer: StatusAnswer) => answer.status !== "COMPLETED"),
     Schedule.addDelayEffect((answer) =>
-      Effect.zipWith(estimate, Clock.currentTimeMillis, (current, now) => nextPollDelay(current, settings, now - submittedAtMs, answer.status))
+      Effect.zipWith(estimate, Clock.currentTimeMillis, (current, now) =>
+        nextPollDelay(current, settings, now - submittedAtMs, answer.status))
     )
   )

@@ -27,13 +27,13 @@ export class RequestBudget extends Context.Tag("shotlist/RequestBudget")<
 >() {
   /** Calls are spaced evenly at 60 s / rpm, which never exceeds rpm in any 60 s window. */
   static readonly make = (callsPerMinute: number) =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const intervalMs = 60_000 / callsPerMinute
       const state = yield* SynchronizedRef.make({ nextSlotMs: 0, closedUntilMs: 0 })
       const pollIntervalMs = intervalMs / POLL_SHARE
       const nextPollSlot = yield* SynchronizedRef.make(0)
 
-      const reserve = Effect.gen(function* () {
+      const reserve = Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         return yield* SynchronizedRef.modify(state, (s) => {
           const slot = Math.max(now, s.nextSlotMs, s.closedUntilMs)
@@ -42,7 +42,7 @@ export class RequestBudget extends Context.Tag("shotlist/RequestBudget")<
       })
 
       // A 429 can arrive while a fiber already sleeps towards its slot: it checks the gate again on waking.
-      const take: Effect.Effect<void> = Effect.gen(function* () {
+      const take: Effect.Effect<void> = Effect.gen(function*() {
         for (;;) {
           const waitMs = yield* reserve
           if (waitMs > 0) yield* Effect.sleep(Duration.millis(waitMs))
@@ -53,7 +53,7 @@ export class RequestBudget extends Context.Tag("shotlist/RequestBudget")<
       })
 
       const pause = (duration: Duration.Duration) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const now = yield* Clock.currentTimeMillis
           const until = now + Duration.toMillis(duration)
           yield* SynchronizedRef.update(state, (s) => ({
@@ -63,7 +63,7 @@ export class RequestBudget extends Context.Tag("shotlist/RequestBudget")<
         })
 
       // Polls queue among themselves first, at POLL_SHARE of the rate; only then for a slot of the whole budget.
-      const takePoll = Effect.gen(function* () {
+      const takePoll = Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const waitMs = yield* SynchronizedRef.modify(nextPollSlot, (next) => {
           const slot = Math.max(now, next)

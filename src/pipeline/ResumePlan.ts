@@ -18,7 +18,14 @@ export interface ResumeOptions {
 export type ResumeStart = { readonly _tag: "Keep"; readonly report: JobReport } | JobStart
 
 /** Errors after which polling the same request again cannot help: a retry must render anew. */
-const RENDER_AGAIN = new Set(["GenerationFailed", "BadRequest", "SubmitUncertain", "ResultExpired", "ModelNotFound", "VideoMismatch"])
+const RENDER_AGAIN = new Set([
+  "GenerationFailed",
+  "BadRequest",
+  "SubmitUncertain",
+  "ResultExpired",
+  "ModelNotFound",
+  "VideoMismatch"
+])
 
 /** The report a journal can rebuild for a job whose `finished` line a crash cut off. */
 const rebuiltReport = (state: JournaledJob, fields: Pick<JobReport, "status"> & Partial<JobReport>): JobReport => ({
@@ -26,12 +33,12 @@ const rebuiltReport = (state: JournaledJob, fields: Pick<JobReport, "status"> & 
   ...(state.submitted === undefined
     ? {}
     : {
-        params: state.submitted.params,
-        ...(state.submitted.frames === undefined ? {} : { frames: state.submitted.frames }),
-        requestId: state.submitted.requestId,
-        submittedAt: state.submitted.at,
-        ...(state.submitted.resubmitted === undefined ? {} : { resubmitted: state.submitted.resubmitted })
-      }),
+      params: state.submitted.params,
+      ...(state.submitted.frames === undefined ? {} : { frames: state.submitted.frames }),
+      requestId: state.submitted.requestId,
+      submittedAt: state.submitted.at,
+      ...(state.submitted.resubmitted === undefined ? {} : { resubmitted: state.submitted.resubmitted })
+    }),
   attempts: Math.max(1, state.submitAttempts),
   ...fields
 })
@@ -48,30 +55,35 @@ export const resumeStartOf = (
   nowMs: number,
   options: ResumeOptions
 ): Effect.Effect<ResumeStart, never, FileSystem.FileSystem | Path.Path> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const path = yield* Path.Path
     const { submitted } = state
-    const requestFresh =
-      submitted !== undefined && nowMs - Date.parse(submitted.at) < Duration.toMillis(options.requestTtl)
-    const poll: JobStart | undefined =
-      submitted !== undefined && requestFresh
-        ? {
-            _tag: "Poll",
-            submission: { requestId: submitted.requestId, statusUrl: submitted.statusUrl, responseUrl: submitted.responseUrl },
-            submittedAtMs: Date.parse(submitted.at),
-            params: submitted.params,
-            frames: submitted.frames,
-            submitAttempts: Math.max(1, state.submitAttempts),
-            resubmitted: submitted.resubmitted
-          }
-        : undefined
+    const requestFresh = submitted !== undefined &&
+      nowMs - Date.parse(submitted.at) < Duration.toMillis(options.requestTtl)
+    const poll: JobStart | undefined = submitted !== undefined && requestFresh
+      ? {
+        _tag: "Poll",
+        submission: {
+          requestId: submitted.requestId,
+          statusUrl: submitted.statusUrl,
+          responseUrl: submitted.responseUrl
+        },
+        submittedAtMs: Date.parse(submitted.at),
+        params: submitted.params,
+        frames: submitted.frames,
+        submitAttempts: Math.max(1, state.submitAttempts),
+        resubmitted: submitted.resubmitted
+      }
+      : undefined
     const submitAgain = (reason: string): JobStart => ({
       _tag: "Submit",
       resubmitted: { reason, ...(submitted === undefined ? {} : { previousRequestId: submitted.requestId }) }
     })
     const expired = (what: string) =>
       submitAgain(
-        `${what}, and request ${submitted?.requestId ?? "?"} is older than ${Duration.format(options.requestTtl)}, past which the API no longer keeps it: submitted again`
+        `${what}, and request ${submitted?.requestId ?? "?"} is older than ${
+          Duration.format(options.requestTtl)
+        }, past which the API no longer keeps it: submitted again`
       )
 
     if (state.downloaded !== undefined) {
@@ -79,14 +91,13 @@ export const resumeStartOf = (
       if (yield* fileMatches(path.join(runDirectory, output.path), output.sha256)) {
         return {
           _tag: "Keep",
-          report:
-            state.finished?.status === "completed"
-              ? state.finished
-              : rebuiltReport(state, {
-                  status: "completed",
-                  output,
-                  ...(state.downloaded.reusedFrom === undefined ? {} : { reusedFrom: state.downloaded.reusedFrom })
-                })
+          report: state.finished?.status === "completed"
+            ? state.finished
+            : rebuiltReport(state, {
+              status: "completed",
+              output,
+              ...(state.downloaded.reusedFrom === undefined ? {} : { reusedFrom: state.downloaded.reusedFrom })
+            })
         }
       }
       if (poll !== undefined) return poll
@@ -94,7 +105,8 @@ export const resumeStartOf = (
       return expired(`its video ${output.path} is missing or changed`)
     }
 
-    const failure = state.finished ?? (state.failed === undefined ? undefined : rebuiltReport(state, { status: "failed", error: state.failed.error }))
+    const failure = state.finished ??
+      (state.failed === undefined ? undefined : rebuiltReport(state, { status: "failed", error: state.failed.error }))
     if (failure !== undefined && failure.status !== "skipped") {
       const tag = failure.error?.tag ?? ""
       // A job that ran out of time was never lost: its request can still end.

@@ -1,5 +1,5 @@
-import { Duration, Schedule } from "effect"
 import type { PlatformError } from "@effect/platform/Error"
+import { Duration, Schedule } from "effect"
 import type { JobError } from "./FailureClass.js"
 
 export interface RetrySettings {
@@ -19,7 +19,10 @@ export const DEFAULT_RETRY: RetrySettings = {
  * Exponential backoff with full jitter (each wait drawn between 0 and the
  * capped exponential), bounded, and only while `retryable` says so.
  */
-export const retrySchedule = <E extends JobError | PlatformError>(settings: RetrySettings, retryable: (error: E) => boolean) =>
+export const retrySchedule = <E extends JobError | PlatformError>(
+  settings: RetrySettings,
+  retryable: (error: E) => boolean
+) =>
   Schedule.exponential(settings.base, 2).pipe(
     Schedule.union(Schedule.spaced(settings.cap)),
     Schedule.jitteredWith({ min: 0, max: 1 }),

@@ -47,7 +47,7 @@ export const paramsKeyOf = (model: string, job: Job, frames: FrameDigests): stri
 
 /** The digests of a job's local frame files (URL frames are part of `params` already). */
 export const localFrameDigests = (job: Job): Effect.Effect<FrameDigests, PlatformError, FileSystem.FileSystem> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const digests: { first_frame?: string; last_frame?: string } = {}
     if (job.firstFrame?._tag === "File") digests.first_frame = yield* sha256OfFile(job.firstFrame.absolutePath)
     if (job.lastFrame?._tag === "File") digests.last_frame = yield* sha256OfFile(job.lastFrame.absolutePath)
@@ -63,7 +63,7 @@ export const buildReuseIndex = (
   root: string,
   exclude: string
 ): Effect.Effect<ReuseIndex, never, FileSystem.FileSystem | Path.Path> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     if (!(yield* fs.exists(root).pipe(Effect.orElseSucceed(() => false)))) return emptyReuseIndex
@@ -107,7 +107,7 @@ export const takeReusedVideo = (
   candidate: ReuseCandidate,
   target: string
 ): Effect.Effect<boolean, PlatformError, FileSystem.FileSystem | Path.Path> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     if (!(yield* fileMatches(candidate.file, candidate.output.sha256))) return false

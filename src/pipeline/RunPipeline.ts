@@ -2,25 +2,32 @@ import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Clock, Duration, Effect, Layer, Option, Ref } from "effect"
 import type { Job } from "../manifest/Job.js"
-import { type JobReport, jobReportBase, type Report, REPORT_SCHEMA_VERSION, type ReportError, summarize } from "../report/Report.js"
+import {
+  type JobReport,
+  jobReportBase,
+  type Report,
+  REPORT_SCHEMA_VERSION,
+  type ReportError,
+  summarize
+} from "../report/Report.js"
 import { writeReportFiles } from "../report/ReportFile.js"
 import { SegmindClient } from "../segmind/SegmindClient.js"
 import { layerSegmindConfig, type SegmindSettings } from "../segmind/SegmindConfig.js"
-import { Journal } from "../store/Journal.js"
 import { writeFileAtomic } from "../store/AtomicFile.js"
+import { Journal } from "../store/Journal.js"
 import type { JournaledRun } from "../store/JournalReader.js"
 import { CrashPoints } from "./CrashPoints.js"
+import { isTransient } from "./FailureClass.js"
 import { keepFrameCopies, makeFrameResolver } from "./FrameUploads.js"
 import { makeGenerationTimes } from "./GenerationTimes.js"
-import { RunProgress } from "./RunProgress.js"
 import { runJob, submitStart } from "./JobRunner.js"
-import { type ResumeOptions, type ResumeStart, resumeStartOf } from "./ResumePlan.js"
-import type { ReuseIndex } from "./ReuseCache.js"
 import type { PollSettings } from "./PollSchedule.js"
 import { RequestBudget, withBudget } from "./RequestBudget.js"
+import { type ResumeOptions, type ResumeStart, resumeStartOf } from "./ResumePlan.js"
 import type { RetrySettings } from "./RetryPolicy.js"
-import { isTransient } from "./FailureClass.js"
 import { retrySchedule } from "./RetryPolicy.js"
+import type { ReuseIndex } from "./ReuseCache.js"
+import { RunProgress } from "./RunProgress.js"
 
 export const TOOL_NAME = "shotlist"
 export const TOOL_VERSION = "0.1.0"
@@ -80,7 +87,7 @@ export const runFiles = (path: Path.Path, runDirectory: string) => ({
 export const runPipeline = (
   plan: RunPlan
 ): Effect.Effect<Report, PlatformError, SegmindClient | RequestBudget | FileSystem.FileSystem | Path.Path> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const client = yield* SegmindClient
@@ -95,7 +102,9 @@ export const runPipeline = (
 
     yield* fs.makeDirectory(files.videos, { recursive: true })
     yield* fs.makeDirectory(files.partial, { recursive: true })
-    if (journaled === undefined && plan.manifest.text !== undefined) yield* writeFileAtomic(files.manifest, plan.manifest.text)
+    if (journaled === undefined && plan.manifest.text !== undefined) {
+      yield* writeFileAtomic(files.manifest, plan.manifest.text)
+    }
 
     const journal = yield* Journal.open(files.journal)
     if (journaled === undefined) {
@@ -128,7 +137,9 @@ export const runPipeline = (
     const finished = yield* Ref.make(starts.filter((start) => start._tag === "Keep").length)
     const total = plan.jobs.length
     const uploadWithBudget = (dataUrl: string) =>
-      withBudget(budget, plan.retry.base)(client.upload(dataUrl)).pipe(Effect.retry(retrySchedule(plan.retry, isTransient)))
+      withBudget(budget, plan.retry.base)(client.upload(dataUrl)).pipe(
+        Effect.retry(retrySchedule(plan.retry, isTransient))
+      )
     const resolveFrame = yield* makeFrameResolver(uploadWithBudget)
     const generationTimes = yield* makeGenerationTimes(plan.poll)
 
@@ -142,7 +153,7 @@ export const runPipeline = (
     const reportAt = (jobs: ReadonlyArray<JobReport>, finishedMs: number, aborted: Option.Option<ReportError>) =>
       buildReport(plan, jobs, startedMs, finishedMs, aborted, resumedAt)
 
-    const writeInterruptedReport = Effect.gen(function* () {
+    const writeInterruptedReport = Effect.gen(function*() {
       const finishedMs = yield* Clock.currentTimeMillis
       const reports = done
       const requestIds = accepted
@@ -190,7 +201,7 @@ export const runPipeline = (
               relative: `videos/${job.id}.mp4`
             }),
             log: (job, phase, message) =>
-              Effect.gen(function* () {
+              Effect.gen(function*() {
                 const count = yield* Ref.get(finished)
                 yield* Effect.logInfo(`[${count}/${total}] ${job.id}: ${message}`).pipe(
                   Effect.annotateLogs({ job: job.id, phase })
@@ -216,7 +227,9 @@ export const runPipeline = (
     const finishedMs = yield* Clock.currentTimeMillis
     const report = reportAt(reports, finishedMs, yield* Ref.get(abort))
     yield* keepFrameCopies(plan.jobs, plan.runDirectory).pipe(
-      Effect.catchAll((error) => Effect.logWarning(`could not copy the local frames for the contact sheet: ${error.message}`))
+      Effect.catchAll((error) =>
+        Effect.logWarning(`could not copy the local frames for the contact sheet: ${error.message}`)
+      )
     )
     yield* writeReportFiles(files, report)
     return report
@@ -226,7 +239,9 @@ const logResumeDecisions = (starts: ReadonlyArray<ResumeStart>) => {
   const count = (tag: ResumeStart["_tag"]) => starts.filter((start) => start._tag === tag).length
   const again = starts.filter((start) => start._tag === "Submit" && start.resubmitted !== undefined).length
   return Effect.logInfo(
-    `resuming: ${count("Keep")} kept as they ended, ${count("Poll")} polled again (already paid for), ${count("Submit") - again} never submitted, ${again} submitted again`
+    `resuming: ${count("Keep")} kept as they ended, ${count("Poll")} polled again (already paid for), ${
+      count("Submit") - again
+    } never submitted, ${again} submitted again`
   )
 }
 
@@ -238,12 +253,11 @@ const interruptedJob = (job: Job, sent: boolean, requestId: string | undefined):
   attempts: 1,
   error: {
     tag: "Interrupted",
-    message:
-      requestId !== undefined
-        ? `interrupted while request ${requestId} was in flight; resume polls it again`
-        : sent
-          ? "interrupted while its submit was on the wire: the API may have accepted (and will bill) it"
-          : "not submitted: the run was interrupted"
+    message: requestId !== undefined
+      ? `interrupted while request ${requestId} was in flight; resume polls it again`
+      : sent
+      ? "interrupted while its submit was on the wire: the API may have accepted (and will bill) it"
+      : "not submitted: the run was interrupted"
   }
 })
 

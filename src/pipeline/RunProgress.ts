@@ -1,7 +1,15 @@
 import { Context, Effect } from "effect"
 
 /** Where a job stands, as progress shows it. */
-export type JobPhase = "waiting" | "submitted" | "queued" | "processing" | "downloading" | "completed" | "failed" | "skipped"
+export type JobPhase =
+  | "waiting"
+  | "submitted"
+  | "queued"
+  | "processing"
+  | "downloading"
+  | "completed"
+  | "failed"
+  | "skipped"
 
 export interface ProgressEvent {
   readonly jobId: string
@@ -17,8 +25,14 @@ export interface ProgressEvent {
  */
 export class RunProgress extends Context.Reference<RunProgress>()("shotlist/RunProgress", {
   defaultValue: () => ({
-    started: (_run: { readonly total: number; readonly alreadyDone: number; readonly concurrency: number; readonly atMs: number }): Effect.Effect<void> =>
-      Effect.void,
+    started: (
+      _run: {
+        readonly total: number
+        readonly alreadyDone: number
+        readonly concurrency: number
+        readonly atMs: number
+      }
+    ): Effect.Effect<void> => Effect.void,
     changed: (_event: ProgressEvent): Effect.Effect<void> => Effect.void
   })
 }) {}

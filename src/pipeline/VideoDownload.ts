@@ -37,7 +37,7 @@ export const downloadVideo = (
   expect: VideoExpectation,
   crashPoints: CrashPoints["Type"]
 ): Effect.Effect<DownloadedVideo, DownloadError | DownloadInvalid | VideoMismatch, FileSystem.FileSystem | Path.Path> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const temporary = temporaryPathFor(path, path.join(partialDirectory, path.basename(target)))
@@ -46,7 +46,7 @@ export const downloadVideo = (
       new DownloadInvalid({ url, message: `could not write ${temporary}: ${error.message}` })
 
     const received = yield* Effect.scoped(
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const { contentLength, stream } = yield* client.download(url)
         const file = yield* fs.open(temporary, { flag: "w" }).pipe(Effect.mapError(fileError))
         const hash = createHash("sha256")
@@ -57,13 +57,17 @@ export const downloadVideo = (
             bytes += chunk.length
           }).pipe(
             Effect.zipRight(file.writeAll(chunk).pipe(Effect.mapError(fileError))),
-            Effect.zipRight(Effect.suspend(() => (bytes === chunk.length ? crashPoints.reach("mid-download") : Effect.void)))
-          )
-        )
+            Effect.zipRight(
+              Effect.suspend(() => (bytes === chunk.length ? crashPoints.reach("mid-download") : Effect.void))
+            )
+          ))
         yield* file.sync.pipe(Effect.mapError(fileError))
         if (Option.isSome(contentLength) && contentLength.value !== bytes) {
           return yield* Effect.fail(
-            new DownloadInvalid({ url, message: `got ${bytes} of ${contentLength.value} bytes (connection closed early)` })
+            new DownloadInvalid({
+              url,
+              message: `got ${bytes} of ${contentLength.value} bytes (connection closed early)`
+            })
           )
         }
         return { bytes, sha256: hash.digest("hex") }
@@ -82,7 +86,9 @@ export const downloadVideo = (
         Effect.zipRight(fs.rename(temporary, keptAt)),
         Effect.mapError(fileError)
       )
-      return yield* Effect.fail(new VideoMismatch({ url, keptAt, message: `${checked.left.reason}; kept at ${keptAt}` }))
+      return yield* Effect.fail(
+        new VideoMismatch({ url, keptAt, message: `${checked.left.reason}; kept at ${keptAt}` })
+      )
     }
 
     yield* fs.rename(temporary, target).pipe(

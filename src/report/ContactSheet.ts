@@ -62,7 +62,9 @@ export const variantLabel = (job: JobReport): string => {
 }
 
 /** Shots in order of first appearance, each with its jobs in report order. */
-export const storyboard = (jobs: ReadonlyArray<JobReport>): ReadonlyArray<readonly [string, ReadonlyArray<JobReport>]> => {
+export const storyboard = (
+  jobs: ReadonlyArray<JobReport>
+): ReadonlyArray<readonly [string, ReadonlyArray<JobReport>]> => {
   const shots = new Map<string, Array<JobReport>>()
   for (const job of jobs) {
     const same = shots.get(job.shot)
@@ -115,7 +117,11 @@ ${row("duration", durationText(job))}
 ${job.attempts > 1 ? row("attempts", job.attempts) : undefined}
 ${job.reusedFrom === undefined ? undefined : row("reused", `${job.reusedFrom.run} / ${job.reusedFrom.job}`)}
 </dl>
-${job.error === undefined ? undefined : html`<p class="error"><strong>${job.error.tag}</strong> ${job.error.message}</p>`}
+${
+    job.error === undefined
+      ? undefined
+      : html`<p class="error"><strong>${job.error.tag}</strong> ${job.error.message}</p>`
+  }
 </article>`
 }
 
@@ -172,12 +178,18 @@ export const renderContactSheet = (report: Report): string => {
 <body>
 <header class="summary">
 <h1>Contact sheet</h1>
-${stat("total", summary.total)}${stat("completed", summary.completed)}${stat("failed", summary.failed)}${stat("skipped", summary.skipped)}
+${stat("total", summary.total)}${stat("completed", summary.completed)}${stat("failed", summary.failed)}${
+    stat("skipped", summary.skipped)
+  }
 <span>wall <b>${formatWall(summary.wallMs)}</b></span>
 <span>run <code>${run.id}</code></span>
 <span>model <code>${run.model}</code></span>
 <span>${run.startedAt} → ${run.finishedAt}</span>
-${run.aborted === undefined ? undefined : html`<p class="aborted">run aborted: <strong>${run.aborted.tag}</strong> ${run.aborted.message}</p>`}
+${
+    run.aborted === undefined
+      ? undefined
+      : html`<p class="aborted">run aborted: <strong>${run.aborted.tag}</strong> ${run.aborted.message}</p>`
+  }
 </header>
 <main>
 ${storyboard(report.jobs).map(shotSection)}

@@ -41,10 +41,12 @@ const failureBody = (job: JobReport): string =>
 // JUnit has no "still running": a job an interrupted run left at the API is reported as not run, saying so.
 const skipMessage = (job: JobReport): string =>
   job.status === "running"
-    ? `running: request ${job.requestId ?? "(unknown)"} was not finished when the run was interrupted; resume picks it up`
+    ? `running: request ${
+      job.requestId ?? "(unknown)"
+    } was not finished when the run was interrupted; resume picks it up`
     : job.error === undefined
-      ? "skipped"
-      : `${job.error.tag}: ${job.error.message}`
+    ? "skipped"
+    : `${job.error.tag}: ${job.error.message}`
 
 const outcome = (job: JobReport): ReadonlyArray<string> => {
   switch (job.status) {
@@ -52,10 +54,12 @@ const outcome = (job: JobReport): ReadonlyArray<string> => {
       return []
     case "failed":
       return [
-        `      <failure${attributes([
-          ["type", job.error?.tag ?? "Unknown"],
-          ["message", job.error?.message ?? "failed without a recorded error"]
-        ])}>${escapeXmlText(failureBody(job))}</failure>`
+        `      <failure${
+          attributes([
+            ["type", job.error?.tag ?? "Unknown"],
+            ["message", job.error?.message ?? "failed without a recorded error"]
+          ])
+        }>${escapeXmlText(failureBody(job))}</failure>`
       ]
     case "skipped":
     case "running":

@@ -76,7 +76,9 @@ export const JobReport = Schema.Struct({
    * expired or was unknown to the API, or the earlier submit's answer was lost
    * before its id was recorded (then that submit may have been billed too).
    */
-  resubmitted: Schema.optional(Schema.Struct({ reason: Schema.String, previousRequestId: Schema.optional(Schema.String) }))
+  resubmitted: Schema.optional(
+    Schema.Struct({ reason: Schema.String, previousRequestId: Schema.optional(Schema.String) })
+  )
 })
 export type JobReport = typeof JobReport.Type
 
@@ -117,7 +119,9 @@ export const summarize = (jobs: ReadonlyArray<JobReport>, wallMs: number): Repor
   completed: jobs.filter((job) => job.status === "completed").length,
   failed: jobs.filter((job) => job.status === "failed").length,
   skipped: jobs.filter((job) => job.status === "skipped").length,
-  ...(jobs.some((job) => job.status === "running") ? { running: jobs.filter((job) => job.status === "running").length } : {}),
+  ...(jobs.some((job) => job.status === "running")
+    ? { running: jobs.filter((job) => job.status === "running").length }
+    : {}),
   wallMs
 })
 

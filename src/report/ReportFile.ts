@@ -1,8 +1,8 @@
 import type { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Schema } from "effect"
-import { renderContactSheet } from "./ContactSheet.js"
 import { writeFileAtomic } from "../store/AtomicFile.js"
+import { renderContactSheet } from "./ContactSheet.js"
 import { Report } from "./Report.js"
 
 const encodeReport = Schema.encodeSync(Report)
@@ -19,6 +19,8 @@ export const writeReportFiles = (
   files: { readonly report: string; readonly contactSheet: string },
   report: Report
 ): Effect.Effect<void, PlatformError, FileSystem.FileSystem | Path.Path> =>
-  writeReport(files.report, report).pipe(Effect.zipRight(writeFileAtomic(files.contactSheet, renderContactSheet(report))))
+  writeReport(files.report, report).pipe(
+    Effect.zipRight(writeFileAtomic(files.contactSheet, renderContactSheet(report)))
+  )
 
 export const decodeReport = Schema.decodeUnknown(Schema.parseJson(Report))

@@ -1,5 +1,5 @@
-import { Duration, Option } from "effect"
 import type { Headers } from "@effect/platform"
+import { Duration, Option } from "effect"
 
 const fromSeconds = (text: string): Option.Option<Duration.Duration> =>
   /^\s*\d+(\.\d+)?\s*$/.test(text) ? Option.some(Duration.seconds(Number(text))) : Option.none()

@@ -1,5 +1,6 @@
-import { HttpClient, HttpClientRequest, type HttpClientError, type HttpClientResponse } from "@effect/platform"
+import { HttpClient, type HttpClientError, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
 import { Clock, Effect, Option, Schema, type Scope, Stream } from "effect"
+import { retryAfterFrom } from "./RetryAfter.js"
 import type { SeedanceParams } from "./SeedanceParams.js"
 import { apiKeyHeader, SegmindConfig } from "./SegmindConfig.js"
 import {
@@ -22,12 +23,18 @@ import {
   TransportError,
   Unauthorized,
   UnexpectedResponse,
-  UploadFailed,
-  type UploadError
+  type UploadError,
+  UploadFailed
 } from "./SegmindErrors.js"
-import { retryAfterFrom } from "./RetryAfter.js"
 import { findVideoUrl } from "./VideoUrl.js"
-import { ErrorBody, type Metrics, ResultResponse, StatusResponse, SubmitResponse, UploadResponse } from "./WireSchemas.js"
+import {
+  ErrorBody,
+  type Metrics,
+  ResultResponse,
+  StatusResponse,
+  SubmitResponse,
+  UploadResponse
+} from "./WireSchemas.js"
 
 /** An accepted submission: what is needed to follow it to its end. */
 export interface Submission {
@@ -155,7 +162,7 @@ const decodeUpload = Schema.decodeUnknownOption(UploadResponse)
  * of a finished video from its storage host (which gets no API key).
  */
 export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/SegmindClient", {
-  effect: Effect.gen(function* () {
+  effect: Effect.gen(function*() {
     const config = yield* SegmindConfig
     const http = yield* HttpClient.HttpClient
     const keyed = (request: HttpClientRequest.HttpClientRequest) =>
@@ -170,7 +177,7 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
       notFound: (message: string) => E404,
       ok: (status: number) => boolean
     ): Effect.Effect<{ readonly status: number; readonly text: string }, ApiCallError | E404> =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const { response, text } = yield* http.execute(request).pipe(
           Effect.flatMap((response) => Effect.map(response.text, (text) => ({ response, text }))),
           Effect.scoped,
@@ -200,10 +207,17 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
     const submitUrl = `${config.baseUrl}/v2/${config.model}`
 
     const submit = (params: SeedanceParams): Effect.Effect<Submission, SubmitError> =>
-      call(keyed(HttpClientRequest.post(submitUrl).pipe(HttpClientRequest.bodyUnsafeJson(params))), (message) => new ModelNotFound({ url: submitUrl, message }), (s) => s === 200 || s === 201 || s === 202).pipe(
+      call(
+        keyed(HttpClientRequest.post(submitUrl).pipe(HttpClientRequest.bodyUnsafeJson(params))),
+        (message) => new ModelNotFound({ url: submitUrl, message }),
+        (s) => s === 200 || s === 201 || s === 202
+      ).pipe(
         Effect.flatMap(({ status, text }) =>
           Option.match(Option.flatMap(parseJson(text), decodeSubmit), {
-            onNone: () => Effect.fail(unexpected(submitUrl, status, "submit answer without request_id/status_url/response_url", text)),
+            onNone: () =>
+              Effect.fail(
+                unexpected(submitUrl, status, "submit answer without request_id/status_url/response_url", text)
+              ),
             onSome: (body) =>
               Effect.succeed<Submission>({
                 requestId: body.request_id,
@@ -218,58 +232,77 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
     /** 200 while the job lives; FAILED comes as 422 but the body decides. */
     const status = (submission: Submission): Effect.Effect<StatusAnswer, StatusError> =>
       call(keyed(HttpClientRequest.get(submission.statusUrl)), expired(submission), (s) => s === 200 || s === 422).pipe(
-        Effect.flatMap(({ status: httpStatus, text }): Effect.Effect<StatusAnswer, GenerationFailed | UnexpectedResponse> => {
-          const body = Option.flatMap(parseJson(text), decodeStatus)
-          if (Option.isNone(body)) {
-            return httpStatus === 422
-              ? Effect.fail(new GenerationFailed({ requestId: submission.requestId, message: messageOf(text, "FAILED") }))
-              : Effect.fail(unexpected(submission.statusUrl, httpStatus, "status answer without a known status", text))
+        Effect.flatMap(
+          ({ status: httpStatus, text }): Effect.Effect<StatusAnswer, GenerationFailed | UnexpectedResponse> => {
+            const body = Option.flatMap(parseJson(text), decodeStatus)
+            if (Option.isNone(body)) {
+              return httpStatus === 422
+                ? Effect.fail(
+                  new GenerationFailed({ requestId: submission.requestId, message: messageOf(text, "FAILED") })
+                )
+                : Effect.fail(
+                  unexpected(submission.statusUrl, httpStatus, "status answer without a known status", text)
+                )
+            }
+            const answer = body.value
+            if (answer.status === "FAILED" || httpStatus === 422) {
+              return Effect.fail(
+                new GenerationFailed({
+                  requestId: submission.requestId,
+                  message: answer.error ?? messageOf(text, "FAILED")
+                })
+              )
+            }
+            return Effect.succeed<StatusAnswer>({ status: answer.status, metrics: answer.metrics ?? {} })
           }
-          const answer = body.value
-          if (answer.status === "FAILED" || httpStatus === 422) {
-            return Effect.fail(
-              new GenerationFailed({ requestId: submission.requestId, message: answer.error ?? messageOf(text, "FAILED") })
-            )
-          }
-          return Effect.succeed<StatusAnswer>({ status: answer.status, metrics: answer.metrics ?? {} })
-        }),
+        ),
         Effect.withSpan("SegmindClient.status")
       )
 
     const result = (submission: Submission): Effect.Effect<CompletedResult, ResultError> =>
-      call(keyed(HttpClientRequest.get(submission.responseUrl)), expired(submission), (s) => s === 200 || s === 422).pipe(
-        Effect.flatMap(({ status: httpStatus, text }): Effect.Effect<CompletedResult, GenerationFailed | UnexpectedResponse | NoVideoUrl> => {
-          const body = Option.flatMap(parseJson(text), decodeResult)
-          if (httpStatus === 422 || (Option.isSome(body) && body.value.status === "FAILED")) {
-            const detail = Option.flatMap(body, (b) => Option.fromNullable(b.error))
-            return Effect.fail(
-              new GenerationFailed({
-                requestId: submission.requestId,
-                message: Option.getOrElse(detail, () => messageOf(text, "FAILED"))
+      call(keyed(HttpClientRequest.get(submission.responseUrl)), expired(submission), (s) => s === 200 || s === 422)
+        .pipe(
+          Effect.flatMap(
+            (
+              { status: httpStatus, text }
+            ): Effect.Effect<CompletedResult, GenerationFailed | UnexpectedResponse | NoVideoUrl> => {
+              const body = Option.flatMap(parseJson(text), decodeResult)
+              if (httpStatus === 422 || (Option.isSome(body) && body.value.status === "FAILED")) {
+                const detail = Option.flatMap(body, (b) => Option.fromNullable(b.error))
+                return Effect.fail(
+                  new GenerationFailed({
+                    requestId: submission.requestId,
+                    message: Option.getOrElse(detail, () => messageOf(text, "FAILED"))
+                  })
+                )
+              }
+              if (Option.isNone(body)) {
+                return Effect.fail(
+                  unexpected(submission.responseUrl, httpStatus, "result answer without a status", text)
+                )
+              }
+              return Option.match(findVideoUrl(body.value), {
+                onNone: () =>
+                  Effect.fail(
+                    new NoVideoUrl({
+                      requestId: submission.requestId,
+                      message:
+                        `the result of ${submission.requestId} names no video URL (looked at output, video.url, video_url, url)`
+                    })
+                  ),
+                onSome: (videoUrl) => Effect.succeed<CompletedResult>({ videoUrl, metrics: body.value.metrics ?? {} })
               })
-            )
-          }
-          if (Option.isNone(body)) {
-            return Effect.fail(unexpected(submission.responseUrl, httpStatus, "result answer without a status", text))
-          }
-          return Option.match(findVideoUrl(body.value), {
-            onNone: () =>
-              Effect.fail(
-                new NoVideoUrl({
-                  requestId: submission.requestId,
-                  message: `the result of ${submission.requestId} names no video URL (looked at output, video.url, video_url, url)`
-                })
-              ),
-            onSome: (videoUrl) => Effect.succeed<CompletedResult>({ videoUrl, metrics: body.value.metrics ?? {} })
-          })
-        }),
-        Effect.withSpan("SegmindClient.result")
-      )
+            }
+          ),
+          Effect.withSpan("SegmindClient.result")
+        )
 
     /** Uploads one image given as a data URI; answers the URL to send as a frame. */
     const upload = (dataUrl: string): Effect.Effect<string, UploadError> =>
       call(
-        keyed(HttpClientRequest.post(config.uploadUrl).pipe(HttpClientRequest.bodyUnsafeJson({ data_urls: [dataUrl] }))),
+        keyed(
+          HttpClientRequest.post(config.uploadUrl).pipe(HttpClientRequest.bodyUnsafeJson({ data_urls: [dataUrl] }))
+        ),
         (message) => new ModelNotFound({ url: config.uploadUrl, message }),
         (s) => s === 200 || s === 201
       ).pipe(
@@ -277,7 +310,10 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
           const body = Option.flatMap(parseJson(text), decodeUpload)
           const url = Option.flatMap(body, (b) => Option.fromNullable((b.file_urls ?? b.urls ?? [])[0]))
           return Option.match(url, {
-            onNone: () => Effect.fail(new UploadFailed({ message: `upload answered no file URL: ${messageOf(text, "empty body")}` })),
+            onNone: () =>
+              Effect.fail(
+                new UploadFailed({ message: `upload answered no file URL: ${messageOf(text, "empty body")}` })
+              ),
             onSome: Effect.succeed
           })
         }),
@@ -286,7 +322,7 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
 
     /** Opens a finished video for streaming; the storage host is not the API, so no key is sent. */
     const download = (url: string): Effect.Effect<VideoDownload, DownloadError, Scope.Scope> =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const response = yield* http.execute(HttpClientRequest.get(url)).pipe(
           Effect.mapError((error) => transportError(url, error))
         )
@@ -294,7 +330,9 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
           const text = yield* response.text.pipe(Effect.orElseSucceed(() => ""))
           const message = messageOf(text, `HTTP ${response.status}`)
           if (response.status === 404 || response.status === 403 || response.status === 410) {
-            return yield* Effect.fail(new ResultExpired({ requestId: url, message: `video no longer served: ${message}` }))
+            return yield* Effect.fail(
+              new ResultExpired({ requestId: url, message: `video no longer served: ${message}` })
+            )
           }
           return yield* Effect.fail(
             response.status >= 500

@@ -15,13 +15,13 @@ export const writeFileAtomic = (
   target: string,
   content: string | Uint8Array
 ): Effect.Effect<void, PlatformError, FileSystem.FileSystem | Path.Path> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const temporary = temporaryPathFor(path, target)
     const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content
     yield* Effect.scoped(
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const file = yield* fs.open(temporary, { flag: "w" })
         yield* file.writeAll(bytes)
         yield* file.sync

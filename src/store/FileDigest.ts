@@ -5,10 +5,13 @@ import { createHash } from "node:crypto"
 
 /** sha256 (hex) of a file, streamed: a 500 MB video is never held in memory. */
 export const sha256OfFile = (file: string): Effect.Effect<string, PlatformError, FileSystem.FileSystem> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const hash = createHash("sha256")
-    yield* Stream.runForEach(fs.stream(file, { chunkSize: FileSystem.MiB(1) }), (chunk) => Effect.sync(() => hash.update(chunk)))
+    yield* Stream.runForEach(
+      fs.stream(file, { chunkSize: FileSystem.MiB(1) }),
+      (chunk) => Effect.sync(() => hash.update(chunk))
+    )
     return hash.digest("hex")
   })
 

@@ -61,14 +61,20 @@ export const JournalEvent = Schema.Union(
     paramsKey: Schema.String,
     reusedFrom: Schema.optional(Schema.Struct({ run: Schema.String, job: Schema.String }))
   }),
-  Schema.TaggedStruct("failed", { ...At, jobId: Schema.String, requestId: Schema.optional(Schema.String), error: JournalError }),
+  Schema.TaggedStruct("failed", {
+    ...At,
+    jobId: Schema.String,
+    requestId: Schema.optional(Schema.String),
+    error: JournalError
+  }),
   /** the job's report entry as it ended (completed, failed or skipped) */
   Schema.TaggedStruct("finished", { ...At, jobId: Schema.String, report: JobReport })
 )
 export type JournalEvent = typeof JournalEvent.Type
 
 /** What a caller writes: the time stamp is added by the journal. */
-export type JournalEntry = JournalEvent extends infer E ? (E extends { readonly at: string } ? Omit<E, "at"> : never) : never
+export type JournalEntry = JournalEvent extends infer E ? (E extends { readonly at: string } ? Omit<E, "at"> : never)
+  : never
 
 const encodeEvent = Schema.encodeSync(Schema.parseJson(JournalEvent))
 
@@ -82,13 +88,13 @@ export class Journal extends Context.Tag("shotlist/Journal")<
   static readonly open = (
     file: string
   ): Effect.Effect<Context.Tag.Service<Journal>, PlatformError, FileSystem.FileSystem | Scope.Scope> =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const handle = yield* fs.open(file, { flag: "a" })
       // One writer at a time, so lines never interleave.
       const lock = yield* Effect.makeSemaphore(1)
       const append = (entry: JournalEntry) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           const at = new Date(yield* Clock.currentTimeMillis).toISOString()
           const line = encodeEvent({ ...entry, at } as JournalEvent) + "\n"
           yield* handle.writeAll(new TextEncoder().encode(line))

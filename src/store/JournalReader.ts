@@ -29,7 +29,7 @@ const decodeLine = Schema.decodeUnknownEither(Schema.parseJson(JournalEvent))
 export const readJournal = (
   file: string
 ): Effect.Effect<JournalContents, JournalCorrupt | PlatformError, FileSystem.FileSystem> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const bytes = yield* fs.readFile(file)
     const text = new TextDecoder().decode(bytes)

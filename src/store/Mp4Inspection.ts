@@ -39,7 +39,9 @@ const boxesIn = (data: Uint8Array, from: number, to: number): Either.Either<Read
     } else if (size === 0) {
       size = to - offset
     }
-    if (size < header || offset + size > to) return Either.left(`box ${type} claims ${size} bytes, ${to - offset} remain`)
+    if (size < header || offset + size > to) {
+      return Either.left(`box ${type} claims ${size} bytes, ${to - offset} remain`)
+    }
     boxes.push({ type, start: offset + header, end: offset + size })
     offset += size
   }
@@ -57,10 +59,9 @@ const timedHeader = (data: Uint8Array, box: Box): Option.Option<number> => {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength)
   if (box.end - box.start < 24) return Option.none()
   const version = data[box.start]
-  const [timescale, duration] =
-    version === 1
-      ? [view.getUint32(box.start + 20), Number(view.getBigUint64(box.start + 24))]
-      : [view.getUint32(box.start + 12), view.getUint32(box.start + 16)]
+  const [timescale, duration] = version === 1
+    ? [view.getUint32(box.start + 20), Number(view.getBigUint64(box.start + 24))]
+    : [view.getUint32(box.start + 12), view.getUint32(box.start + 16)]
   return timescale > 0 ? Option.some(duration / timescale) : Option.none()
 }
 
@@ -75,7 +76,7 @@ const handlerType = (data: Uint8Array, box: Box): string =>
   box.end - box.start >= 12 ? String.fromCharCode(...data.subarray(box.start + 8, box.start + 12)) : ""
 
 const describeMoov = (moov: Uint8Array): Either.Either<Mp4Info, string> =>
-  Either.gen(function* () {
+  Either.gen(function*() {
     const root: Box = { type: "moov", start: 0, end: moov.length }
     const boxes = yield* boxesIn(moov, 0, moov.length)
     let video: Mp4Info["video"] = Option.none()
@@ -111,13 +112,13 @@ const describeMoov = (moov: Uint8Array): Either.Either<Mp4Info, string> =>
  */
 export const inspectMp4 = (path: string): Effect.Effect<Mp4Info, Mp4Invalid, FileSystem.FileSystem> =>
   Effect.scoped(
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const invalid = (reason: string) => new Mp4Invalid({ path, reason })
       const file = yield* fs.open(path, { flag: "r" }).pipe(Effect.mapError((e) => invalid(e.message)))
       const size = Number((yield* file.stat.pipe(Effect.mapError((e) => invalid(e.message)))).size)
       const readAt = (offset: number, length: number) =>
-        Effect.gen(function* () {
+        Effect.gen(function*() {
           yield* file.seek(offset, "start")
           const bytes = yield* file.readAlloc(length).pipe(Effect.mapError((e) => invalid(e.message)))
           return Option.getOrElse(bytes, () => new Uint8Array(0))
@@ -142,11 +143,15 @@ export const inspectMp4 = (path: string): Effect.Effect<Mp4Info, Mp4Invalid, Fil
         }
         if (offset === 0 && type !== "ftyp") return yield* Effect.fail(invalid("no ftyp box at the start: not an MP4"))
         if (boxSize < headerSize || offset + boxSize > size) {
-          return yield* Effect.fail(invalid(`box ${type} at byte ${offset} claims ${boxSize} bytes, ${size - offset} remain (truncated)`))
+          return yield* Effect.fail(
+            invalid(`box ${type} at byte ${offset} claims ${boxSize} bytes, ${size - offset} remain (truncated)`)
+          )
         }
         if (type === "ftyp") sawFtyp = true
         if (type === "moov") {
-          if (boxSize > MAX_MOOV_BYTES) return yield* Effect.fail(invalid(`moov box of ${boxSize} bytes is implausible`))
+          if (boxSize > MAX_MOOV_BYTES) {
+            return yield* Effect.fail(invalid(`moov box of ${boxSize} bytes is implausible`))
+          }
           moov = Option.some(yield* readAt(offset + headerSize, boxSize - headerSize))
         }
         offset += boxSize

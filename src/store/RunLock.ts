@@ -40,7 +40,7 @@ const processAlive = (pid: number): boolean => {
 export const acquireRunLock = (
   runDirectory: string
 ): Effect.Effect<void, RunLocked | PlatformError, FileSystem.FileSystem | Path.Path | Scope.Scope> =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const file = path.join(runDirectory, LOCK_FILE)
@@ -51,14 +51,14 @@ export const acquireRunLock = (
     }
 
     const create = Effect.scoped(
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const handle = yield* fs.open(file, { flag: "wx" })
         yield* handle.writeAll(new TextEncoder().encode(JSON.stringify(holder) + "\n"))
         yield* handle.sync
       })
     )
 
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0;; attempt++) {
       const created = yield* Effect.either(create)
       if (Either.isRight(created)) break
       const error = created.left
@@ -74,7 +74,9 @@ export const acquireRunLock = (
           ? `taking over the lock of ${runDirectory} left by pid ${other.right.pid}, which is no longer running`
           : `taking over the unreadable lock of ${runDirectory}`
       )
-      yield* fs.remove(file).pipe(Effect.catchTag("SystemError", (e) => (e.reason === "NotFound" ? Effect.void : Effect.fail(e))))
+      yield* fs.remove(file).pipe(
+        Effect.catchTag("SystemError", (e) => (e.reason === "NotFound" ? Effect.void : Effect.fail(e)))
+      )
     }
 
     yield* Effect.addFinalizer(() => fs.remove(file).pipe(Effect.ignore))

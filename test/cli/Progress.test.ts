@@ -29,38 +29,62 @@ describe("progress", () => {
   })
 
   it.scopedLive("--log-format json writes one JSON object per line on stderr, with each job's phases; stdout keeps only the results", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const out = `${yield* fs.makeTempDirectoryScoped()}/run`
       const emulator = yield* testEmulator()
       const outcome = yield* runChildCli(
-        ["run", "test/fixtures/runs/one-blocked.yaml", "--base-url", emulator.baseUrl, "--out", out, "--rpm", "6000", "--expect", "0.3s", "--log-format", "json"],
+        [
+          "run",
+          "test/fixtures/runs/one-blocked.yaml",
+          "--base-url",
+          emulator.baseUrl,
+          "--out",
+          out,
+          "--rpm",
+          "6000",
+          "--expect",
+          "0.3s",
+          "--log-format",
+          "json"
+        ],
         { SEGMIND_API_KEY: TEST_KEY }
       )
       expect(outcome.code).toBe(1)
       const records = outcome.stderr.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>)
-      for (const record of records) expect(Object.keys(record)).toEqual(expect.arrayContaining(["time", "level", "message"]))
+      for (const record of records) {
+        expect(Object.keys(record)).toEqual(expect.arrayContaining(["time", "level", "message"]))
+      }
       const phasesOf = (job: string) => records.filter((r) => r["job"] === job).map((r) => r["phase"])
       expect(phasesOf("meadow")).toEqual(expect.arrayContaining(["submitted", "downloading", "completed"]))
       expect(phasesOf("blocked").at(-1)).toBe("failed")
       expect(outcome.stdout).toContain("3 jobs: 2 completed, 1 failed")
       expect(outcome.stdout).not.toContain("{")
-    }).pipe(Effect.provide(nodeContext))
-  )
+    }).pipe(Effect.provide(nodeContext)))
 
   it.scopedLive("without a terminal, progress is one plain line per change of a job's state", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const out = `${yield* fs.makeTempDirectoryScoped()}/run`
       const emulator = yield* testEmulator()
       const outcome = yield* runChildCli(
-        ["run", "test/fixtures/runs/one-blocked.yaml", "--base-url", emulator.baseUrl, "--out", out, "--rpm", "6000", "--expect", "0.3s"],
+        [
+          "run",
+          "test/fixtures/runs/one-blocked.yaml",
+          "--base-url",
+          emulator.baseUrl,
+          "--out",
+          out,
+          "--rpm",
+          "6000",
+          "--expect",
+          "0.3s"
+        ],
         { SEGMIND_API_KEY: TEST_KEY }
       )
       expect(outcome.stderr).not.toContain("\x1b[")
       expect(outcome.stderr).toMatch(/^\d\d:\d\d:\d\d \[\d\/3\] meadow: submitted as \S+$/m)
       expect(outcome.stderr).toMatch(/^\d\d:\d\d:\d\d \[\d\/3\] meadow: completed: videos\/meadow\.mp4/m)
       expect(outcome.stderr).toMatch(/^\d\d:\d\d:\d\d \[\d\/3\] blocked: failed: GenerationFailed/m)
-    }).pipe(Effect.provide(nodeContext))
-  )
+    }).pipe(Effect.provide(nodeContext)))
 })

@@ -10,8 +10,12 @@ import { nodeContext, TEST_KEY, testEmulator } from "../support/TestRun.js"
 const body = { prompt: "A lighthouse at dusk", duration: 4, resolution: "480p", aspect_ratio: "4:3", seed: 5 }
 
 /** One HTTP call: status and parsed JSON (or text). */
-const call = (method: "GET" | "POST", url: string, options: { json?: unknown; headers?: Record<string, string> } = {}) =>
-  Effect.gen(function* () {
+const call = (
+  method: "GET" | "POST",
+  url: string,
+  options: { json?: unknown; headers?: Record<string, string> } = {}
+) =>
+  Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
     let request = method === "GET" ? HttpClientRequest.get(url) : HttpClientRequest.post(url)
     request = HttpClientRequest.setHeaders(request, options.headers ?? { "x-api-key": TEST_KEY })
@@ -28,12 +32,13 @@ const call = (method: "GET" | "POST", url: string, options: { json?: unknown; he
   }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici), Effect.orDie)
 
 const submit = (baseUrl: string, params: unknown = body) =>
-  Effect.flatMap(call("POST", `${baseUrl}/v2/seedance-1.5-pro`, { json: params }), (answer) =>
-    Effect.succeed(Schema.decodeUnknownSync(SubmitResponse)(answer.json))
+  Effect.flatMap(
+    call("POST", `${baseUrl}/v2/seedance-1.5-pro`, { json: params }),
+    (answer) => Effect.succeed(Schema.decodeUnknownSync(SubmitResponse)(answer.json))
   )
 
 const waitFor = (url: string, wanted: ReadonlyArray<string>) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     for (;;) {
       const answer = yield* call("GET", url)
       const status = (answer.json as { status?: string }).status ?? ""
@@ -44,7 +49,7 @@ const waitFor = (url: string, wanted: ReadonlyArray<string>) =>
 
 describe("the Segmind emulator", () => {
   it.scopedLive("a submission goes QUEUED -> PROCESSING -> COMPLETED in the documented shapes and serves a real MP4", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const emulator = yield* testEmulator({ timeScale: 0.3 })
       const accepted = yield* submit(emulator.baseUrl)
@@ -61,10 +66,20 @@ describe("the Segmind emulator", () => {
 
       const result = yield* call("GET", accepted.response_url)
       expect(result.status).toBe(200)
-      const json = result.json as { output: string; video: { url: string; file_size: number }; metrics: Record<string, number> }
+      const json = result.json as {
+        output: string
+        video: { url: string; file_size: number }
+        metrics: Record<string, number>
+      }
       expect(json.output).toBe(`${emulator.baseUrl}/files/${accepted.request_id}.mp4`)
       expect(json.video.url).toBe(json.output)
-      expect(Object.keys(json.metrics).sort()).toEqual(["cost", "inference_time", "queue_time", "remaining_credits", "total_time"])
+      expect(Object.keys(json.metrics).sort()).toEqual([
+        "cost",
+        "inference_time",
+        "queue_time",
+        "remaining_credits",
+        "total_time"
+      ])
 
       const served = Option.getOrThrow(yield* emulator.servedFile(accepted.request_id))
       expect(json.video.file_size).toBe(served.bytes)
@@ -76,11 +91,10 @@ describe("the Segmind emulator", () => {
       expect(download.status).toBe(200)
       expect(Number(download.headers["content-length"])).toBe(served.bytes)
       expect(yield* fs.exists(served.path)).toBe(true)
-    }).pipe(Effect.provide(nodeContext))
-  )
+    }).pipe(Effect.provide(nodeContext)))
 
   it.scopedLive("refuses calls without the key, and the key as a bearer token, with 401", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const emulator = yield* testEmulator()
       const url = `${emulator.baseUrl}/v2/seedance-1.5-pro`
       const none = yield* call("POST", url, { json: body, headers: {} })
@@ -89,8 +103,7 @@ describe("the Segmind emulator", () => {
       expect(bearer.status).toBe(401)
       expect((none.json as { error: string }).error).toContain("x-api-key")
       expect((yield* emulator.stats).submissions).toBe(0)
-    }).pipe(Effect.provide(nodeContext))
-  )
+    }).pipe(Effect.provide(nodeContext)))
 
   it.scopedLive.each([
     ["a duration of 20 s", { ...body, duration: 20 }],
@@ -99,36 +112,33 @@ describe("the Segmind emulator", () => {
     ["a seed of 0", { ...body, seed: 0 }],
     ["an unknown field", { ...body, style: "noir" }]
   ])("answers 400 with an error message for %s", ([, params]) =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const emulator = yield* testEmulator()
       const answer = yield* call("POST", `${emulator.baseUrl}/v2/seedance-1.5-pro`, { json: params })
       expect(answer.status).toBe(400)
       expect(typeof (answer.json as { error: unknown }).error).toBe("string")
-    }).pipe(Effect.provide(nodeContext))
-  )
+    }).pipe(Effect.provide(nodeContext)))
 
   it.scopedLive("answers 404 for an unknown model and an unknown request id, 405 for a wrong method", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const emulator = yield* testEmulator()
       expect((yield* call("POST", `${emulator.baseUrl}/v2/seedance-9`, { json: body })).status).toBe(404)
       expect((yield* call("GET", `${emulator.baseUrl}/v2/requests/nope/status`)).status).toBe(404)
       expect((yield* call("GET", `${emulator.baseUrl}/v2/seedance-1.5-pro`)).status).toBe(405)
-    }).pipe(Effect.provide(nodeContext))
-  )
+    }).pipe(Effect.provide(nodeContext)))
 
   it.scopedLive("forgets a request after its result TTL: 404 on status and result", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const emulator = yield* testEmulator({ resultTtl: Duration.millis(300) })
       const accepted = yield* submit(emulator.baseUrl)
       expect((yield* call("GET", accepted.status_url)).status).toBe(200)
       yield* Effect.sleep(Duration.millis(400))
       expect((yield* call("GET", accepted.status_url)).status).toBe(404)
       expect((yield* call("GET", accepted.response_url)).status).toBe(404)
-    }).pipe(Effect.provide(nodeContext))
-  )
+    }).pipe(Effect.provide(nodeContext)))
 
   it.scopedLive("a prompt its moderation rule blocks ends FAILED, served as 422 on status and result", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const emulator = yield* testEmulator()
       const accepted = yield* submit(emulator.baseUrl, { ...body, prompt: "Something FORBIDDEN" })
       const failed = yield* waitFor(accepted.status_url, ["FAILED"])
@@ -136,20 +146,18 @@ describe("the Segmind emulator", () => {
       expect(failed.json).toMatchObject({ status: "FAILED", error: "The request was blocked by content moderation" })
       const result = yield* call("GET", accepted.response_url)
       expect(result.status).toBe(422)
-    }).pipe(Effect.provide(nodeContext))
-  )
+    }).pipe(Effect.provide(nodeContext)))
 
   it.scopedLive("a data URI as first frame is queued, then FAILS as the real API does", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const emulator = yield* testEmulator()
       const accepted = yield* submit(emulator.baseUrl, { ...body, first_frame_url: "data:image/png;base64,AAAA" })
       const failed = yield* waitFor(accepted.status_url, ["FAILED"])
       expect((failed.json as { error: string }).error).toBe("URL must be a valid HTTP or HTTPS URL")
-    }).pipe(Effect.provide(nodeContext))
-  )
+    }).pipe(Effect.provide(nodeContext)))
 
   it.scopedLive("with one worker, a second job stays QUEUED while the first is PROCESSING", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const emulator = yield* testEmulator({ workers: 1, timeScale: 0.5 })
       const first = yield* submit(emulator.baseUrl)
       const second = yield* submit(emulator.baseUrl)
@@ -157,30 +165,28 @@ describe("the Segmind emulator", () => {
       expect(((yield* call("GET", second.status_url)).json as { status: string }).status).toBe("QUEUED")
       yield* waitFor(second.status_url, ["COMPLETED"])
       expect(((yield* call("GET", first.status_url)).json as { status: string }).status).toBe("COMPLETED")
-    }).pipe(Effect.provide(nodeContext))
-  )
+    }).pipe(Effect.provide(nodeContext)))
 
   it.scopedLive("past its rate limit it answers 429 with Retry-After", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const emulator = yield* testEmulator({ faults: { ...noFaults, rateLimitPerMinute: 3 } })
       const answers = yield* Effect.forEach([1, 2, 3, 4], () => call("GET", `${emulator.baseUrl}/v2/requests/x/status`))
       expect(answers.map((a) => a.status)).toEqual([404, 404, 404, 429])
       expect(Number(answers[3]!.headers["retry-after"])).toBeGreaterThanOrEqual(1)
-    }).pipe(Effect.provide(nodeContext))
-  )
+    }).pipe(Effect.provide(nodeContext)))
 
   it.scopedLive("credits run out after N submissions: 406 from then on", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const emulator = yield* testEmulator({ faults: { ...noFaults, creditsAfterSubmissions: 2 } })
       const url = `${emulator.baseUrl}/v2/seedance-1.5-pro`
-      const statuses = yield* Effect.forEach([1, 2, 3], () => Effect.map(call("POST", url, { json: body }), (a) => a.status))
+      const statuses = yield* Effect.forEach([1, 2, 3], () =>
+        Effect.map(call("POST", url, { json: body }), (a) => a.status))
       expect(statuses).toEqual([200, 200, 406])
       expect((yield* emulator.stats).submissions).toBe(2)
-    }).pipe(Effect.provide(nodeContext))
-  )
+    }).pipe(Effect.provide(nodeContext)))
 
   it.scopedLive("uploads an image and serves it back at the returned URL", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const emulator = yield* testEmulator()
       const png = Buffer.from("89504e470d0a1a0a", "hex")
       const answer = yield* call("POST", `${emulator.baseUrl}/upload-asset`, {
@@ -190,6 +196,5 @@ describe("the Segmind emulator", () => {
       expect(urls).toHaveLength(1)
       const served = yield* call("GET", urls[0]!, { headers: {} })
       expect(served.status).toBe(200)
-    }).pipe(Effect.provide(nodeContext))
-  )
+    }).pipe(Effect.provide(nodeContext)))
 })

@@ -5,17 +5,26 @@ import { createHash } from "node:crypto"
 import { SubmitResponse } from "../../src/segmind/WireSchemas.js"
 import { TEST_KEY } from "../support/TestRun.js"
 
-export const body = { prompt: "A lighthouse at dusk", duration: 4, resolution: "480p", aspect_ratio: "4:3", seed: 5, generate_audio: true }
+export const body = {
+  prompt: "A lighthouse at dusk",
+  duration: 4,
+  resolution: "480p",
+  aspect_ratio: "4:3",
+  seed: 5,
+  generate_audio: true
+}
 
 export const getJson = (url: string) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
-    const response = yield* client.execute(HttpClientRequest.get(url).pipe(HttpClientRequest.setHeader("x-api-key", TEST_KEY)))
+    const response = yield* client.execute(
+      HttpClientRequest.get(url).pipe(HttpClientRequest.setHeader("x-api-key", TEST_KEY))
+    )
     return { status: response.status, json: (yield* response.json) as Record<string, unknown> }
   }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici), Effect.orDie)
 
 export const submit = (baseUrl: string) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
     const response = yield* client.execute(
       HttpClientRequest.post(`${baseUrl}/v2/seedance-1.5-pro`).pipe(
@@ -28,8 +37,8 @@ export const submit = (baseUrl: string) =>
 
 /** Polls the status URL every 20 ms until COMPLETED; returns how many calls it took. */
 export const pollUntilCompleted = (statusUrl: string) =>
-  Effect.gen(function* () {
-    for (let calls = 1; ; calls++) {
+  Effect.gen(function*() {
+    for (let calls = 1;; calls++) {
       const answer = yield* getJson(statusUrl)
       if (answer.json["status"] === "COMPLETED") return calls
       yield* Effect.sleep(Duration.millis(20))
@@ -38,7 +47,7 @@ export const pollUntilCompleted = (statusUrl: string) =>
 
 /** Downloads a URL chunk by chunk, hashing as it goes: the length promised, the bytes received, their sha256. */
 export const streamDownload = (url: string) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
     const response = yield* client.execute(HttpClientRequest.get(url))
     const hash = createHash("sha256")
@@ -47,8 +56,7 @@ export const streamDownload = (url: string) =>
       Effect.sync(() => {
         hash.update(chunk)
         received += chunk.length
-      })
-    ).pipe(Effect.either)
+      })).pipe(Effect.either)
     return {
       status: response.status,
       contentLength: Number(response.headers["content-length"]),

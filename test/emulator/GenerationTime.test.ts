@@ -24,14 +24,18 @@ describe("generation times and per-request records", () => {
   })
 
   it("a fixed model gives every job the same time, unscaled; without a model the default one applies", () => {
-    const fixedTimer = makeGenerationTimer({ ...defaultEmulatorConfig, timeScale: 0.05, generationTimeModel: { kind: "fixed", ms: 250 } })
+    const fixedTimer = makeGenerationTimer({
+      ...defaultEmulatorConfig,
+      timeScale: 0.05,
+      generationTimeModel: { kind: "fixed", ms: 250 }
+    })
     expect([fixedTimer(4, "480p"), fixedTimer(12, "1080p")].map(Duration.toMillis)).toEqual([250, 250])
     const byDefault = makeGenerationTimer({ ...defaultEmulatorConfig, timeScale: 0.05 })
     expect(byDefault(10, "1080p")).toEqual(generationTime({ ...defaultEmulatorConfig, timeScale: 0.05 }, 10, "1080p"))
   })
 
   it.scopedLive("per-request records: the drawn generation time, completion time, status calls and first result fetch", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const model = { kind: "normal", meanMs: 300, sdMs: 60, seed: 7 } as const
       const emulator = yield* testEmulator({ workers: 4, generationTimeModel: model })
       const accepted = yield* Effect.forEach([1, 2, 3], () => submit(emulator.baseUrl))
@@ -49,6 +53,5 @@ describe("generation times and per-request records", () => {
         expect(record.completedAt! - record.startedAt!).toBeGreaterThanOrEqual(record.generationMs - 1)
         expect(record.firstResultFetchAt! - record.completedAt!).toBeGreaterThanOrEqual(30)
       })
-    }).pipe(Effect.provide(nodeContext))
-  )
+    }).pipe(Effect.provide(nodeContext)))
 })

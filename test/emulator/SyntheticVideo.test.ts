@@ -11,9 +11,12 @@ import { getJson, pollUntilCompleted, streamDownload, submit } from "./EmulatorC
 
 describe("served videos: streamed from disk, optionally padded to a large size", () => {
   it.scopedLive("a synthetic large video is a valid MP4 of exactly the asked size, with the clip's tracks and duration, streamed with its Content-Length", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const size = 24 * 1024 * 1024 + 5
-      const emulator = yield* testEmulator({ syntheticVideoBytes: size, generationTimeModel: { kind: "fixed", ms: 50 } })
+      const emulator = yield* testEmulator({
+        syntheticVideoBytes: size,
+        generationTimeModel: { kind: "fixed", ms: 50 }
+      })
       const accepted = yield* submit(emulator.baseUrl)
       yield* pollUntilCompleted(accepted.status_url)
       const result = yield* getJson(accepted.response_url)
@@ -27,19 +30,27 @@ describe("served videos: streamed from disk, optionally padded to a large size",
       expect(Option.isSome(info.audio)).toBe(true)
 
       const download = yield* streamDownload(result.json["output"] as string)
-      expect(download).toMatchObject({ status: 200, contentLength: size, received: size, sha256: served.sha256, cutOff: false })
-    }).pipe(Effect.provide(nodeContext))
-  )
+      expect(download).toMatchObject({
+        status: 200,
+        contentLength: size,
+        received: size,
+        sha256: served.sha256,
+        cutOff: false
+      })
+    }).pipe(Effect.provide(nodeContext)))
 
   it.scopedLive("a padded file is written once and reused: the same path and hash for every job of one size", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const render = yield* makeClipRenderer(TEST_CLIP_CACHE)
       const pad = yield* makeClipPadder(TEST_CLIP_CACHE)
       const clip = yield* render({ width: 320, height: 240, durationSeconds: 4, audio: false })
-      const [first, second] = yield* Effect.all([pad(clip, clip.bytes + 1_000_000), pad(clip, clip.bytes + 1_000_000)], {
-        concurrency: 2
-      })
+      const [first, second] = yield* Effect.all(
+        [pad(clip, clip.bytes + 1_000_000), pad(clip, clip.bytes + 1_000_000)],
+        {
+          concurrency: 2
+        }
+      )
       expect(second).toEqual(first)
       const bytes = yield* fs.readFile(first!.path)
       expect(createHash("sha256").update(bytes).digest("hex")).toBe(first!.sha256)
@@ -48,11 +59,10 @@ describe("served videos: streamed from disk, optionally padded to a large size",
       expect(Buffer.from(bytes.subarray(clip.bytes, clip.bytes + 4)).readUInt32BE(0)).toBe(1_000_000)
       expect(bytes.subarray(clip.bytes + 8).every((b) => b === 0)).toBe(true)
       expect(yield* pad(clip, clip.bytes + 3)).toEqual(clip)
-    }).pipe(Effect.provide(nodeContext))
-  )
+    }).pipe(Effect.provide(nodeContext)))
 
   it.scopedLive("padding of 4 GiB or more uses a 64-bit largesize, and the file still parses as the clip", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const render = yield* makeClipRenderer(TEST_CLIP_CACHE)
       const clip = yield* render({ width: 320, height: 240, durationSeconds: 4, audio: false })
@@ -68,11 +78,10 @@ describe("served videos: streamed from disk, optionally padded to a large size",
       const info = yield* inspectMp4(file)
       expect(info.durationSeconds).toBeCloseTo(4, 0)
       expect(Option.isSome(info.video)).toBe(true)
-    }).pipe(Effect.provide(nodeContext))
-  )
+    }).pipe(Effect.provide(nodeContext)))
 
   it.scopedLive("a truncating fault on a streamed file promises the whole length and sends half", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const emulator = yield* testEmulator({
         generationTimeModel: { kind: "fixed", ms: 50 },
         faults: { ...noFaults, script: [{ endpoint: "download", call: 1, fault: "truncate" }] }
@@ -81,11 +90,12 @@ describe("served videos: streamed from disk, optionally padded to a large size",
       yield* pollUntilCompleted(accepted.status_url)
       const url = (yield* getJson(accepted.response_url)).json["output"] as string
       const served = Option.getOrThrow(yield* emulator.servedFile(accepted.request_id))
-      const cut = yield* streamDownload(url).pipe(Effect.orElseSucceed(() => ({ received: -1, contentLength: served.bytes, cutOff: true })))
+      const cut = yield* streamDownload(url).pipe(
+        Effect.orElseSucceed(() => ({ received: -1, contentLength: served.bytes, cutOff: true }))
+      )
       expect(cut.contentLength).toBe(served.bytes)
       expect(cut.received).toBeLessThan(served.bytes)
       const whole = yield* streamDownload(url)
       expect(whole).toMatchObject({ received: served.bytes, sha256: served.sha256 })
-    }).pipe(Effect.provide(nodeContext))
-  )
+    }).pipe(Effect.provide(nodeContext)))
 })

@@ -1,5 +1,3 @@
-import { SEEDANCE_MODEL } from "../../src/segmind/SeedanceParams.js"
-import { estimateRun } from "../../src/segmind/ModelCatalog.js"
 import { FileSystem } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
@@ -9,10 +7,12 @@ import { expandJobs } from "../../src/manifest/JobExpansion.js"
 import { filterJobs } from "../../src/manifest/JobFilter.js"
 import { formatIssue, type ManifestIssue } from "../../src/manifest/ManifestErrors.js"
 import { loadManifest } from "../../src/manifest/ManifestLoader.js"
+import { estimateRun } from "../../src/segmind/ModelCatalog.js"
+import { SEEDANCE_MODEL } from "../../src/segmind/SeedanceParams.js"
 
 /** Writes `text` as a manifest in a fresh folder (with a frame file beside it) and loads it. */
 const load = (text: string | Uint8Array, name = "storyboard.yaml") =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const dir = yield* fs.makeTempDirectoryScoped()
     yield* fs.writeFile(`${dir}/frame.png`, new Uint8Array([0x89, 0x50, 0x4e, 0x47]))
@@ -25,10 +25,19 @@ const issuesOf = (text: string) =>
   load(text).pipe(
     Effect.flip,
     Effect.map((error) => (error._tag === "ManifestInvalid" ? error.issues : [])),
-    Effect.map((issues) => issues.map((i: ManifestIssue) => ({ line: i.line, column: i.column, path: i.path, shot: i.shot, message: i.message })))
+    Effect.map((issues) =>
+      issues.map((i: ManifestIssue) => ({
+        line: i.line,
+        column: i.column,
+        path: i.path,
+        shot: i.shot,
+        message: i.message
+      }))
+    )
   )
 
-const oneShot = (fields: string) => `version: 1
+const oneShot = (fields: string) =>
+  `version: 1
 shots:
   - id: cliff
     prompt: Waves crash below the headland.
@@ -36,39 +45,115 @@ ${fields}`
 
 describe("manifest validation", () => {
   it.scoped.each([
-    ["duration: 20", { line: 5, column: 15, path: "shots[0].duration", message: "duration must be an integer number of seconds from 4 to 12 (got 20)" }],
-    ["resolution: 4k", { line: 5, column: 17, path: "shots[0].resolution", message: "resolution must be one of 480p, 720p, 1080p (got \"4k\")" }],
-    ["aspect_ratio: \"21:9\"", { line: 5, column: 19, path: "shots[0].aspect_ratio", message: 'aspect_ratio must be one of "adaptive", "16:9", "4:3", "1:1", "3:4", "9:16" (got "21:9")' }],
-    ["seed: 0", { line: 5, column: 11, path: "shots[0].seed", message: "seed must be an integer from 1 to 999999 (got 0)" }],
-    ["seed: 1.5", { line: 5, column: 11, path: "shots[0].seed", message: "seed must be an integer from 1 to 999999 (got 1.5)" }],
-    ["camera_fixed: yes", { line: 5, column: 19, path: "shots[0].camera_fixed", message: 'camera_fixed must be true or false (got "yes")' }],
-    ["durations: 5", { line: 5, column: 5, path: "shots[0].durations", message: expect.stringContaining('unknown key "durations" (did you mean "duration"?)') }],
-    ["takes: 3\n    seed: 4", { line: 5, column: 12, path: "shots[0].takes", message: "takes draws a seed for each take; remove the seed, or remove takes" }],
-    ["sweep:\n      style: [a, b]", { line: 6, column: 7, path: "shots[0].sweep.style", message: expect.stringContaining('unknown key "style"') }],
-    ["sweep:\n      seed: []", { line: 6, column: 13, path: "shots[0].sweep.seed", message: "sweep.seed must be a non-empty list of values" }],
-    ["sweep:\n      duration: [5, 30]", { line: 6, column: 21, path: "shots[0].sweep.duration[1]", message: expect.stringContaining("(got 30)") }],
-    ["last_frame: https://example.com/end.png", { line: 5, column: 17, path: "shots[0].last_frame", message: "last_frame needs a first_frame" }],
-    ["aspect_ratio: adaptive", { line: 5, column: 19, path: "shots[0].aspect_ratio", message: expect.stringContaining("needs a first_frame") }],
-    ["first_frame: frames/missing.png", { line: 5, column: 18, path: "shots[0].first_frame", message: "frames/missing.png: no such file (paths are relative to the manifest)" }],
-    ["first_frame: notes.txt", { line: 5, column: 18, path: "shots[0].first_frame", message: expect.stringContaining("must be a .png, .jpg, .jpeg or .webp file") }]
-  ])("%s is refused at its line and column, naming the shot and what is allowed", ([fields, expected]) =>
-    Effect.gen(function* () {
-      const issues = yield* issuesOf(oneShot(`    ${fields}\n`))
-      expect(issues).toEqual([{ shot: "cliff", ...(expected as object) }])
-    }).pipe(Effect.provide(NodeContext.layer))
+    ["duration: 20", {
+      line: 5,
+      column: 15,
+      path: "shots[0].duration",
+      message: "duration must be an integer number of seconds from 4 to 12 (got 20)"
+    }],
+    ["resolution: 4k", {
+      line: 5,
+      column: 17,
+      path: "shots[0].resolution",
+      message: "resolution must be one of 480p, 720p, 1080p (got \"4k\")"
+    }],
+    ["aspect_ratio: \"21:9\"", {
+      line: 5,
+      column: 19,
+      path: "shots[0].aspect_ratio",
+      message: "aspect_ratio must be one of \"adaptive\", \"16:9\", \"4:3\", \"1:1\", \"3:4\", \"9:16\" (got \"21:9\")"
+    }],
+    ["seed: 0", {
+      line: 5,
+      column: 11,
+      path: "shots[0].seed",
+      message: "seed must be an integer from 1 to 999999 (got 0)"
+    }],
+    ["seed: 1.5", {
+      line: 5,
+      column: 11,
+      path: "shots[0].seed",
+      message: "seed must be an integer from 1 to 999999 (got 1.5)"
+    }],
+    ["camera_fixed: yes", {
+      line: 5,
+      column: 19,
+      path: "shots[0].camera_fixed",
+      message: "camera_fixed must be true or false (got \"yes\")"
+    }],
+    ["durations: 5", {
+      line: 5,
+      column: 5,
+      path: "shots[0].durations",
+      message: expect.stringContaining("unknown key \"durations\" (did you mean \"duration\"?)")
+    }],
+    ["takes: 3\n    seed: 4", {
+      line: 5,
+      column: 12,
+      path: "shots[0].takes",
+      message: "takes draws a seed for each take; remove the seed, or remove takes"
+    }],
+    ["sweep:\n      style: [a, b]", {
+      line: 6,
+      column: 7,
+      path: "shots[0].sweep.style",
+      message: expect.stringContaining("unknown key \"style\"")
+    }],
+    ["sweep:\n      seed: []", {
+      line: 6,
+      column: 13,
+      path: "shots[0].sweep.seed",
+      message: "sweep.seed must be a non-empty list of values"
+    }],
+    ["sweep:\n      duration: [5, 30]", {
+      line: 6,
+      column: 21,
+      path: "shots[0].sweep.duration[1]",
+      message: expect.stringContaining("(got 30)")
+    }],
+    ["last_frame: https://example.com/end.png", {
+      line: 5,
+      column: 17,
+      path: "shots[0].last_frame",
+      message: "last_frame needs a first_frame"
+    }],
+    ["aspect_ratio: adaptive", {
+      line: 5,
+      column: 19,
+      path: "shots[0].aspect_ratio",
+      message: expect.stringContaining("needs a first_frame")
+    }],
+    ["first_frame: frames/missing.png", {
+      line: 5,
+      column: 18,
+      path: "shots[0].first_frame",
+      message: "frames/missing.png: no such file (paths are relative to the manifest)"
+    }],
+    ["first_frame: notes.txt", {
+      line: 5,
+      column: 18,
+      path: "shots[0].first_frame",
+      message: expect.stringContaining("must be a .png, .jpg, .jpeg or .webp file")
+    }]
+  ])(
+    "%s is refused at its line and column, naming the shot and what is allowed",
+    ([fields, expected]) =>
+      Effect.gen(function*() {
+        const issues = yield* issuesOf(oneShot(`    ${fields}\n`))
+        expect(issues).toEqual([{ shot: "cliff", ...(expected as object) }])
+      }).pipe(Effect.provide(NodeContext.layer))
   )
 
   it.scoped("a prompt of 2001 characters is refused; one of 2000 is fine", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const long = yield* issuesOf(`version: 1\nshots:\n  - id: a\n    prompt: ${"x".repeat(2001)}\n`)
       expect(long[0]?.message).toBe("prompt must be at most 2000 characters (got 2001)")
       const loaded = yield* load(`version: 1\nshots:\n  - id: a\n    prompt: ${"x".repeat(2000)}\n`)
       expect(loaded.manifest.shots[0]?.prompt).toHaveLength(2000)
-    }).pipe(Effect.provide(NodeContext.layer))
-  )
+    }).pipe(Effect.provide(NodeContext.layer)))
 
   it.scoped("every problem of a file is reported at once, in file order", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const issues = yield* issuesOf(`version: 1
 shots:
   - id: one
@@ -86,45 +171,44 @@ shots:
         "8:9 shots[2].id",
         "10:17 shots[2].resolution"
       ])
-      expect(issues[2]?.message).toBe('id "one" is already used by the shot on line 3; ids must be unique')
-    }).pipe(Effect.provide(NodeContext.layer))
-  )
+      expect(issues[2]?.message).toBe("id \"one\" is already used by the shot on line 3; ids must be unique")
+    }).pipe(Effect.provide(NodeContext.layer)))
 
   it.scoped("structural problems are located too: version, ids, missing prompt, empty shots", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       expect((yield* issuesOf("version: 2\nshots: []\n")).map((i) => i.path)).toEqual(["version", "shots"])
       const bad = yield* issuesOf("version: 1\nshots:\n  - id: has space\n    prompt: x\n  - id: ok\n")
       expect(bad.map((i) => `${i.line}:${i.path}`)).toEqual(["3:shots[0].id", "5:shots[1].prompt"])
-    }).pipe(Effect.provide(NodeContext.layer))
-  )
+    }).pipe(Effect.provide(NodeContext.layer)))
 
   it.scoped("a YAML syntax error is reported with its line, and nothing else is tried", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const issues = yield* issuesOf("version: 1\nshots:\n  - id: a\n    prompt: [unclosed\n")
       expect(issues).toHaveLength(1)
       expect(issues[0]?.message).toMatch(/^YAML: /)
       expect(issues[0]?.line).toBeGreaterThanOrEqual(4)
-    }).pipe(Effect.provide(NodeContext.layer))
-  )
+    }).pipe(Effect.provide(NodeContext.layer)))
 
   it.scoped("a file that is not UTF-8, or missing, is unreadable, not a crash", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const latin1 = yield* Effect.flip(load(new Uint8Array([0x76, 0x65, 0x72, 0x3a, 0x20, 0xe9, 0xff, 0x0a])))
       expect(latin1).toMatchObject({ _tag: "ManifestUnreadable", reason: expect.stringContaining("not UTF-8") })
       const missing = yield* Effect.flip(loadManifest("no/such/manifest.yaml"))
-      expect(missing).toMatchObject({ _tag: "ManifestUnreadable", file: "no/such/manifest.yaml", reason: "no such file" })
-    }).pipe(Effect.provide(NodeContext.layer))
-  )
+      expect(missing).toMatchObject({
+        _tag: "ManifestUnreadable",
+        file: "no/such/manifest.yaml",
+        reason: "no such file"
+      })
+    }).pipe(Effect.provide(NodeContext.layer)))
 
   it.scoped("a name that would escape the output folder is refused", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const issues = yield* issuesOf("version: 1\nname: ../../etc\nshots:\n  - id: a\n    prompt: x\n")
       expect(issues.map((i) => `${i.line}:${i.column} ${i.path}`)).toEqual(["2:7 name"])
-    }).pipe(Effect.provide(NodeContext.layer))
-  )
+    }).pipe(Effect.provide(NodeContext.layer)))
 
   it.scoped("formatIssue gives file:line:col, the shot and the field", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const error = yield* Effect.flip(load(oneShot("    duration: 3\n")))
       expect(error._tag).toBe("ManifestInvalid")
       if (error._tag === "ManifestInvalid") {
@@ -132,8 +216,7 @@ shots:
           `${error.file}:5:15: shot "cliff": shots[0].duration: duration must be an integer number of seconds from 4 to 12 (got 3)`
         )
       }
-    }).pipe(Effect.provide(NodeContext.layer))
-  )
+    }).pipe(Effect.provide(NodeContext.layer)))
 })
 
 describe("expansion into jobs", () => {
@@ -164,7 +247,7 @@ shots:
 `
 
   it.scoped("sweeps are cartesian products, first key slowest; takes make numbered jobs; ids are file-safe", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const jobs = yield* expandJobs(yield* load(storyboard))
       expect(jobs.map((job) => job.id)).toEqual([
         "opening",
@@ -188,11 +271,10 @@ shots:
         seedDrawn: false
       })
       expect(jobs.find((job) => job.id === "frame~aspect_ratio=9x16")?.params.aspect_ratio).toBe("9:16")
-    }).pipe(Effect.provide(NodeContext.layer))
-  )
+    }).pipe(Effect.provide(NodeContext.layer)))
 
   it.scoped("every field of the body is explicit: shot over defaults over the model's defaults", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const jobs = yield* expandJobs(yield* load(storyboard))
       expect(jobs[0]?.params).toEqual({
         prompt: "Dawn 🌅 over the bay — الفجر فوق الخليج",
@@ -206,11 +288,10 @@ shots:
         first_frame_url: "https://example.com/opening.jpg"
       })
       expect(jobs[1]?.params).toMatchObject({ duration: 10, camera_fixed: true, seed: 11 })
-    }).pipe(Effect.provide(NodeContext.layer))
-  )
+    }).pipe(Effect.provide(NodeContext.layer)))
 
   it.scoped("takes draw seeds in 1..999999, marked as drawn, the same for the same Random", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const loaded = yield* load(storyboard)
       const first = yield* Effect.withRandom(expandJobs(loaded), Random.make(42))
       const again = yield* Effect.withRandom(expandJobs(loaded), Random.make(42))
@@ -227,40 +308,52 @@ shots:
       // Ids do not depend on the draw: they are stable across runs.
       const other = yield* Effect.withRandom(expandJobs(loaded), Random.make(7))
       expect(other.map((job) => job.id)).toEqual(first.map((job) => job.id))
-    }).pipe(Effect.provide(NodeContext.layer))
-  )
+    }).pipe(Effect.provide(NodeContext.layer)))
 
   it.scoped("a local frame is resolved against the manifest's folder and left for upload", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const loaded = yield* load("version: 1\nshots:\n  - id: a\n    prompt: x\n    first_frame: frame.png\n")
       const [job] = yield* expandJobs(loaded)
-      expect(job?.firstFrame).toEqual({ _tag: "File", path: "frame.png", absolutePath: `${loaded.directory}/frame.png` })
+      expect(job?.firstFrame).toEqual({
+        _tag: "File",
+        path: "frame.png",
+        absolutePath: `${loaded.directory}/frame.png`
+      })
       expect(job?.params.first_frame_url).toBeUndefined()
       expect(loaded.manifest.name).toBe("storyboard")
-    }).pipe(Effect.provide(NodeContext.layer))
-  )
+    }).pipe(Effect.provide(NodeContext.layer)))
 
   it.scoped("--only globs keep matching jobs and name the patterns that match none", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const jobs = yield* expandJobs(yield* load(storyboard))
       const picked = filterJobs(jobs, ["cliff~seed=1?~*", "opening", "nope*"])
-      expect(picked.jobs.map((job) => job.id)).toEqual(["opening", "cliff~seed=11~camera_fixed=true", "cliff~seed=11~camera_fixed=false"])
+      expect(picked.jobs.map((job) => job.id)).toEqual([
+        "opening",
+        "cliff~seed=11~camera_fixed=true",
+        "cliff~seed=11~camera_fixed=false"
+      ])
       expect(picked.unmatched).toEqual(["nope*"])
       expect(filterJobs(jobs, []).jobs).toHaveLength(jobs.length)
-    }).pipe(Effect.provide(NodeContext.layer))
-  )
+    }).pipe(Effect.provide(NodeContext.layer)))
 
   it.scoped("the plan lists every job, the totals and the estimated cost and wall time", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const jobs = yield* expandJobs(yield* load(storyboard))
-      const plan = renderPlan(jobs, { model: SEEDANCE_MODEL, concurrency: 4, run: estimateRun(jobs, SEEDANCE_MODEL, 4) })
+      const plan = renderPlan(jobs, {
+        model: SEEDANCE_MODEL,
+        concurrency: 4,
+        run: estimateRun(jobs, SEEDANCE_MODEL, 4)
+      })
       for (const job of jobs) expect(plan).toContain(job.id)
       expect(plan).toContain("13 jobs from 4 shots, 102 s of video")
       expect(plan).toMatch(/ending~take=1\s+\d+\*/)
       // 13 jobs at $0.41; 4 waves of ~100 s at concurrency 4.
       expect(plan).toContain("estimate: $5.33, about 7 min at concurrency 4")
-      const unknown = renderPlan(jobs, { model: "other-model", concurrency: 13, run: estimateRun(jobs, "other-model", 13) })
+      const unknown = renderPlan(jobs, {
+        model: "other-model",
+        concurrency: 13,
+        run: estimateRun(jobs, "other-model", 13)
+      })
       expect(unknown).toContain("about 2 min at concurrency 13 (other-model is not in shotlist's price table")
-    }).pipe(Effect.provide(NodeContext.layer))
-  )
+    }).pipe(Effect.provide(NodeContext.layer)))
 })

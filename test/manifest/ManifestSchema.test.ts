@@ -15,7 +15,9 @@ import { ManifestDocument, manifestJsonSchema, manifestJsonSchemaText } from "..
 
 const SCHEMA_FILE = "manifest.schema.json"
 const EXAMPLES = readdirSync("manifests").filter((name) => name.endsWith(".yaml")).map((name) => `manifests/${name}`)
-const RUN_FIXTURES = readdirSync("test/fixtures/runs").filter((name) => name.endsWith(".yaml")).map((name) => `test/fixtures/runs/${name}`)
+const RUN_FIXTURES = readdirSync("test/fixtures/runs").filter((name) => name.endsWith(".yaml")).map((name) =>
+  `test/fixtures/runs/${name}`
+)
 /** A run fixture that is broken on purpose (a bad duration and a misspelt key). */
 const BROKEN_RUN_FIXTURE = "test/fixtures/runs/broken.yaml"
 const CORPUS = "test/fixtures/bad-manifests"
@@ -56,16 +58,19 @@ describe("the manifest's JSON Schema", () => {
   })
 
   it.effect("`shotlist schema` prints that JSON, 2-space indented, and nothing else", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const lines: Array<string> = []
-      const log = vi.spyOn(console, "log").mockImplementation((...parts: Array<unknown>) => void lines.push(parts.join(" ")))
+      const log = vi.spyOn(console, "log").mockImplementation((...parts: Array<unknown>) =>
+        void lines.push(parts.join(" "))
+      )
       yield* Command.run(schemaCommand, { name: "shotlist", version: "test" })(["node", "shotlist"]).pipe(
         Effect.ensuring(Effect.sync(() => log.mockRestore()))
       )
       expect(`${lines.join("\n")}\n`).toBe(readFileSync(SCHEMA_FILE, "utf8"))
-      expect(lines.join("\n")).toMatch(/^\{\n {2}"\$schema": "http:\/\/json-schema\.org\/draft-07\/schema#",\n {2}"\$id": /)
-    }).pipe(Effect.provide(NodeContext.layer))
-  )
+      expect(lines.join("\n")).toMatch(
+        /^\{\n {2}"\$schema": "http:\/\/json-schema\.org\/draft-07\/schema#",\n {2}"\$id": /
+      )
+    }).pipe(Effect.provide(NodeContext.layer)))
 
   it("names exactly the keys the loader allows, and no others, at every level", () => {
     const schema = manifestJsonSchema()
@@ -112,15 +117,17 @@ describe("the manifest's JSON Schema", () => {
 })
 
 describe("the schema and the loader agree", () => {
-  it.scoped.each([...EXAMPLES, ...RUN_FIXTURES])("%s: the schema, the JSON Schema and the loader give the same verdict", (file) =>
-    Effect.gen(function* () {
-      const good = file !== BROKEN_RUN_FIXTURE
-      const document = readYaml(file)
-      expect(decodes(document)).toBe(good)
-      expect(validate(document), JSON.stringify(validate.errors)).toBe(good)
-      const loaded = yield* Effect.either(loadManifest(file))
-      expect(Either.isRight(loaded)).toBe(good)
-    }).pipe(Effect.provide(NodeContext.layer))
+  it.scoped.each([...EXAMPLES, ...RUN_FIXTURES])(
+    "%s: the schema, the JSON Schema and the loader give the same verdict",
+    (file) =>
+      Effect.gen(function*() {
+        const good = file !== BROKEN_RUN_FIXTURE
+        const document = readYaml(file)
+        expect(decodes(document)).toBe(good)
+        expect(validate(document), JSON.stringify(validate.errors)).toBe(good)
+        const loaded = yield* Effect.either(loadManifest(file))
+        expect(Either.isRight(loaded)).toBe(good)
+      }).pipe(Effect.provide(NodeContext.layer))
   )
 
   it("every bad manifest is sorted: broken YAML, a rule only the loader can check, or refused by the schema", () => {
@@ -140,10 +147,16 @@ describe("the schema and the loader agree", () => {
 
   it("the JSON Schema points at the offending field, as an editor underlines it", () => {
     validate(readYaml(`${CORPUS}/19-duration-too-long.yaml`))
-    expect(validate.errors).toContainEqual(expect.objectContaining({ instancePath: "/shots/0/duration", keyword: "maximum" }))
+    expect(validate.errors).toContainEqual(
+      expect.objectContaining({ instancePath: "/shots/0/duration", keyword: "maximum" })
+    )
     validate(readYaml(`${CORPUS}/31-unknown-shot-key.yaml`))
     expect(validate.errors).toContainEqual(
-      expect.objectContaining({ instancePath: "/shots/0", keyword: "additionalProperties", params: { additionalProperty: "durations" } })
+      expect.objectContaining({
+        instancePath: "/shots/0",
+        keyword: "additionalProperties",
+        params: { additionalProperty: "durations" }
+      })
     )
   })
 
@@ -157,7 +170,7 @@ describe("the schema and the loader agree", () => {
   })
 
   it.scoped("what the located checks let through, the schema still refuses, located at its field", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped()
       const file = `${dir}/m.yaml`
@@ -166,8 +179,13 @@ describe("the schema and the loader agree", () => {
       const error = yield* Effect.flip(loadManifest(file))
       expect(error).toMatchObject({
         _tag: "ManifestInvalid",
-        issues: [{ file, line: 2, column: 7, path: "name", message: expect.stringContaining("name must be a plain folder name") }]
+        issues: [{
+          file,
+          line: 2,
+          column: 7,
+          path: "name",
+          message: expect.stringContaining("name must be a plain folder name")
+        }]
       })
-    }).pipe(Effect.provide(NodeContext.layer))
-  )
+    }).pipe(Effect.provide(NodeContext.layer)))
 })

@@ -3,10 +3,10 @@ import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Schedule, Schema } from "effect"
 import { createHash } from "node:crypto"
+import { noFaults } from "../../src/emulator/Emulator.js"
 import { Report } from "../../src/report/Report.js"
 import { journaledRun, readJournal } from "../../src/store/JournalReader.js"
 import { runChildCli } from "../support/ChildCli.js"
-import { noFaults } from "../../src/emulator/Emulator.js"
 import { TEST_KEY, testEmulator } from "../support/TestRun.js"
 
 const MANIFEST = "test/fixtures/runs/twenty-seeds.yaml"
@@ -27,7 +27,7 @@ const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest(
 
 /** Every job completed, each file under videos/ whole and as the report says, nothing else there. */
 const expectWholeRun = (runDirectory: string) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const report = decodeReport(yield* fs.readFileString(path.join(runDirectory, "report.json")))
@@ -47,7 +47,7 @@ describe("crash safety, with a real process killed and resumed", () => {
   it.scopedLive(
     "a 20-job run SIGKILLed at 5 points, resumed each time: all complete, one submission per job except those the report names",
     () =>
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const fs = yield* FileSystem.FileSystem
         const path = yield* Path.Path
         const emulator = yield* testEmulator({ timeScale: 0.4, workers: 8 })
@@ -57,11 +57,13 @@ describe("crash safety, with a real process killed and resumed", () => {
 
         const killedAt: Array<{ point: string; submissions: number; downloaded: number }> = []
         const crashAt = (point: string, args: ReadonlyArray<string>) =>
-          Effect.gen(function* () {
+          Effect.gen(function*() {
             const outcome = yield* runChildCli(args, { ...env, SHOTLIST_CRASH_AT: point })
             expect(outcome.signal, `${point}: ${outcome.stderr}`).toBe("SIGKILL")
             const journal = journaledRun((yield* readJournal(path.join(runDirectory, "journal.jsonl"))).events)
-            const videos = (yield* fs.readDirectory(path.join(runDirectory, "videos"))).filter((name) => !name.endsWith(".mp4"))
+            const videos = (yield* fs.readDirectory(path.join(runDirectory, "videos"))).filter((name) =>
+              !name.endsWith(".mp4")
+            )
             expect(videos, "nothing but whole videos under videos/").toEqual([])
             killedAt.push({
               point,
@@ -98,102 +100,112 @@ describe("crash safety, with a real process killed and resumed", () => {
         expect(stats.submissions).toBeLessThanOrEqual(JOBS + named.length)
         expect(named.length).toBeGreaterThanOrEqual(1)
         console.info(
-          `kill-and-resume: ${JSON.stringify(killedAt)}; emulator submissions ${stats.submissions} for ${JOBS} jobs (${named.length} named as sent again); completed ${report.summary.completed}`
+          `kill-and-resume: ${
+            JSON.stringify(killedAt)
+          }; emulator submissions ${stats.submissions} for ${JOBS} jobs (${named.length} named as sent again); completed ${report.summary.completed}`
         )
       }).pipe(Effect.provide(NodeContext.layer)),
     180_000
   )
 
-  it.scopedLive("SIGINT mid-run: exit 130, the report lists in-flight request ids, resume finishes without submitting them again", () =>
-    Effect.gen(function* () {
-      const fs = yield* FileSystem.FileSystem
-      const path = yield* Path.Path
-      const emulator = yield* testEmulator({ timeScale: 1, workers: 8 })
-      const runDirectory = path.join(yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-sigint-" }), "run")
-      const env = { SEGMIND_API_KEY: TEST_KEY }
-      const common = ["--base-url", emulator.baseUrl, "--concurrency", "4", "--rpm", "6000", "--expect", "1.5s"]
-      const journalFile = path.join(runDirectory, "journal.jsonl")
+  it.scopedLive(
+    "SIGINT mid-run: exit 130, the report lists in-flight request ids, resume finishes without submitting them again",
+    () =>
+      Effect.gen(function*() {
+        const fs = yield* FileSystem.FileSystem
+        const path = yield* Path.Path
+        const emulator = yield* testEmulator({ timeScale: 1, workers: 8 })
+        const runDirectory = path.join(yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-sigint-" }), "run")
+        const env = { SEGMIND_API_KEY: TEST_KEY }
+        const common = ["--base-url", emulator.baseUrl, "--concurrency", "4", "--rpm", "6000", "--expect", "1.5s"]
+        const journalFile = path.join(runDirectory, "journal.jsonl")
 
-      // Interrupt once four requests are accepted and none has ended.
-      const interruptWhenInFlight = (pid: number) =>
-        Effect.gen(function* () {
-          const submitted = yield* fs.readFileString(journalFile).pipe(
-            Effect.map((text) => text.split("\n").filter((line) => line.includes('"_tag":"submitted"')).length),
-            Effect.orElseSucceed(() => 0)
-          )
-          if (submitted < 4) return yield* Effect.fail("not yet")
-          process.kill(pid, "SIGINT")
-        }).pipe(Effect.retry(Schedule.spaced(Duration.millis(20))), Effect.orDie)
+        // Interrupt once four requests are accepted and none has ended.
+        const interruptWhenInFlight = (pid: number) =>
+          Effect.gen(function*() {
+            const submitted = yield* fs.readFileString(journalFile).pipe(
+              Effect.map((text) => text.split("\n").filter((line) => line.includes("\"_tag\":\"submitted\"")).length),
+              Effect.orElseSucceed(() => 0)
+            )
+            if (submitted < 4) return yield* Effect.fail("not yet")
+            process.kill(pid, "SIGINT")
+          }).pipe(Effect.retry(Schedule.spaced(Duration.millis(20))), Effect.orDie)
 
-      const interrupted = yield* runChildCli(["run", MANIFEST, "--out", runDirectory, ...common], env, interruptWhenInFlight)
-      expect(interrupted.code, interrupted.stderr).toBe(130)
-      expect(interrupted.stderr).toContain(`shotlist resume ${runDirectory}`)
-      const partial = decodeReport(yield* fs.readFileString(path.join(runDirectory, "report.json")))
-      const running = partial.jobs.filter((job) => job.status === "running")
-      expect(running.length).toBeGreaterThanOrEqual(4)
-      for (const job of running) expect(job.requestId).toMatch(/.+/)
-      expect(partial.summary.running).toBe(running.length)
-      const submittedBefore = (yield* emulator.stats).submissions
-      // Every submit the API took has its id in the report: none is lost in between.
-      expect(partial.jobs.filter((job) => job.requestId !== undefined).length).toBe(submittedBefore)
+        const interrupted = yield* runChildCli(
+          ["run", MANIFEST, "--out", runDirectory, ...common],
+          env,
+          interruptWhenInFlight
+        )
+        expect(interrupted.code, interrupted.stderr).toBe(130)
+        expect(interrupted.stderr).toContain(`shotlist resume ${runDirectory}`)
+        const partial = decodeReport(yield* fs.readFileString(path.join(runDirectory, "report.json")))
+        const running = partial.jobs.filter((job) => job.status === "running")
+        expect(running.length).toBeGreaterThanOrEqual(4)
+        for (const job of running) expect(job.requestId).toMatch(/.+/)
+        expect(partial.summary.running).toBe(running.length)
+        const submittedBefore = (yield* emulator.stats).submissions
+        // Every submit the API took has its id in the report: none is lost in between.
+        expect(partial.jobs.filter((job) => job.requestId !== undefined).length).toBe(submittedBefore)
 
-      const resumed = yield* runChildCli(["resume", runDirectory, ...common], env)
-      expect(resumed.code, resumed.stderr).toBe(0)
-      const report = yield* expectWholeRun(runDirectory)
-      for (const job of running) expect(report.jobs.find((j) => j.id === job.id)?.requestId).toBe(job.requestId)
-      expect(report.jobs.filter((job) => job.resubmitted !== undefined)).toEqual([])
-      const stats = yield* emulator.stats
-      expect(stats.submissions).toBe(JOBS)
-      expect([...submissionsBySeed(stats.submitted).values()].every((n) => n === 1)).toBe(true)
-    }).pipe(Effect.provide(NodeContext.layer)),
+        const resumed = yield* runChildCli(["resume", runDirectory, ...common], env)
+        expect(resumed.code, resumed.stderr).toBe(0)
+        const report = yield* expectWholeRun(runDirectory)
+        for (const job of running) expect(report.jobs.find((j) => j.id === job.id)?.requestId).toBe(job.requestId)
+        expect(report.jobs.filter((job) => job.resubmitted !== undefined)).toEqual([])
+        const stats = yield* emulator.stats
+        expect(stats.submissions).toBe(JOBS)
+        expect([...submissionsBySeed(stats.submitted).values()].every((n) => n === 1)).toBe(true)
+      }).pipe(Effect.provide(NodeContext.layer)),
     120_000
   )
 
-  it.scopedLive("a second Ctrl-C exits at once; the journal stays consistent and resume finishes the run", () =>
-    Effect.gen(function* () {
-      const fs = yield* FileSystem.FileSystem
-      const path = yield* Path.Path
-      // The first four submits answer after 3 s: the first Ctrl-C waits for them, the second does not.
-      const emulator = yield* testEmulator({
-        timeScale: 1,
-        workers: 8,
-        faults: {
-          ...noFaults,
-          slowDelay: Duration.seconds(3),
-          script: [1, 2, 3, 4].map((call) => ({ endpoint: "submit" as const, call, fault: "slow" as const }))
+  it.scopedLive(
+    "a second Ctrl-C exits at once; the journal stays consistent and resume finishes the run",
+    () =>
+      Effect.gen(function*() {
+        const fs = yield* FileSystem.FileSystem
+        const path = yield* Path.Path
+        // The first four submits answer after 3 s: the first Ctrl-C waits for them, the second does not.
+        const emulator = yield* testEmulator({
+          timeScale: 1,
+          workers: 8,
+          faults: {
+            ...noFaults,
+            slowDelay: Duration.seconds(3),
+            script: [1, 2, 3, 4].map((call) => ({ endpoint: "submit" as const, call, fault: "slow" as const }))
+          }
+        })
+        const runDirectory = path.join(yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-sigint2-" }), "run")
+        const env = { SEGMIND_API_KEY: TEST_KEY }
+        const common = ["--base-url", emulator.baseUrl, "--concurrency", "4", "--rpm", "6000", "--expect", "1.5s"]
+        const journalFile = path.join(runDirectory, "journal.jsonl")
+        const interruptTwice = (pid: number) =>
+          Effect.gen(function*() {
+            const text = yield* fs.readFileString(journalFile).pipe(Effect.orElseSucceed(() => ""))
+            if (text.split("\"_tag\":\"submitting\"").length < 5) return yield* Effect.fail("not yet")
+            process.kill(pid, "SIGINT")
+            yield* Effect.sleep(Duration.millis(300))
+            process.kill(pid, "SIGINT")
+          }).pipe(Effect.retry(Schedule.spaced(Duration.millis(10))), Effect.orDie)
+
+        const stopped = yield* runChildCli(["run", MANIFEST, "--out", runDirectory, ...common], env, interruptTwice)
+        expect(stopped.code, stopped.stderr).toBe(130)
+        expect(stopped.stderr).toContain("exiting at once")
+        // Every line whole (a torn last one would be cut off by resume, a damaged one would fail here).
+        const contents = yield* readJournal(journalFile)
+        expect(contents.events.filter((event) => event._tag === "submitting")).toHaveLength(4)
+
+        const resumed = yield* runChildCli(["resume", runDirectory, ...common], env)
+        expect(resumed.code, resumed.stderr).toBe(0)
+        yield* expectWholeRun(runDirectory)
+        // The four submits cut off have no recorded id: they are sent again and named; no other job is sent twice.
+        const report = decodeReport(yield* fs.readFileString(path.join(runDirectory, "report.json")))
+        const perSeed = submissionsBySeed((yield* emulator.stats).submitted)
+        expect(report.jobs.filter((job) => job.resubmitted !== undefined)).toHaveLength(4)
+        for (const job of report.jobs) {
+          expect(perSeed.get(job.seed)).toBeLessThanOrEqual(job.resubmitted === undefined ? 1 : 2)
         }
-      })
-      const runDirectory = path.join(yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-sigint2-" }), "run")
-      const env = { SEGMIND_API_KEY: TEST_KEY }
-      const common = ["--base-url", emulator.baseUrl, "--concurrency", "4", "--rpm", "6000", "--expect", "1.5s"]
-      const journalFile = path.join(runDirectory, "journal.jsonl")
-      const interruptTwice = (pid: number) =>
-        Effect.gen(function* () {
-          const text = yield* fs.readFileString(journalFile).pipe(Effect.orElseSucceed(() => ""))
-          if (text.split('"_tag":"submitting"').length < 5) return yield* Effect.fail("not yet")
-          process.kill(pid, "SIGINT")
-          yield* Effect.sleep(Duration.millis(300))
-          process.kill(pid, "SIGINT")
-        }).pipe(Effect.retry(Schedule.spaced(Duration.millis(10))), Effect.orDie)
-
-      const stopped = yield* runChildCli(["run", MANIFEST, "--out", runDirectory, ...common], env, interruptTwice)
-      expect(stopped.code, stopped.stderr).toBe(130)
-      expect(stopped.stderr).toContain("exiting at once")
-      // Every line whole (a torn last one would be cut off by resume, a damaged one would fail here).
-      const contents = yield* readJournal(journalFile)
-      expect(contents.events.filter((event) => event._tag === "submitting")).toHaveLength(4)
-
-      const resumed = yield* runChildCli(["resume", runDirectory, ...common], env)
-      expect(resumed.code, resumed.stderr).toBe(0)
-      yield* expectWholeRun(runDirectory)
-      // The four submits cut off have no recorded id: they are sent again and named; no other job is sent twice.
-      const report = decodeReport(yield* fs.readFileString(path.join(runDirectory, "report.json")))
-      const perSeed = submissionsBySeed((yield* emulator.stats).submitted)
-      expect(report.jobs.filter((job) => job.resubmitted !== undefined)).toHaveLength(4)
-      for (const job of report.jobs) {
-        expect(perSeed.get(job.seed)).toBeLessThanOrEqual(job.resubmitted === undefined ? 1 : 2)
-      }
-    }).pipe(Effect.provide(NodeContext.layer)),
+      }).pipe(Effect.provide(NodeContext.layer)),
     120_000
   )
 })

@@ -1,7 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Ref, TestClock } from "effect"
 import { makeGenerationTimes } from "../../src/pipeline/GenerationTimes.js"
-import { DEFAULT_POLL, firstPollDelay, nextPollDelay, pollSchedule, type PollSettings } from "../../src/pipeline/PollSchedule.js"
+import {
+  DEFAULT_POLL,
+  firstPollDelay,
+  nextPollDelay,
+  pollSchedule,
+  type PollSettings
+} from "../../src/pipeline/PollSchedule.js"
 import type { SeedanceParams } from "../../src/segmind/SeedanceParams.js"
 import type { StatusAnswer } from "../../src/segmind/SegmindClient.js"
 
@@ -62,37 +68,40 @@ describe("polling that learns", () => {
   })
 
   it.effect("is an Effect Schedule: fed status answers, it polls at the planned times and stops at COMPLETED", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const estimate = { meanMs: 10_000, sdMs: 1_000 }
       const calls = yield* Ref.make<Array<number>>([])
-      const status = Effect.gen(function* () {
+      const status = Effect.gen(function*() {
         const now = yield* TestClock.currentTimeMillis
         yield* Ref.update(calls, (list) => [...list, now])
         return { status: now >= 11_500 ? "COMPLETED" : "PROCESSING", metrics: {} } satisfies StatusAnswer
       })
       const fiber = yield* Effect.fork(
-        Effect.sleep(firstPollDelay(estimate, settings)).pipe(Effect.zipRight(Effect.repeat(status, pollSchedule(Effect.succeed(estimate), settings, 0))))
+        Effect.sleep(firstPollDelay(estimate, settings)).pipe(
+          Effect.zipRight(Effect.repeat(status, pollSchedule(Effect.succeed(estimate), settings, 0)))
+        )
       )
       yield* TestClock.adjust(Duration.seconds(30))
       const last = yield* Fiber.join(fiber)
       expect(last.status).toBe("COMPLETED")
       // Window 8 s .. 12 s, five polls across it (0.8 s apart) until the end at 11.5 s is seen.
       expect(yield* Ref.get(calls)).toEqual([8_000, 8_800, 9_600, 10_400, 11_200, 12_000])
-    })
-  )
+    }))
 
   it.effect("a job in flight takes up what the run learns meanwhile: a prior far too long gives way to the measured window", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const times = yield* makeGenerationTimes(settings)
       const calls = yield* Ref.make<Array<number>>([])
-      const status = Effect.gen(function* () {
+      const status = Effect.gen(function*() {
         const now = yield* TestClock.currentTimeMillis
         yield* Ref.update(calls, (list) => [...list, now])
         return { status: now >= 21_000 ? "COMPLETED" : "PROCESSING", metrics: {} } satisfies StatusAnswer
       })
       const estimate = yield* times.estimate(params(5))
       const fiber = yield* Effect.fork(
-        Effect.sleep(firstPollDelay(estimate, settings)).pipe(Effect.zipRight(Effect.repeat(status, pollSchedule(times.estimate(params(5)), settings, 0))))
+        Effect.sleep(firstPollDelay(estimate, settings)).pipe(
+          Effect.zipRight(Effect.repeat(status, pollSchedule(times.estimate(params(5)), settings, 0)))
+        )
       )
       // The prior says 100 s: the first look is at the cap, 15 s. Before it, three jobs of the run end after ~20 s each.
       yield* TestClock.adjust(Duration.seconds(10))
@@ -101,11 +110,10 @@ describe("polling that learns", () => {
       yield* Fiber.join(fiber)
       // Window now 18 .. 22 s: polled across it 0.8 s apart, seen 0.2 s after its end.
       expect(yield* Ref.get(calls)).toEqual([15_000, 18_000, 18_800, 19_600, 20_400, 21_200])
-    })
-  )
+    }))
 
   it.effect("learns from completed jobs: its own class after three, the others by the measured/prior ratio", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const times = yield* makeGenerationTimes({ ...settings, prior: (p) => Duration.seconds(20 * p.duration) })
       expect(yield* times.estimate(params(5))).toEqual({ meanMs: 100_000, sdMs: 25_000 })
       for (const took of [9_000, 10_000, 11_000]) yield* times.record(params(5), took)
@@ -114,6 +122,5 @@ describe("polling that learns", () => {
       expect(learned.sdMs).toBeCloseTo(1_000)
       // A 10 s clip, never measured: its 200 s prior, scaled by what the run saw (a tenth).
       expect((yield* times.estimate(params(10))).meanMs).toBeCloseTo(20_000)
-    })
-  )
+    }))
 })

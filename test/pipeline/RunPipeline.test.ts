@@ -1,9 +1,9 @@
 import { FileSystem } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Option, Schedule, Schema } from "effect"
-import { decodeReport } from "../../src/report/ReportFile.js"
 import { exitCodeOf } from "../../src/cli/ExitCode.js"
 import { noFaults } from "../../src/emulator/Emulator.js"
+import { decodeReport } from "../../src/report/ReportFile.js"
 import { JournalEvent } from "../../src/store/Journal.js"
 import { nodeContext, renderManifest, TEST_KEY, testEmulator } from "../support/TestRun.js"
 
@@ -13,7 +13,7 @@ const decodeEvent = Schema.decodeUnknownSync(Schema.parseJson(JournalEvent))
 
 describe("a run against the emulator", () => {
   it.scopedLive("renders six jobs at concurrency 2: every video whole, byte-identical to what was served, never more than 2 in flight", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const emulator = yield* testEmulator({ workers: 4 })
       const { report, runDirectory } = yield* renderManifest(SIX_JOBS, emulator.baseUrl, { concurrency: 2 })
@@ -49,17 +49,27 @@ describe("a run against the emulator", () => {
         expect(job.completedAt).toBeDefined()
         expect(job.inferenceTime).toBeGreaterThan(0)
       }
-      expect(report.jobs.find((job) => job.id === "lanterns~seed=22")).toMatchObject({ sweep: { seed: 22 }, seedDrawn: false })
+      expect(report.jobs.find((job) => job.id === "lanterns~seed=22")).toMatchObject({
+        sweep: { seed: 22 },
+        seedDrawn: false
+      })
       expect(report.jobs.find((job) => job.id === "street~take=2")).toMatchObject({ take: 2, seedDrawn: true })
-      expect(report.jobs.find((job) => job.id === "lanterns~seed=11")?.output).toMatchObject({ width: 640, height: 640 })
+      expect(report.jobs.find((job) => job.id === "lanterns~seed=11")?.output).toMatchObject({
+        width: 640,
+        height: 640
+      })
 
       // A file under videos/ is always whole: no temporary files are left anywhere.
-      expect((yield* fs.readDirectory(`${runDirectory}/videos`)).sort()).toEqual(report.jobs.map((job) => `${job.id}.mp4`).sort())
+      expect((yield* fs.readDirectory(`${runDirectory}/videos`)).sort()).toEqual(
+        report.jobs.map((job) => `${job.id}.mp4`).sort()
+      )
       expect(yield* fs.exists(`${runDirectory}/.partial`)).toBe(false)
       expect(yield* fs.readFileString(`${runDirectory}/manifest.yaml`)).toBe(yield* fs.readFileString(SIX_JOBS))
 
       // Every job's seed and body are journaled before the first submission.
-      const events = (yield* fs.readFileString(`${runDirectory}/journal.jsonl`)).trimEnd().split("\n").map((line) => decodeEvent(line))
+      const events = (yield* fs.readFileString(`${runDirectory}/journal.jsonl`)).trimEnd().split("\n").map((line) =>
+        decodeEvent(line)
+      )
       const firstSubmit = events.findIndex((event) => event._tag === "submitting")
       expect(events.slice(0, firstSubmit).filter((event) => event._tag === "planned")).toHaveLength(6)
       expect(events.filter((event) => event._tag === "downloaded")).toHaveLength(6)
@@ -68,25 +78,27 @@ describe("a run against the emulator", () => {
       for (const file of ["report.json", "journal.jsonl"]) {
         expect(yield* fs.readFileString(`${runDirectory}/${file}`)).not.toContain(TEST_KEY)
       }
-    }).pipe(Effect.provide(nodeContext))
-  )
+    }).pipe(Effect.provide(nodeContext)))
 
   it.scopedLive("a job the server fails (422) is reported with its cause while the others complete: exit 1", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const emulator = yield* testEmulator()
       const { report } = yield* renderManifest(ONE_BLOCKED, emulator.baseUrl, { concurrency: 3 })
       expect(report.summary).toMatchObject({ total: 3, completed: 2, failed: 1 })
       const blocked = report.jobs.find((job) => job.id === "blocked")!
       expect(blocked.status).toBe("failed")
-      expect(blocked.error).toMatchObject({ tag: "GenerationFailed", httpStatus: 422, message: "The request was blocked by content moderation" })
+      expect(blocked.error).toMatchObject({
+        tag: "GenerationFailed",
+        httpStatus: 422,
+        message: "The request was blocked by content moderation"
+      })
       expect(blocked.requestId).toBeDefined()
       expect(blocked.output).toBeUndefined()
       expect(exitCodeOf(report)).toBe(1)
-    }).pipe(Effect.provide(nodeContext))
-  )
+    }).pipe(Effect.provide(nodeContext)))
 
   it.scopedLive("truncated downloads and 5xx answers are retried until the video is whole, and the report counts the tries", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const emulator = yield* testEmulator({
         faults: {
@@ -115,11 +127,10 @@ describe("a run against the emulator", () => {
       expect(stats.requests.some((request) => request.status >= 500)).toBe(true)
       // Some downloads were cut short and fetched again.
       expect(stats.requestsByEndpoint["download"]).toBeGreaterThan(6)
-    }).pipe(Effect.provide(nodeContext))
-  )
+    }).pipe(Effect.provide(nodeContext)))
 
   it.scopedLive("a 429 with Retry-After holds back every job, not only the one that saw it, then all complete", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const emulator = yield* testEmulator({
         faults: {
           ...noFaults,
@@ -140,11 +151,10 @@ describe("a run against the emulator", () => {
       const during = keyed.filter((request) => request.at > first429!.at + 150 && request.at < first429!.at + 950)
       expect(during).toEqual([])
       expect(stats.submissions).toBe(6)
-    }).pipe(Effect.provide(nodeContext))
-  )
+    }).pipe(Effect.provide(nodeContext)))
 
   it.scopedLive("a local frame shared by two shots is uploaded once and its URL sent with both", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const emulator = yield* testEmulator()
       const { report } = yield* renderManifest("test/fixtures/runs/local-frames.yaml", emulator.baseUrl)
       expect(report.summary.completed).toBe(2)
@@ -155,21 +165,28 @@ describe("a run against the emulator", () => {
       expect(sent[1]).toBe(sent[0])
       for (const job of report.jobs) {
         expect(job.frames).toEqual([
-          { role: "first_frame", source: "frames/start.png", url: sent[0], sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }
+          {
+            role: "first_frame",
+            source: "frames/start.png",
+            url: sent[0],
+            sha256: expect.stringMatching(/^[0-9a-f]{64}$/)
+          }
         ])
         // The report's params are the body that was sent, uploaded URL included.
         expect(job.params.first_frame_url).toBe(sent[0])
       }
-    }).pipe(Effect.provide(nodeContext))
-  )
+    }).pipe(Effect.provide(nodeContext)))
 
   it.scopedLive("an interrupted run still writes its report, naming the request ids in flight", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const runDirectory = yield* fs.makeTempDirectoryScoped()
       const emulator = yield* testEmulator({ timeScale: 2 })
       const fiber = yield* Effect.fork(renderManifest(SIX_JOBS, emulator.baseUrl, { concurrency: 2, runDirectory }))
-      yield* Effect.repeat(emulator.stats, { until: (stats) => stats.submissions >= 2, schedule: Schedule.spaced("50 millis") })
+      yield* Effect.repeat(emulator.stats, {
+        until: (stats) => stats.submissions >= 2,
+        schedule: Schedule.spaced("50 millis")
+      })
       yield* Fiber.interrupt(fiber)
       const report = yield* decodeReport(yield* fs.readFileString(`${runDirectory}/report.json`))
       const submitted = (yield* emulator.stats).submitted.map((s) => s.requestId)
@@ -178,15 +195,17 @@ describe("a run against the emulator", () => {
       // Each submission the server took is named: by its request id, or as a submit whose answer never came back.
       expect(known.length + onTheWire.length).toBe(submitted.length)
       for (const job of known) expect(submitted).toContain(job.requestId)
-      expect(report.jobs.filter((job) => job.status === "skipped").every((job) => job.error?.tag === "Interrupted")).toBe(true)
+      expect(report.jobs.filter((job) => job.status === "skipped").every((job) => job.error?.tag === "Interrupted"))
+        .toBe(true)
       expect(report.jobs).toHaveLength(6)
-    }).pipe(Effect.provide(nodeContext))
-  )
+    }).pipe(Effect.provide(nodeContext)))
 
   it.scopedLive("credits that run out after 5 of 12 submissions: exit 3, exactly 5 submitted and downloaded, the 7 others named as not submitted", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const emulator = yield* testEmulator({ workers: 4, faults: { ...noFaults, creditsAfterSubmissions: 5 } })
-      const { report } = yield* renderManifest("test/fixtures/runs/twelve-takes.yaml", emulator.baseUrl, { concurrency: 4 })
+      const { report } = yield* renderManifest("test/fixtures/runs/twelve-takes.yaml", emulator.baseUrl, {
+        concurrency: 4
+      })
       expect(exitCodeOf(report)).toBe(3)
       expect(report.run.aborted).toMatchObject({ tag: "InsufficientCredits", httpStatus: 406 })
       expect((yield* emulator.stats).submissions).toBe(5)
@@ -196,54 +215,60 @@ describe("a run against the emulator", () => {
       expect(notSubmitted).toHaveLength(7)
       expect(notSubmitted.every((job) => job.requestId === undefined)).toBe(true)
       expect(new Set(notSubmitted.map((job) => job.error?.tag))).toEqual(new Set(["InsufficientCredits", "RunAborted"]))
-    }).pipe(Effect.provide(nodeContext))
-  )
+    }).pipe(Effect.provide(nodeContext)))
 
-  it.scopedLive("chaos: 30 jobs at concurrency 8 through 5xx, dropped connections, 429 bursts and truncated downloads: each completes once, or is recorded as an uncertain submit and never re-sent", () =>
-    Effect.gen(function* () {
-      const fs = yield* FileSystem.FileSystem
-      const dir = yield* fs.makeTempDirectoryScoped()
-      const seeds = Array.from({ length: 30 }, (_, i) => i + 1)
-      yield* fs.writeFileString(
-        `${dir}/thirty.yaml`,
-        `version: 1\nshots:\n  - id: rain\n    prompt: Rain on a tin roof.\n    duration: 4\n    resolution: 480p\n    sweep:\n      seed: [${seeds.join(", ")}]\n`
-      )
-      const emulator = yield* testEmulator({
-        workers: 8,
-        faults: {
-          ...noFaults,
-          seed: 2026,
-          serverErrorRate: { submit: 0.1, status: 0.1, result: 0.1, download: 0.1 },
-          dropRate: 0.03,
-          rateLimitedRate: 0.03,
-          retryAfterSeconds: 1,
-          truncateRate: 0.05
+  it.scopedLive(
+    "chaos: 30 jobs at concurrency 8 through 5xx, dropped connections, 429 bursts and truncated downloads: each completes once, or is recorded as an uncertain submit and never re-sent",
+    () =>
+      Effect.gen(function*() {
+        const fs = yield* FileSystem.FileSystem
+        const dir = yield* fs.makeTempDirectoryScoped()
+        const seeds = Array.from({ length: 30 }, (_, i) => i + 1)
+        yield* fs.writeFileString(
+          `${dir}/thirty.yaml`,
+          `version: 1\nshots:\n  - id: rain\n    prompt: Rain on a tin roof.\n    duration: 4\n    resolution: 480p\n    sweep:\n      seed: [${
+            seeds.join(", ")
+          }]\n`
+        )
+        const emulator = yield* testEmulator({
+          workers: 8,
+          faults: {
+            ...noFaults,
+            seed: 2026,
+            serverErrorRate: { submit: 0.1, status: 0.1, result: 0.1, download: 0.1 },
+            dropRate: 0.03,
+            rateLimitedRate: 0.03,
+            retryAfterSeconds: 1,
+            truncateRate: 0.05
+          }
+        })
+        const { report, runDirectory } = yield* renderManifest(`${dir}/thirty.yaml`, emulator.baseUrl, {
+          concurrency: 8
+        })
+        const stats = yield* emulator.stats
+        const submissionsOf = (seed: number) =>
+          stats.submitted.filter((s) => (s.body as { seed: number }).seed === seed).length
+        for (const job of report.jobs) {
+          if (job.status === "completed") {
+            // Never paid twice: one submission per completed job, whatever failed on the way.
+            expect(submissionsOf(job.seed)).toBe(1)
+            const served = Option.getOrThrow(yield* emulator.servedFile(job.requestId!))
+            expect(job.output!.sha256).toBe(served.sha256)
+            expect((yield* fs.stat(`${runDirectory}/${job.output!.path}`)).size).toBe(BigInt(served.bytes))
+          } else {
+            // The only way not to finish: a submit whose connection dropped, recorded and not re-sent.
+            expect(job.error?.tag).toBe("SubmitUncertain")
+            expect(submissionsOf(job.seed)).toBeLessThanOrEqual(1)
+          }
         }
-      })
-      const { report, runDirectory } = yield* renderManifest(`${dir}/thirty.yaml`, emulator.baseUrl, { concurrency: 8 })
-      const stats = yield* emulator.stats
-      const submissionsOf = (seed: number) => stats.submitted.filter((s) => (s.body as { seed: number }).seed === seed).length
-      for (const job of report.jobs) {
-        if (job.status === "completed") {
-          // Never paid twice: one submission per completed job, whatever failed on the way.
-          expect(submissionsOf(job.seed)).toBe(1)
-          const served = Option.getOrThrow(yield* emulator.servedFile(job.requestId!))
-          expect(job.output!.sha256).toBe(served.sha256)
-          expect((yield* fs.stat(`${runDirectory}/${job.output!.path}`)).size).toBe(BigInt(served.bytes))
-        } else {
-          // The only way not to finish: a submit whose connection dropped, recorded and not re-sent.
-          expect(job.error?.tag).toBe("SubmitUncertain")
-          expect(submissionsOf(job.seed)).toBeLessThanOrEqual(1)
-        }
-      }
-      expect(report.summary.completed).toBeGreaterThan(20)
-      expect(report.jobs.some((job) => job.attempts > 1)).toBe(true)
-    }).pipe(Effect.provide(nodeContext)),
+        expect(report.summary.completed).toBeGreaterThan(20)
+        expect(report.jobs.some((job) => job.attempts > 1)).toBe(true)
+      }).pipe(Effect.provide(nodeContext)),
     180_000
   )
 
   it.scopedLive("a run deadline stops new submissions and records jobs in flight as timed out with their request ids", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const emulator = yield* testEmulator({ workers: 2, timeScale: 1 })
       const { report } = yield* renderManifest("test/fixtures/runs/twelve-takes.yaml", emulator.baseUrl, {
         concurrency: 2,
@@ -257,11 +282,10 @@ describe("a run against the emulator", () => {
       expect(timedOut.every((job) => job.status === "failed" && job.requestId !== undefined)).toBe(true)
       expect(report.summary.completed + timedOut.length + notSent.length).toBe(12)
       expect(stats.submissions).toBe(report.summary.completed + timedOut.length)
-    }).pipe(Effect.provide(nodeContext))
-  )
+    }).pipe(Effect.provide(nodeContext)))
 
   it.scopedLive("scripted faults: a submit answer lost after the server took it is recorded as uncertain and never re-sent; a 503 and a cut download are retried", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const emulator = yield* testEmulator({
         faults: {
           ...noFaults,
@@ -284,6 +308,5 @@ describe("a run against the emulator", () => {
       expect(report.summary).toMatchObject({ completed: 5, failed: 1 })
       expect(exitCodeOf(report)).toBe(1)
       expect(report.jobs[0]!.attempts).toBeGreaterThanOrEqual(3)
-    }).pipe(Effect.provide(nodeContext))
-  )
+    }).pipe(Effect.provide(nodeContext)))
 })

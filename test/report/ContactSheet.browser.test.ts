@@ -1,6 +1,6 @@
-import ffmpegInstaller from "@ffmpeg-installer/ffmpeg"
-import { describe, expect, it } from "@effect/vitest"
 import { FileSystem } from "@effect/platform"
+import { describe, expect, it } from "@effect/vitest"
+import ffmpegInstaller from "@ffmpeg-installer/ffmpeg"
 import { Effect, Schema } from "effect"
 import { execFileSync } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
@@ -24,10 +24,27 @@ const ffmpeg = (...args: ReadonlyArray<string>) =>
 
 const clip = (id: string) =>
   ffmpeg(
-    "-f", "lavfi", "-i", "testsrc=size=320x240:rate=24",
-    "-f", "lavfi", "-i", "sine",
-    "-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
-    "-movflags", "+faststart",
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc=size=320x240:rate=24",
+    "-f",
+    "lavfi",
+    "-i",
+    "sine",
+    "-t",
+    "2",
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-pix_fmt",
+    "yuv420p",
+    "-c:a",
+    "aac",
+    "-shortest",
+    "-movflags",
+    "+faststart",
     join(runDir, "videos", `${id}.mp4`)
   )
 
@@ -50,7 +67,13 @@ const completed = (id: string, shot: string, seed: number, extra: object = {}) =
   seedDrawn: false,
   params: params(seed),
   attempts: 1,
-  output: { path: `videos/${id}.mp4`, bytes: 1, sha256: "00", sourceUrl: "https://files.example.test/out.mp4", durationSeconds: 2 },
+  output: {
+    path: `videos/${id}.mp4`,
+    bytes: 1,
+    sha256: "00",
+    sourceUrl: "https://files.example.test/out.mp4",
+    durationSeconds: 2
+  },
   ...extra
 })
 
@@ -125,9 +148,13 @@ describe("contact sheet in Chromium", () => {
       const videos = report.jobs.filter((job) => job.output !== undefined).length
       expect(await page.locator("video").count()).toBe(videos)
       // Page-side code as strings: the project compiles without the DOM lib.
-      await page.waitForFunction("[...document.querySelectorAll('video')].every((video) => video.readyState >= 2)", undefined, {
-        timeout: 30_000
-      })
+      await page.waitForFunction(
+        "[...document.querySelectorAll('video')].every((video) => video.readyState >= 2)",
+        undefined,
+        {
+          timeout: 30_000
+        }
+      )
       expect(await page.evaluate<Array<number>>("[...document.images].map((img) => img.naturalWidth)")).toEqual([160])
 
       const cards = page.locator(".card")
@@ -142,7 +169,9 @@ describe("contact sheet in Chromium", () => {
         "seed=11 camera_fixed=true",
         "seed=12 camera_fixed=true"
       ])
-      expect(await page.locator(`.card[data-job-id="storm"] .error`).innerText()).toContain("the model <refused> the prompt")
+      expect(await page.locator(`.card[data-job-id="storm"] .error`).innerText()).toContain(
+        "the model <refused> the prompt"
+      )
 
       mkdirSync(dirname(SCREENSHOT), { recursive: true })
       await page.screenshot({ path: SCREENSHOT, fullPage: true })
@@ -154,7 +183,7 @@ describe("contact sheet in Chromium", () => {
 
   it("the contact sheet a real run writes (local first frames, emulator videos) loads whole in the browser", async () => {
     const { report: rendered, runDirectory } = await Effect.runPromise(
-      Effect.gen(function* () {
+      Effect.gen(function*() {
         const emulator = yield* testEmulator()
         const fs = yield* FileSystem.FileSystem
         const out = yield* fs.makeTempDirectory({ prefix: "shotlist-sheet-" })
@@ -173,10 +202,16 @@ describe("contact sheet in Chromium", () => {
       page.on("requestfailed", (request) => errors.push(`request: ${request.url()}`))
       await page.goto(pathToFileURL(join(runDirectory, "report.html")).href, { waitUntil: "load" })
       expect(await page.locator(".card").count()).toBe(2)
-      await page.waitForFunction("[...document.querySelectorAll('video')].every((video) => video.readyState >= 2)", undefined, {
-        timeout: 30_000
-      })
-      expect(await page.evaluate<Array<boolean>>("[...document.images].map((img) => img.complete && img.naturalWidth > 0)")).toEqual([true, true])
+      await page.waitForFunction(
+        "[...document.querySelectorAll('video')].every((video) => video.readyState >= 2)",
+        undefined,
+        {
+          timeout: 30_000
+        }
+      )
+      expect(
+        await page.evaluate<Array<boolean>>("[...document.images].map((img) => img.complete && img.naturalWidth > 0)")
+      ).toEqual([true, true])
       expect(errors).toEqual([])
     } finally {
       await browser.close()

@@ -25,7 +25,13 @@ const completed = (id: string, shot: string, seed: number, extra: object = {}) =
   seedDrawn: false,
   params: params(`${shot} prompt`, seed),
   attempts: 1,
-  output: { path: `videos/${id}.mp4`, bytes: 1000, sha256: "ab", sourceUrl: "https://files.example.test/x.mp4", durationSeconds: 5.04 },
+  output: {
+    path: `videos/${id}.mp4`,
+    bytes: 1000,
+    sha256: "ab",
+    sourceUrl: "https://files.example.test/x.mp4",
+    durationSeconds: 5.04
+  },
   ...extra
 })
 

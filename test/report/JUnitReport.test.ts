@@ -85,7 +85,9 @@ const parseJUnit = (xml: string) => {
   for (const name of ["tests", "failures", "errors", "skipped"]) expect(attr(suite, name)).toMatch(COUNT)
   expect(attr(suite, "time")).toMatch(SECONDS)
   expect(Number.isNaN(Date.parse(attr(suite, "timestamp")))).toBe(false)
-  for (const name of ["tests", "failures", "errors", "skipped", "time"]) expect(attr(root, name)).toBe(attr(suite, name))
+  for (const name of ["tests", "failures", "errors", "skipped", "time"]) {
+    expect(attr(root, name)).toBe(attr(suite, name))
+  }
   const testcases = nodes(suite["testcase"])
   for (const testcase of testcases) {
     attr(testcase, "name")
@@ -166,7 +168,10 @@ describe("renderJUnit", () => {
   })
 
   it("a job an interrupted run left running at the API counts as skipped, naming its request", () => {
-    const report = reportOf([job("intro-001"), job("intro-002", { status: "running", requestId: "req-9", waitMs: 12_000 })])
+    const report = reportOf([
+      job("intro-001"),
+      job("intro-002", { status: "running", requestId: "req-9", waitMs: 12_000 })
+    ])
     const { suite, testcases } = parseJUnit(renderJUnit(report))
     expect(attr(suite, "tests")).toBe("2")
     expect(attr(suite, "failures")).toBe("0")

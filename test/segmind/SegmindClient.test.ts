@@ -1,9 +1,9 @@
 import { HttpClient, HttpClientError, type HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Layer, Option, Redacted, TestClock } from "effect"
-import { layerSegmindConfig } from "../../src/segmind/SegmindConfig.js"
-import { SegmindClient } from "../../src/segmind/SegmindClient.js"
 import type { SeedanceParams } from "../../src/segmind/SeedanceParams.js"
+import { SegmindClient } from "../../src/segmind/SegmindClient.js"
+import { layerSegmindConfig } from "../../src/segmind/SegmindConfig.js"
 
 const BASE = "https://api.test"
 const KEY = "SG_0123456789abcdef"
@@ -14,7 +14,10 @@ interface Seen {
   readonly headers: Record<string, string>
 }
 
-type Answer = { readonly status: number; readonly body: string; readonly headers?: Record<string, string> } | "refused" | "dropped"
+type Answer =
+  | { readonly status: number; readonly body: string; readonly headers?: Record<string, string> }
+  | "refused"
+  | "dropped"
 
 /** A client whose every call is answered by `answer`; `seen` records what was sent. */
 const clientAnswering = (answer: (request: HttpClientRequest.HttpClientRequest) => Answer, seen: Array<Seen> = []) => {
@@ -28,7 +31,10 @@ const clientAnswering = (answer: (request: HttpClientRequest.HttpClientRequest) 
       return Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause }))
     }
     return Effect.succeed(
-      HttpClientResponse.fromWeb(request, new Response(a.body, { status: a.status, headers: a.headers ?? { "content-type": "application/json" } }))
+      HttpClientResponse.fromWeb(
+        request,
+        new Response(a.body, { status: a.status, headers: a.headers ?? { "content-type": "application/json" } })
+      )
     )
   })
   return SegmindClient.Default.pipe(
@@ -68,7 +74,7 @@ const submitError = (answer: Answer) =>
 describe("SegmindClient", () => {
   it.effect("submits the exact body with the key header and reads the documented answer", () => {
     const seen: Array<Seen> = []
-    return Effect.gen(function* () {
+    return Effect.gen(function*() {
       const client = yield* SegmindClient
       const accepted = yield* client.submit(params)
       expect(accepted).toEqual(submission)
@@ -94,7 +100,7 @@ describe("SegmindClient", () => {
   })
 
   it.effect("treats a 32-hex request id as opaque", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const client = yield* SegmindClient
       const accepted = yield* client.submit(params)
       expect(accepted.requestId).toBe("0123456789abcdef0123456789abcdef")
@@ -109,78 +115,75 @@ describe("SegmindClient", () => {
           })
         )
       )
-    )
-  )
+    ))
 
-  it.effect.each([
-    [400, "BadRequest"],
-    [401, "Unauthorized"],
-    [402, "InsufficientCredits"],
-    [403, "Forbidden"],
-    [404, "ModelNotFound"],
-    [405, "MethodNotAllowed"],
-    [406, "InsufficientCredits"],
-    [410, "ModelRetired"],
-    [429, "RateLimited"],
-    [500, "ServerError"],
-    [502, "ServerError"],
-    [503, "ServerError"],
-    [504, "ServerError"],
-    [418, "UnexpectedResponse"]
-  ] as const)("a submit answered %i fails as %s with the server's message", ([status, tag]) =>
-    Effect.gen(function* () {
+  it.effect.each(
+    [
+      [400, "BadRequest"],
+      [401, "Unauthorized"],
+      [402, "InsufficientCredits"],
+      [403, "Forbidden"],
+      [404, "ModelNotFound"],
+      [405, "MethodNotAllowed"],
+      [406, "InsufficientCredits"],
+      [410, "ModelRetired"],
+      [429, "RateLimited"],
+      [500, "ServerError"],
+      [502, "ServerError"],
+      [503, "ServerError"],
+      [504, "ServerError"],
+      [418, "UnexpectedResponse"]
+    ] as const
+  )("a submit answered %i fails as %s with the server's message", ([status, tag]) =>
+    Effect.gen(function*() {
       const result = yield* submitError(json(status, { error: `server says ${status}` }))
       expect(Either.isLeft(result)).toBe(true)
       if (Either.isLeft(result)) {
         expect(result.left._tag).toBe(tag)
         expect(result.left.message).toBe(`server says ${status}`)
       }
-    })
-  )
+    }))
 
   it.effect("an HTML error page becomes a readable message", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const result = yield* submitError({
         status: 405,
         body: "<html><body><h1>405 Not Allowed</h1></body></html>",
         headers: { "content-type": "text/html" }
       })
       expect(Either.isLeft(result) && result.left.message).toBe("405 Not Allowed")
-    })
-  )
+    }))
 
   it.effect("a 429 carries Retry-After in seconds", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const result = yield* submitError(json(429, { error: "Rate limit exceeded" }, { "retry-after": "7" }))
       expect(Either.isLeft(result) && result.left._tag === "RateLimited" && result.left.retryAfter).toEqual(
         Option.some(Duration.seconds(7))
       )
-    })
-  )
+    }))
 
   it.effect("a 429 without Retry-After falls back to x-rate-limit-reset-at-utc", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       yield* TestClock.setTime(Date.parse("2026-11-24T12:00:00Z"))
-      const result = yield* submitError(json(429, { error: "slow down" }, { "x-rate-limit-reset-at-utc": "2026-11-24T12:00:30Z" }))
+      const result = yield* submitError(
+        json(429, { error: "slow down" }, { "x-rate-limit-reset-at-utc": "2026-11-24T12:00:30Z" })
+      )
       expect(Either.isLeft(result) && result.left._tag === "RateLimited" && result.left.retryAfter).toEqual(
         Option.some(Duration.millis(30_000))
       )
-    })
-  )
+    }))
 
   it.effect("a refused connection is known not to have reached the server", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const result = yield* submitError("refused")
       expect(Either.isLeft(result) && result.left._tag === "TransportError" && result.left.requestSent).toBe(false)
-    })
-  )
+    }))
 
   it.effect("a connection dropped after sending may have been accepted", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const result = yield* submitError("dropped")
       expect(Either.isLeft(result) && result.left._tag === "TransportError" && result.left.requestSent).toBe(true)
-    })
-  )
+    }))
 
   it.effect("the documented status answers decode, QUEUED to COMPLETED with metrics", () => {
     const answers = [
@@ -189,7 +192,7 @@ describe("SegmindClient", () => {
       json(200, { status: "COMPLETED", request_id: "x", metrics: { inference_time: 13.06 } })
     ]
     let call = 0
-    return Effect.gen(function* () {
+    return Effect.gen(function*() {
       const client = yield* SegmindClient
       expect((yield* client.status(submission)).status).toBe("QUEUED")
       expect((yield* client.status(submission)).status).toBe("PROCESSING")
@@ -199,7 +202,7 @@ describe("SegmindClient", () => {
   })
 
   it.effect("FAILED served as 422 becomes GenerationFailed with the server's detail", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const client = yield* SegmindClient
       const result = yield* Effect.either(client.status(submission))
       expect(Either.isLeft(result) && result.left).toMatchObject({
@@ -209,49 +212,55 @@ describe("SegmindClient", () => {
       })
     }).pipe(
       Effect.provide(
-        clientAnswering(() => json(422, { status: "FAILED", error: "The request was blocked by content moderation", metrics: {} }))
+        clientAnswering(() =>
+          json(422, { status: "FAILED", error: "The request was blocked by content moderation", metrics: {} })
+        )
       )
-    )
-  )
+    ))
 
   it.effect("a FAILED body on HTTP 200 is still a failure: the body decides", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const client = yield* SegmindClient
       const result = yield* Effect.either(client.status(submission))
       expect(Either.isLeft(result) && result.left._tag).toBe("GenerationFailed")
-    }).pipe(Effect.provide(clientAnswering(() => json(200, { status: "FAILED", error: "worker crashed" }))))
-  )
+    }).pipe(Effect.provide(clientAnswering(() => json(200, { status: "FAILED", error: "worker crashed" })))))
 
   it.effect("a 404 after submission means the result expired", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const client = yield* SegmindClient
       const status = yield* Effect.either(client.status(submission))
       const result = yield* Effect.either(client.result(submission))
       expect(Either.isLeft(status) && status.left._tag).toBe("ResultExpired")
       expect(Either.isLeft(result) && result.left._tag).toBe("ResultExpired")
-    }).pipe(Effect.provide(clientAnswering(() => json(404, { error: "Request not found" }))))
-  )
+    }).pipe(Effect.provide(clientAnswering(() => json(404, { error: "Request not found" })))))
 
-  it.effect.each([
-    ["a string in output", { output: "https://images.segmind.com/a.mp4" }],
-    ["video.url", { output: null, video: { url: "https://images.segmind.com/a.mp4", content_type: "video/mp4" } }],
-    ["video_url", { video_url: "https://images.segmind.com/a.mp4" }],
-    ["url", { url: "https://images.segmind.com/a.mp4" }],
-    ["an array in output", { output: ["https://images.segmind.com/a.mp4"] }],
-    ["an object in output", { output: { video: "https://images.segmind.com/a.mp4" } }]
-  ] as const)("finds the video URL given as %s", ([, shape]) =>
-    Effect.gen(function* () {
+  it.effect.each(
+    [
+      ["a string in output", { output: "https://images.segmind.com/a.mp4" }],
+      ["video.url", { output: null, video: { url: "https://images.segmind.com/a.mp4", content_type: "video/mp4" } }],
+      ["video_url", { video_url: "https://images.segmind.com/a.mp4" }],
+      ["url", { url: "https://images.segmind.com/a.mp4" }],
+      ["an array in output", { output: ["https://images.segmind.com/a.mp4"] }],
+      ["an object in output", { output: { video: "https://images.segmind.com/a.mp4" } }]
+    ] as const
+  )("finds the video URL given as %s", ([, shape]) =>
+    Effect.gen(function*() {
       const client = yield* SegmindClient
       const result = yield* client.result(submission)
       expect(result.videoUrl).toBe("https://images.segmind.com/a.mp4")
-    }).pipe(Effect.provide(clientAnswering(() => json(200, { status: "COMPLETED", request_id: "x", ...shape }))))
-  )
+    }).pipe(Effect.provide(clientAnswering(() => json(200, { status: "COMPLETED", request_id: "x", ...shape })))))
 
   it.effect("records cost and remaining credits from the result's metrics", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const client = yield* SegmindClient
       const result = yield* client.result(submission)
-      expect(result.metrics).toEqual({ inference_time: 94.2, queue_time: 1.5, total_time: 95.7, cost: 0.41, remaining_credits: 12.3 })
+      expect(result.metrics).toEqual({
+        inference_time: 94.2,
+        queue_time: 1.5,
+        total_time: 95.7,
+        cost: 0.41,
+        remaining_credits: 12.3
+      })
     }).pipe(
       Effect.provide(
         clientAnswering(() =>
@@ -262,21 +271,21 @@ describe("SegmindClient", () => {
           })
         )
       )
-    )
-  )
+    ))
 
   it.effect("a COMPLETED result without any video URL is a clear NoVideoUrl error", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const client = yield* SegmindClient
       const result = yield* Effect.either(client.result(submission))
       expect(Either.isLeft(result) && result.left._tag).toBe("NoVideoUrl")
-    }).pipe(Effect.provide(clientAnswering(() => json(200, { status: "COMPLETED", output: { note: "nothing here" } }))))
-  )
+    }).pipe(
+      Effect.provide(clientAnswering(() => json(200, { status: "COMPLETED", output: { note: "nothing here" } })))
+    ))
 
   it.effect("upload accepts both file_urls and urls", () => {
     const answers = [json(200, { file_urls: ["https://x/a.png"] }), json(200, { urls: ["https://x/b.png"] })]
     let call = 0
-    return Effect.gen(function* () {
+    return Effect.gen(function*() {
       const client = yield* SegmindClient
       expect(yield* client.upload("data:image/png;base64,AA==")).toBe("https://x/a.png")
       expect(yield* client.upload("data:image/png;base64,AA==")).toBe("https://x/b.png")
@@ -285,14 +294,17 @@ describe("SegmindClient", () => {
 
   it.scoped("never sends the API key to the storage host when downloading", () => {
     const seen: Array<Seen> = []
-    return Effect.gen(function* () {
+    return Effect.gen(function*() {
       const client = yield* SegmindClient
       const download = yield* client.download("https://images.segmind.com/a.mp4")
       expect(download.contentLength).toEqual(Option.some(4))
       expect(seen[0]?.headers["x-api-key"]).toBeUndefined()
     }).pipe(
       Effect.provide(
-        clientAnswering(() => ({ status: 200, body: "abcd", headers: { "content-type": "video/mp4", "content-length": "4" } }), seen)
+        clientAnswering(
+          () => ({ status: 200, body: "abcd", headers: { "content-type": "video/mp4", "content-length": "4" } }),
+          seen
+        )
       )
     )
   })

@@ -9,7 +9,7 @@ const decodeLine = Schema.decodeUnknownSync(Schema.parseJson(JournalEvent))
 
 describe("Journal", () => {
   it.scoped("appends one schema-encoded event per line, concurrent writers never interleave", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped()
       const file = `${dir}/journal.jsonl`
@@ -24,25 +24,27 @@ describe("Journal", () => {
       const events = lines.map((line) => decodeLine(line))
       expect(new Set(events.map((e) => (e._tag === "status" ? e.jobId : ""))).size).toBe(50)
       for (const event of events) expect(Number.isNaN(Date.parse(event.at))).toBe(false)
-    }).pipe(Effect.provide(NodeContext.layer))
-  )
+    }).pipe(Effect.provide(NodeContext.layer)))
 
   it.scoped("reopening a journal appends after what is there", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped()
       const file = `${dir}/journal.jsonl`
-      yield* Effect.scoped(Effect.flatMap(Journal.open(file), (j) => j.append({ _tag: "submitting", jobId: "a", attempt: 1 })))
-      yield* Effect.scoped(Effect.flatMap(Journal.open(file), (j) => j.append({ _tag: "submitting", jobId: "b", attempt: 1 })))
+      yield* Effect.scoped(
+        Effect.flatMap(Journal.open(file), (j) => j.append({ _tag: "submitting", jobId: "a", attempt: 1 }))
+      )
+      yield* Effect.scoped(
+        Effect.flatMap(Journal.open(file), (j) => j.append({ _tag: "submitting", jobId: "b", attempt: 1 }))
+      )
       const tags = (yield* fs.readFileString(file)).trimEnd().split("\n").map((l) => decodeLine(l))
       expect(tags.map((e) => (e._tag === "submitting" ? e.jobId : ""))).toEqual(["a", "b"])
-    }).pipe(Effect.provide(NodeContext.layer))
-  )
+    }).pipe(Effect.provide(NodeContext.layer)))
 })
 
 describe("writeFileAtomic", () => {
   it.scoped("replaces a file whole and leaves no temporary file behind", () =>
-    Effect.gen(function* () {
+    Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped()
       const file = `${dir}/report.json`
@@ -50,6 +52,5 @@ describe("writeFileAtomic", () => {
       yield* writeFileAtomic(file, "second, longer content")
       expect(yield* fs.readFileString(file)).toBe("second, longer content")
       expect(yield* fs.readDirectory(dir)).toEqual(["report.json"])
-    }).pipe(Effect.provide(NodeContext.layer))
-  )
+    }).pipe(Effect.provide(NodeContext.layer)))
 })

@@ -23,7 +23,7 @@ export const runChildCli = (
   env: Record<string, string>,
   whileRunning: (pid: number) => Effect.Effect<void> = () => Effect.void
 ) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: REPO,
       env: { ...process.env, NO_COLOR: "1", ...env },

@@ -32,7 +32,13 @@ export const fastPoll: PollSettings = {
 export const fastRetry: RetrySettings = { base: Duration.millis(50), cap: Duration.millis(500), tries: 8 }
 
 export const testEmulator = (config: Partial<EmulatorConfig> = {}) =>
-  Emulator.start({ ...defaultEmulatorConfig, apiKey: TEST_KEY, timeScale: 0.05, clipCacheDir: TEST_CLIP_CACHE, ...config })
+  Emulator.start({
+    ...defaultEmulatorConfig,
+    apiKey: TEST_KEY,
+    timeScale: 0.05,
+    clipCacheDir: TEST_CLIP_CACHE,
+    ...config
+  })
 
 /** Renders a manifest through the pipeline against `baseUrl`, into a fresh temporary run directory. */
 export const renderManifest = (
@@ -46,7 +52,7 @@ export const renderManifest = (
     readonly runDeadline?: Duration.Duration
   } = {}
 ) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const runDirectory = options.runDirectory ?? (yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-run-" }))
@@ -83,12 +89,16 @@ export interface CliOutcome {
 
 /** Runs the real command line in-process with the given environment; captures its output. */
 export const runCli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
-  Effect.gen(function* () {
+  Effect.gen(function*() {
     const exitCode = yield* Ref.make<ExitCode>(0)
     const out: Array<string> = []
     const err: Array<string> = []
-    const log = vi.spyOn(console, "log").mockImplementation((...parts: Array<unknown>) => void out.push(parts.join(" ")))
-    const error = vi.spyOn(console, "error").mockImplementation((...parts: Array<unknown>) => void err.push(parts.join(" ")))
+    const log = vi.spyOn(console, "log").mockImplementation((...parts: Array<unknown>) =>
+      void out.push(parts.join(" "))
+    )
+    const error = vi.spyOn(console, "error").mockImplementation((...parts: Array<unknown>) =>
+      void err.push(parts.join(" "))
+    )
     yield* cli(["node", "shotlist", ...args]).pipe(
       Effect.provideService(ProcessExitCode, exitCode),
       Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),
