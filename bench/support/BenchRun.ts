@@ -3,6 +3,8 @@ import type { Duration, Schema } from "effect"
 import { Effect, Logger, LogLevel, Option, Redacted, Stream } from "effect"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import type { Job } from "../../src/domain/Job.js"
+import { pixelSize, SEEDANCE_MODEL } from "../../src/domain/SeedanceParams.js"
 import { makeClipRenderer } from "../../src/emulator/ClipRenderer.js"
 import {
   defaultEmulatorConfig,
@@ -11,7 +13,6 @@ import {
   type EmulatorStats
 } from "../../src/emulator/Emulator.js"
 import { makeClipPadder } from "../../src/emulator/SyntheticVideo.js"
-import type { Job } from "../../src/manifest/Job.js"
 import { expandJobs } from "../../src/manifest/JobExpansion.js"
 import { loadManifest } from "../../src/manifest/ManifestLoader.js"
 import { DEFAULT_POLL } from "../../src/pipeline/PollSchedule.js"
@@ -19,7 +20,6 @@ import { DEFAULT_RETRY } from "../../src/pipeline/RetryPolicy.js"
 import { emptyReuseIndex } from "../../src/pipeline/ReuseCache.js"
 import { runPipeline, runServices } from "../../src/pipeline/RunPipeline.js"
 import { decodeReport } from "../../src/report/ReportFile.js"
-import { pixelSize, SEEDANCE_MODEL } from "../../src/segmind/SeedanceParams.js"
 import { findVideoUrl } from "../../src/segmind/VideoUrl.js"
 import { ResultResponse, StatusResponse, SubmitResponse } from "../../src/segmind/WireSchemas.js"
 

@@ -1,5 +1,5 @@
 import { Command } from "@effect/cli"
-import { TOOL_NAME, TOOL_VERSION } from "../pipeline/RunPipeline.js"
+import { TOOL_NAME, TOOL_VERSION } from "../domain/Tool.js"
 import { emulatorCommand } from "./EmulatorCommand.js"
 import { planCommand } from "./PlanCommand.js"
 import { replayCommand } from "./ReplayCommand.js"

@@ -1,7 +1,7 @@
 import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
+import { SEEDANCE_MODEL } from "../domain/SeedanceParams.js"
 import { estimateRun } from "../segmind/ModelCatalog.js"
-import { SEEDANCE_MODEL } from "../segmind/SeedanceParams.js"
 import { renderPlan } from "./PlanTable.js"
 import { DEFAULT_CONCURRENCY } from "./RenderOptions.js"
 import { reportingUsageProblems, selectJobs, usageError } from "./UsageErrors.js"

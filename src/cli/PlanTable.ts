@@ -1,4 +1,4 @@
-import type { Job } from "../manifest/Job.js"
+import type { Job } from "../domain/Job.js"
 import { formatUsd, MODEL_CATALOG, type RunEstimate } from "../segmind/ModelCatalog.js"
 
 /** The jobs of a plan as an aligned text table, then totals. */

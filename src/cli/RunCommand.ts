@@ -1,7 +1,8 @@
 import { Args, Command, Options } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
 import { Effect, Option } from "effect"
-import type { Job } from "../manifest/Job.js"
+import type { Job } from "../domain/Job.js"
+import { SEEDANCE_MODEL } from "../domain/SeedanceParams.js"
 import {
   buildReuseIndex,
   emptyReuseIndex,
@@ -9,9 +10,8 @@ import {
   paramsKeyOf,
   type ReuseIndex
 } from "../pipeline/ReuseCache.js"
-import { runFiles } from "../pipeline/RunPipeline.js"
 import { estimateRun, formatUsd } from "../segmind/ModelCatalog.js"
-import { SEEDANCE_MODEL } from "../segmind/SeedanceParams.js"
+import { runFiles } from "../store/RunDirectory.js"
 import { apiTarget, DEFAULT_CONCURRENCY, renderOptions, renderSettings, withLogFormat } from "./RenderOptions.js"
 import { claimNewRunDirectory, executeRun, resumeRun, timeStamp } from "./RunExecution.js"
 import { reportingUsageProblems, selectJobs, usageError } from "./UsageErrors.js"

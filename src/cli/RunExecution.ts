@@ -2,12 +2,13 @@ import { FileSystem, Path } from "@effect/platform"
 import { Console, Effect, Logger, Option } from "effect"
 import { REQUEST_TTL } from "../pipeline/ResumePlan.js"
 import { emptyReuseIndex } from "../pipeline/ReuseCache.js"
-import { runFiles, runPipeline, type RunPlan, runServices } from "../pipeline/RunPipeline.js"
+import { runPipeline, type RunPlan, runServices } from "../pipeline/RunPipeline.js"
 import { RunProgress } from "../pipeline/RunProgress.js"
 import { renderJUnit } from "../report/JUnitReport.js"
 import type { Report } from "../report/Report.js"
 import { writeFileAtomic } from "../store/AtomicFile.js"
 import { journaledRun, readJournal } from "../store/JournalReader.js"
+import { type RunFiles, runFiles } from "../store/RunDirectory.js"
 import { acquireRunLock } from "../store/RunLock.js"
 import { exitCodeOf, setExitCode } from "./ExitCode.js"
 import { stderrLogger } from "./Logging.js"
@@ -76,7 +77,7 @@ export const executeRun = (plan: RunPlan, target: ApiTarget, outputs: RunOutputs
     return report
   })
 
-export const printSummary = (report: Report, files: ReturnType<typeof runFiles>) =>
+export const printSummary = (report: Report, files: RunFiles) =>
   Effect.gen(function*() {
     const { summary } = report
     const reused = report.jobs.filter((job) => job.reusedFrom !== undefined).length

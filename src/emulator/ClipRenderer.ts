@@ -3,9 +3,10 @@ import type { CommandExecutor } from "@effect/platform/CommandExecutor"
 import type { PlatformError } from "@effect/platform/Error"
 import ffmpegInstaller from "@ffmpeg-installer/ffmpeg"
 import { Data, Deferred, Effect, Ref } from "effect"
-import { createHash, randomBytes } from "node:crypto"
+import { randomBytes } from "node:crypto"
 import { join } from "node:path"
-import { FRAMES_PER_SECOND } from "../segmind/SeedanceParams.js"
+import { FRAMES_PER_SECOND } from "../domain/SeedanceParams.js"
+import { sha256Hex } from "../store/FileDigest.js"
 
 export interface Clip {
   readonly path: string
@@ -59,7 +60,7 @@ export const makeClipRenderer = (cacheDir: string) =>
     const describe = (path: string) =>
       Effect.map(
         fs.readFile(path),
-        (bytes) => ({ path, bytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") })
+        (bytes) => ({ path, bytes: bytes.length, sha256: sha256Hex(bytes) })
       )
 
     const renderToDisk = (

@@ -11,7 +11,7 @@ import { NodeHttpPlatform, NodeHttpServer, NodeHttpServerRequest } from "@effect
 import type { CommandExecutor } from "@effect/platform/CommandExecutor"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import { Clock, Context, Duration, Effect, Either, Fiber, Option, Queue, Random, Schema, type Scope } from "effect"
-import { createHash, randomUUID } from "node:crypto"
+import { randomUUID } from "node:crypto"
 import { createReadStream } from "node:fs"
 import { createServer } from "node:http"
 import {
@@ -27,8 +27,9 @@ import {
   SEEDANCE_DEFAULTS,
   SEEDANCE_MODEL,
   type SeedanceParams
-} from "../segmind/SeedanceParams.js"
+} from "../domain/SeedanceParams.js"
 import type { RequestStatus } from "../segmind/WireSchemas.js"
+import { sha256Hex } from "../store/FileDigest.js"
 import { type Clip, makeClipRenderer } from "./ClipRenderer.js"
 import type { EmulatorConfig, FaultPlan } from "./EmulatorConfig.js"
 import { makeGenerationTimer } from "./GenerationTime.js"
@@ -355,7 +356,7 @@ export const startEmulator = (
         const match = /^data:(image\/(png|jpeg|webp));base64,(.*)$/s.exec(dataUrl)
         if (match === null) return errorJson(400, "each data URI must be a base64 png, jpeg or webp image")
         const bytes = Buffer.from(match[3]!, "base64")
-        const name = `${createHash("sha256").update(bytes).digest("hex")}.${match[2] === "jpeg" ? "jpg" : match[2]}`
+        const name = `${sha256Hex(bytes)}.${match[2] === "jpeg" ? "jpg" : match[2]}`
         assets.set(name, { bytes, type: match[1]! })
         fileUrls.push(`${baseUrl}/assets/${name}`)
       }

@@ -1,6 +1,6 @@
 import { Effect, Random } from "effect"
-import { SEED_MAX, SEED_MIN, SEEDANCE_DEFAULTS, type SeedanceParams } from "../segmind/SeedanceParams.js"
-import type { FrameSource, Job, SweepValue } from "./Job.js"
+import type { FrameSource, Job, SweepValue } from "../domain/Job.js"
+import { SEED_MAX, SEED_MIN, SEEDANCE_DEFAULTS, type SeedanceParams } from "../domain/SeedanceParams.js"
 import type { FrameRef, Shot, ShotFields } from "./Manifest.js"
 import type { LoadedManifest } from "./ManifestLoader.js"
 

@@ -1,4 +1,4 @@
-import type { Job } from "./Job.js"
+import type { Job } from "../domain/Job.js"
 
 /** `*` any run of characters, `?` one; everything else literal. */
 const globToRegExp = (pattern: string): RegExp =>

@@ -1,5 +1,5 @@
-import type { AspectRatio, Resolution } from "../segmind/SeedanceParams.js"
-import type { SweepValue } from "./Job.js"
+import type { SweepValue } from "../domain/Job.js"
+import type { AspectRatio, Resolution } from "../domain/SeedanceParams.js"
 
 /** A frame as written: an http(s) URL or a path relative to the manifest. */
 export type FrameRef = { readonly _tag: "Url"; readonly url: string } | {

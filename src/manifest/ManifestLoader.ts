@@ -1,6 +1,5 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Effect, Either, ParseResult, Schema } from "effect"
-import { createHash } from "node:crypto"
 import {
   type Document,
   isMap,
@@ -12,6 +11,7 @@ import {
   parseDocument,
   type YAMLMap
 } from "yaml"
+import type { SweepValue } from "../domain/Job.js"
 import {
   ASPECT_RATIOS,
   AspectRatio,
@@ -26,8 +26,8 @@ import {
   SEED_MAX,
   SEED_MIN,
   SEEDANCE_MODEL
-} from "../segmind/SeedanceParams.js"
-import type { SweepValue } from "./Job.js"
+} from "../domain/SeedanceParams.js"
+import { sha256Hex } from "../store/FileDigest.js"
 import {
   type FrameRef,
   LIMITS,
@@ -532,7 +532,7 @@ export const loadManifest = (
       absolutePath,
       directory,
       text,
-      sha256: createHash("sha256").update(bytes).digest("hex"),
+      sha256: sha256Hex(bytes),
       manifest: {
         version: 1,
         name,

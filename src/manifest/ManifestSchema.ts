@@ -14,7 +14,7 @@ import {
   SEED_MIN,
   SEEDANCE_DEFAULTS,
   SEEDANCE_MODEL
-} from "../segmind/SeedanceParams.js"
+} from "../domain/SeedanceParams.js"
 import type { RETRY_KEYS } from "./Manifest.js"
 import {
   LIMITS,

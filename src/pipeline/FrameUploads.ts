@@ -1,11 +1,11 @@
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Deferred, Effect, Ref } from "effect"
-import { createHash } from "node:crypto"
-import type { Job } from "../manifest/Job.js"
-import type { FrameSource } from "../manifest/Job.js"
-import { localFrameCopy } from "../report/ContactSheet.js"
+import type { Job } from "../domain/Job.js"
+import type { FrameSource } from "../domain/Job.js"
 import { type UploadError, UploadFailed } from "../segmind/SegmindErrors.js"
+import { sha256Hex } from "../store/FileDigest.js"
+import { localFrameCopy } from "../store/RunDirectory.js"
 
 export interface ResolvedFrame {
   /** the URL sent to the API */
@@ -60,7 +60,7 @@ export const makeFrameResolver = (upload: (dataUrl: string) => Effect.Effect<str
         const bytes = yield* fs.readFile(frame.absolutePath).pipe(
           Effect.mapError((error) => new UploadFailed({ message: `cannot read ${frame.path}: ${error.message}` }))
         )
-        const sha256 = createHash("sha256").update(bytes).digest("hex")
+        const sha256 = sha256Hex(bytes)
         const extension = frame.absolutePath.split(".").pop()?.toLowerCase() ?? ""
         const mime = MIME_TYPES[extension] ?? "application/octet-stream"
         const dataUrl = `data:${mime};base64,${Buffer.from(bytes).toString("base64")}`
@@ -91,7 +91,7 @@ export const keepFrameCopies = (
         const bytes = yield* fs.readFile(frame.absolutePath)
         const copy = path.join(
           runDirectory,
-          localFrameCopy(frame.path, createHash("sha256").update(bytes).digest("hex"))
+          localFrameCopy(frame.path, sha256Hex(bytes))
         )
         if (yield* fs.exists(copy)) continue
         yield* fs.makeDirectory(path.dirname(copy), { recursive: true })

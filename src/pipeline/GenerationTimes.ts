@@ -1,5 +1,5 @@
 import { Duration, Effect, Ref } from "effect"
-import type { SeedanceParams } from "../segmind/SeedanceParams.js"
+import type { SeedanceParams } from "../domain/SeedanceParams.js"
 import type { GenerationEstimate, PollSettings } from "./PollSchedule.js"
 
 /** Jobs alike in what drives generation time. */

@@ -1,9 +1,9 @@
 import type { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Clock, Duration, Effect, Option, Ref } from "effect"
-import type { Job } from "../manifest/Job.js"
-import { type JobReport, jobReportBase, type ReportError, type ReportFrame } from "../report/Report.js"
-import type { SeedanceParams } from "../segmind/SeedanceParams.js"
+import type { Job } from "../domain/Job.js"
+import { type ErrorRecord, type FrameRecord, type JobReport, jobReportBase } from "../domain/JobReport.js"
+import type { SeedanceParams } from "../domain/SeedanceParams.js"
 import type { SegmindClient, StatusAnswer, Submission } from "../segmind/SegmindClient.js"
 import { type ResultExpired, type TransportError, UploadFailed } from "../segmind/SegmindErrors.js"
 import type { Journal } from "../store/Journal.js"
@@ -31,7 +31,7 @@ export type JobStart =
     readonly submittedAtMs: number
     /** the body and frames that were sent */
     readonly params: SeedanceParams
-    readonly frames: ReadonlyArray<ReportFrame> | undefined
+    readonly frames: ReadonlyArray<FrameRecord> | undefined
     readonly submitAttempts: number
     readonly resubmitted: JobReport["resubmitted"]
   }
@@ -51,7 +51,7 @@ export interface JobRunnerContext {
   readonly runDeadlineAtMs: number | undefined
   readonly retry: RetrySettings
   /** set by the first fatal answer: no job submits after it */
-  readonly abort: Ref.Ref<Option.Option<ReportError>>
+  readonly abort: Ref.Ref<Option.Option<ErrorRecord>>
   readonly videoPath: (job: Job) => { readonly absolute: string; readonly relative: string }
   readonly partialDirectory: string
   readonly rejectedDirectory: string
@@ -69,7 +69,7 @@ const isJobError = (error: JobError | PlatformError): error is JobError =>
 
 const isoAt = (ms: number) => new Date(ms).toISOString()
 
-export const reportErrorOf = (error: JobError): ReportError => {
+export const reportErrorOf = (error: JobError): ErrorRecord => {
   const httpStatus = httpStatusOf(error)
   return {
     tag: error._tag,
@@ -113,7 +113,7 @@ export const runJob = (
 
     const resolveFrames = Effect.gen(function*() {
       let params: SeedanceParams = job.params
-      const frames: Array<ReportFrame> = []
+      const frames: Array<FrameRecord> = []
       for (
         const [role, frame] of [
           ["first_frame", job.firstFrame],
@@ -133,7 +133,7 @@ export const runJob = (
       return { params, frames }
     })
 
-    const digestsOf = (frames: ReadonlyArray<ReportFrame> | undefined): FrameDigests =>
+    const digestsOf = (frames: ReadonlyArray<FrameRecord> | undefined): FrameDigests =>
       Object.fromEntries(
         (frames ?? []).flatMap((frame) => (frame.sha256 === undefined ? [] : [[frame.role, frame.sha256]]))
       )
@@ -195,7 +195,7 @@ export const runJob = (
      * once the request is on the wire, its request id is recorded even when
      * the run is being stopped. The budget wait before it stays interruptible.
      */
-    const submitOnce = (params: SeedanceParams, frames: ReadonlyArray<ReportFrame>) =>
+    const submitOnce = (params: SeedanceParams, frames: ReadonlyArray<FrameRecord>) =>
       Effect.gen(function*() {
         yield* context.crashPoints.reach("before-submit")
         yield* journal.append({ _tag: "submitting", jobId: job.id, attempt: yield* Ref.get(tries) })

@@ -1,6 +1,6 @@
 import { Clock, Duration, Effect, Schedule } from "effect"
+import type { SeedanceParams } from "../domain/SeedanceParams.js"
 import { MODEL_CATALOG } from "../segmind/ModelCatalog.js"
-import type { SeedanceParams } from "../segmind/SeedanceParams.js"
 import type { StatusAnswer } from "../segmind/SegmindClient.js"
 
 export interface PollSettings {

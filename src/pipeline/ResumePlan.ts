@@ -1,6 +1,6 @@
 import { type FileSystem, Path } from "@effect/platform"
 import { Duration, Effect } from "effect"
-import { type JobReport, jobReportBase } from "../report/Report.js"
+import { type JobReport, jobReportBase } from "../domain/JobReport.js"
 import { fileMatches } from "../store/FileDigest.js"
 import type { JournaledJob } from "../store/JournalReader.js"
 import type { JobStart } from "./JobRunner.js"

@@ -1,12 +1,13 @@
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Option } from "effect"
-import { createHash } from "node:crypto"
-import type { Job } from "../manifest/Job.js"
-import type { ReportOutput } from "../report/Report.js"
+import type { Job } from "../domain/Job.js"
+import type { VideoOutput } from "../domain/JobReport.js"
 import { temporaryPathFor } from "../store/AtomicFile.js"
 import { fileMatches, sha256OfFile } from "../store/FileDigest.js"
+import { sha256Hex } from "../store/FileDigest.js"
 import { journaledRun, readJournal } from "../store/JournalReader.js"
+import { runFiles } from "../store/RunDirectory.js"
 
 /** A verified video of an earlier run that a job of this run may take instead of rendering. */
 export interface ReuseCandidate {
@@ -14,7 +15,7 @@ export interface ReuseCandidate {
   readonly runDirectory: string
   readonly jobId: string
   readonly file: string
-  readonly output: ReportOutput
+  readonly output: VideoOutput
 }
 
 export interface ReuseIndex {
@@ -43,7 +44,7 @@ const canonicalJson = (value: unknown): string => {
  * sorted. Equal keys mean the API would be asked for the same video.
  */
 export const paramsKeyOf = (model: string, job: Job, frames: FrameDigests): string =>
-  createHash("sha256").update(canonicalJson({ model, params: job.params, frames })).digest("hex")
+  sha256Hex(canonicalJson({ model, params: job.params, frames }))
 
 /** The digests of a job's local frame files (URL frames are part of `params` already). */
 export const localFrameDigests = (job: Job): Effect.Effect<FrameDigests, PlatformError, FileSystem.FileSystem> =>
@@ -78,7 +79,7 @@ export const buildReuseIndex = (
     const excluded = path.resolve(exclude)
     for (const runDirectory of [...level1, ...level2]) {
       if (path.resolve(runDirectory) === excluded) continue
-      const journalFile = path.join(runDirectory, "journal.jsonl")
+      const journalFile = runFiles(path, runDirectory).journal
       const contents = yield* readJournal(journalFile).pipe(Effect.option)
       if (Option.isNone(contents)) continue
       const run = journaledRun(contents.value.events)

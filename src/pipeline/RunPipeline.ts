@@ -1,21 +1,17 @@
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Clock, Duration, Effect, Layer, Option, Ref } from "effect"
-import type { Job } from "../manifest/Job.js"
-import {
-  type JobReport,
-  jobReportBase,
-  type Report,
-  REPORT_SCHEMA_VERSION,
-  type ReportError,
-  summarize
-} from "../report/Report.js"
+import type { Job } from "../domain/Job.js"
+import { type ErrorRecord, type JobReport, jobReportBase } from "../domain/JobReport.js"
+import { TOOL_NAME, TOOL_VERSION } from "../domain/Tool.js"
+import { type Report, REPORT_SCHEMA_VERSION, summarize } from "../report/Report.js"
 import { writeReportFiles } from "../report/ReportFile.js"
 import { SegmindClient } from "../segmind/SegmindClient.js"
 import { layerSegmindConfig, type SegmindSettings } from "../segmind/SegmindConfig.js"
 import { writeFileAtomic } from "../store/AtomicFile.js"
 import { Journal } from "../store/Journal.js"
 import type { JournaledRun } from "../store/JournalReader.js"
+import { runFiles } from "../store/RunDirectory.js"
 import { CrashPoints } from "./CrashPoints.js"
 import { isTransient } from "./FailureClass.js"
 import { keepFrameCopies, makeFrameResolver } from "./FrameUploads.js"
@@ -28,9 +24,6 @@ import type { RetrySettings } from "./RetryPolicy.js"
 import { retrySchedule } from "./RetryPolicy.js"
 import type { ReuseIndex } from "./ReuseCache.js"
 import { RunProgress } from "./RunProgress.js"
-
-export const TOOL_NAME = "shotlist"
-export const TOOL_VERSION = "0.1.0"
 
 /** The manifest a run renders, as recorded in its report. */
 export interface RunManifest {
@@ -65,17 +58,6 @@ export interface RunPlan {
 /** What a run talks through: the Segmind client for `segmind` and one request budget of `rpm` calls a minute. */
 export const runServices = (segmind: SegmindSettings, rpm: number) =>
   Layer.mergeAll(SegmindClient.Default.pipe(Layer.provide(layerSegmindConfig(segmind))), RequestBudget.layer(rpm))
-
-/** Files of a run directory (SPEC §5). */
-export const runFiles = (path: Path.Path, runDirectory: string) => ({
-  manifest: path.join(runDirectory, "manifest.yaml"),
-  journal: path.join(runDirectory, "journal.jsonl"),
-  report: path.join(runDirectory, "report.json"),
-  contactSheet: path.join(runDirectory, "report.html"),
-  videos: path.join(runDirectory, "videos"),
-  partial: path.join(runDirectory, ".partial"),
-  rejected: path.join(runDirectory, "rejected")
-})
 
 /**
  * The run: every job planned in the journal first, then rendered under the
@@ -133,7 +115,7 @@ export const runPipeline = (
     }, { concurrency: 4 })
     if (journaled !== undefined) yield* logResumeDecisions(starts)
 
-    const abort = yield* Ref.make(Option.none<ReportError>())
+    const abort = yield* Ref.make(Option.none<ErrorRecord>())
     const finished = yield* Ref.make(starts.filter((start) => start._tag === "Keep").length)
     const total = plan.jobs.length
     const uploadWithBudget = (dataUrl: string) =>
@@ -150,7 +132,7 @@ export const runPipeline = (
     for (const [index, start] of starts.entries()) {
       if (start._tag === "Poll") accepted.set(plan.jobs[index]!.id, start.submission.requestId)
     }
-    const reportAt = (jobs: ReadonlyArray<JobReport>, finishedMs: number, aborted: Option.Option<ReportError>) =>
+    const reportAt = (jobs: ReadonlyArray<JobReport>, finishedMs: number, aborted: Option.Option<ErrorRecord>) =>
       buildReport(plan, jobs, startedMs, finishedMs, aborted, resumedAt)
 
     const writeInterruptedReport = Effect.gen(function*() {
@@ -266,7 +248,7 @@ export const buildReport = (
   jobs: ReadonlyArray<JobReport>,
   startedMs: number,
   finishedMs: number,
-  aborted: Option.Option<ReportError>,
+  aborted: Option.Option<ErrorRecord>,
   resumedAt: ReadonlyArray<string> | undefined
 ): Report => ({
   schemaVersion: REPORT_SCHEMA_VERSION,

@@ -1,4 +1,6 @@
-import type { JobReport, Report } from "./Report.js"
+import type { JobReport } from "../domain/JobReport.js"
+import { localFrameCopy } from "../store/RunDirectory.js"
+import type { Report } from "./Report.js"
 
 /** Markup that is already safe; everything else goes through `escapeHtml`. */
 class Html {
@@ -26,12 +28,6 @@ const html = (strings: TemplateStringsArray, ...parts: ReadonlyArray<Part>): Htm
   new Html(strings.reduce((out, text, i) => out + text + (i < parts.length ? toMarkup(parts[i]) : ""), ""))
 
 const isHttpUrl = (source: string) => /^https?:\/\//i.test(source)
-
-/** Where a run keeps a copy of a local frame, relative to the run directory: named by content, so the page needs nothing outside it. */
-export const localFrameCopy = (source: string, sha256: string): string => {
-  const extension = /\.([A-Za-z0-9]+)$/.exec(source)?.[1]?.toLowerCase() ?? "img"
-  return `frames/${sha256}.${extension}`
-}
 
 /**
  * A relative path as a URL: `%`, `#`, `?` and spaces would change what it points to, and a

@@ -1,4 +1,5 @@
-import type { JobReport, Report } from "./Report.js"
+import type { JobReport } from "../domain/JobReport.js"
+import type { Report } from "./Report.js"
 
 // Everything outside XML 1.0's Char production, lone surrogates included (matched as code points under `u`).
 const ILLEGAL_XML_CHARS = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu

@@ -1,4 +1,4 @@
-import { SEEDANCE_MODEL, type SeedanceParams } from "./SeedanceParams.js"
+import { SEEDANCE_MODEL, type SeedanceParams } from "../domain/SeedanceParams.js"
 
 /** What one generation of a model costs and how long it usually takes, for estimates only. */
 export interface ModelInfo {

@@ -1,7 +1,7 @@
 import { HttpClient, type HttpClientError, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
 import { Clock, Effect, Option, Schema, type Scope, Stream } from "effect"
+import type { SeedanceParams } from "../domain/SeedanceParams.js"
 import { retryAfterFrom } from "./RetryAfter.js"
-import type { SeedanceParams } from "./SeedanceParams.js"
 import { apiKeyHeader, SegmindConfig } from "./SegmindConfig.js"
 import {
   type ApiCallError,

@@ -1,5 +1,5 @@
 import { Config, Context, Layer, Option, Redacted } from "effect"
-import { SEEDANCE_MODEL } from "./SeedanceParams.js"
+import { SEEDANCE_MODEL } from "../domain/SeedanceParams.js"
 
 export const DEFAULT_BASE_URL = "https://api.segmind.com"
 export const DEFAULT_UPLOAD_URL = "https://workflows-api.segmind.com/upload-asset"

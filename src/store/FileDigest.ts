@@ -3,6 +3,9 @@ import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Stream } from "effect"
 import { createHash } from "node:crypto"
 
+/** sha256 (hex) of bytes or text held in memory. */
+export const sha256Hex = (content: string | Uint8Array): string => createHash("sha256").update(content).digest("hex")
+
 /** sha256 (hex) of a file, streamed: a 500 MB video is never held in memory. */
 export const sha256OfFile = (file: string): Effect.Effect<string, PlatformError, FileSystem.FileSystem> =>
   Effect.gen(function*() {

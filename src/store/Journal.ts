@@ -1,18 +1,20 @@
 import { FileSystem } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Clock, Context, Effect, Layer, Schema, type Scope } from "effect"
-import { Job } from "../manifest/Job.js"
-import { JobReport, ReportFrame, ReportOutput } from "../report/Report.js"
-import { SeedanceParams } from "../segmind/SeedanceParams.js"
+import { Job } from "../domain/Job.js"
+import {
+  ErrorRecord,
+  FrameRecord,
+  JobReport,
+  ManifestRef,
+  ReplayOf,
+  Resubmitted,
+  ReusedFrom,
+  VideoOutput
+} from "../domain/JobReport.js"
+import { SeedanceParams } from "../domain/SeedanceParams.js"
 
 const At = { at: Schema.String }
-
-/** The error a journal line records: enough to explain it and to classify it again. */
-export const JournalError = Schema.Struct({
-  tag: Schema.String,
-  message: Schema.String,
-  httpStatus: Schema.optional(Schema.Number)
-})
 
 /**
  * One line of `journal.jsonl`. Each is fsynced before the step it records is
@@ -23,14 +25,14 @@ export const JournalEvent = Schema.Union(
   Schema.TaggedStruct("run", {
     ...At,
     runId: Schema.String,
-    manifest: Schema.Struct({ path: Schema.String, sha256: Schema.String }),
+    manifest: ManifestRef,
     model: Schema.String,
     baseUrl: Schema.String,
     /** rendered on the embedded emulator, which does not outlive the process */
     emulator: Schema.Boolean,
     concurrency: Schema.Int,
     rpm: Schema.Number,
-    replayOf: Schema.optional(Schema.Struct({ report: Schema.String, runId: Schema.String }))
+    replayOf: Schema.optional(ReplayOf)
   }),
   /** a `resume` took the run up again */
   Schema.TaggedStruct("resumed", { ...At, pid: Schema.Int }),
@@ -45,9 +47,9 @@ export const JournalEvent = Schema.Union(
     responseUrl: Schema.String,
     /** the exact body sent (local frames' upload URLs filled in) */
     params: SeedanceParams,
-    frames: Schema.optional(Schema.Array(ReportFrame)),
+    frames: Schema.optional(Schema.Array(FrameRecord)),
     /** set when a resume sent this job again, and why */
-    resubmitted: JobReport.fields.resubmitted
+    resubmitted: Schema.optional(Resubmitted)
   }),
   Schema.TaggedStruct("status", { ...At, jobId: Schema.String, requestId: Schema.String, status: Schema.String }),
   Schema.TaggedStruct("downloaded", {
@@ -56,16 +58,16 @@ export const JournalEvent = Schema.Union(
     /** absent for a video reused from an earlier run */
     requestId: Schema.optional(Schema.String),
     /** path (relative to the run directory), bytes, sha256 and what the MP4 holds */
-    output: ReportOutput,
+    output: VideoOutput,
     /** canonical hash of model + exact body, the key of `--reuse` */
     paramsKey: Schema.String,
-    reusedFrom: Schema.optional(Schema.Struct({ run: Schema.String, job: Schema.String }))
+    reusedFrom: Schema.optional(ReusedFrom)
   }),
   Schema.TaggedStruct("failed", {
     ...At,
     jobId: Schema.String,
     requestId: Schema.optional(Schema.String),
-    error: JournalError
+    error: ErrorRecord
   }),
   /** the job's report entry as it ended (completed, failed or skipped) */
   Schema.TaggedStruct("finished", { ...At, jobId: Schema.String, report: JobReport })

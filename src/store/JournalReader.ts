@@ -1,8 +1,8 @@
 import { FileSystem } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Data, Effect, Either, Schema } from "effect"
-import type { Job } from "../manifest/Job.js"
-import type { JobReport } from "../report/Report.js"
+import type { Job } from "../domain/Job.js"
+import type { JobReport } from "../domain/JobReport.js"
 import { JournalEvent } from "./Journal.js"
 
 /** A line other than the last does not decode: the journal was edited or damaged, not torn by a crash. */

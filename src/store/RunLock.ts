@@ -2,6 +2,7 @@ import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Clock, Data, Effect, Either, Schema, type Scope } from "effect"
 import { hostname } from "node:os"
+import { runFiles } from "./RunDirectory.js"
 
 /** Another live process works in the run directory. */
 export class RunLocked extends Data.TaggedError("RunLocked")<{
@@ -18,8 +19,6 @@ export class RunLocked extends Data.TaggedError("RunLocked")<{
 const LockHolder = Schema.Struct({ pid: Schema.Int, host: Schema.String, since: Schema.String })
 type LockHolder = typeof LockHolder.Type
 const decodeHolder = Schema.decodeUnknownEither(Schema.parseJson(LockHolder))
-
-const LOCK_FILE = ".lock"
 
 /** Whether a process of this machine is alive (signal 0 only checks). */
 const processAlive = (pid: number): boolean => {
@@ -43,7 +42,7 @@ export const acquireRunLock = (
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const file = path.join(runDirectory, LOCK_FILE)
+    const file = runFiles(path, runDirectory).lock
     const holder: LockHolder = {
       pid: process.pid,
       host: hostname(),

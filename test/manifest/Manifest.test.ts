@@ -3,12 +3,12 @@ import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Random } from "effect"
 import { renderPlan } from "../../src/cli/PlanTable.js"
+import { SEEDANCE_MODEL } from "../../src/domain/SeedanceParams.js"
 import { expandJobs } from "../../src/manifest/JobExpansion.js"
 import { filterJobs } from "../../src/manifest/JobFilter.js"
 import { formatIssue, type ManifestIssue } from "../../src/manifest/ManifestErrors.js"
 import { loadManifest } from "../../src/manifest/ManifestLoader.js"
 import { estimateRun } from "../../src/segmind/ModelCatalog.js"
-import { SEEDANCE_MODEL } from "../../src/segmind/SeedanceParams.js"
 
 /** Writes `text` as a manifest in a fresh folder (with a frame file beside it) and loads it. */
 const load = (text: string | Uint8Array, name = "storyboard.yaml") =>

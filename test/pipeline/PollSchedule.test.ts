@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Ref, TestClock } from "effect"
+import type { SeedanceParams } from "../../src/domain/SeedanceParams.js"
 import { makeGenerationTimes } from "../../src/pipeline/GenerationTimes.js"
 import {
   DEFAULT_POLL,
@@ -8,7 +9,6 @@ import {
   pollSchedule,
   type PollSettings
 } from "../../src/pipeline/PollSchedule.js"
-import type { SeedanceParams } from "../../src/segmind/SeedanceParams.js"
 import type { StatusAnswer } from "../../src/segmind/SegmindClient.js"
 
 const settings: PollSettings = { ...DEFAULT_POLL, prior: () => Duration.seconds(100) }

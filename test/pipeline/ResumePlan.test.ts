@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import type { Job } from "../../src/manifest/Job.js"
+import type { Job } from "../../src/domain/Job.js"
+import { jobReportBase } from "../../src/domain/JobReport.js"
 import { REQUEST_TTL, resumeStartOf } from "../../src/pipeline/ResumePlan.js"
-import { jobReportBase } from "../../src/report/Report.js"
 import { type JournaledJob, plannedJob } from "../../src/store/JournalReader.js"
 import { nodeContext } from "../support/TestRun.js"
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Schema } from "effect"
 import { XMLParser, XMLValidator } from "fast-xml-parser"
+import { type JobReport } from "../../src/domain/JobReport.js"
+import { SEEDANCE_DEFAULTS } from "../../src/domain/SeedanceParams.js"
 import { renderJUnit } from "../../src/report/JUnitReport.js"
-import { type JobReport, Report, summarize } from "../../src/report/Report.js"
-import { SEEDANCE_DEFAULTS } from "../../src/segmind/SeedanceParams.js"
+import { Report, summarize } from "../../src/report/Report.js"
 
 const decodeReport = Schema.decodeUnknownSync(Report)
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
+import { SEEDANCE_DEFAULTS, SEEDANCE_MODEL } from "../../src/domain/SeedanceParams.js"
 import { estimateRun, formatUsd, MODEL_CATALOG } from "../../src/segmind/ModelCatalog.js"
-import { SEEDANCE_DEFAULTS, SEEDANCE_MODEL } from "../../src/segmind/SeedanceParams.js"
 
 const jobs = (n: number) =>
   Array.from({ length: n }, (_, i) => ({ params: { ...SEEDANCE_DEFAULTS, prompt: `shot ${i}`, seed: i + 1 } }))

@@ -1,7 +1,7 @@
 import { HttpClient, HttpClientError, type HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Layer, Option, Redacted, TestClock } from "effect"
-import type { SeedanceParams } from "../../src/segmind/SeedanceParams.js"
+import type { SeedanceParams } from "../../src/domain/SeedanceParams.js"
 import { SegmindClient } from "../../src/segmind/SegmindClient.js"
 import { layerSegmindConfig } from "../../src/segmind/SegmindConfig.js"
 

@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import { SeedanceParams } from "../segmind/SeedanceParams.js"
+import { SeedanceParams } from "./SeedanceParams.js"
 
 /** A value a sweep varies; ids print it, the report keeps it as is. */
 export const SweepValue = Schema.Union(Schema.String, Schema.Number, Schema.Boolean)
