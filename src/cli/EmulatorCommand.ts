@@ -2,7 +2,7 @@ import { Command, Options } from "@effect/cli"
 import { Config, Console, Duration, Effect, Option } from "effect"
 import { defaultEmulatorConfig, Emulator, noFaults } from "../emulator/Emulator.js"
 import type { ScriptedFault } from "../emulator/EmulatorConfig.js"
-import { reportingUsageProblems, usageError } from "./UsageErrors.js"
+import { reportUsageError, usageError } from "./UsageErrors.js"
 
 const SCRIPT_ENDPOINTS = ["submit", "status", "result", "download", "upload"] as const
 const SCRIPT_FAULTS = ["500", "502", "503", "504", "429", "drop", "drop-after", "slow", "truncate"] as const
@@ -131,7 +131,7 @@ export const emulatorCommand = Command.make(
       )
       yield* Console.log("stats: GET /_emulator/stats; Ctrl-C stops it")
       return yield* Effect.never
-    }).pipe(Effect.scoped, reportingUsageProblems)
+    }).pipe(Effect.scoped, Effect.catchTag("UsageError", reportUsageError))
 ).pipe(
   Command.withDescription(
     "Serve a local emulator of Segmind's v2 API on 127.0.0.1 until stopped: real MP4 clips from ffmpeg, a queueing worker pool, and injectable faults for testing."

@@ -1,4 +1,4 @@
-import { Cause, HashMap, Logger, LogLevel } from "effect"
+import { Cause, Effect, HashMap, Logger, LogLevel } from "effect"
 
 const clock = (date: Date) => date.toISOString().slice(11, 19)
 
@@ -27,3 +27,21 @@ export const stderrLogger = Logger.make((options) => {
 })
 
 export const stderrLoggerLayer = Logger.replace(Logger.defaultLogger, stderrLogger)
+
+/** One JSON object a line on stderr: time, level, message and the job's id and phase when the line is about a job. */
+export const jsonStderrLogger = Logger.make((options) => {
+  const { annotations, cause, date, logLevel, message } = options
+  const record: Record<string, unknown> = {
+    time: date.toISOString(),
+    level: logLevel.label.toLowerCase(),
+    message: messageText(message)
+  }
+  for (const [key, value] of HashMap.entries(annotations)) record[key] = value
+  if (!Cause.isEmpty(cause)) record["cause"] = Cause.pretty(cause)
+  process.stderr.write(JSON.stringify(record) + "\n")
+})
+
+/** `--log-format json` swaps the logger for the whole command; text keeps the plain stderr lines. */
+export const withLogFormat =
+  (format: "text" | "json") => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    format === "json" ? Effect.provide(effect, Logger.replace(stderrLogger, jsonStderrLogger)) : effect

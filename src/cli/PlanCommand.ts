@@ -2,18 +2,16 @@ import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
 import { SEEDANCE_MODEL } from "../domain/SeedanceParams.js"
 import { estimateRun } from "../segmind/ModelCatalog.js"
+import { onlyFlag, selectJobs } from "./JobSelection.js"
 import { renderPlan } from "./PlanTable.js"
-import { DEFAULT_CONCURRENCY } from "./RenderOptions.js"
-import { reportingUsageProblems, selectJobs, usageError } from "./UsageErrors.js"
+import { DEFAULT_CONCURRENCY } from "./RunSettings.js"
+import { usageError, usageProblems } from "./UsageErrors.js"
 
 export const planCommand = Command.make(
   "plan",
   {
     manifest: Args.text({ name: "MANIFEST" }).pipe(Args.withDescription("the YAML manifest to check and expand")),
-    only: Options.text("only").pipe(
-      Options.withDescription("show only jobs whose id matches this glob (* and ?); repeatable"),
-      Options.repeated
-    ),
+    only: onlyFlag("show"),
     concurrency: Options.integer("concurrency").pipe(
       Options.withDescription(
         `jobs in flight at once, for the wall-time estimate (default: the manifest's, else ${DEFAULT_CONCURRENCY})`
@@ -28,7 +26,7 @@ export const planCommand = Command.make(
       const concurrency = Option.getOrElse(args.concurrency, () => loaded.manifest.concurrency ?? DEFAULT_CONCURRENCY)
       if (concurrency < 1) return yield* usageError(`--concurrency must be at least 1 (got ${concurrency})`)
       yield* Console.log(renderPlan(jobs, { model, concurrency, run: estimateRun(jobs, model, concurrency) }))
-    }).pipe(reportingUsageProblems)
+    }).pipe(Effect.catchTags(usageProblems))
 ).pipe(
   Command.withDescription(
     "Validate MANIFEST and print the jobs it expands to (id, seed, duration, resolution, aspect) with totals, estimated cost and wall time. Sends nothing. Seeds marked * are drawn anew on each run."

@@ -1,4 +1,5 @@
 import type { Job } from "../domain/Job.js"
+import { formatDuration } from "../report/DurationFormat.js"
 import { formatUsd, MODEL_CATALOG, type RunEstimate } from "../segmind/ModelCatalog.js"
 
 /** The jobs of a plan as an aligned text table, then totals. */
@@ -33,13 +34,6 @@ export const renderPlan = (
   ].join("\n")
 }
 
-const formatSeconds = (seconds: number) =>
-  seconds < 60
-    ? `${seconds} s`
-    : seconds < 3600
-    ? `${Math.round(seconds / 60)} min`
-    : `${(seconds / 3600).toFixed(1)} h`
-
 const estimateLine = (
   { concurrency, model, run }: { readonly model: string; readonly concurrency: number; readonly run: RunEstimate }
 ) => {
@@ -48,6 +42,6 @@ const estimateLine = (
     ? `${formatUsd(info.usdPerGeneration)} and ~${info.typicalLatencySeconds} s per generation, Segmind's list figures`
     : `${model} is not in shotlist's price table; Seedance 1.5 Pro's figures stand in`
   return `estimate: ${formatUsd(run.costUsd)}, about ${
-    formatSeconds(run.wallSeconds)
+    formatDuration(run.wallSeconds * 1000, "rough")
   } at concurrency ${concurrency} (${basis}; videos reused from earlier runs cost nothing)`
 }

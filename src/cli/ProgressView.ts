@@ -1,7 +1,8 @@
-import { Cause, Clock, Duration, Effect, HashMap, Logger, LogLevel, Schedule, type Scope } from "effect"
+import { Clock, Duration, Effect, HashMap, Logger, LogLevel, Schedule, type Scope } from "effect"
 import type { JobPhase, ProgressEvent } from "../pipeline/RunProgress.js"
 import type { RunProgress } from "../pipeline/RunProgress.js"
-import { formatLogLine, messageText } from "./Logging.js"
+import { formatDuration } from "../report/DurationFormat.js"
+import { formatLogLine } from "./Logging.js"
 
 /** What the live view knows of a run. */
 export interface ProgressState {
@@ -43,14 +44,6 @@ export const applyEvent = (state: ProgressState, event: ProgressEvent): Progress
   return { ...state, phases, submittedMs, jobTimesMs, lastErrors }
 }
 
-const formatClock = (ms: number) => {
-  const seconds = Math.max(0, Math.round(ms / 1000))
-  const h = Math.floor(seconds / 3600)
-  const m = Math.floor((seconds % 3600) / 60)
-  const s = seconds % 60
-  return h > 0 ? `${h}h${String(m).padStart(2, "0")}m` : m > 0 ? `${m}m${String(s).padStart(2, "0")}s` : `${s}s`
-}
-
 const count = (state: ProgressState, ...phases: ReadonlyArray<JobPhase>) =>
   [...state.phases.values()].filter((phase) => phases.includes(phase)).length
 
@@ -72,13 +65,14 @@ export const renderProgress = (state: ProgressState, nowMs: number, width = 80):
   const eta = times.length === 0 || done >= state.total
     ? done >= state.total ? "done" : "ETA after the first job"
     : `ETA ~${
-      formatClock(
+      formatDuration(
         (times.reduce((a, b) => a + b, 0) / times.length) *
-          Math.ceil((waiting + inFlight) / Math.max(1, state.concurrency))
+          Math.ceil((waiting + inFlight) / Math.max(1, state.concurrency)),
+        "clock"
       )
     }`
   const lines = [
-    `${bar} ${done}/${state.total}  elapsed ${formatClock(nowMs - state.startedMs)}  ${eta}`,
+    `${bar} ${done}/${state.total}  elapsed ${formatDuration(nowMs - state.startedMs, "clock")}  ${eta}`,
     `  ${completed} done, ${failed} failed, ${skipped} skipped | ${count(state, "submitted", "queued")} queued, ${
       count(state, "processing")
     } rendering, ${count(state, "downloading")} downloading | ${waiting} waiting`,
@@ -86,19 +80,6 @@ export const renderProgress = (state: ProgressState, nowMs: number, width = 80):
   ]
   return lines.map((line) => (line.length > width ? `${line.slice(0, width - 1)}…` : line))
 }
-
-/** One JSON object a line on stderr: time, level, message and the job's id and phase when the line is about a job. */
-export const jsonStderrLogger = Logger.make((options) => {
-  const { annotations, cause, date, logLevel, message } = options
-  const record: Record<string, unknown> = {
-    time: date.toISOString(),
-    level: logLevel.label.toLowerCase(),
-    message: messageText(message)
-  }
-  for (const [key, value] of HashMap.entries(annotations)) record[key] = value
-  if (!Cause.isEmpty(cause)) record["cause"] = Cause.pretty(cause)
-  process.stderr.write(JSON.stringify(record) + "\n")
-})
 
 /**
  * On a terminal: a live view of the run redrawn in place on stderr, with

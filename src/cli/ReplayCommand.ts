@@ -3,13 +3,16 @@ import { FileSystem, Path } from "@effect/platform"
 import { Effect, Option } from "effect"
 import type { Job } from "../domain/Job.js"
 import type { JobReport } from "../domain/JobReport.js"
-import { filterJobs } from "../manifest/JobFilter.js"
 import { emptyReuseIndex } from "../pipeline/ReuseCache.js"
 import { decodeReport } from "../report/ReportFile.js"
 import { runFiles } from "../store/RunDirectory.js"
-import { apiTarget, renderOptions, renderSettings, withLogFormat } from "./RenderOptions.js"
+import { apiTarget } from "./ApiTarget.js"
+import { onlyFlag, onlyJobs } from "./JobSelection.js"
+import { withLogFormat } from "./Logging.js"
+import { renderFlags } from "./RenderFlags.js"
 import { claimNewRunDirectory, executeRun, timeStamp } from "./RunExecution.js"
-import { reportingUsageProblems, usageError } from "./UsageErrors.js"
+import { resolveRunSettings } from "./RunSettings.js"
+import { reportUsageError, usageError } from "./UsageErrors.js"
 
 /**
  * A recorded job as a job to render again: the exact body that was sent
@@ -35,11 +38,8 @@ export const replayCommand = Command.make(
       Options.withDescription("the new run directory (default: beside the source run, named by the UTC time)"),
       Options.optional
     ),
-    only: Options.text("only").pipe(
-      Options.withDescription("replay only jobs whose id matches this glob (* and ?); repeatable"),
-      Options.repeated
-    ),
-    ...renderOptions
+    only: onlyFlag("replay"),
+    ...renderFlags
   },
   (args) =>
     Effect.gen(function*() {
@@ -50,12 +50,7 @@ export const replayCommand = Command.make(
         Effect.flatMap(decodeReport),
         Effect.catchAll((error) => usageError(`${args.report} is not a shotlist report.json: ${error.message}`))
       )
-      const { jobs, unmatched } = filterJobs(source.jobs.map(jobOfReport), args.only)
-      if (unmatched.length > 0) {
-        return yield* usageError(
-          `--only ${unmatched.map((p) => JSON.stringify(p)).join(", ")} matches no job of ${args.report}`
-        )
-      }
+      const jobs = yield* onlyJobs(source.jobs.map(jobOfReport), args.only, args.report)
       if (jobs.length === 0) return yield* usageError(`${args.report} records no jobs`)
 
       const sourceDirectory = path.dirname(reportFile)
@@ -69,7 +64,7 @@ export const replayCommand = Command.make(
       const manifestText = (yield* fs.exists(manifestCopy)) ? yield* fs.readFileString(manifestCopy) : undefined
 
       const target = yield* apiTarget(args.emulator, args.baseUrl)
-      const settings = yield* renderSettings(
+      const settings = yield* resolveRunSettings(
         args,
         { concurrency: source.run.concurrency, rpm: target.isEmulator ? undefined : source.run.rpm, retry: undefined },
         target.isEmulator
@@ -92,7 +87,7 @@ export const replayCommand = Command.make(
         target,
         args
       )
-    }).pipe(Effect.scoped, withLogFormat(args.logFormat), reportingUsageProblems)
+    }).pipe(Effect.scoped, withLogFormat(args.logFormat), Effect.catchTag("UsageError", reportUsageError))
 ).pipe(
   Command.withDescription(
     "Render again exactly the jobs REPORT_JSON records: same model, same body, same seeds, into a new run directory whose report links the source. Nothing is reused: every job is sent. Exit codes as for `run`."

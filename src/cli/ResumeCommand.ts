@@ -1,8 +1,9 @@
 import { Args, Command, Options } from "@effect/cli"
 import { Effect } from "effect"
-import { renderOptions, withLogFormat } from "./RenderOptions.js"
+import { withLogFormat } from "./Logging.js"
+import { renderFlags } from "./RenderFlags.js"
 import { resumeRun } from "./RunExecution.js"
-import { reportingUsageProblems } from "./UsageErrors.js"
+import { reportUsageError } from "./UsageErrors.js"
 
 export const resumeCommand = Command.make(
   "resume",
@@ -15,7 +16,7 @@ export const resumeCommand = Command.make(
         "render failed jobs again (by default they stay failed); a job whose request may still end is polled, not paid for again"
       )
     ),
-    ...renderOptions
+    ...renderFlags
   },
   (args) =>
     resumeRun({
@@ -26,7 +27,7 @@ export const resumeCommand = Command.make(
     }).pipe(
       Effect.scoped,
       withLogFormat(args.logFormat),
-      reportingUsageProblems
+      Effect.catchTag("UsageError", reportUsageError)
     )
 ).pipe(
   Command.withDescription(

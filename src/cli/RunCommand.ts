@@ -12,9 +12,13 @@ import {
 } from "../pipeline/ReuseCache.js"
 import { estimateRun, formatUsd } from "../segmind/ModelCatalog.js"
 import { runFiles } from "../store/RunDirectory.js"
-import { apiTarget, DEFAULT_CONCURRENCY, renderOptions, renderSettings, withLogFormat } from "./RenderOptions.js"
+import { apiTarget } from "./ApiTarget.js"
+import { onlyFlag, selectJobs } from "./JobSelection.js"
+import { withLogFormat } from "./Logging.js"
+import { renderFlags } from "./RenderFlags.js"
 import { claimNewRunDirectory, executeRun, resumeRun, timeStamp } from "./RunExecution.js"
-import { reportingUsageProblems, selectJobs, usageError } from "./UsageErrors.js"
+import { DEFAULT_CONCURRENCY, resolveRunSettings } from "./RunSettings.js"
+import { usageError, usageProblems } from "./UsageErrors.js"
 
 const manifestArg = Args.text({ name: "MANIFEST" }).pipe(Args.withDescription("the YAML manifest of shots to render"))
 
@@ -23,10 +27,6 @@ const outOption = Options.directory("out").pipe(
     "the run directory (default: output/<manifest name>/<UTC time stamp>/); naming one that holds a run of the same manifest resumes it"
   ),
   Options.optional
-)
-const onlyOption = Options.text("only").pipe(
-  Options.withDescription("render only jobs whose id matches this glob (* and ?); repeatable"),
-  Options.repeated
 )
 const noReuseOption = Options.boolean("no-reuse").pipe(
   Options.withDescription(
@@ -86,12 +86,12 @@ export const runCommand = Command.make(
   {
     manifest: manifestArg,
     out: outOption,
-    only: onlyOption,
+    only: onlyFlag("render"),
     noReuse: noReuseOption,
     reuseFrom: reuseFromOption,
     maxJobs: maxJobsOption,
     maxCost: maxCostOption,
-    ...renderOptions
+    ...renderFlags
   },
   (args) =>
     Effect.gen(function*() {
@@ -115,7 +115,7 @@ export const runCommand = Command.make(
       yield* withinBudget(jobs, model, reuse, concurrencyForEstimate, args.maxJobs, args.maxCost)
 
       const target = yield* apiTarget(args.emulator, args.baseUrl)
-      const settings = yield* renderSettings(
+      const settings = yield* resolveRunSettings(
         args,
         { concurrency: loaded.manifest.concurrency, rpm: loaded.manifest.rpm, retry: loaded.manifest.retry },
         target.isEmulator
@@ -143,7 +143,7 @@ export const runCommand = Command.make(
         target,
         args
       )
-    }).pipe(Effect.scoped, withLogFormat(args.logFormat), reportingUsageProblems)
+    }).pipe(Effect.scoped, withLogFormat(args.logFormat), Effect.catchTags(usageProblems))
 ).pipe(
   Command.withDescription(
     "Validate MANIFEST, expand it into jobs, render them on Segmind (or the emulator), download every video and write report.json. A job identical to a verified video of an earlier run is reused, not paid for again (--no-reuse to render anyway). Exit 0: all completed; 1: some failed; 2: usage or manifest error (nothing sent); 3: stopped by a fatal API answer; 130: interrupted (resume with `shotlist resume RUN_DIR`)."

@@ -10,10 +10,12 @@ import { writeFileAtomic } from "../store/AtomicFile.js"
 import { journaledRun, readJournal } from "../store/JournalReader.js"
 import { type RunFiles, runFiles } from "../store/RunDirectory.js"
 import { acquireRunLock } from "../store/RunLock.js"
+import { type ApiTarget, apiTarget } from "./ApiTarget.js"
 import { exitCodeOf, setExitCode } from "./ExitCode.js"
 import { stderrLogger } from "./Logging.js"
 import { liveProgressView } from "./ProgressView.js"
-import { type ApiTarget, apiTarget, type RenderFlags, renderSettings } from "./RenderOptions.js"
+import type { RenderFlags } from "./RenderFlags.js"
+import { resolveRunSettings } from "./RunSettings.js"
 import { usageError } from "./UsageErrors.js"
 
 /** `output/<name>/20261125T101500Z`: sortable, safe as a file name. */
@@ -172,7 +174,7 @@ export const resumeRun = (request: ResumeRequest) =>
       useEmulator,
       Option.orElse(request.flags.baseUrl, () => (useEmulator ? Option.none() : Option.some(run.baseUrl)))
     )
-    const settings = yield* renderSettings(request.flags, {
+    const settings = yield* resolveRunSettings(request.flags, {
       concurrency: run.concurrency,
       rpm: run.emulator === useEmulator ? run.rpm : undefined,
       retry: undefined

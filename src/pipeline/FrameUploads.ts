@@ -58,7 +58,9 @@ export const makeFrameResolver = (upload: (dataUrl: string) => Effect.Effect<str
       if (frame._tag === "Url") return Effect.succeed({ url: frame.url, sha256: undefined })
       return Effect.gen(function*() {
         const bytes = yield* fs.readFile(frame.absolutePath).pipe(
-          Effect.mapError((error) => new UploadFailed({ message: `cannot read ${frame.path}: ${error.message}` }))
+          Effect.mapError((error) =>
+            new UploadFailed({ reason: "FrameUnreadable", frame: frame.path, detail: error.message })
+          )
         )
         const sha256 = sha256Hex(bytes)
         const extension = frame.absolutePath.split(".").pop()?.toLowerCase() ?? ""

@@ -243,7 +243,9 @@ export const runJob = (
         return yield* Effect.fail(new RunDeadlineReached({ message: "not submitted: the run's deadline had passed" }))
       }
       const digests = yield* localFrameDigests(job).pipe(
-        Effect.mapError((error) => new UploadFailed({ message: `cannot read a frame of ${job.id}: ${error.message}` }))
+        Effect.mapError((error) =>
+          new UploadFailed({ reason: "FrameUnreadable", frame: `a frame of ${job.id}`, detail: error.message })
+        )
       )
       const paramsKey = paramsKeyOf(context.model, job, digests)
       if (yield* reused(paramsKey)) return Option.none()

@@ -1,5 +1,7 @@
+import { isHttpUrl } from "../domain/HttpUrl.js"
 import type { JobReport } from "../domain/JobReport.js"
 import { localFrameCopy } from "../store/RunDirectory.js"
+import { formatDuration } from "./DurationFormat.js"
 import type { Report } from "./Report.js"
 
 /** Markup that is already safe; everything else goes through `escapeHtml`. */
@@ -27,8 +29,6 @@ const toMarkup = (part: Part): string =>
 const html = (strings: TemplateStringsArray, ...parts: ReadonlyArray<Part>): Html =>
   new Html(strings.reduce((out, text, i) => out + text + (i < parts.length ? toMarkup(parts[i]) : ""), ""))
 
-const isHttpUrl = (source: string) => /^https?:\/\//i.test(source)
-
 /**
  * A relative path as a URL: `%`, `#`, `?` and spaces would change what it points to, and a
  * leading `word:` would read as a scheme (`javascript:`), so it is kept relative with `./`.
@@ -36,16 +36,6 @@ const isHttpUrl = (source: string) => /^https?:\/\//i.test(source)
 const relativeUrl = (path: string) => {
   const encoded = encodeURI(path).replace(/[?#]/g, (c) => encodeURIComponent(c))
   return /^[a-z][a-z0-9+.-]*:/i.test(encoded) ? `./${encoded}` : encoded
-}
-
-const formatWall = (ms: number) => {
-  const seconds = ms / 1000
-  if (seconds < 60) return `${seconds.toFixed(1)} s`
-  const whole = Math.round(seconds)
-  const h = Math.floor(whole / 3600)
-  const m = Math.floor((whole % 3600) / 60)
-  const s = whole % 60
-  return h > 0 ? `${h} h ${m} min ${s} s` : `${m} min ${s} s`
 }
 
 /** Column header of a job among its shot's jobs: its sweep values and take, e.g. `seed=11 camera_fixed=true`. */
@@ -177,7 +167,7 @@ export const renderContactSheet = (report: Report): string => {
 ${stat("total", summary.total)}${stat("completed", summary.completed)}${stat("failed", summary.failed)}${
     stat("skipped", summary.skipped)
   }
-<span>wall <b>${formatWall(summary.wallMs)}</b></span>
+<span>wall <b>${formatDuration(summary.wallMs, "exact")}</b></span>
 <span>run <code>${run.id}</code></span>
 <span>model <code>${run.model}</code></span>
 <span>${run.startedAt} → ${run.finishedAt}</span>

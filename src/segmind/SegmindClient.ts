@@ -80,34 +80,15 @@ const causeCode = (error: unknown): string | undefined => {
 
 const transportError = (url: string, error: HttpClientError.HttpClientError): TransportError => {
   const code = causeCode(error.cause)
-  const detail = error.cause instanceof Error ? error.cause.message : error.message
   return new TransportError({
     url,
     requestSent: error._tag === "ResponseError" || code === undefined || !NOT_SENT_CODES.has(code),
-    message: code === undefined ? detail : `${code}: ${detail}`
+    code,
+    detail: error.cause instanceof Error ? error.cause.message : error.message
   })
 }
 
-const MAX_MESSAGE = 500
-
-/** `{"error": …}` when the body is JSON, else the raw text (some answers are HTML). */
-const messageOf = (text: string, fallback: string): string => {
-  const trimmed = text.trim()
-  if (trimmed.length === 0) return fallback
-  try {
-    const body = Schema.decodeUnknownOption(ErrorBody)(JSON.parse(trimmed))
-    if (Option.isSome(body)) {
-      for (const value of [body.value.error, body.value.detail, body.value.message]) {
-        if (typeof value === "string" && value.length > 0) return value
-        if (value !== undefined && value !== null) return JSON.stringify(value).slice(0, MAX_MESSAGE)
-      }
-    }
-  } catch {
-    // not JSON: fall through to the text
-  }
-  const plain = trimmed.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim()
-  return (plain.length > 0 ? plain : fallback).slice(0, MAX_MESSAGE)
-}
+const MAX_DETAIL = 500
 
 const parseJson = (text: string): Option.Option<unknown> => {
   try {
@@ -117,38 +98,53 @@ const parseJson = (text: string): Option.Option<unknown> => {
   }
 }
 
+const decodeErrorBody = Schema.decodeUnknownOption(ErrorBody)
+
+/** `{"error": …}` when the body is JSON, else the raw text (some answers are HTML); empty when the body says nothing. */
+const detailOf = (text: string): string => {
+  const trimmed = text.trim()
+  const body = Option.flatMap(parseJson(trimmed), decodeErrorBody)
+  if (Option.isSome(body)) {
+    for (const value of [body.value.error, body.value.detail, body.value.message]) {
+      if (typeof value === "string" && value.length > 0) return value
+      if (value !== undefined && value !== null) return JSON.stringify(value).slice(0, MAX_DETAIL)
+    }
+  }
+  return trimmed.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim().slice(0, MAX_DETAIL)
+}
+
 /** The error table of segmind-v2-api.md, in one place; a 404 means what the caller says. */
 const errorForStatus = <E404>(
   url: string,
   response: HttpClientResponse.HttpClientResponse,
   text: string,
   nowMs: number,
-  notFound: (message: string) => E404
+  notFound: (detail: string) => E404
 ): ApiCallError | E404 => {
-  const status = response.status
-  const message = messageOf(text, `HTTP ${status}`)
-  switch (status) {
+  const httpStatus = response.status
+  const detail = detailOf(text)
+  switch (httpStatus) {
     case 400:
-      return new BadRequest({ message })
+      return new BadRequest({ detail })
     case 401:
-      return new Unauthorized({ message })
+      return new Unauthorized({ detail })
     case 402:
     case 406:
-      return new InsufficientCredits({ httpStatus: status, message })
+      return new InsufficientCredits({ httpStatus, detail })
     case 403:
-      return new Forbidden({ message })
+      return new Forbidden({ detail })
     case 404:
-      return notFound(message)
+      return notFound(detail)
     case 405:
-      return new MethodNotAllowed({ url, message })
+      return new MethodNotAllowed({ url, detail })
     case 410:
-      return new ModelRetired({ message })
+      return new ModelRetired({ detail })
     case 429:
-      return new RateLimited({ retryAfter: retryAfterFrom(response.headers, nowMs), message })
+      return new RateLimited({ retryAfter: retryAfterFrom(response.headers, nowMs), detail })
     default:
-      return status >= 500 && status <= 599
-        ? new ServerError({ httpStatus: status, message })
-        : new UnexpectedResponse({ url, httpStatus: status, message })
+      return httpStatus >= 500 && httpStatus <= 599
+        ? new ServerError({ httpStatus, detail })
+        : new UnexpectedResponse({ url, httpStatus, problem: undefined, detail })
   }
 }
 
@@ -165,20 +161,24 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
   effect: Effect.gen(function*() {
     const config = yield* SegmindConfig
     const http = yield* HttpClient.HttpClient
-    const keyed = (request: HttpClientRequest.HttpClientRequest) =>
-      request.pipe(
-        HttpClientRequest.setHeader("x-api-key", apiKeyHeader(config.apiKey)),
-        HttpClientRequest.acceptJson
+    // Every API call carries the key and asks for JSON; the storage host (download) gets neither.
+    const api = http.pipe(
+      HttpClient.mapRequest((request) =>
+        request.pipe(
+          HttpClientRequest.setHeader("x-api-key", apiKeyHeader(config.apiKey)),
+          HttpClientRequest.acceptJson
+        )
       )
+    )
 
     /** Sends one call and reads its whole body as text; `ok` decides which statuses are answers. */
     const call = <E404>(
       request: HttpClientRequest.HttpClientRequest,
-      notFound: (message: string) => E404,
+      notFound: (detail: string) => E404,
       ok: (status: number) => boolean
     ): Effect.Effect<{ readonly status: number; readonly text: string }, ApiCallError | E404> =>
       Effect.gen(function*() {
-        const { response, text } = yield* http.execute(request).pipe(
+        const { response, text } = yield* api.execute(request).pipe(
           Effect.flatMap((response) => Effect.map(response.text, (text) => ({ response, text }))),
           Effect.scoped,
           Effect.mapError((error) => transportError(request.url, error))
@@ -193,23 +193,27 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
             new TransportError({
               url: request.url,
               requestSent: true,
-              message: `no answer within ${config.requestTimeoutMs} ms`
+              code: undefined,
+              detail: `no answer within ${config.requestTimeoutMs} ms`
             })
         })
       )
 
-    const unexpected = (url: string, status: number, what: string, text: string) =>
-      new UnexpectedResponse({ url, httpStatus: status, message: `${what}: ${messageOf(text, "empty body")}` })
+    const unexpected = (url: string, httpStatus: number, problem: string, text: string) =>
+      new UnexpectedResponse({ url, httpStatus, problem, detail: detailOf(text) })
 
-    const expired = (submission: Submission) => (message: string) =>
-      new ResultExpired({ requestId: submission.requestId, message })
+    const expired = (submission: Submission, url: string) => (detail: string) =>
+      new ResultExpired({ requestId: submission.requestId, url, detail })
+
+    const failed = (submission: Submission, detail: string) =>
+      new GenerationFailed({ requestId: submission.requestId, detail })
 
     const submitUrl = `${config.baseUrl}/v2/${config.model}`
 
     const submit = (params: SeedanceParams): Effect.Effect<Submission, SubmitError> =>
       call(
-        keyed(HttpClientRequest.post(submitUrl).pipe(HttpClientRequest.bodyUnsafeJson(params))),
-        (message) => new ModelNotFound({ url: submitUrl, message }),
+        HttpClientRequest.post(submitUrl).pipe(HttpClientRequest.bodyUnsafeJson(params)),
+        (detail) => new ModelNotFound({ url: submitUrl, detail }),
         (s) => s === 200 || s === 201 || s === 202
       ).pipe(
         Effect.flatMap(({ status, text }) =>
@@ -231,27 +235,24 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
 
     /** 200 while the job lives; FAILED comes as 422 but the body decides. */
     const status = (submission: Submission): Effect.Effect<StatusAnswer, StatusError> =>
-      call(keyed(HttpClientRequest.get(submission.statusUrl)), expired(submission), (s) => s === 200 || s === 422).pipe(
+      call(
+        HttpClientRequest.get(submission.statusUrl),
+        expired(submission, submission.statusUrl),
+        (s) => s === 200 || s === 422
+      ).pipe(
         Effect.flatMap(
           ({ status: httpStatus, text }): Effect.Effect<StatusAnswer, GenerationFailed | UnexpectedResponse> => {
             const body = Option.flatMap(parseJson(text), decodeStatus)
             if (Option.isNone(body)) {
               return httpStatus === 422
-                ? Effect.fail(
-                  new GenerationFailed({ requestId: submission.requestId, message: messageOf(text, "FAILED") })
-                )
+                ? Effect.fail(failed(submission, detailOf(text)))
                 : Effect.fail(
                   unexpected(submission.statusUrl, httpStatus, "status answer without a known status", text)
                 )
             }
             const answer = body.value
             if (answer.status === "FAILED" || httpStatus === 422) {
-              return Effect.fail(
-                new GenerationFailed({
-                  requestId: submission.requestId,
-                  message: answer.error ?? messageOf(text, "FAILED")
-                })
-              )
+              return Effect.fail(failed(submission, answer.error ?? detailOf(text)))
             }
             return Effect.succeed<StatusAnswer>({ status: answer.status, metrics: answer.metrics ?? {} })
           }
@@ -260,50 +261,37 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
       )
 
     const result = (submission: Submission): Effect.Effect<CompletedResult, ResultError> =>
-      call(keyed(HttpClientRequest.get(submission.responseUrl)), expired(submission), (s) => s === 200 || s === 422)
-        .pipe(
-          Effect.flatMap(
-            (
-              { status: httpStatus, text }
-            ): Effect.Effect<CompletedResult, GenerationFailed | UnexpectedResponse | NoVideoUrl> => {
-              const body = Option.flatMap(parseJson(text), decodeResult)
-              if (httpStatus === 422 || (Option.isSome(body) && body.value.status === "FAILED")) {
-                const detail = Option.flatMap(body, (b) => Option.fromNullable(b.error))
-                return Effect.fail(
-                  new GenerationFailed({
-                    requestId: submission.requestId,
-                    message: Option.getOrElse(detail, () => messageOf(text, "FAILED"))
-                  })
-                )
-              }
-              if (Option.isNone(body)) {
-                return Effect.fail(
-                  unexpected(submission.responseUrl, httpStatus, "result answer without a status", text)
-                )
-              }
-              return Option.match(findVideoUrl(body.value), {
-                onNone: () =>
-                  Effect.fail(
-                    new NoVideoUrl({
-                      requestId: submission.requestId,
-                      message:
-                        `the result of ${submission.requestId} names no video URL (looked at output, video.url, video_url, url)`
-                    })
-                  ),
-                onSome: (videoUrl) => Effect.succeed<CompletedResult>({ videoUrl, metrics: body.value.metrics ?? {} })
-              })
+      call(
+        HttpClientRequest.get(submission.responseUrl),
+        expired(submission, submission.responseUrl),
+        (s) => s === 200 || s === 422
+      ).pipe(
+        Effect.flatMap(
+          (
+            { status: httpStatus, text }
+          ): Effect.Effect<CompletedResult, GenerationFailed | UnexpectedResponse | NoVideoUrl> => {
+            const body = Option.flatMap(parseJson(text), decodeResult)
+            if (httpStatus === 422 || (Option.isSome(body) && body.value.status === "FAILED")) {
+              const said = Option.flatMap(body, (b) => Option.fromNullable(b.error))
+              return Effect.fail(failed(submission, Option.getOrElse(said, () => detailOf(text))))
             }
-          ),
-          Effect.withSpan("SegmindClient.result")
-        )
+            if (Option.isNone(body)) {
+              return Effect.fail(unexpected(submission.responseUrl, httpStatus, "result answer without a status", text))
+            }
+            return Option.match(findVideoUrl(body.value), {
+              onNone: () => Effect.fail(new NoVideoUrl({ requestId: submission.requestId })),
+              onSome: (videoUrl) => Effect.succeed<CompletedResult>({ videoUrl, metrics: body.value.metrics ?? {} })
+            })
+          }
+        ),
+        Effect.withSpan("SegmindClient.result")
+      )
 
     /** Uploads one image given as a data URI; answers the URL to send as a frame. */
     const upload = (dataUrl: string): Effect.Effect<string, UploadError> =>
       call(
-        keyed(
-          HttpClientRequest.post(config.uploadUrl).pipe(HttpClientRequest.bodyUnsafeJson({ data_urls: [dataUrl] }))
-        ),
-        (message) => new ModelNotFound({ url: config.uploadUrl, message }),
+        HttpClientRequest.post(config.uploadUrl).pipe(HttpClientRequest.bodyUnsafeJson({ data_urls: [dataUrl] })),
+        (detail) => new ModelNotFound({ url: config.uploadUrl, detail }),
         (s) => s === 200 || s === 201
       ).pipe(
         Effect.flatMap(({ text }) => {
@@ -311,9 +299,7 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
           const url = Option.flatMap(body, (b) => Option.fromNullable((b.file_urls ?? b.urls ?? [])[0]))
           return Option.match(url, {
             onNone: () =>
-              Effect.fail(
-                new UploadFailed({ message: `upload answered no file URL: ${messageOf(text, "empty body")}` })
-              ),
+              Effect.fail(new UploadFailed({ reason: "NoFileUrl", frame: undefined, detail: detailOf(text) })),
             onSome: Effect.succeed
           })
         }),
@@ -326,18 +312,16 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
         const response = yield* http.execute(HttpClientRequest.get(url)).pipe(
           Effect.mapError((error) => transportError(url, error))
         )
-        if (response.status !== 200) {
-          const text = yield* response.text.pipe(Effect.orElseSucceed(() => ""))
-          const message = messageOf(text, `HTTP ${response.status}`)
-          if (response.status === 404 || response.status === 403 || response.status === 410) {
-            return yield* Effect.fail(
-              new ResultExpired({ requestId: url, message: `video no longer served: ${message}` })
-            )
+        const httpStatus = response.status
+        if (httpStatus !== 200) {
+          const detail = detailOf(yield* response.text.pipe(Effect.orElseSucceed(() => "")))
+          if (httpStatus === 404 || httpStatus === 403 || httpStatus === 410) {
+            return yield* Effect.fail(new ResultExpired({ requestId: undefined, url, detail }))
           }
           return yield* Effect.fail(
-            response.status >= 500
-              ? new ServerError({ httpStatus: response.status, message })
-              : new UnexpectedResponse({ url, httpStatus: response.status, message })
+            httpStatus >= 500
+              ? new ServerError({ httpStatus, detail })
+              : new UnexpectedResponse({ url, httpStatus, problem: undefined, detail })
           )
         }
         const length = Number(response.headers["content-length"])

@@ -1,7 +1,6 @@
 import { Option } from "effect"
+import { isHttpUrl } from "../domain/HttpUrl.js"
 import type { ResultResponse } from "./WireSchemas.js"
-
-const isHttpUrl = (value: unknown): value is string => typeof value === "string" && /^https?:\/\//i.test(value)
 
 /** A URL found in a string, an array of candidates, or an object's usual keys. */
 const urlIn = (value: unknown, depth = 0): Option.Option<string> => {

@@ -30,7 +30,8 @@ describe("shotlist on the command line", () => {
         { SEGMIND_API_KEY: "SG_ffffffffffffffff" }
       )
       expect(outcome.exitCode).toBe(3)
-      expect(outcome.stdout).toContain("run stopped: Unauthorized")
+      expect(outcome.stdout).toContain("run stopped: Unauthorized: missing or invalid x-api-key")
+      expect(outcome.stdout).not.toContain("Unauthorized: Unauthorized")
       expect(outcome.stdout).toContain("check SEGMIND_API_KEY")
       const report = yield* decodeReport(yield* fs.readFileString(`${out}/report.json`))
       expect(report.run.aborted?.tag).toBe("Unauthorized")

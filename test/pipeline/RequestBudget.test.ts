@@ -32,7 +32,7 @@ describe("RequestBudget", () => {
       const budget = yield* RequestBudget.make(600)
       const rateLimited = new RateLimited({
         retryAfter: Option.some(Duration.seconds(2)),
-        message: "Rate limit exceeded"
+        detail: "Rate limit exceeded"
       })
       // One call answers 429: the gate closes for two seconds.
       yield* Effect.either(withBudget(budget, Duration.seconds(1))(Effect.fail(rateLimited)))

@@ -144,6 +144,49 @@ describe("SegmindClient", () => {
       }
     }))
 
+  it.effect("the server's text is kept as detail, and the message does not say the tag again", () =>
+    Effect.gen(function*() {
+      const echoed = yield* submitError(json(401, { error: "Unauthorized: missing or invalid x-api-key" }))
+      expect(Either.isLeft(echoed) && echoed.left).toMatchObject({
+        _tag: "Unauthorized",
+        detail: "Unauthorized: missing or invalid x-api-key",
+        message: "missing or invalid x-api-key"
+      })
+      const bare = yield* submitError(json(401, { error: "Unauthorized" }))
+      expect(Either.isLeft(bare) && bare.left.message).toBe("the API key is missing or invalid")
+      const silent = yield* submitError({ status: 502, body: "", headers: {} })
+      expect(Either.isLeft(silent) && silent.left).toMatchObject({ _tag: "ServerError", httpStatus: 502, detail: "" })
+      expect(Either.isLeft(silent) && silent.left.message).toBe("HTTP 502")
+      const nginx = yield* submitError({
+        status: 502,
+        body: "<html><h1>502 Bad Gateway</h1></html>",
+        headers: { "content-type": "text/html" }
+      })
+      expect(Either.isLeft(nginx) && nginx.left.message).toBe("502 Bad Gateway")
+    }))
+
+  it.effect("a FAILED answer without a reason says which request failed, not FAILED twice", () =>
+    Effect.gen(function*() {
+      const client = yield* SegmindClient
+      const result = yield* Effect.either(client.status(submission))
+      expect(Either.isLeft(result) && result.left).toMatchObject({ _tag: "GenerationFailed", detail: "FAILED" })
+      expect(Either.isLeft(result) && result.left.message).toBe(
+        `request ${submission.requestId} ended without a reason given`
+      )
+    }).pipe(Effect.provide(clientAnswering(() => json(422, { error: "FAILED" })))))
+
+  it.effect("a transport error keeps the URL and the system's code as data", () =>
+    Effect.gen(function*() {
+      const result = yield* submitError("refused")
+      expect(Either.isLeft(result) && result.left).toMatchObject({
+        _tag: "TransportError",
+        url: `${BASE}/v2/seedance-1.5-pro`,
+        requestSent: false,
+        code: "ECONNREFUSED",
+        message: "ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:1"
+      })
+    }))
+
   it.effect("an HTML error page becomes a readable message", () =>
     Effect.gen(function*() {
       const result = yield* submitError({
@@ -277,7 +320,11 @@ describe("SegmindClient", () => {
     Effect.gen(function*() {
       const client = yield* SegmindClient
       const result = yield* Effect.either(client.result(submission))
-      expect(Either.isLeft(result) && result.left._tag).toBe("NoVideoUrl")
+      expect(Either.isLeft(result) && result.left).toMatchObject({
+        _tag: "NoVideoUrl",
+        requestId: submission.requestId
+      })
+      expect(Either.isLeft(result) && result.left.message).toContain("names no video URL")
     }).pipe(
       Effect.provide(clientAnswering(() => json(200, { status: "COMPLETED", output: { note: "nothing here" } })))
     ))

@@ -1,0 +1,90 @@
+import { Options } from "@effect/cli"
+import type { Option } from "effect"
+import { DEFAULT_RETRY } from "../pipeline/RetryPolicy.js"
+import { DEFAULT_CONCURRENCY, DEFAULT_RPM } from "./RunSettings.js"
+
+/** Flags every rendering command (`run`, `resume`, `replay`) takes. */
+export const renderFlags = {
+  concurrency: Options.integer("concurrency").pipe(
+    Options.withDescription(
+      `jobs in flight at once (default: the manifest's or the run's, else ${DEFAULT_CONCURRENCY})`
+    ),
+    Options.optional
+  ),
+  rpm: Options.integer("rpm").pipe(
+    Options.withDescription(
+      `API calls per minute for the whole run, polls included (default: the manifest's or the run's, else ${DEFAULT_RPM}; Segmind allows 5 on Free, 50 on Pro)`
+    ),
+    Options.optional
+  ),
+  emulator: Options.boolean("emulator").pipe(
+    Options.withDescription("render on the embedded Segmind emulator (no API key, no cost)")
+  ),
+  baseUrl: Options.text("base-url").pipe(
+    Options.withDescription(
+      "another server speaking Segmind's v2 API (default: $SEGMIND_BASE_URL, else https://api.segmind.com)"
+    ),
+    Options.optional
+  ),
+  retries: Options.integer("retries").pipe(
+    Options.withDescription(
+      `tries of a call that fails transiently, the first included (default: the manifest's retry.tries, else ${DEFAULT_RETRY.tries})`
+    ),
+    Options.optional
+  ),
+  retryBase: Options.float("retry-base").pipe(
+    Options.withDescription(
+      "seconds of the first backoff, doubling each try, with full jitter (default: retry.base, else 1)"
+    ),
+    Options.optional
+  ),
+  retryCap: Options.float("retry-cap").pipe(
+    Options.withDescription("longest backoff in seconds (default: retry.cap, else 30)"),
+    Options.optional
+  ),
+  jobDeadline: Options.text("job-deadline").pipe(
+    Options.withDescription(
+      "how long one job may take from submission, e.g. 15m (default 15m); past it the job is recorded as timed out with its request id"
+    ),
+    Options.optional
+  ),
+  deadline: Options.text("deadline").pipe(
+    Options.withDescription(
+      "deadline of the whole run, e.g. 2h: later jobs are not submitted, running ones are recorded as timed out with their request ids"
+    ),
+    Options.optional
+  ),
+  expect: Options.text("expect").pipe(
+    Options.withDescription(
+      "how long a job usually takes from submission to its end, e.g. 100s: the first polls aim there, then the run learns from its completed jobs (default: the model's figure, ~100 s for 5 s of video)"
+    ),
+    Options.optional
+  ),
+  logFormat: Options.choice("log-format", ["text", "json"]).pipe(
+    Options.withDescription(
+      "how progress is logged on stderr: text (a live view on a terminal, else one line per change of a job's state) or json (one object per line, with job and phase fields)"
+    ),
+    Options.withDefault("text" as const)
+  ),
+  junit: Options.file("junit").pipe(
+    Options.withDescription(
+      "also write the outcome as JUnit XML to this file (one test case per job), for CI dashboards"
+    ),
+    Options.optional
+  )
+}
+
+export interface RenderFlags {
+  readonly concurrency: Option.Option<number>
+  readonly rpm: Option.Option<number>
+  readonly emulator: boolean
+  readonly baseUrl: Option.Option<string>
+  readonly retries: Option.Option<number>
+  readonly retryBase: Option.Option<number>
+  readonly retryCap: Option.Option<number>
+  readonly jobDeadline: Option.Option<string>
+  readonly deadline: Option.Option<string>
+  readonly expect: Option.Option<string>
+  readonly logFormat: "text" | "json"
+  readonly junit: Option.Option<string>
+}

@@ -1,0 +1,83 @@
+import { Duration, Effect, Option } from "effect"
+import { defaultEmulatorConfig } from "../emulator/Emulator.js"
+import { generationTime } from "../emulator/EmulatorConfig.js"
+import { DEFAULT_POLL, type PollSettings } from "../pipeline/PollSchedule.js"
+import { DEFAULT_RETRY, type RetrySettings } from "../pipeline/RetryPolicy.js"
+import { parseDurationText } from "./DurationText.js"
+import type { RenderFlags } from "./RenderFlags.js"
+import { usageError } from "./UsageErrors.js"
+
+export const DEFAULT_CONCURRENCY = 4
+export const DEFAULT_RPM = 45
+/** The embedded emulator has no plan limit; the budget then only keeps the demo polite. */
+export const EMULATOR_RPM = 600
+/** The emulator's clips take seconds, not Segmind's ~100 s: its own time model is the prior. */
+export const EMULATOR_POLL: PollSettings = {
+  ...DEFAULT_POLL,
+  prior: (params) => generationTime(defaultEmulatorConfig, params.duration, params.resolution),
+  floor: Duration.millis(250),
+  cap: Duration.seconds(2)
+}
+
+const durationFlag = (name: string, text: Option.Option<string>) =>
+  Option.match(text, {
+    onNone: () => Effect.succeed(Option.none<Duration.Duration>()),
+    onSome: (value) =>
+      Option.match(parseDurationText(value), {
+        onNone: () => usageError(`--${name} takes a duration like 90s, 15m or 2h (got ${JSON.stringify(value)})`),
+        onSome: (duration) => Effect.succeed(Option.some(duration))
+      })
+  })
+
+const positive = (name: string, value: Option.Option<number>) =>
+  Option.isSome(value) && value.value < 1
+    ? usageError(`--${name} must be at least 1 (got ${value.value})`)
+    : Effect.void
+
+/** What the manifest (or the resumed run) says, where the flags say nothing. */
+export interface SettingsDefaults {
+  readonly concurrency: number | undefined
+  readonly rpm: number | undefined
+  readonly retry: { readonly tries?: number; readonly base?: number; readonly cap?: number } | undefined
+}
+
+/** How a run renders: resolved from the flags, then the manifest (or the resumed run), then the defaults. */
+export interface RunSettings {
+  readonly concurrency: number
+  readonly rpm: number
+  readonly poll: PollSettings
+  readonly retry: RetrySettings
+  readonly runDeadline: Duration.Duration | undefined
+}
+
+export const resolveRunSettings = (flags: RenderFlags, defaults: SettingsDefaults, onEmulator: boolean) =>
+  Effect.gen(function*() {
+    yield* positive("concurrency", flags.concurrency)
+    yield* positive("rpm", flags.rpm)
+    yield* positive("retries", flags.retries)
+    const jobDeadline = yield* durationFlag("job-deadline", flags.jobDeadline)
+    const runDeadline = yield* durationFlag("deadline", flags.deadline)
+    const expected = yield* durationFlag("expect", flags.expect)
+    const retry = defaults.retry ?? {}
+    const seconds = (flag: Option.Option<number>, fromDefaults: number | undefined, fallback: Duration.Duration) =>
+      Option.match(flag, {
+        onSome: Duration.seconds,
+        onNone: () => (fromDefaults === undefined ? fallback : Duration.seconds(fromDefaults))
+      })
+    const pollDefaults = onEmulator ? EMULATOR_POLL : DEFAULT_POLL
+    return {
+      concurrency: Option.getOrElse(flags.concurrency, () => defaults.concurrency ?? DEFAULT_CONCURRENCY),
+      rpm: Option.getOrElse(flags.rpm, () => defaults.rpm ?? (onEmulator ? EMULATOR_RPM : DEFAULT_RPM)),
+      poll: {
+        ...pollDefaults,
+        ...Option.match(expected, { onNone: () => ({}), onSome: (duration) => ({ prior: () => duration }) }),
+        deadline: Option.getOrElse(jobDeadline, () => pollDefaults.deadline)
+      },
+      retry: {
+        tries: Option.getOrElse(flags.retries, () => retry.tries ?? DEFAULT_RETRY.tries),
+        base: seconds(flags.retryBase, retry.base, DEFAULT_RETRY.base),
+        cap: seconds(flags.retryCap, retry.cap, DEFAULT_RETRY.cap)
+      },
+      runDeadline: Option.getOrUndefined(runDeadline)
+    } satisfies RunSettings
+  })
