@@ -13,7 +13,7 @@ export const requireKey = (apiKey: string): Middleware => (app) =>
   })
 
 /** At most `perMinute` keyed calls in any sliding minute; past it, 429 with the seconds until a slot frees. */
-export const rateLimit = (store: EmulatorStore["Type"], perMinute: number | undefined): Middleware => (app) =>
+export const rateLimit = (store: EmulatorStore, perMinute: number | undefined): Middleware => (app) =>
   perMinute === undefined ? app : Effect.gen(function*() {
     const call = yield* Call
     if (!isKeyed(call.endpoint)) return yield* app

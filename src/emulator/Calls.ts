@@ -46,7 +46,7 @@ export const dropConnection = (request: HttpServerRequest.HttpServerRequest): Ef
  * names it for the pieces inside, and logs its answer; a dropped connection
  * is logged as status 0.
  */
-export const logCalls = (store: EmulatorStore["Type"], endpoint: Endpoint) =>
+export const logCalls = (store: EmulatorStore, endpoint: Endpoint) =>
 <R>(
   app: CallApp<R>
 ): Effect.Effect<

@@ -1,5 +1,4 @@
-import { HttpPlatform, HttpRouter, HttpServer } from "@effect/platform"
-import type { FileSystem, Path } from "@effect/platform"
+import { type FileSystem, HttpPlatform, HttpRouter, HttpServer, type Path } from "@effect/platform"
 import { NodeHttpPlatform, NodeHttpServer } from "@effect/platform-node"
 import type { CommandExecutor } from "@effect/platform/CommandExecutor"
 import type { ServeError } from "@effect/platform/HttpServerError"
@@ -10,7 +9,7 @@ import { type CallApp, type Endpoint, logCalls } from "./Calls.js"
 import type { Clip } from "./ClipRenderer.js"
 import type { EmulatorConfig } from "./EmulatorConfig.js"
 import { emulatorRoutes, noRoute } from "./EmulatorRoutes.js"
-import { type EmulatorStats, EmulatorStore } from "./EmulatorState.js"
+import { type EmulatorStats, makeEmulatorStore } from "./EmulatorState.js"
 import { lostAnswers, makeDice, makeTruncation, randomFaults, scriptedFaults } from "./Faults.js"
 import { startWorkers } from "./Workers.js"
 
@@ -39,7 +38,7 @@ export const startEmulator = (
   config: EmulatorConfig
 ): Effect.Effect<EmulatorHandle, ServeError, Scope.Scope | FileSystem.FileSystem | Path.Path | CommandExecutor> =>
   Effect.gen(function*() {
-    const store = yield* EmulatorStore.make
+    const store = yield* makeEmulatorStore
     const dice = yield* makeDice(config.faults.seed)
     const enqueue = yield* startWorkers(config, store, dice)
     const server = yield* NodeHttpServer.make(() => createServer(), { port: config.port, host: "127.0.0.1" })
@@ -55,7 +54,7 @@ export const startEmulator = (
       files: yield* HttpPlatform.HttpPlatform.pipe(Effect.provide(NodeHttpPlatform.layer))
     })
 
-    // Outermost first: log the call, check its key and rate, then the scripted and random faults.
+    // Listed innermost first: a call meets the log, the key, the rate limit, scripted faults, random faults, lost answers.
     const served = <R>(endpoint: Endpoint, app: CallApp<R>) =>
       app.pipe(
         lostAnswers(config.faults),

@@ -16,7 +16,7 @@ import { sha256Hex } from "../store/FileDigest.js"
 import type { Call, Endpoint } from "./Calls.js"
 import type { EmulatorConfig } from "./EmulatorConfig.js"
 import { type EmulatorStore, type Generation, queuedGeneration } from "./EmulatorState.js"
-import type { makeTruncation } from "./Faults.js"
+import type { Truncation } from "./Faults.js"
 import { makeGenerationTimer } from "./GenerationTime.js"
 import {
   errorJson,
@@ -33,9 +33,9 @@ import {
 export interface RouteDeps {
   readonly config: EmulatorConfig
   readonly baseUrl: string
-  readonly store: EmulatorStore["Type"]
+  readonly store: EmulatorStore
   readonly enqueue: (generation: Generation) => Effect.Effect<boolean>
-  readonly truncation: Effect.Effect.Success<ReturnType<typeof makeTruncation>>
+  readonly truncation: Truncation
   /** streams files from disk with their Content-Length, never read whole */
   readonly files: HttpPlatform.HttpPlatform
 }
@@ -146,7 +146,7 @@ const download = (deps: RouteDeps) =>
     const id = (name ?? "").replace(/\.mp4$/, "")
     const clip = Option.flatMapNullable(yield* deps.store.generation(id), (g) => g.clip)
     if (Option.isNone(clip)) return errorJson(404, "No such file")
-    if (yield* deps.truncation.cuts) return yield* deps.truncation.halfOf(clip.value)
+    if (yield* deps.truncation.cuts) return yield* deps.truncation.cutShort(clip.value)
     yield* deps.store.leaveFlight(id)
     return yield* HttpServerResponse.file(clip.value.path, { headers: { "content-type": "video/mp4" } }).pipe(
       Effect.provideService(HttpPlatform.HttpPlatform, deps.files),

@@ -1,4 +1,4 @@
-import { Chunk, Context, Data, Duration, Effect, HashMap, Option, Ref } from "effect"
+import { Chunk, Data, Duration, Effect, HashMap, Option, Ref } from "effect"
 import type { SeedanceParams } from "../domain/SeedanceParams.js"
 import type { RequestStatus } from "../segmind/WireSchemas.js"
 import type { Endpoint } from "./Calls.js"
@@ -202,7 +202,8 @@ export const statsOf = (state: EmulatorState): EmulatorStats => ({
   )
 })
 
-const make = Effect.map(Ref.make(emptyState), (state) => ({
+/** The emulator's state in one `Ref`: every handler and worker changes it through these operations only. */
+export const makeEmulatorStore = Effect.map(Ref.make(emptyState), (state) => ({
   stats: Effect.map(Ref.get(state), statsOf),
   submissions: Effect.map(Ref.get(state), (s) => Chunk.size(s.submitted)),
   generation: (id: string) => Effect.map(Ref.get(state), (s) => HashMap.get(s.generations, id)),
@@ -221,10 +222,4 @@ const make = Effect.map(Ref.make(emptyState), (state) => ({
   admitKeyedCall: (now: number, perMinute: number) => Ref.modify(state, keyedCallAdmitted(now, perMinute))
 }))
 
-/** The emulator's state in one `Ref`: every handler and worker changes it through these operations only. */
-export class EmulatorStore extends Context.Tag("shotlist/emulator/EmulatorStore")<
-  EmulatorStore,
-  Effect.Effect.Success<typeof make>
->() {
-  static readonly make = make
-}
+export type EmulatorStore = Effect.Effect.Success<typeof makeEmulatorStore>

@@ -57,9 +57,16 @@ export const randomFaults = (plan: FaultPlan, dice: Dice): Middleware => (app) =
   })
 
 /** Truncated downloads: the whole length is promised, half the bytes are sent, then the connection is cut. */
-export const makeTruncation = (plan: FaultPlan, dice: Dice) =>
+export interface Truncation {
+  /** whether this download is cut: scripted for this call, or drawn at the plan's rate */
+  readonly cuts: Effect.Effect<boolean, never, Call>
+  readonly cutShort: (
+    clip: Clip
+  ) => Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest>
+}
+
+export const makeTruncation = (plan: FaultPlan, dice: Dice): Effect.Effect<Truncation, never, FileSystem.FileSystem> =>
   Effect.map(FileSystem.FileSystem, (fs) => ({
-    /** whether this download is cut: scripted for this call, or drawn at the plan's rate */
     cuts: Effect.flatMap(
       Call,
       (call) =>
@@ -67,7 +74,7 @@ export const makeTruncation = (plan: FaultPlan, dice: Dice) =>
           ? Effect.succeed(true)
           : Effect.map(dice, (draw) => draw < plan.truncateRate)
     ),
-    halfOf: (clip: Clip) =>
+    cutShort: (clip) =>
       Effect.map(HttpServerRequest.HttpServerRequest, (request) =>
         HttpServerResponse.stream(
           fs.stream(clip.path, { bytesToRead: FileSystem.Size(Math.floor(clip.bytes / 2)) }).pipe(

@@ -1,5 +1,5 @@
-import { HttpServerResponse } from "@effect/platform"
 // The answers the emulator gives, in the shapes of segmind-v2-api.md.
+import { HttpServerResponse } from "@effect/platform"
 import type { Generation } from "./EmulatorState.js"
 
 export const errorJson = (status: number, message: string, headers?: Record<string, string>) =>

@@ -50,7 +50,7 @@ const endOf = (
  * renders its clip while it "generates" for its drawn time, then ends it.
  * Answers the operation that queues a generation.
  */
-export const startWorkers = (config: EmulatorConfig, store: EmulatorStore["Type"], dice: Dice) =>
+export const startWorkers = (config: EmulatorConfig, store: EmulatorStore, dice: Dice) =>
   Effect.gen(function*() {
     const videoFor = yield* makeVideoSource(config)
     const queue = yield* Queue.unbounded<Generation>()
