@@ -1,11 +1,9 @@
-import { Command, FileSystem } from "@effect/platform"
-import type { CommandExecutor } from "@effect/platform/CommandExecutor"
+import { Command, FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import ffmpegInstaller from "@ffmpeg-installer/ffmpeg"
-import { Data, Deferred, Effect, Ref } from "effect"
-import { randomBytes } from "node:crypto"
-import { join } from "node:path"
+import { Cache, Data, Duration, Effect, Exit } from "effect"
 import { FRAMES_PER_SECOND } from "../domain/SeedanceParams.js"
+import { temporaryPathFor } from "../store/AtomicFile.js"
 import { sha256Hex } from "../store/FileDigest.js"
 
 export interface Clip {
@@ -21,7 +19,15 @@ export interface ClipSpec {
   readonly audio: boolean
 }
 
-export class ClipRenderFailed extends Data.TaggedError("ClipRenderFailed")<{ readonly message: string }> {}
+/** ffmpeg exited with an error while rendering `clip`. */
+export class ClipRenderFailed extends Data.TaggedError("ClipRenderFailed")<{
+  readonly clip: string
+  readonly exitCode: number
+}> {
+  override get message() {
+    return `ffmpeg exited with ${this.exitCode}`
+  }
+}
 
 const ffmpegArgs = (spec: ClipSpec, output: string): ReadonlyArray<string> => [
   "-hide_banner",
@@ -47,6 +53,16 @@ const ffmpegArgs = (spec: ClipSpec, output: string): ReadonlyArray<string> => [
   output
 ]
 
+/** Distinct clips (or padded files) kept in memory: a clip evicted is found again on disk. */
+export const CACHED_FILES = 1024
+
+/** A cache entry's life: a file made is kept, a failure is forgotten so the next request tries again. */
+export const keepSuccesses = (exit: Exit.Exit<unknown, unknown>): Duration.Duration =>
+  Exit.isSuccess(exit) ? Duration.infinity : Duration.zero
+
+const clipName = (spec: ClipSpec) =>
+  `${spec.width}x${spec.height}-${spec.durationSeconds}s-${spec.audio ? "audio" : "silent"}.mp4`
+
 /**
  * Real, playable MP4 files rendered by ffmpeg, cached per (size, duration,
  * audio) on disk and in memory; concurrent requests for one clip render once.
@@ -54,45 +70,33 @@ const ffmpegArgs = (spec: ClipSpec, output: string): ReadonlyArray<string> => [
 export const makeClipRenderer = (cacheDir: string) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
-    const inFlight = yield* Ref.make(new Map<string, Deferred.Deferred<Clip, ClipRenderFailed>>())
+    const path = yield* Path.Path
     yield* fs.makeDirectory(cacheDir, { recursive: true })
 
-    const describe = (path: string) =>
-      Effect.map(
-        fs.readFile(path),
-        (bytes) => ({ path, bytes: bytes.length, sha256: sha256Hex(bytes) })
-      )
+    const describe = (file: string) =>
+      Effect.map(fs.readFile(file), (bytes): Clip => ({ path: file, bytes: bytes.length, sha256: sha256Hex(bytes) }))
 
-    const renderToDisk = (
-      spec: ClipSpec,
-      target: string
-    ): Effect.Effect<Clip, ClipRenderFailed | PlatformError, CommandExecutor> =>
+    const renderTo = (spec: ClipSpec, temporary: string, target: string) =>
       Effect.gen(function*() {
-        if (yield* fs.exists(target)) return yield* describe(target)
-        const temporary = `${target}.${randomBytes(4).toString("hex")}.tmp`
-        const code = yield* Command.exitCode(Command.make(ffmpegInstaller.path, ...ffmpegArgs(spec, temporary)))
-        if (code !== 0) return yield* Effect.fail(new ClipRenderFailed({ message: `ffmpeg exited with ${code}` }))
+        const exitCode = yield* Command.exitCode(Command.make(ffmpegInstaller.path, ...ffmpegArgs(spec, temporary)))
+        if (exitCode !== 0) return yield* new ClipRenderFailed({ clip: target, exitCode })
         yield* fs.rename(temporary, target)
-        return yield* describe(target)
-      })
+      }).pipe(Effect.tapError(() => Effect.ignore(fs.remove(temporary))))
 
-    return (spec: ClipSpec): Effect.Effect<Clip, ClipRenderFailed, CommandExecutor> =>
-      Effect.gen(function*() {
-        const key = `${spec.width}x${spec.height}-${spec.durationSeconds}s-${spec.audio ? "audio" : "silent"}`
-        const fresh = yield* Deferred.make<Clip, ClipRenderFailed>()
-        const existing = yield* Ref.modify(inFlight, (map) => {
-          const found = map.get(key)
-          return found === undefined ? [undefined, new Map(map).set(key, fresh)] : [found, map]
+    const render = Effect.fn("ClipRenderer.render")(function*(spec: ClipSpec) {
+      const target = path.join(cacheDir, clipName(spec))
+      if (!(yield* fs.exists(target))) yield* renderTo(spec, temporaryPathFor(path, target), target)
+      return yield* describe(target)
+    })
+
+    const clips = yield* Cache.makeWith({ capacity: CACHED_FILES, lookup: render, timeToLive: keepSuccesses })
+    return (spec: ClipSpec): Effect.Effect<Clip, ClipRenderFailed | PlatformError> =>
+      clips.get(
+        Data.struct({
+          width: spec.width,
+          height: spec.height,
+          durationSeconds: spec.durationSeconds,
+          audio: spec.audio
         })
-        if (existing !== undefined) return yield* Deferred.await(existing)
-        const exit = yield* Effect.exit(
-          renderToDisk(spec, join(cacheDir, `${key}.mp4`)).pipe(
-            Effect.mapError((
-              error
-            ) => (error._tag === "ClipRenderFailed" ? error : new ClipRenderFailed({ message: error.message })))
-          )
-        )
-        yield* Deferred.done(fresh, exit)
-        return yield* exit
-      })
+      )
   })

@@ -1,8 +1,9 @@
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { Deferred, Effect, Option, Ref, Schema, Stream } from "effect"
-import { createHash, randomBytes } from "node:crypto"
-import { type Clip, ClipRenderFailed } from "./ClipRenderer.js"
+import { Cache, Data, Effect, Option, Schema, Stream } from "effect"
+import { createHash } from "node:crypto"
+import { temporaryPathFor, writeFileAtomic } from "../store/AtomicFile.js"
+import { CACHED_FILES, type Clip, keepSuccesses } from "./ClipRenderer.js"
 
 /** Zeros are written this many at a time: the padded file is never whole in memory. */
 const CHUNK_BYTES = 1024 * 1024
@@ -29,6 +30,36 @@ export const MIN_PADDING = 8
 /** What is known of a padded file, kept beside it so a later run need not hash it again. */
 const PaddedSidecar = Schema.parseJson(Schema.Struct({ bytes: Schema.Number, sha256: Schema.String }))
 
+/** A clip could not be padded: its padded file could not be written. */
+export class ClipPadFailed extends Data.TaggedError("ClipPadFailed")<{
+  readonly clip: string
+  readonly cause: PlatformError
+}> {
+  override get message() {
+    return `could not pad ${this.clip}: ${this.cause.message}`
+  }
+}
+
+/** The clip's bytes, then one `free` box of `padding` bytes: its header, then zeros in chunks. */
+const paddedBytes = (clipBytes: Stream.Stream<Uint8Array, PlatformError>, padding: number) => {
+  const header = freeBoxHeader(padding)
+  const zeros = new Uint8Array(Math.min(CHUNK_BYTES, padding))
+  const zeroChunks = Stream.unfold(
+    padding - header.length,
+    (left) =>
+      left > 0 ? Option.some([zeros.subarray(0, Math.min(left, zeros.length)), left - zeros.length]) : Option.none()
+  )
+  return clipBytes.pipe(Stream.concat(Stream.make(header)), Stream.concat(zeroChunks))
+}
+
+/** A padded file wanted: `clip` grown to `bytes`. */
+interface PaddedKey {
+  readonly path: string
+  readonly clipBytes: number
+  readonly sha256: string
+  readonly bytes: number
+}
+
 /**
  * Large, valid MP4 files for download benchmarks: a real clip followed by a
  * `free` box of zeros up to the wanted size, so it still parses with the
@@ -39,7 +70,6 @@ export const makeClipPadder = (cacheDir: string) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const inFlight = yield* Ref.make(new Map<string, Deferred.Deferred<Clip, ClipRenderFailed>>())
     yield* fs.makeDirectory(cacheDir, { recursive: true })
 
     const cached = (target: string, sidecar: string, bytes: number): Effect.Effect<Option.Option<Clip>> =>
@@ -51,61 +81,39 @@ export const makeClipPadder = (cacheDir: string) =>
         )
       }).pipe(Effect.orElseSucceed(() => Option.none<Clip>()))
 
-    const writePadded = (
-      clip: Clip,
-      bytes: number,
-      target: string,
-      sidecar: string
-    ): Effect.Effect<Clip, PlatformError> => {
-      const temporary = `${target}.${randomBytes(4).toString("hex")}.tmp`
-      const writeFile = Effect.scoped(
-        Effect.gen(function*() {
+    /** Streams the padded bytes into `temporary`, hashing them on the way; the sidecar is written, then the file renamed. */
+    const writePadded = (wanted: PaddedKey, temporary: string, target: string, sidecar: string) =>
+      Effect.gen(function*() {
+        const hash = createHash("sha256")
+        yield* Effect.scoped(Effect.gen(function*() {
           const file = yield* fs.open(temporary, { flag: "w" })
-          const hash = createHash("sha256")
-          const write = (chunk: Uint8Array) =>
-            Effect.zipRight(Effect.sync(() => hash.update(chunk)), file.writeAll(chunk))
-          yield* Stream.runForEach(fs.stream(clip.path), write)
-          const padding = bytes - clip.bytes
-          const header = freeBoxHeader(padding)
-          yield* write(header)
-          const zeros = new Uint8Array(Math.min(CHUNK_BYTES, padding))
-          for (let left = padding - header.length; left > 0; left -= zeros.length) {
-            yield* write(left >= zeros.length ? zeros : zeros.subarray(0, left))
-          }
-          return hash.digest("hex")
-        })
-      )
-      return Effect.gen(function*() {
-        const sha256 = yield* writeFile
-        yield* fs.writeFileString(sidecar, JSON.stringify({ bytes, sha256 }))
+          yield* Stream.runForEach(
+            paddedBytes(fs.stream(wanted.path), wanted.bytes - wanted.clipBytes),
+            (chunk) => Effect.zipRight(Effect.sync(() => hash.update(chunk)), file.writeAll(chunk))
+          )
+        }))
+        const sha256 = hash.digest("hex")
+        yield* writeFileAtomic(sidecar, JSON.stringify({ bytes: wanted.bytes, sha256 }))
         yield* fs.rename(temporary, target)
-        return { path: target, bytes, sha256 }
-      }).pipe(Effect.tapError(() => fs.remove(temporary).pipe(Effect.ignore)))
-    }
+        return { path: target, bytes: wanted.bytes, sha256 }
+      }).pipe(Effect.tapError(() => Effect.ignore(fs.remove(temporary))))
+
+    const pad = Effect.fn("SyntheticVideo.pad")(function*(wanted: PaddedKey) {
+      const name = `${path.basename(wanted.path, ".mp4")}-${wanted.sha256.slice(0, 12)}-padded-${wanted.bytes}.mp4`
+      const target = path.join(cacheDir, name)
+      const sidecar = `${target}.json`
+      const found = yield* cached(target, sidecar, wanted.bytes)
+      if (Option.isSome(found)) return found.value
+      return yield* writePadded(wanted, temporaryPathFor(path, target), target, sidecar).pipe(
+        Effect.mapError((cause) => new ClipPadFailed({ clip: wanted.path, cause }))
+      )
+    })
+
+    const padded = yield* Cache.makeWith({ capacity: CACHED_FILES, lookup: pad, timeToLive: keepSuccesses })
 
     /** `clip` padded to `bytes`; a clip already that large (or within a box header of it) is served as it is. */
-    return (clip: Clip, bytes: number): Effect.Effect<Clip, ClipRenderFailed> =>
-      Effect.gen(function*() {
-        if (bytes - clip.bytes < MIN_PADDING) return clip
-        const name = `${path.basename(clip.path, ".mp4")}-${clip.sha256.slice(0, 12)}-padded-${bytes}.mp4`
-        const target = path.join(cacheDir, name)
-        const sidecar = `${target}.json`
-        const fresh = yield* Deferred.make<Clip, ClipRenderFailed>()
-        const existing = yield* Ref.modify(inFlight, (map) => {
-          const found = map.get(name)
-          return found === undefined ? [undefined, new Map(map).set(name, fresh)] : [found, map]
-        })
-        if (existing !== undefined) return yield* Deferred.await(existing)
-        const exit = yield* Effect.exit(
-          Effect.flatMap(cached(target, sidecar, bytes), (found) =>
-            Option.match(found, {
-              onSome: Effect.succeed,
-              onNone: () => writePadded(clip, bytes, target, sidecar)
-            })).pipe(Effect.mapError((error) =>
-              new ClipRenderFailed({ message: `could not pad ${clip.path}: ${error.message}` })
-            ))
-        )
-        yield* Deferred.done(fresh, exit)
-        return yield* exit
-      })
+    return (clip: Clip, bytes: number): Effect.Effect<Clip, ClipPadFailed> =>
+      bytes - clip.bytes < MIN_PADDING
+        ? Effect.succeed(clip)
+        : padded.get(Data.struct({ path: clip.path, clipBytes: clip.bytes, sha256: clip.sha256, bytes }))
   })

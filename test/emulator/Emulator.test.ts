@@ -1,11 +1,11 @@
 import { FileSystem, HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Option, Schema } from "effect"
-import { noFaults } from "../../src/emulator/Emulator.js"
+import { Duration, Effect, Layer, Option, Schema } from "effect"
+import { defaultEmulatorConfig, Emulator, noFaults } from "../../src/emulator/Emulator.js"
 import { StatusResponse, SubmitResponse, UploadResponse } from "../../src/segmind/WireSchemas.js"
 import { inspectMp4 } from "../../src/store/Mp4Inspection.js"
-import { nodeContext, TEST_KEY, testEmulator } from "../support/TestRun.js"
+import { nodeContext, TEST_CLIP_CACHE, TEST_KEY, testEmulator } from "../support/TestRun.js"
 
 const body = { prompt: "A lighthouse at dusk", duration: 4, resolution: "480p", aspect_ratio: "4:3", seed: 5 }
 
@@ -127,6 +127,53 @@ describe("the Segmind emulator", () => {
       expect((yield* call("GET", `${emulator.baseUrl}/v2/seedance-1.5-pro`)).status).toBe(405)
     }).pipe(Effect.provide(nodeContext)))
 
+  it.scopedLive("a call no route takes answers 404 in JSON and is logged under \"other\"", () =>
+    Effect.gen(function*() {
+      const emulator = yield* testEmulator()
+      const answer = yield* call("GET", `${emulator.baseUrl}/v1/requests/abc?x=1`)
+      expect(answer.status).toBe(404)
+      expect(answer.json).toEqual({ error: "No route for GET /v1/requests/abc" })
+      const stats = yield* emulator.stats
+      expect(stats.requestsByEndpoint).toEqual({ other: 1 })
+      expect(stats.requests).toMatchObject([{ method: "GET", path: "/v1/requests/abc", status: 404 }])
+    }).pipe(Effect.provide(nodeContext)))
+
+  it.scopedLive("its stats URL answers without a key, mid-run, counting every call by endpoint", () =>
+    Effect.gen(function*() {
+      const emulator = yield* testEmulator({ generationTimeModel: { kind: "fixed", ms: 2_000 } })
+      const accepted = yield* submit(emulator.baseUrl)
+      yield* call("GET", accepted.status_url)
+      yield* call("GET", accepted.status_url, { headers: {} })
+      const stats = yield* call("GET", `${emulator.baseUrl}/_emulator/stats`, { headers: {} })
+      expect(stats.status).toBe(200)
+      expect(stats.json).toMatchObject({
+        submissions: 1,
+        inFlight: 1,
+        completed: 0,
+        requestsByEndpoint: { submit: 1, status: 2, stats: 1 },
+        records: [{ requestId: accepted.request_id, statusCalls: 2, resultCalls: 0 }]
+      })
+      expect((stats.json as { requests: Array<{ status: number }> }).requests.map((r) => r.status)).toEqual([
+        200,
+        200,
+        401
+      ])
+    }).pipe(Effect.provide(nodeContext)))
+
+  it.scopedLive("Emulator.layer provides a running emulator for the layer's scope", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator
+      const accepted = yield* submit(emulator.baseUrl)
+      expect(accepted.status).toBe("QUEUED")
+      expect((yield* emulator.stats).submissions).toBe(1)
+    }).pipe(
+      Effect.provide(
+        Emulator.layer({ ...defaultEmulatorConfig, apiKey: TEST_KEY, clipCacheDir: TEST_CLIP_CACHE }).pipe(
+          Layer.provide(nodeContext)
+        )
+      )
+    ))
+
   it.scopedLive("forgets a request after its result TTL: 404 on status and result", () =>
     Effect.gen(function*() {
       const emulator = yield* testEmulator({ resultTtl: Duration.millis(300) })
@@ -173,6 +220,33 @@ describe("the Segmind emulator", () => {
       const answers = yield* Effect.forEach([1, 2, 3, 4], () => call("GET", `${emulator.baseUrl}/v2/requests/x/status`))
       expect(answers.map((a) => a.status)).toEqual([404, 404, 404, 429])
       expect(Number(answers[3]!.headers["retry-after"])).toBeGreaterThanOrEqual(1)
+    }).pipe(Effect.provide(nodeContext)))
+
+  it.scopedLive("scripted faults hit the n-th call to their endpoint: a 503, a 429 with Retry-After, a dropped connection", () =>
+    Effect.gen(function*() {
+      const emulator = yield* testEmulator({
+        faults: {
+          ...noFaults,
+          retryAfterSeconds: 7,
+          script: [
+            { endpoint: "submit", call: 1, fault: "503" },
+            { endpoint: "submit", call: 2, fault: "429" },
+            { endpoint: "submit", call: 3, fault: "drop" },
+            { endpoint: "submit", call: 4, fault: "drop-after" }
+          ]
+        }
+      })
+      const url = `${emulator.baseUrl}/v2/seedance-1.5-pro`
+      const [first, second] = yield* Effect.forEach([1, 2], () => call("POST", url, { json: body }))
+      expect(first).toMatchObject({ status: 503, json: { error: "Server error (scripted)" } })
+      expect(second).toMatchObject({ status: 429, headers: { "retry-after": "7" } })
+      const dropped = yield* Effect.forEach([3, 4], () => Effect.exit(call("POST", url, { json: body })))
+      expect(dropped.map((exit) => exit._tag)).toEqual(["Failure", "Failure"])
+      expect((yield* call("POST", url, { json: body })).status).toBe(200)
+      const stats = yield* emulator.stats
+      // The call after the handler is lost, but its submission was taken.
+      expect(stats.submissions).toBe(2)
+      expect(stats.requests.map((r) => r.status)).toEqual([503, 429, 0, 0, 200])
     }).pipe(Effect.provide(nodeContext)))
 
   it.scopedLive("credits run out after N submissions: 406 from then on", () =>

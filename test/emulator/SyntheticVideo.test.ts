@@ -43,7 +43,9 @@ describe("served videos: streamed from disk, optionally padded to a large size",
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const render = yield* makeClipRenderer(TEST_CLIP_CACHE)
-      const pad = yield* makeClipPadder(TEST_CLIP_CACHE)
+      // A fresh directory, so the padded file is written by this test, not found from an earlier run.
+      const directory = yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-padded-" })
+      const pad = yield* makeClipPadder(directory)
       const clip = yield* render({ width: 320, height: 240, durationSeconds: 4, audio: false })
       const [first, second] = yield* Effect.all(
         [pad(clip, clip.bytes + 1_000_000), pad(clip, clip.bytes + 1_000_000)],
@@ -59,6 +61,22 @@ describe("served videos: streamed from disk, optionally padded to a large size",
       expect(Buffer.from(bytes.subarray(clip.bytes, clip.bytes + 4)).readUInt32BE(0)).toBe(1_000_000)
       expect(bytes.subarray(clip.bytes + 8).every((b) => b === 0)).toBe(true)
       expect(yield* pad(clip, clip.bytes + 3)).toEqual(clip)
+      // One padded file and its sidecar, no temporary file left behind.
+      expect((yield* fs.readDirectory(directory)).length).toBe(2)
+    }).pipe(Effect.provide(nodeContext)))
+
+  it.scopedLive("a padding that failed is not remembered: the next request for the same file tries again", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const directory = yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-padded-" })
+      const pad = yield* makeClipPadder(directory)
+      const clip = { path: `${directory}/not-yet.mp4`, bytes: 100, sha256: "0".repeat(64) }
+      const failed = yield* Effect.flip(pad(clip, 1_000))
+      expect(failed).toMatchObject({ _tag: "ClipPadFailed", clip: clip.path })
+      expect(failed.message).toContain(`could not pad ${clip.path}: `)
+      yield* fs.writeFile(clip.path, new Uint8Array(100))
+      const padded = yield* pad(clip, 1_000)
+      expect((yield* fs.stat(padded.path)).size).toBe(BigInt(1_000))
     }).pipe(Effect.provide(nodeContext)))
 
   it.scopedLive("padding of 4 GiB or more uses a 64-bit largesize, and the file still parses as the clip", () =>
