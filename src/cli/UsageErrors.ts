@@ -18,11 +18,10 @@ export const reportUsageError = (error: UsageError) =>
 export const reportManifestProblem = (error: ManifestInvalid | ManifestUnreadable) =>
   Effect.gen(function*() {
     if (error._tag === "ManifestUnreadable") {
-      yield* Console.error(`shotlist: cannot read ${error.file}: ${error.reason}`)
+      yield* Console.error(`shotlist: ${error.message}`)
     } else {
       for (const issue of error.issues) yield* Console.error(formatIssue(issue))
-      const count = error.issues.length
-      yield* Console.error(`${error.file}: ${count} problem${count === 1 ? "" : "s"}; nothing was submitted`)
+      yield* Console.error(error.message)
     }
     yield* setExitCode(ExitCode.Usage)
   })
