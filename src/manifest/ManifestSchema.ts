@@ -486,6 +486,8 @@ export const unknownKeyMessage = (key: string, path: ReadonlyArray<PropertyKey>)
   }`
 }
 
+const MANIFEST_TITLE = "shotlist manifest"
+
 /** The whole manifest for editors and JSON Schema: the shape, and a prompt on each shot unless `defaults` gives one. */
 export const ManifestDocument = ManifestShape
   .pipe(
@@ -506,7 +508,7 @@ export const ManifestDocument = ManifestShape
   )
   .annotations({
     identifier: "ManifestDocument",
-    title: "shotlist manifest",
+    title: MANIFEST_TITLE,
     description: "A storyboard of video shots for `shotlist run` (version 1).",
     parseOptions: { onExcessProperty: "error", errors: "all" }
   })
@@ -536,7 +538,7 @@ export const manifestJsonSchema = (): Record<string, unknown> => {
     readonly [key: string]: Json | undefined
   }
   const body = inlineDefinitions(generated as Json, $defs ?? {}) as Record<string, unknown>
-  return { $schema, $id: MANIFEST_SCHEMA_ID, ...body, title: "shotlist manifest" }
+  return { $schema, $id: MANIFEST_SCHEMA_ID, ...body, title: MANIFEST_TITLE }
 }
 
 /** `manifest.schema.json` as committed and as `shotlist schema` prints it (without the final newline). */
