@@ -15,13 +15,12 @@ export const reportUsageError = (error: UsageError) =>
 export const reportManifestInvalid = (error: ManifestInvalid) =>
   Effect.gen(function*() {
     for (const issue of error.issues) yield* Console.error(formatIssue(issue))
-    const count = error.issues.length
-    yield* Console.error(`${error.file}: ${count} problem${count === 1 ? "" : "s"}; nothing was submitted`)
+    yield* Console.error(error.message)
     yield* setExitCode(ExitCode.Usage)
   })
 
 export const reportManifestUnreadable = (error: ManifestUnreadable) =>
-  Console.error(`shotlist: cannot read ${error.file}: ${error.reason}`).pipe(
+  Console.error(`shotlist: ${error.message}`).pipe(
     Effect.zipRight(setExitCode(ExitCode.Usage))
   )
 

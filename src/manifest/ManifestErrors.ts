@@ -23,10 +23,19 @@ export const formatIssue = (issue: ManifestIssue): string =>
 export class ManifestInvalid extends Data.TaggedError("ManifestInvalid")<{
   readonly file: string
   readonly issues: ReadonlyArray<ManifestIssue>
-}> {}
+}> {
+  override get message() {
+    const count = this.issues.length
+    return `${this.file}: ${count} problem${count === 1 ? "" : "s"}; nothing was submitted`
+  }
+}
 
 /** The file cannot be read as a manifest at all (missing, not UTF-8, too large). */
 export class ManifestUnreadable extends Data.TaggedError("ManifestUnreadable")<{
   readonly file: string
   readonly reason: string
-}> {}
+}> {
+  override get message() {
+    return `cannot read ${this.file}: ${this.reason}`
+  }
+}

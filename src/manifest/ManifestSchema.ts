@@ -1,4 +1,4 @@
-import { JSONSchema, Schema } from "effect"
+import { JSONSchema, type ParseResult, Predicate, Schema, type SchemaAST } from "effect"
 import {
   ASPECT_RATIOS,
   AspectRatio,
@@ -26,18 +26,29 @@ import {
   type TOP_KEYS
 } from "./Manifest.js"
 
-/**
- * The manifest document as written in YAML (SPEC §3), field by field. It is
- * the validator of record (the loader decodes every manifest with it after its
- * located checks) and the source of `manifest.schema.json`, which editors use
- * through the `# yaml-language-server: $schema=…` comment.
- */
+// The manifest as written (SPEC §3) and the message for each refused value: the loader's one validator, and the
+// source of manifest.schema.json that editors read through `# yaml-language-server: $schema=…`.
+
+/** A refused value as a message shows it: `40`, `"4k"`, `a list`. */
+export const describe = (value: unknown): string =>
+  value === null || value === undefined
+    ? "nothing"
+    : Array.isArray(value)
+    ? "a list"
+    : typeof value === "object"
+    ? "a map"
+    : typeof value === "string"
+    ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
+    : String(value)
+
+/** The rule, then the value that broke it: `seed must be … (got 0)`. */
+const got = (rule: string) => (actual: unknown) => `${rule} (got ${describe(actual)})`
 
 /** Editor help (title, description) and the message a user reads when the value is refused, whatever part of it failed. */
-const field = (title: string, description: string, refused: string) => ({
+const field = (title: string, description: string, refused: (actual: unknown) => string) => ({
   title,
   description,
-  message: () => ({ message: refused, override: true })
+  message: (issue: ParseResult.ParseIssue) => ({ message: refused(issue.actual), override: true })
 })
 
 /** An optional field: absent is fine, `undefined` is not a value a YAML file can hold. */
@@ -47,11 +58,13 @@ const optional = <S extends Schema.Schema.All>(schema: S) => Schema.optionalWith
 const required = <S extends Schema.Schema.All>(schema: S, missing: string) =>
   Schema.propertySignature(schema).annotations({ missingMessage: () => missing })
 
-const bounded = (limits: { readonly min: number; readonly max: number; readonly integer: boolean }) =>
-  (limits.integer ? Schema.Int : Schema.Number).pipe(Schema.between(limits.min, limits.max))
-
-const range = (key: keyof typeof LIMITS) =>
-  `${LIMITS[key].integer ? "an integer" : "a number"} from ${LIMITS[key].min} to ${LIMITS[key].max}`
+/** A number within `LIMITS[key]`, refused as `<key> must be an integer from … to … (got …)`. */
+const bounded = (key: keyof typeof LIMITS, title: string, description: string) => {
+  const { integer, max, min } = LIMITS[key]
+  return (integer ? Schema.Int : Schema.Number).pipe(Schema.between(min, max)).annotations(
+    field(title, description, got(`${key} must be ${integer ? "an integer" : "a number"} from ${min} to ${max}`))
+  )
+}
 
 // An id or a name may be written as a bare number; the loader reads it as text.
 const WrittenNumber = Schema.NonNegativeInt.annotations({
@@ -64,45 +77,62 @@ const FRAME_URL = /^https?:\/\/\S+$/
 /** A local image; any other `scheme:` is refused (a Windows drive letter is a path). */
 const FRAME_FILE =
   /^(?:[A-Za-z]:[\\/]|(?![A-Za-z][A-Za-z0-9+.-]*:))[\s\S]*\.(?:[Pp][Nn][Gg]|[Jj][Pp][Ee]?[Gg]|[Ww][Ee][Bb][Pp])$/
+const FRAME_EXTENSIONS = ".png, .jpg, .jpeg or .webp"
 
-const frame = (key: string, title: string, description: string) =>
-  Schema.Union(
-    Schema.String.pipe(Schema.pattern(FRAME_URL)).annotations({
-      title: "URL",
-      description: "an http(s) URL, sent to the model as is"
-    }),
-    Schema.String.pipe(Schema.pattern(FRAME_FILE)).annotations({
-      title: "file",
-      description: "a .png, .jpg, .jpeg or .webp file, relative to the manifest's folder, uploaded once per run"
-    })
-  ).annotations(
-    field(title, description, `${key} must be an http(s) URL or a path to a .png, .jpg, .jpeg or .webp file`)
-  )
+const FrameUrl = Schema.String.pipe(Schema.pattern(FRAME_URL)).annotations({
+  title: "URL",
+  description: "an http(s) URL, sent to the model as is"
+})
+const FrameFile = Schema.String.pipe(Schema.pattern(FRAME_FILE)).annotations({
+  title: "file",
+  description: `a ${FRAME_EXTENSIONS} file, relative to the manifest's folder, uploaded once per run`
+})
+/** A frame written as an http(s) URL; any other valid frame is a local file. */
+export const isFrameUrl = Schema.is(FrameUrl)
+export const isFrameFile = Schema.is(FrameFile)
+
+/** Why a frame is refused: not text or a broken http(s) URL, another scheme, or a local file that is not an image. */
+const frameRefused = (key: string) => (actual: unknown): string =>
+  typeof actual !== "string" || !/\S/.test(actual) || /^https?:\/\//i.test(actual)
+    ? got(`${key} must be an http(s) URL or a path to a ${FRAME_EXTENSIONS} file`)(actual)
+    : /^[a-z][a-z0-9+.-]*:/i.test(actual) && !/^[a-z]:[\\/]/i.test(actual)
+    ? got("a frame must be an http(s) URL or a local file")(actual)
+    : `${actual}: a local frame must be a ${FRAME_EXTENSIONS} file`
+
+const frame = (key: "first_frame" | "last_frame", title: string, description: string) =>
+  Schema.Union(FrameUrl, FrameFile).annotations(field(title, description, frameRefused(key)))
+
+const promptRefused = (actual: unknown): string =>
+  typeof actual !== "string"
+    ? got("prompt must be text")(actual)
+    : /\S/.test(actual)
+    ? `prompt must be at most ${PROMPT_MAX_LENGTH} characters (got ${[...actual].length})`
+    : "prompt must not be empty"
 
 const PromptField = Prompt.pipe(Schema.pattern(/\S/)).annotations(
   field(
     "prompt",
     `What the shot shows: camera, subject, light, motion. Non-empty, at most ${PROMPT_MAX_LENGTH} characters.`,
-    `prompt must be non-empty text of at most ${PROMPT_MAX_LENGTH} characters`
+    promptRefused
   )
 )
 const DurationField = Duration.annotations({
   ...field(
     "duration",
     `Seconds of video, an integer from ${DURATION_MIN} to ${DURATION_MAX}.`,
-    `duration must be an integer number of seconds from ${DURATION_MIN} to ${DURATION_MAX}`
+    got(`duration must be an integer number of seconds from ${DURATION_MIN} to ${DURATION_MAX}`)
   ),
   default: SEEDANCE_DEFAULTS.duration
 })
 const ResolutionField = Resolution.annotations({
-  ...field("resolution", "Output resolution.", `resolution must be one of ${RESOLUTIONS.join(", ")}`),
+  ...field("resolution", "Output resolution.", got(`resolution must be one of ${RESOLUTIONS.join(", ")}`)),
   default: SEEDANCE_DEFAULTS.resolution
 })
 const AspectRatioField = AspectRatio.annotations({
   ...field(
     "aspect ratio",
     "Output aspect ratio; \"adaptive\" follows the first frame, so it needs first_frame. Quote it in YAML: \"16:9\".",
-    `aspect_ratio must be one of ${ASPECT_RATIOS.map((a) => `"${a}"`).join(", ")}`
+    got(`aspect_ratio must be one of ${ASPECT_RATIOS.map((a) => `"${a}"`).join(", ")}`)
   ),
   default: SEEDANCE_DEFAULTS.aspect_ratio
 })
@@ -110,71 +140,87 @@ const SeedField = Seed.annotations(
   field(
     "seed",
     `The seed, ${SEED_MIN}-${SEED_MAX}; the same seed and fields render the same clip. Without one, shotlist draws a seed and records it.`,
-    `seed must be an integer from ${SEED_MIN} to ${SEED_MAX}`
+    got(`seed must be an integer from ${SEED_MIN} to ${SEED_MAX}`)
   )
 )
 const flag = (key: "camera_fixed" | "generate_audio" | "skip_moderation", title: string, description: string) =>
   Schema.Boolean.annotations({
-    ...field(title, description, `${key} must be true or false`),
+    ...field(title, description, got(`${key} must be true or false`)),
     default: SEEDANCE_DEFAULTS[key]
   })
-const CameraFixedField = flag("camera_fixed", "camera fixed", "Keep the camera still.")
-const GenerateAudioField = flag("generate_audio", "generate audio", "Render a soundtrack with the clip.")
-const SkipModerationField = flag("skip_moderation", "skip moderation", "Skip the model's content moderation.")
 
-/** The fields a shot or `defaults` may set (SHOT_PARAM_KEYS), each optional. */
-const paramFields = {
-  prompt: optional(PromptField),
-  duration: optional(DurationField),
-  resolution: optional(ResolutionField),
-  aspect_ratio: optional(AspectRatioField),
-  seed: optional(SeedField),
-  camera_fixed: optional(CameraFixedField),
-  generate_audio: optional(GenerateAudioField),
-  skip_moderation: optional(SkipModerationField),
-  first_frame: optional(
-    frame(
-      "first_frame",
-      "first frame",
-      "The clip's opening frame: an http(s) URL, or a local .png/.jpg/.jpeg/.webp file."
-    )
+/** The value of each field a shot or `defaults` may set (SHOT_PARAM_KEYS). */
+const params = {
+  prompt: PromptField,
+  duration: DurationField,
+  resolution: ResolutionField,
+  aspect_ratio: AspectRatioField,
+  seed: SeedField,
+  camera_fixed: flag("camera_fixed", "camera fixed", "Keep the camera still."),
+  generate_audio: flag("generate_audio", "generate audio", "Render a soundtrack with the clip."),
+  skip_moderation: flag("skip_moderation", "skip moderation", "Skip the model's content moderation."),
+  first_frame: frame(
+    "first_frame",
+    "first frame",
+    "The clip's opening frame: an http(s) URL, or a local .png/.jpg/.jpeg/.webp file."
   ),
-  last_frame: optional(
-    frame(
-      "last_frame",
-      "last frame",
-      "The clip's closing frame (needs a first_frame): an http(s) URL, or a local image file."
-    )
+  last_frame: frame(
+    "last_frame",
+    "last frame",
+    "The clip's closing frame (needs a first_frame): an http(s) URL, or a local image file."
   )
-} satisfies Record<(typeof SHOT_PARAM_KEYS)[number], Schema.PropertySignature.All>
+} satisfies Record<(typeof SHOT_PARAM_KEYS)[number], Schema.Schema.Any>
+
+const paramFields = {
+  prompt: optional(params.prompt),
+  duration: optional(params.duration),
+  resolution: optional(params.resolution),
+  aspect_ratio: optional(params.aspect_ratio),
+  seed: optional(params.seed),
+  camera_fixed: optional(params.camera_fixed),
+  generate_audio: optional(params.generate_audio),
+  skip_moderation: optional(params.skip_moderation),
+  first_frame: optional(params.first_frame),
+  last_frame: optional(params.last_frame)
+}
+
+const sweepListRule = (key: (typeof SWEEP_KEYS)[number]) => `sweep.${key} must be a non-empty list of values`
 
 /** The values a sweep tries for one field: a non-empty list, each value once. */
-const sweepValues = <A, I>(field: Schema.Schema<A, I>, key: (typeof SWEEP_KEYS)[number]) =>
-  Schema.Array(field)
-    .annotations({ message: () => `sweep.${key} must be a non-empty list of values` })
+const sweepValues = <A, I>(values: Schema.Schema<A, I>, key: (typeof SWEEP_KEYS)[number]) =>
+  Schema.Array(values)
+    .annotations({ message: () => sweepListRule(key) })
     .pipe(
-      Schema.minItems(1, { message: () => `sweep.${key} must be a non-empty list of values` }),
-      Schema.filter((values) => new Set(values).size === values.length, {
-        message: () => `sweep.${key} lists a value twice; each sweep value renders once`,
-        jsonSchema: { uniqueItems: true }
-      })
+      Schema.minItems(1, { message: () => sweepListRule(key) }),
+      Schema.filter(
+        (list) =>
+          list.flatMap((value, index) =>
+            list.indexOf(value) < index
+              ? [{ path: [index], message: `${describe(value)} is listed twice; each sweep value renders once` }]
+              : []
+          ),
+        { jsonSchema: { uniqueItems: true } }
+      )
     )
     .annotations({ title: key, description: `The ${key} values to render, one job each.` })
 
 const sweepFields = {
-  seed: optional(sweepValues(SeedField, "seed")),
-  duration: optional(sweepValues(DurationField, "duration")),
-  resolution: optional(sweepValues(ResolutionField, "resolution")),
-  aspect_ratio: optional(sweepValues(AspectRatioField, "aspect_ratio")),
-  camera_fixed: optional(sweepValues(CameraFixedField, "camera_fixed")),
-  generate_audio: optional(sweepValues(GenerateAudioField, "generate_audio")),
-  skip_moderation: optional(sweepValues(SkipModerationField, "skip_moderation"))
+  seed: optional(sweepValues(params.seed, "seed")),
+  duration: optional(sweepValues(params.duration, "duration")),
+  resolution: optional(sweepValues(params.resolution, "resolution")),
+  aspect_ratio: optional(sweepValues(params.aspect_ratio, "aspect_ratio")),
+  camera_fixed: optional(sweepValues(params.camera_fixed, "camera_fixed")),
+  generate_audio: optional(sweepValues(params.generate_audio, "generate_audio")),
+  skip_moderation: optional(sweepValues(params.skip_moderation, "skip_moderation"))
 } satisfies Record<(typeof SWEEP_KEYS)[number], Schema.PropertySignature.All>
 
+const sweepRule = `sweep must map one or more of ${SWEEP_KEYS.join(", ")} to lists of values`
+
 export const Sweep = Schema.Struct(sweepFields)
+  .annotations({ message: () => sweepRule })
   .pipe(
     Schema.filter((sweep) => Object.keys(sweep).length > 0, {
-      message: () => `sweep must map one or more of ${SWEEP_KEYS.join(", ")} to lists of values`,
+      message: () => sweepRule,
       jsonSchema: { minProperties: 1 }
     })
   )
@@ -184,37 +230,37 @@ export const Sweep = Schema.Struct(sweepFields)
       "Renders every combination of the listed values (a cartesian product), one job each; the first key varies slowest."
   })
 
-const ShotId = Schema.Union(
+const idRule = `1-${SHOT_ID_MAX_LENGTH} letters, digits, _ and -, starting with a letter or digit`
+
+export const ShotId = Schema.Union(
   Schema.String.pipe(Schema.pattern(SHOT_ID), Schema.maxLength(SHOT_ID_MAX_LENGTH)).annotations({
     title: "text",
-    description: `1-${SHOT_ID_MAX_LENGTH} letters, digits, _ and -, starting with a letter or digit`
+    description: idRule
   }),
   WrittenNumber
 ).annotations(
   field(
     "id",
-    `Names the shot and its jobs and files: 1-${SHOT_ID_MAX_LENGTH} letters, digits, _ and -, starting with a letter or digit; unique in the manifest.`,
-    `id must be 1-${SHOT_ID_MAX_LENGTH} letters, digits, _ and -, starting with a letter or digit`
+    `Names the shot and its jobs and files: ${idRule}; unique in the manifest.`,
+    got(`id must be ${idRule}`)
   )
+)
+
+const Takes = bounded(
+  "takes",
+  "takes",
+  `Renders this many jobs (${LIMITS.takes.min}-${LIMITS.takes.max}), each with its own drawn seed; not together with a seed.`
 )
 
 export const Shot = Schema.Struct({
   id: required(ShotId, "id is required: letters, digits, _ and -, starting with a letter or digit"),
   ...paramFields,
   sweep: optional(Sweep),
-  takes: optional(
-    bounded(LIMITS.takes).annotations(
-      field(
-        "takes",
-        `Renders this many jobs (${LIMITS.takes.min}-${LIMITS.takes.max}), each with its own drawn seed; not together with a seed.`,
-        `takes must be ${range("takes")}`
-      )
-    )
-  )
+  takes: optional(Takes)
 }).annotations({
   title: "shot",
   description: "One shot of the storyboard: an id, a prompt and any shot field.",
-  message: () => "a shot must be a map with at least id and prompt"
+  message: (issue) => got("a shot must be a map with at least id and prompt")(issue.actual)
 })
 
 export const Defaults = Schema.Struct(paramFields).annotations({
@@ -226,32 +272,16 @@ export const Defaults = Schema.Struct(paramFields).annotations({
 export const Retry = Schema.Struct(
   {
     tries: optional(
-      bounded(LIMITS.tries).annotations(
-        field(
-          "tries",
-          `Attempts per API call, the first included (${LIMITS.tries.min}-${LIMITS.tries.max}).`,
-          `tries must be ${range("tries")}`
-        )
-      )
+      bounded("tries", "tries", `Attempts per API call, the first included (${LIMITS.tries.min}-${LIMITS.tries.max}).`)
     ),
     base: optional(
-      bounded(LIMITS.base).annotations(
-        field(
-          "base",
-          `First backoff delay in seconds (${LIMITS.base.min}-${LIMITS.base.max}); it doubles per try.`,
-          `base must be ${range("base")}`
-        )
+      bounded(
+        "base",
+        "base",
+        `First backoff delay in seconds (${LIMITS.base.min}-${LIMITS.base.max}); it doubles per try.`
       )
     ),
-    cap: optional(
-      bounded(LIMITS.cap).annotations(
-        field(
-          "cap",
-          `Longest backoff delay in seconds (${LIMITS.cap.min}-${LIMITS.cap.max}).`,
-          `cap must be ${range("cap")}`
-        )
-      )
-    )
+    cap: optional(bounded("cap", "cap", `Longest backoff delay in seconds (${LIMITS.cap.min}-${LIMITS.cap.max}).`))
   } satisfies Record<(typeof RETRY_KEYS)[number], Schema.PropertySignature.All>
 ).annotations({
   title: "retry",
@@ -259,50 +289,47 @@ export const Retry = Schema.Struct(
   message: () => "retry must be a map of tries, base and cap (seconds)"
 })
 
+/** The run's folder name, written as `name` or taken from the manifest's file name. */
+export const RunName = Schema.Union(
+  Schema.String.pipe(Schema.pattern(RUN_NAME)).annotations({
+    title: "text",
+    description: "letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit"
+  }),
+  WrittenNumber
+).annotations(
+  field(
+    "name",
+    "Names the run's output folder; defaults to the manifest's file name without .yaml. One plain folder name.",
+    got("name must be a plain folder name: letters, digits, \".\", \"_\", \"-\", starting with a letter or digit")
+  )
+)
+
 const shotsRule = "shots must be a non-empty list of shots, each with an id and a prompt"
 
 const topFields = {
   version: required(
-    Schema.Literal(1).annotations(field("version", "The manifest format; always 1.", "version must be 1")),
+    Schema.Literal(1).annotations(field("version", "The manifest format; always 1.", got("version must be 1"))),
     "version is required; write `version: 1`"
   ),
-  name: optional(
-    Schema.Union(
-      Schema.String.pipe(Schema.pattern(RUN_NAME)).annotations({
-        title: "text",
-        description: "letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit"
-      }),
-      WrittenNumber
-    ).annotations(
-      field(
-        "name",
-        "Names the run's output folder; defaults to the manifest's file name without .yaml. One plain folder name.",
-        "name must be a plain folder name: letters, digits, \".\", \"_\", \"-\", starting with a letter or digit"
-      )
-    )
-  ),
+  name: optional(RunName),
   model: optional(
     Schema.Literal(SEEDANCE_MODEL).annotations({
-      ...field("model", "The Segmind model that renders the shots.", `model must be "${SEEDANCE_MODEL}"`),
+      ...field("model", "The Segmind model that renders the shots.", got(`model must be "${SEEDANCE_MODEL}"`)),
       default: SEEDANCE_MODEL
     })
   ),
   concurrency: optional(
-    bounded(LIMITS.concurrency).annotations(
-      field(
-        "concurrency",
-        `Jobs rendering at once (${LIMITS.concurrency.min}-${LIMITS.concurrency.max}); --concurrency overrides.`,
-        `concurrency must be ${range("concurrency")}`
-      )
+    bounded(
+      "concurrency",
+      "concurrency",
+      `Jobs rendering at once (${LIMITS.concurrency.min}-${LIMITS.concurrency.max}); --concurrency overrides.`
     )
   ),
   rpm: optional(
-    bounded(LIMITS.rpm).annotations(
-      field(
-        "requests per minute",
-        `API calls per minute for the whole run (${LIMITS.rpm.min}-${LIMITS.rpm.max}; Segmind Pro allows 50); --rpm overrides.`,
-        `rpm must be ${range("rpm")}`
-      )
+    bounded(
+      "rpm",
+      "requests per minute",
+      `API calls per minute for the whole run (${LIMITS.rpm.min}-${LIMITS.rpm.max}; Segmind Pro allows 50); --rpm overrides.`
     )
   ),
   retry: optional(Retry),
@@ -319,39 +346,169 @@ const topFields = {
   )
 } satisfies Record<(typeof TOP_KEYS)[number], Schema.Schema.All | Schema.PropertySignature.All>
 
-/** The whole manifest; unknown keys are errors at every level, and every problem is reported. */
-export const ManifestDocument = Schema.Struct(topFields)
-  .annotations({
-    message: () => "a manifest is a map with version, shots and optional name, model, concurrency, rpm, retry, defaults"
+/** Every field of the manifest, each checked on its own; unknown keys are errors at every level. */
+export const ManifestShape = Schema.Struct(topFields).annotations({
+  message: () => "a manifest is a map with version, shots and optional name, model, concurrency, rpm, retry, defaults"
+})
+export type ManifestShape = typeof ManifestShape.Type
+
+/** A shot and its defaults as a rule sees them: a bad value is refused on its own, so it neither breaks a rule nor leaves one unmet. */
+interface ShotView {
+  /** written on the shot or in `defaults`, whatever its value */
+  readonly given: (key: keyof typeof params) => boolean
+  /** the shot's own value of `key` is valid */
+  readonly own: (key: keyof typeof ruleFields) => boolean
+  /** the shot's valid value, else the valid one in `defaults` */
+  readonly value: (key: keyof typeof params) => unknown
+  /** the values the shot's sweep lists for `key` */
+  readonly swept: (key: (typeof SWEEP_KEYS)[number]) => ReadonlyArray<unknown>
+}
+
+const ruleFields: Readonly<Record<keyof typeof params | "takes", Schema.Schema.AnyNoContext>> = {
+  ...params,
+  takes: Takes
+}
+
+const shotView = (shot: Readonly<Record<string, unknown>>, defaults: Readonly<Record<string, unknown>>): ShotView => {
+  const valid = (fields: Readonly<Record<string, unknown>>, key: keyof typeof ruleFields) =>
+    key in fields && Schema.is(ruleFields[key])(fields[key])
+  const sweep = Predicate.isRecord(shot.sweep) ? shot.sweep : {}
+  return {
+    given: (key) => key in shot || key in defaults,
+    own: (key) => valid(shot, key),
+    value: (key) => valid(shot, key) ? shot[key] : valid(defaults, key) ? defaults[key] : undefined,
+    swept: (key) => {
+      const values = sweep[key]
+      return Array.isArray(values) ? values : []
+    }
+  }
+}
+
+interface ShotRule {
+  /** where the message points, under the shot */
+  readonly at: ReadonlyArray<string>
+  readonly message: string
+  readonly broken: (shot: ShotView) => boolean
+}
+
+const promptRule: ShotRule = {
+  at: ["prompt"],
+  message: "prompt is required: what the shot shows",
+  broken: (shot) => !shot.given("prompt")
+}
+
+/** The rules across the fields of a shot and its defaults; JSON Schema can say only the first. */
+const SHOT_RULES: ReadonlyArray<ShotRule> = [
+  promptRule,
+  {
+    at: ["takes"],
+    message: "takes draws a seed for each take; remove the seed, or remove takes",
+    broken: (shot) => shot.own("takes") && (shot.value("seed") !== undefined || shot.swept("seed").length > 0)
+  },
+  {
+    at: ["sweep", "seed"],
+    message: "seed is given both on the shot and in its sweep; keep one",
+    broken: (shot) => shot.own("seed") && shot.swept("seed").length > 0
+  },
+  {
+    at: ["last_frame"],
+    message: "last_frame needs a first_frame",
+    broken: (shot) => shot.value("last_frame") !== undefined && !shot.given("first_frame")
+  },
+  {
+    at: ["aspect_ratio"],
+    message: "aspect_ratio \"adaptive\" follows the first frame, so it needs a first_frame",
+    broken: (shot) =>
+      [shot.value("aspect_ratio"), ...shot.swept("aspect_ratio")].includes("adaptive") && !shot.given("first_frame")
+  }
+]
+
+/** Each broken rule of each shot, at its field; a shot or `defaults` that is not a map has no rules to break. */
+const brokenRules = (document: unknown, rules: ReadonlyArray<ShotRule>): Array<Schema.FilterIssue> => {
+  if (!Predicate.isRecord(document) || !Array.isArray(document.shots)) return []
+  const defaults = Predicate.isRecord(document.defaults) ? document.defaults : {}
+  return document.shots.flatMap((shot: unknown, index) => {
+    if (!Predicate.isRecord(shot)) return []
+    const view = shotView(shot, defaults)
+    return rules.filter((rule) => rule.broken(view)).map((rule) => ({
+      path: ["shots", index, ...rule.at],
+      message: rule.message
+    }))
   })
+}
+
+/** The rules across fields, on the document as written, so that a bad value elsewhere hides none of them. */
+export const ManifestRules = Schema.Unknown.pipe(Schema.filter((document) => brokenRules(document, SHOT_RULES)))
+
+const levenshtein = (a: string, b: string): number => {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!
+    row[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1))
+      previous = current
+    }
+  }
+  return row[b.length]!
+}
+
+/** "did you mean" for a misspelt key, when one allowed key is close. */
+const closestKey = (key: string, allowed: ReadonlyArray<string>): string | undefined => {
+  const scored = allowed
+    .map((candidate) => ({ candidate, distance: levenshtein(key.toLowerCase(), candidate) }))
+    .sort((x, y) => x.distance - y.distance)
+  const best = scored[0]
+  if (best === undefined) return undefined
+  const prefix = allowed.find((candidate) =>
+    candidate.startsWith(key.toLowerCase()) || key.toLowerCase().startsWith(candidate)
+  )
+  return best.distance <= 2 ? best.candidate : prefix
+}
+
+/** The keys the shape allows in the map at `path`, in the schema's order. */
+const keysAt = (ast: SchemaAST.AST, path: ReadonlyArray<PropertyKey>): ReadonlyArray<string> => {
+  if (ast._tag === "Refinement") return keysAt(ast.from, path)
+  if (ast._tag === "TupleType") return ast.rest[0] === undefined ? [] : keysAt(ast.rest[0].type, path.slice(1))
+  if (ast._tag !== "TypeLiteral") return []
+  if (path.length === 0) return ast.propertySignatures.map((signature) => String(signature.name))
+  const next = ast.propertySignatures.find((signature) => signature.name === path[0])
+  return next === undefined ? [] : keysAt(next.type, path.slice(1))
+}
+
+/** What to say of `key` written in the map at `path` where the shape has no such key. */
+export const unknownKeyMessage = (key: string, path: ReadonlyArray<PropertyKey>): string => {
+  const allowed = keysAt(ManifestShape.ast, path)
+  const close = closestKey(key, allowed)
+  return `unknown key "${key}"${close === undefined ? "" : ` (did you mean "${close}"?)`}; allowed: ${
+    allowed.join(", ")
+  }`
+}
+
+const MANIFEST_TITLE = "shotlist manifest"
+
+/** The whole manifest for editors and JSON Schema: the shape, and a prompt on each shot unless `defaults` gives one. */
+export const ManifestDocument = ManifestShape
   .pipe(
-    Schema.filter(
-      (doc) =>
-        doc.defaults?.prompt !== undefined ||
-        doc.shots.flatMap((shot, index) =>
-          shot.prompt === undefined
-            ? [{ path: ["shots", index, "prompt"], message: "prompt is required: what the shot shows" }]
-            : []
-        ),
-      {
-        // Each shot needs a prompt, unless `defaults` gives one.
-        jsonSchema: {
-          if: {
-            type: "object",
-            required: ["defaults"],
-            properties: { defaults: { type: "object", required: ["prompt"] } }
-          },
-          else: {
-            type: "object",
-            properties: { shots: { type: "array", items: { type: "object", required: ["prompt"] } } }
-          }
+    Schema.filter((doc) => brokenRules(doc, [promptRule]), {
+      // Each shot needs a prompt, unless `defaults` gives one.
+      jsonSchema: {
+        if: {
+          type: "object",
+          required: ["defaults"],
+          properties: { defaults: { type: "object", required: ["prompt"] } }
+        },
+        else: {
+          type: "object",
+          properties: { shots: { type: "array", items: { type: "object", required: ["prompt"] } } }
         }
       }
-    )
+    })
   )
   .annotations({
     identifier: "ManifestDocument",
-    title: "shotlist manifest",
+    title: MANIFEST_TITLE,
     description: "A storyboard of video shots for `shotlist run` (version 1).",
     parseOptions: { onExcessProperty: "error", errors: "all" }
   })
@@ -381,7 +538,7 @@ export const manifestJsonSchema = (): Record<string, unknown> => {
     readonly [key: string]: Json | undefined
   }
   const body = inlineDefinitions(generated as Json, $defs ?? {}) as Record<string, unknown>
-  return { $schema, $id: MANIFEST_SCHEMA_ID, ...body, title: "shotlist manifest" }
+  return { $schema, $id: MANIFEST_SCHEMA_ID, ...body, title: MANIFEST_TITLE }
 }
 
 /** `manifest.schema.json` as committed and as `shotlist schema` prints it (without the final newline). */

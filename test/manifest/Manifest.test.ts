@@ -219,6 +219,85 @@ shots:
     }).pipe(Effect.provide(NodeContext.layer)))
 })
 
+describe("one validator, every problem at once", () => {
+  it.scoped("a rule across fields, a missing frame file and a bad value are reported together", () =>
+    Effect.gen(function*() {
+      const issues = yield* issuesOf(`version: 1
+name: true
+shots:
+  - id: one
+    prompt: First.
+    takes: 2
+    seed: 4
+    duration: 99
+  - id: "two words"
+    prompt: Second.
+    first_frame: gone.png
+`)
+      expect(issues.map((i) => `${i.line}:${i.column} ${i.path}: ${i.message}`)).toEqual([
+        "2:7 name: name must be a plain folder name: letters, digits, \".\", \"_\", \"-\", starting with a letter or digit (got true)",
+        "6:12 shots[0].takes: takes draws a seed for each take; remove the seed, or remove takes",
+        "8:15 shots[0].duration: duration must be an integer number of seconds from 4 to 12 (got 99)",
+        "9:9 shots[1].id: id must be 1-64 letters, digits, _ and -, starting with a letter or digit (got \"two words\")",
+        "11:18 shots[1].first_frame: gone.png: no such file (paths are relative to the manifest)"
+      ])
+      expect(issues[3]?.shot).toBe("two words")
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scoped("a sweep value listed twice is refused where it repeats", () =>
+    Effect.gen(function*() {
+      const issues = yield* issuesOf(oneShot("    sweep:\n      seed: [1, 2, 1]\n"))
+      expect(issues).toEqual([{
+        line: 6,
+        column: 20,
+        path: "shots[0].sweep.seed[2]",
+        shot: "cliff",
+        message: "1 is listed twice; each sweep value renders once"
+      }])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scoped("an unknown key is named as written, at the key, with the keys allowed in its map", () =>
+    Effect.gen(function*() {
+      const issues = yield* issuesOf("version: 1\n5: x\nretry:\n  tryes: 3\nshots:\n  - id: a\n    prompt: x\n")
+      expect(issues.map((i) => `${i.line}:${i.column} ${i.path}: ${i.message}`)).toEqual([
+        "2:1 5: unknown key \"5\"; allowed: version, name, model, concurrency, rpm, retry, defaults, shots",
+        "4:3 retry.tryes: unknown key \"tryes\" (did you mean \"tries\"?); allowed: tries, base, cap"
+      ])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scoped("a manifest that is not a map is told every top-level key, retry included", () =>
+    Effect.gen(function*() {
+      expect((yield* issuesOf("- a\n- b\n")).map((i) => i.message)).toEqual([
+        "a manifest is a map with version, shots and optional name, model, concurrency, rpm, retry, defaults"
+      ])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scoped("YAML aliases are read as the values they name", () =>
+    Effect.gen(function*() {
+      const loaded = yield* load(
+        "version: 1\nshots:\n  - id: a\n    prompt: &p Same.\n    duration: &d 6\n  - id: b\n    prompt: *p\n    duration: *d\n"
+      )
+      expect(loaded.manifest.shots.map((shot) => [shot.id, shot.prompt, shot.duration])).toEqual([
+        ["a", "Same.", 6],
+        ["b", "Same.", 6]
+      ])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scoped("a sweep keeps the order it is written in", () =>
+    Effect.gen(function*() {
+      const loaded = yield* load(oneShot("    sweep:\n      camera_fixed: [false, true]\n      seed: [3, 1]\n"))
+      expect(loaded.manifest.shots[0]?.sweep).toEqual([["camera_fixed", [false, true]], ["seed", [3, 1]]])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scoped("the errors carry their data and say it", () =>
+    Effect.gen(function*() {
+      const missing = yield* Effect.flip(loadManifest("no/such/manifest.yaml"))
+      expect(missing.message).toBe("cannot read no/such/manifest.yaml: no such file")
+      const invalid = yield* Effect.flip(load(oneShot("    duration: 3\n    seed: 0\n")))
+      expect(invalid.message).toMatch(/storyboard\.yaml: 2 problems; nothing was submitted$/)
+    }).pipe(Effect.provide(NodeContext.layer)))
+})
+
 describe("expansion into jobs", () => {
   const storyboard = `version: 1
 defaults:
