@@ -1,4 +1,5 @@
 import { JSONSchema, type ParseResult, Predicate, Schema, type SchemaAST } from "effect"
+import { isHttpUrl } from "../domain/HttpUrl.js"
 import {
   ASPECT_RATIOS,
   AspectRatio,
@@ -93,7 +94,7 @@ export const isFrameFile = Schema.is(FrameFile)
 
 /** Why a frame is refused: not text or a broken http(s) URL, another scheme, or a local file that is not an image. */
 const frameRefused = (key: string) => (actual: unknown): string =>
-  typeof actual !== "string" || !/\S/.test(actual) || /^https?:\/\//i.test(actual)
+  typeof actual !== "string" || !/\S/.test(actual) || isHttpUrl(actual)
     ? got(`${key} must be an http(s) URL or a path to a ${FRAME_EXTENSIONS} file`)(actual)
     : /^[a-z][a-z0-9+.-]*:/i.test(actual) && !/^[a-z]:[\\/]/i.test(actual)
     ? got("a frame must be an http(s) URL or a local file")(actual)
