@@ -26,16 +26,20 @@ const layers = Layer.mergeAll(
  * The first SIGINT/SIGTERM interrupts the program (runMain): no new submits,
  * a submit on the wire still gets its id journaled, the report is written.
  * A second one exits at once; every journal line is written and fsynced
- * whole, so the journal stays consistent.
+ * whole, so the journal stays consistent. Within a second of the first it is
+ * the same stop delivered twice (`timeout`, a wrapper forwarding to the
+ * process group), not a second Ctrl-C.
  */
-let stopSignals = 0
+const SAME_STOP_MS = 1000
+let firstStopAt: number | undefined
 const onStopSignal = () => {
-  stopSignals += 1
-  if (stopSignals === 1) {
+  const now = performance.now()
+  if (firstStopAt === undefined) {
+    firstStopAt = now
     process.stderr.write(
-      "shotlist: stopping: recording in-flight requests and writing the report (Ctrl-C again to exit at once)\n"
+      "shotlist: stopping: recording in-flight requests and writing the report (Ctrl-C again, a second from now, to exit at once)\n"
     )
-  } else {
+  } else if (now - firstStopAt > SAME_STOP_MS) {
     process.stderr.write("shotlist: exiting at once; the journal keeps every recorded request id\n")
     process.exit(ExitCode.Interrupted)
   }

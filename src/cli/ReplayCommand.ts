@@ -50,6 +50,16 @@ export const replayCommand = Command.make(
         Effect.flatMap(decodeReport),
         Effect.catchAll((error) => usageError(`${args.report} is not a shotlist report.json: ${error.message}`))
       )
+      // Jobs of one id would be rendered, and paid for, into one video file.
+      const ids = source.jobs.map((job) => job.id)
+      const duplicated = [...new Set(ids.filter((id, index) => ids.indexOf(id) !== index))]
+      if (duplicated.length > 0) {
+        return yield* usageError(
+          `${args.report} lists duplicate job ids ${
+            duplicated.map((id) => JSON.stringify(id)).join(", ")
+          }: each would be rendered into one file; nothing was sent`
+        )
+      }
       const jobs = yield* onlyJobs(source.jobs.map(jobOfReport), args.only, args.report)
       if (jobs.length === 0) return yield* usageError(`${args.report} records no jobs`)
 

@@ -9,6 +9,7 @@ import type { Report } from "../report/Report.js"
 import { writeFileAtomic } from "../store/AtomicFile.js"
 import { journaledRun, readJournal } from "../store/JournalReader.js"
 import { type RunFiles, runFiles } from "../store/RunDirectory.js"
+import { entriesNotOfShotlist } from "../store/RunDirectoryClaim.js"
 import { acquireRunLock } from "../store/RunLock.js"
 import { type ApiTarget, apiTarget } from "./ApiTarget.js"
 import { exitCodeOf, setExitCode } from "./ExitCode.js"
@@ -43,18 +44,31 @@ const watchingProgress = <A, E, R>(logFormat: "text" | "json", run: Effect.Effec
     )
     : run
 
-/** A new run's directory, created and locked for the scope; one that already holds a run is refused. */
+/** A new run's directory, created and locked for the scope; one that holds a run, or anything else, is refused untouched. */
 export const claimNewRunDirectory = (runDirectory: string) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
+    const refuseUnlessNew = Effect.gen(function*() {
+      if (yield* fs.exists(runFiles(path, runDirectory).journal)) {
+        return yield* usageError(
+          `${runDirectory} already holds a run; choose another --out, or carry it on with: shotlist resume ${runDirectory}`
+        )
+      }
+      const others = yield* entriesNotOfShotlist(runDirectory)
+      if (others.length > 0) {
+        return yield* usageError(
+          `${runDirectory} is not empty and holds no run (${others.slice(0, 5).join(", ")}${
+            others.length > 5 ? ", ..." : ""
+          }); a run writes only into a new or empty folder, so it overwrites nothing: choose another --out`
+        )
+      }
+    })
+    yield* refuseUnlessNew
     yield* fs.makeDirectory(runDirectory, { recursive: true })
     yield* lockRunDirectory(runDirectory)
-    if (yield* fs.exists(runFiles(path, runDirectory).journal)) {
-      return yield* usageError(
-        `${runDirectory} already holds a run; choose another --out, or carry it on with: shotlist resume ${runDirectory}`
-      )
-    }
+    // Again under the lock: another process may have started there meanwhile.
+    yield* refuseUnlessNew
   })
 
 /** Renders a plan against a target, prints the summary, writes `--junit`, sets the exit code. */

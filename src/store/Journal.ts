@@ -1,6 +1,6 @@
 import { FileSystem } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { Clock, Context, Effect, Layer, Schema, type Scope } from "effect"
+import { Clock, Context, Effect, Either, Layer, Schema, type Scope } from "effect"
 import { Job } from "../domain/Job.js"
 import {
   ErrorRecord,
@@ -79,6 +79,32 @@ export type JournalEntry = JournalEvent extends infer E ? (E extends { readonly 
   : never
 
 const encodeEvent = Schema.encodeSync(Schema.parseJson(JournalEvent))
+const decodeEvent = Schema.decodeUnknownEither(Schema.parseJson(JournalEvent))
+
+const NEWLINE = 0x0a
+
+/**
+ * A crash mid-write can leave the last line without its newline; the next
+ * line would be glued onto it. A whole event gets its newline; a torn line,
+ * which recorded nothing acted on, is cut off (as the reader ignores it).
+ */
+const endWithWholeLine = (file: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const bytes = yield* fs.readFile(file).pipe(
+      Effect.catchTag(
+        "SystemError",
+        (e) => (e.reason === "NotFound" ? Effect.succeed(new Uint8Array()) : Effect.fail(e))
+      )
+    )
+    if (bytes.length === 0 || bytes[bytes.length - 1] === NEWLINE) return
+    const lastLineStart = bytes.lastIndexOf(NEWLINE) + 1
+    if (Either.isRight(decodeEvent(new TextDecoder().decode(bytes.subarray(lastLineStart))))) {
+      yield* fs.writeFile(file, new Uint8Array([NEWLINE]), { flag: "a" })
+    } else {
+      yield* fs.truncate(file, BigInt(lastLineStart))
+    }
+  })
 
 /** The run's append-only, fsynced event log. */
 export class Journal extends Context.Tag("shotlist/Journal")<
@@ -92,6 +118,7 @@ export class Journal extends Context.Tag("shotlist/Journal")<
   ): Effect.Effect<Context.Tag.Service<Journal>, PlatformError, FileSystem.FileSystem | Scope.Scope> =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
+      yield* endWithWholeLine(file)
       const handle = yield* fs.open(file, { flag: "a" })
       // One writer at a time, so lines never interleave.
       const lock = yield* Effect.makeSemaphore(1)

@@ -184,7 +184,8 @@ describe("crash safety, with a real process killed and resumed", () => {
             const text = yield* fs.readFileString(journalFile).pipe(Effect.orElseSucceed(() => ""))
             if (text.split("\"_tag\":\"submitting\"").length < 5) return yield* Effect.fail("not yet")
             process.kill(pid, "SIGINT")
-            yield* Effect.sleep(Duration.millis(300))
+            // More than a second apart: closer, it is one stop delivered twice.
+            yield* Effect.sleep(Duration.millis(1500))
             process.kill(pid, "SIGINT")
           }).pipe(Effect.retry(Schedule.spaced(Duration.millis(10))), Effect.orDie)
 
