@@ -4,7 +4,7 @@ import { Effect, Option } from "effect"
 import type { Job } from "../domain/Job.js"
 import type { JobReport } from "../domain/JobReport.js"
 import { filterJobs } from "../manifest/JobFilter.js"
-import { emptyReuseIndex } from "../pipeline/ReuseCache.js"
+import { makeRunPlan } from "../pipeline/RunPipeline.js"
 import { decodeReport } from "../report/ReportFile.js"
 import { runFiles } from "../store/RunDirectory.js"
 import { apiTarget, renderOptions, renderSettings, withLogFormat } from "./RenderOptions.js"
@@ -76,7 +76,7 @@ export const replayCommand = Command.make(
       )
       yield* Effect.logInfo(`replaying ${jobs.length} jobs of ${args.report} into ${runDirectory}`)
       yield* executeRun(
-        {
+        makeRunPlan({
           runId: path.basename(path.resolve(runDirectory)),
           runDirectory,
           manifest: { ...source.run.manifest, text: manifestText },
@@ -85,10 +85,8 @@ export const replayCommand = Command.make(
           baseUrl: target.baseUrl,
           emulator: target.isEmulator,
           ...settings,
-          reuse: emptyReuseIndex,
-          replayOf: { report: reportFile, runId: source.run.id },
-          resume: undefined
-        },
+          replayOf: { report: reportFile, runId: source.run.id }
+        }),
         target,
         args
       )

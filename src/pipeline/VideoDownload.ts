@@ -1,12 +1,12 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Clock, Effect, Either, Option, Stream } from "effect"
 import { createHash } from "node:crypto"
-import type { SegmindClient } from "../segmind/SegmindClient.js"
+import { SegmindClient } from "../segmind/SegmindClient.js"
 import type { DownloadError } from "../segmind/SegmindErrors.js"
 import { temporaryPathFor } from "../store/AtomicFile.js"
-import { checkVideo, inspectMp4 } from "../store/Mp4Inspection.js"
-import type { CrashPoints } from "./CrashPoints.js"
-import { DownloadInvalid, VideoMismatch } from "./PipelineErrors.js"
+import { checkVideo, inspectMp4, type VideoExpectation } from "../store/Mp4Inspection.js"
+import { CrashPoints } from "./CrashPoints.js"
+import { DownloadInvalid, DownloadProblem, VideoMismatch } from "./PipelineErrors.js"
 
 export interface DownloadedVideo {
   readonly bytes: number
@@ -18,32 +18,30 @@ export interface DownloadedVideo {
   readonly hasAudio: boolean
 }
 
-export interface VideoExpectation {
-  readonly durationSeconds: number
-  readonly audio: boolean
-}
-
 /**
  * Streams a video into a temporary file beside its final place while hashing
  * it, checks size and MP4 structure, then renames it in: a file at `target`
  * is always whole.
  */
 export const downloadVideo = (
-  client: SegmindClient,
   url: string,
   target: string,
-  partialDirectory: string,
-  rejectedDirectory: string,
-  expect: VideoExpectation,
-  crashPoints: CrashPoints["Type"]
-): Effect.Effect<DownloadedVideo, DownloadError | DownloadInvalid | VideoMismatch, FileSystem.FileSystem | Path.Path> =>
+  directories: { readonly partial: string; readonly rejected: string },
+  expect: VideoExpectation
+): Effect.Effect<
+  DownloadedVideo,
+  DownloadError | DownloadInvalid | VideoMismatch,
+  SegmindClient | FileSystem.FileSystem | Path.Path
+> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const temporary = temporaryPathFor(path, path.join(partialDirectory, path.basename(target)))
+    const client = yield* SegmindClient
+    const crashPoints = yield* CrashPoints
+    const temporary = temporaryPathFor(path, path.join(directories.partial, path.basename(target)))
     const startedMs = yield* Clock.currentTimeMillis
     const fileError = (error: { readonly message: string }) =>
-      new DownloadInvalid({ url, message: `could not write ${temporary}: ${error.message}` })
+      new DownloadInvalid({ url, problem: DownloadProblem.NotWritten({ file: temporary, reason: error.message }) })
 
     const received = yield* Effect.scoped(
       Effect.gen(function*() {
@@ -66,7 +64,7 @@ export const downloadVideo = (
           return yield* Effect.fail(
             new DownloadInvalid({
               url,
-              message: `got ${bytes} of ${contentLength.value} bytes (connection closed early)`
+              problem: DownloadProblem.Truncated({ received: bytes, expected: contentLength.value })
             })
           )
         }
@@ -75,19 +73,21 @@ export const downloadVideo = (
     ).pipe(Effect.onError(() => fs.remove(temporary).pipe(Effect.ignore)))
 
     const info = yield* inspectMp4(temporary).pipe(
-      Effect.mapError((error) => new DownloadInvalid({ url, message: `not a playable MP4: ${error.reason}` })),
+      Effect.mapError((error) =>
+        new DownloadInvalid({ url, problem: DownloadProblem.NotPlayable({ reason: error.reason }) })
+      ),
       Effect.tapError(() => fs.remove(temporary).pipe(Effect.ignore))
     )
-    const checked = checkVideo(info, { durationSeconds: expect.durationSeconds, audio: expect.audio })
+    const checked = checkVideo(info, expect)
     if (Either.isLeft(checked)) {
       // A paid-for video is never thrown away, even when it is not what was asked for.
-      const keptAt = path.join(rejectedDirectory, path.basename(target))
-      yield* fs.makeDirectory(rejectedDirectory, { recursive: true }).pipe(
+      const keptAt = path.join(directories.rejected, path.basename(target))
+      yield* fs.makeDirectory(directories.rejected, { recursive: true }).pipe(
         Effect.zipRight(fs.rename(temporary, keptAt)),
         Effect.mapError(fileError)
       )
       return yield* Effect.fail(
-        new VideoMismatch({ url, keptAt, message: `${checked.left.reason}; kept at ${keptAt}` })
+        new VideoMismatch({ url, keptAt, reason: checked.left.reason })
       )
     }
 
