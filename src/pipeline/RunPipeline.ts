@@ -111,6 +111,7 @@ const prepareRunDirectory = (plan: RunPlan, files: RunFiles) =>
     }
   })
 
+/** The run's start journaled, every job carried to its end, and the report written: also when the run is interrupted. */
 const renderRun = (plan: RunPlan, files: RunFiles, nowMs: number) =>
   Effect.gen(function*() {
     const gate = yield* RunGate

@@ -280,6 +280,19 @@ describe("one job, phase by phase", () => {
         expect(tags.at(-2)).toBe("failed")
       }))
 
+    it.scoped("the deadline also cuts short the wait for a job's first poll", () =>
+      Effect.gen(function*() {
+        const emulator = yield* testEmulator()
+        const started = Date.now()
+        const { report } = yield* renderJob(emulated(emulator), jobOf("patient"), {
+          // The first poll would come 10 s after the submit.
+          poll: { prior: () => Duration.seconds(20), cap: Duration.seconds(10), deadline: Duration.millis(300) }
+        })
+        expect(report).toMatchObject({ status: "failed", error: { tag: "PollDeadlineExceeded" } })
+        expect(Date.now() - started).toBeLessThan(5000)
+        expect((yield* emulator.stats).requestsByEndpoint["status"] ?? 0).toBe(0)
+      }))
+
     it.scoped("a resumed job whose request the API has forgotten (404) is submitted again, and says why", () =>
       Effect.gen(function*() {
         const emulator = yield* testEmulator()
