@@ -55,7 +55,11 @@ export interface JobSettings {
 class JobStopped extends Data.TaggedError("JobStopped")<{
   readonly error: JobError
   readonly progress: JobProgress
-}> {}
+}> {
+  override get message() {
+    return this.error.message
+  }
+}
 
 /** A job error stops the job at `progress` (after the tries of a call that gave up); a file system error passes. */
 const stopsAt = (progress: JobProgress) =>
