@@ -17,8 +17,7 @@ import { expandJobs } from "../../src/manifest/JobExpansion.js"
 import { loadManifest } from "../../src/manifest/ManifestLoader.js"
 import { DEFAULT_POLL } from "../../src/pipeline/PollSchedule.js"
 import { DEFAULT_RETRY } from "../../src/pipeline/RetryPolicy.js"
-import { emptyReuseIndex } from "../../src/pipeline/ReuseCache.js"
-import { runPipeline, runServices } from "../../src/pipeline/RunPipeline.js"
+import { makeRunPlan, runPipeline, runServices } from "../../src/pipeline/RunPipeline.js"
 import { decodeReport } from "../../src/report/ReportFile.js"
 import { findVideoUrl } from "../../src/segmind/VideoUrl.js"
 import { ResultResponse, StatusResponse, SubmitResponse } from "../../src/segmind/WireSchemas.js"
@@ -101,23 +100,19 @@ export const renderWithPipeline = (
     const path = yield* Path.Path
     const loaded = yield* loadManifest(manifestFile)
     const jobs = yield* expandJobs(loaded)
-    return yield* runPipeline({
+    return yield* runPipeline(makeRunPlan({
       runId: path.basename(options.runDirectory),
       runDirectory: options.runDirectory,
       manifest: { path: loaded.absolutePath, sha256: loaded.sha256, text: loaded.text },
       jobs,
       model: loaded.manifest.model,
       baseUrl,
-      emulator: false,
-      reuse: emptyReuseIndex,
-      replayOf: undefined,
-      resume: undefined,
       concurrency: options.concurrency,
       rpm: options.rpm,
       poll: options.expect === undefined ? DEFAULT_POLL : { ...DEFAULT_POLL, prior: () => options.expect! },
       retry: DEFAULT_RETRY,
       runDeadline: options.runDeadline
-    }).pipe(
+    })).pipe(
       Effect.provide(runServices({ baseUrl, apiKey: Redacted.make(BENCH_KEY) }, options.rpm)),
       Logger.withMinimumLogLevel(LogLevel.None)
     )

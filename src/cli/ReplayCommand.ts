@@ -3,7 +3,7 @@ import { FileSystem, Path } from "@effect/platform"
 import { Effect, Option } from "effect"
 import type { Job } from "../domain/Job.js"
 import type { JobReport } from "../domain/JobReport.js"
-import { emptyReuseIndex } from "../pipeline/ReuseCache.js"
+import { makeRunPlan } from "../pipeline/RunPipeline.js"
 import { decodeReport } from "../report/ReportFile.js"
 import { runFiles } from "../store/RunDirectory.js"
 import { apiTarget } from "./ApiTarget.js"
@@ -81,7 +81,7 @@ export const replayCommand = Command.make(
       )
       yield* Effect.logInfo(`replaying ${jobs.length} jobs of ${args.report} into ${runDirectory}`)
       yield* executeRun(
-        {
+        makeRunPlan({
           runId: path.basename(path.resolve(runDirectory)),
           runDirectory,
           manifest: { ...source.run.manifest, text: manifestText },
@@ -90,10 +90,8 @@ export const replayCommand = Command.make(
           baseUrl: target.baseUrl,
           emulator: target.isEmulator,
           ...settings,
-          reuse: emptyReuseIndex,
-          replayOf: { report: reportFile, runId: source.run.id },
-          resume: undefined
-        },
+          replayOf: { report: reportFile, runId: source.run.id }
+        }),
         target,
         args
       )

@@ -10,6 +10,7 @@ import {
   paramsKeyOf,
   type ReuseIndex
 } from "../pipeline/ReuseCache.js"
+import { makeRunPlan } from "../pipeline/RunPipeline.js"
 import { estimateRun, formatUsd } from "../segmind/ModelCatalog.js"
 import { runFiles } from "../store/RunDirectory.js"
 import { apiTarget } from "./ApiTarget.js"
@@ -127,7 +128,7 @@ export const runCommand = Command.make(
         })`
       )
       yield* executeRun(
-        {
+        makeRunPlan({
           runId: path.basename(path.resolve(runDirectory)),
           runDirectory,
           manifest: { path: loaded.absolutePath, sha256: loaded.sha256, text: loaded.text },
@@ -136,10 +137,8 @@ export const runCommand = Command.make(
           baseUrl: target.baseUrl,
           emulator: target.isEmulator,
           ...settings,
-          reuse,
-          replayOf: undefined,
-          resume: undefined
-        },
+          reuse
+        }),
         target,
         args
       )

@@ -1,8 +1,7 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Console, Effect, Logger, Option } from "effect"
 import { REQUEST_TTL } from "../pipeline/ResumePlan.js"
-import { emptyReuseIndex } from "../pipeline/ReuseCache.js"
-import { runPipeline, type RunPlan, runServices } from "../pipeline/RunPipeline.js"
+import { makeRunPlan, runPipeline, type RunPlan, runServices } from "../pipeline/RunPipeline.js"
 import { RunProgress } from "../pipeline/RunProgress.js"
 import { renderJUnit } from "../report/JUnitReport.js"
 import type { Report } from "../report/Report.js"
@@ -196,7 +195,7 @@ export const resumeRun = (request: ResumeRequest) =>
     const jobs = [...journaled.jobs.values()].map((state) => state.job)
     yield* Effect.logInfo(`resuming ${jobs.length} jobs of ${request.runDirectory} on ${target.baseUrl}`)
     return yield* executeRun(
-      {
+      makeRunPlan({
         runId: run.runId,
         runDirectory: request.runDirectory,
         manifest: { path: run.manifest.path, sha256: run.manifest.sha256, text: undefined },
@@ -205,10 +204,9 @@ export const resumeRun = (request: ResumeRequest) =>
         baseUrl: target.baseUrl,
         emulator: target.isEmulator,
         ...settings,
-        reuse: emptyReuseIndex,
         replayOf: run.replayOf,
         resume: { journaled, options: { retryFailed: request.retryFailed, requestTtl: REQUEST_TTL } }
-      },
+      }),
       target,
       request.flags
     )

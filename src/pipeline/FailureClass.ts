@@ -1,3 +1,5 @@
+import type { PlatformError } from "@effect/platform/Error"
+import type { ErrorRecord } from "../domain/JobReport.js"
 import type { SegmindError } from "../segmind/SegmindErrors.js"
 import type {
   DownloadInvalid,
@@ -52,6 +54,10 @@ export const classify = (error: JobError): FailureClass => {
   }
 }
 
+/** A file system error of the run's own files, not an answer about the job: it is never retried and stops the run. */
+export const isPlatformError = (error: JobError | PlatformError): error is PlatformError =>
+  error._tag === "SystemError" || error._tag === "BadArgument"
+
 export const isTransient = (error: JobError): boolean => classify(error) === "transient"
 
 /** A submit may be sent again only where the server certainly did not accept it. */
@@ -85,5 +91,30 @@ export const httpStatusOf = (error: JobError): number | undefined => {
       return error.httpStatus
     default:
       return undefined
+  }
+}
+
+/** The request an error is about, where the API had accepted the job. */
+export const requestIdOf = (error: JobError): string | undefined => {
+  switch (error._tag) {
+    case "GenerationFailed":
+    case "NoVideoUrl":
+    case "ResultExpired":
+    case "PollDeadlineExceeded":
+      return error.requestId
+    default:
+      return undefined
+  }
+}
+
+/** An error as a report and the journal keep it: enough to explain it and to classify it again. */
+export const reportErrorOf = (error: JobError): ErrorRecord => {
+  const httpStatus = httpStatusOf(error)
+  const requestId = requestIdOf(error)
+  return {
+    tag: error._tag,
+    message: error.message,
+    ...(httpStatus === undefined ? {} : { httpStatus }),
+    ...(requestId === undefined ? {} : { detail: `request ${requestId}` })
   }
 }

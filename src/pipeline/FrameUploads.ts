@@ -1,11 +1,14 @@
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { Deferred, Effect, Ref } from "effect"
-import type { Job } from "../domain/Job.js"
-import type { FrameSource } from "../domain/Job.js"
+import { Cache, Context, Duration, Effect, Equal, Exit, Hash, Layer } from "effect"
+import type { FrameSource, Job } from "../domain/Job.js"
+import { SegmindClient } from "../segmind/SegmindClient.js"
 import { type UploadError, UploadFailed } from "../segmind/SegmindErrors.js"
 import { sha256Hex } from "../store/FileDigest.js"
 import { localFrameCopy } from "../store/RunDirectory.js"
+import { isTransient } from "./FailureClass.js"
+import { RequestBudget, withBudget } from "./RequestBudget.js"
+import { retrySchedule, type RetrySettings } from "./RetryPolicy.js"
 
 export interface ResolvedFrame {
   /** the URL sent to the API */
@@ -21,40 +24,32 @@ const MIME_TYPES: Record<string, string> = {
   webp: "image/webp"
 }
 
+/** A local frame to upload, the same as another with the same bytes, whatever its name or type. */
+class FrameContent implements Equal.Equal {
+  constructor(readonly sha256: string, readonly dataUrl: string) {}
+  [Equal.symbol](that: Equal.Equal): boolean {
+    return that instanceof FrameContent && that.sha256 === this.sha256
+  }
+  [Hash.symbol](): number {
+    return Hash.string(this.sha256)
+  }
+}
+
 /**
  * Resolves frames to URLs: an https URL as is, a local file uploaded once per
- * content (the cache is keyed by sha256, so two shots sharing a frame pay one
- * upload).
+ * content (two shots sharing a frame pay one upload, and wait for the same one).
  */
 export const makeFrameResolver = (upload: (dataUrl: string) => Effect.Effect<string, UploadError>) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
-    const uploads = yield* Ref.make(new Map<string, Deferred.Deferred<string, UploadError>>())
+    const uploads = yield* Cache.makeWith({
+      capacity: Number.MAX_SAFE_INTEGER,
+      lookup: (content: FrameContent) => upload(content.dataUrl),
+      // A failed upload is not kept: the next job to need the frame tries again.
+      timeToLive: (exit) => (Exit.isSuccess(exit) ? Duration.infinity : Duration.zero)
+    })
 
-    const uploadOnce = (sha256: string, dataUrl: string) =>
-      Effect.gen(function*() {
-        const fresh = yield* Deferred.make<string, UploadError>()
-        const existing = yield* Ref.modify(uploads, (map) => {
-          const found = map.get(sha256)
-          return found === undefined ? [undefined, new Map(map).set(sha256, fresh)] : [found, map]
-        })
-        if (existing !== undefined) return yield* Deferred.await(existing)
-        return yield* upload(dataUrl).pipe(
-          Effect.exit,
-          Effect.tap((exit) => Deferred.done(fresh, exit)),
-          Effect.flatten,
-          // A failed upload is not cached: the next job may try again.
-          Effect.tapError(() =>
-            Ref.update(uploads, (map) => {
-              const next = new Map(map)
-              next.delete(sha256)
-              return next
-            })
-          )
-        )
-      })
-
-    return (frame: FrameSource): Effect.Effect<ResolvedFrame, UploadError> => {
+    const resolve = (frame: FrameSource): Effect.Effect<ResolvedFrame, UploadError> => {
       if (frame._tag === "Url") return Effect.succeed({ url: frame.url, sha256: undefined })
       return Effect.gen(function*() {
         const bytes = yield* fs.readFile(frame.absolutePath).pipe(
@@ -65,12 +60,35 @@ export const makeFrameResolver = (upload: (dataUrl: string) => Effect.Effect<str
         const sha256 = sha256Hex(bytes)
         const extension = frame.absolutePath.split(".").pop()?.toLowerCase() ?? ""
         const mime = MIME_TYPES[extension] ?? "application/octet-stream"
-        const dataUrl = `data:${mime};base64,${Buffer.from(bytes).toString("base64")}`
-        const url = yield* uploadOnce(sha256, dataUrl)
+        const url = yield* uploads.get(
+          new FrameContent(sha256, `data:${mime};base64,${Buffer.from(bytes).toString("base64")}`)
+        )
         return { url, sha256 }
       })
     }
+    return FrameResolver.of({ resolve })
   })
+
+/** A run's frames as the API gets them: local files uploaded once per content, through the run's request budget. */
+export class FrameResolver extends Context.Tag("shotlist/FrameResolver")<
+  FrameResolver,
+  { readonly resolve: (frame: FrameSource) => Effect.Effect<ResolvedFrame, UploadError> }
+>() {
+  /** Uploads take a slot of the request budget and are retried as `retry` says. */
+  static readonly layer = (retry: RetrySettings) =>
+    Layer.effect(
+      FrameResolver,
+      Effect.gen(function*() {
+        const client = yield* SegmindClient
+        const budget = yield* RequestBudget
+        return yield* makeFrameResolver((dataUrl) =>
+          withBudget(budget, retry.base)(client.upload(dataUrl)).pipe(
+            Effect.retry(retrySchedule(retry, isTransient))
+          )
+        )
+      })
+    )
+}
 
 /**
  * Copies the local frames of `jobs` into the run directory, named by content

@@ -1,4 +1,4 @@
-import { Duration, Effect, Ref } from "effect"
+import { Context, Duration, Effect, Layer, Ref } from "effect"
 import type { SeedanceParams } from "../domain/SeedanceParams.js"
 import type { GenerationEstimate, PollSettings } from "./PollSchedule.js"
 
@@ -32,37 +32,43 @@ const OWN_SAMPLES = 3
  * samples take the prior times the run's measured/prior ratio, so one
  * measured class corrects the others.
  */
-export interface GenerationTimes {
-  readonly estimate: (params: SeedanceParams) => Effect.Effect<GenerationEstimate>
-  readonly record: (params: SeedanceParams, tookMs: number) => Effect.Effect<void>
+export class GenerationTimes extends Context.Tag("shotlist/GenerationTimes")<
+  GenerationTimes,
+  {
+    readonly estimate: (params: SeedanceParams) => Effect.Effect<GenerationEstimate>
+    readonly record: (params: SeedanceParams, tookMs: number) => Effect.Effect<void>
+  }
+>() {
+  static readonly make = (settings: PollSettings) =>
+    Effect.gen(function*() {
+      const state = yield* Ref.make({ byClass: new Map<string, Samples>(), ratio: noSamples })
+      const priorMs = (params: SeedanceParams) => Duration.toMillis(settings.prior(params))
+
+      const estimate = (params: SeedanceParams) =>
+        Effect.map(Ref.get(state), ({ byClass, ratio }): GenerationEstimate => {
+          const own = byClass.get(classOf(params)) ?? noSamples
+          if (own.count >= OWN_SAMPLES) {
+            const sd = Math.sqrt(own.m2 / (own.count - 1))
+            // Never trust a spread tighter than 5% of the mean: a handful of samples understates it.
+            return { meanMs: own.mean, sdMs: Math.max(sd, own.mean * 0.05) }
+          }
+          const meanMs = priorMs(params) * (ratio.count > 0 ? ratio.mean : 1)
+          const relativeSd = ratio.count >= OWN_SAMPLES
+            ? Math.sqrt(ratio.m2 / (ratio.count - 1)) / ratio.mean
+            : settings.priorSpread
+          return { meanMs, sdMs: meanMs * Math.max(relativeSd, 0.05) }
+        })
+
+      const record = (params: SeedanceParams, tookMs: number) =>
+        Ref.update(state, ({ byClass, ratio }) => {
+          const key = classOf(params)
+          const next = new Map(byClass).set(key, add(byClass.get(key) ?? noSamples, tookMs))
+          return { byClass: next, ratio: add(ratio, tookMs / priorMs(params)) }
+        })
+
+      return GenerationTimes.of({ estimate, record })
+    })
+
+  /** One learner per run: what a job measures drives when the others are polled. */
+  static readonly layer = (settings: PollSettings) => Layer.effect(GenerationTimes, GenerationTimes.make(settings))
 }
-
-export const makeGenerationTimes = (settings: PollSettings): Effect.Effect<GenerationTimes> =>
-  Effect.gen(function*() {
-    const state = yield* Ref.make({ byClass: new Map<string, Samples>(), ratio: noSamples })
-    const priorMs = (params: SeedanceParams) => Duration.toMillis(settings.prior(params))
-
-    const estimate = (params: SeedanceParams) =>
-      Effect.map(Ref.get(state), ({ byClass, ratio }): GenerationEstimate => {
-        const own = byClass.get(classOf(params)) ?? noSamples
-        if (own.count >= OWN_SAMPLES) {
-          const sd = Math.sqrt(own.m2 / (own.count - 1))
-          // Never trust a spread tighter than 5% of the mean: a handful of samples understates it.
-          return { meanMs: own.mean, sdMs: Math.max(sd, own.mean * 0.05) }
-        }
-        const meanMs = priorMs(params) * (ratio.count > 0 ? ratio.mean : 1)
-        const relativeSd = ratio.count >= OWN_SAMPLES
-          ? Math.sqrt(ratio.m2 / (ratio.count - 1)) / ratio.mean
-          : settings.priorSpread
-        return { meanMs, sdMs: meanMs * Math.max(relativeSd, 0.05) }
-      })
-
-    const record = (params: SeedanceParams, tookMs: number) =>
-      Ref.update(state, ({ byClass, ratio }) => {
-        const key = classOf(params)
-        const next = new Map(byClass).set(key, add(byClass.get(key) ?? noSamples, tookMs))
-        return { byClass: next, ratio: add(ratio, tookMs / priorMs(params)) }
-      })
-
-    return { estimate, record }
-  })

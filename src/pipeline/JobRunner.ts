@@ -1,404 +1,476 @@
-import type { FileSystem, Path } from "@effect/platform"
+import { Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { Clock, Duration, Effect, Option, Ref } from "effect"
+import { Chunk, Clock, Data, Duration, Effect, Either, Option, Schedule, Stream } from "effect"
 import type { Job } from "../domain/Job.js"
-import { type ErrorRecord, type FrameRecord, type JobReport, jobReportBase } from "../domain/JobReport.js"
-import type { SeedanceParams } from "../domain/SeedanceParams.js"
-import type { SegmindClient, StatusAnswer, Submission } from "../segmind/SegmindClient.js"
-import { type ResultExpired, type TransportError, UploadFailed } from "../segmind/SegmindErrors.js"
-import type { Journal } from "../store/Journal.js"
-import type { CrashPoints } from "./CrashPoints.js"
-import { classify, httpStatusOf, isSafeToResubmit, isTransient, type JobError } from "./FailureClass.js"
-import type { ResolvedFrame } from "./FrameUploads.js"
-import type { GenerationTimes } from "./GenerationTimes.js"
-import { PollDeadlineExceeded, RunAborted, RunDeadlineReached, SubmitUncertain } from "./PipelineErrors.js"
+import type { FrameRecord, VideoOutput } from "../domain/JobReport.js"
+import { SegmindClient, type StatusAnswer, type Submission } from "../segmind/SegmindClient.js"
+import { type SubmitError, UploadFailed } from "../segmind/SegmindErrors.js"
+import type { Metrics } from "../segmind/WireSchemas.js"
+import { Journal } from "../store/Journal.js"
+import { runFiles, videoPathOf } from "../store/RunDirectory.js"
+import { type Counted, type GaveUp, retryCounting } from "./CountedRetry.js"
+import { CrashPoints } from "./CrashPoints.js"
+import {
+  classify,
+  httpStatusOf,
+  isPlatformError,
+  isSafeToResubmit,
+  isTransient,
+  type JobError,
+  reportErrorOf
+} from "./FailureClass.js"
+import { FrameResolver } from "./FrameUploads.js"
+import { GenerationTimes } from "./GenerationTimes.js"
+import {
+  type Generated,
+  JobOutcome,
+  JobProgress,
+  type Planned,
+  type Prepared,
+  reportOf,
+  type Submitted
+} from "./JobOutcome.js"
+import { type JobStart, submitStart } from "./JobStart.js"
+import { PollDeadlineExceeded, SubmitUncertain } from "./PipelineErrors.js"
 import { firstPollDelay, pollSchedule, type PollSettings } from "./PollSchedule.js"
-import { type RequestBudget, withBudget } from "./RequestBudget.js"
-import { retrySchedule, type RetrySettings } from "./RetryPolicy.js"
+import { RequestBudget, withBudget } from "./RequestBudget.js"
+import type { RetrySettings } from "./RetryPolicy.js"
 import { type FrameDigests, localFrameDigests, paramsKeyOf, type ReuseIndex, takeReusedVideo } from "./ReuseCache.js"
-import type { JobPhase } from "./RunProgress.js"
+import { RunGate } from "./RunGate.js"
+import { type JobPhase, RunProgress } from "./RunProgress.js"
 import { downloadVideo } from "./VideoDownload.js"
 
-/**
- * Where a job starts: a submit (a new job, or one a resume must send again),
- * or polling a request the API already accepted (a resume never pays twice).
- */
-export type JobStart =
-  | { readonly _tag: "Submit"; readonly resubmitted?: NonNullable<JobReport["resubmitted"]> }
-  | {
-    readonly _tag: "Poll"
-    readonly submission: Submission
-    readonly submittedAtMs: number
-    /** the body and frames that were sent */
-    readonly params: SeedanceParams
-    readonly frames: ReadonlyArray<FrameRecord> | undefined
-    readonly submitAttempts: number
-    readonly resubmitted: JobReport["resubmitted"]
-  }
-
-export const submitStart: JobStart = { _tag: "Submit" }
-
-export interface JobRunnerContext {
+/** How a run renders each job; the services it talks through come from the context. */
+export interface JobSettings {
   readonly model: string
-  readonly client: SegmindClient
-  readonly budget: RequestBudget["Type"]
-  readonly journal: Journal["Type"]
-  readonly resolveFrame: (frame: NonNullable<Job["firstFrame"]>) => Effect.Effect<ResolvedFrame, JobError>
   readonly poll: PollSettings
-  /** learns generation times from completed jobs; drives when each job is polled */
-  readonly generationTimes: GenerationTimes
-  /** epoch ms after which no job is submitted and no poll goes on (`--deadline`) */
-  readonly runDeadlineAtMs: number | undefined
   readonly retry: RetrySettings
-  /** set by the first fatal answer: no job submits after it */
-  readonly abort: Ref.Ref<Option.Option<ErrorRecord>>
-  readonly videoPath: (job: Job) => { readonly absolute: string; readonly relative: string }
-  readonly partialDirectory: string
-  readonly rejectedDirectory: string
-  /** a job's move to another phase, with a line that says what happened */
-  readonly log: (job: Job, phase: JobPhase, message: string) => Effect.Effect<void>
-  /** told before the submit is sent (requestId undefined) and once the API accepted it, so an interrupted run can say which jobs may be billed */
-  readonly onSubmitted: (job: Job, requestId: string | undefined) => Effect.Effect<void>
+  /** videos, partial and rejected files go under it */
+  readonly runDirectory: string
   /** completed videos of earlier runs, by params key (`--reuse`) */
   readonly reuse: ReuseIndex
-  readonly crashPoints: CrashPoints["Type"]
 }
 
-const isJobError = (error: JobError | PlatformError): error is JobError =>
-  error._tag !== "SystemError" && error._tag !== "BadArgument"
-
-const isoAt = (ms: number) => new Date(ms).toISOString()
-
-export const reportErrorOf = (error: JobError): ErrorRecord => {
-  const httpStatus = httpStatusOf(error)
-  return {
-    tag: error._tag,
-    message: error.message,
-    ...(httpStatus === undefined ? {} : { httpStatus }),
-    ...("requestId" in error && typeof error.requestId === "string" ? { detail: `request ${error.requestId}` } : {})
+/** A phase failed: the job ends with `error` at the stage it had reached. */
+class JobStopped extends Data.TaggedError("JobStopped")<{
+  readonly error: JobError
+  readonly progress: JobProgress
+}> {
+  override get message() {
+    return this.error.message
   }
 }
+
+/** A job error stops the job at `progress` (after the tries of a call that gave up); a file system error passes. */
+const stopsAt = (progress: JobProgress) =>
+<A, R>(
+  effect: Effect.Effect<A, JobError | GaveUp | PlatformError, R>
+): Effect.Effect<A, JobStopped | PlatformError, R> =>
+  Effect.mapError(effect, (error) => {
+    if (error._tag === "GaveUp") {
+      return new JobStopped({
+        error: error.error,
+        progress: { ...progress, tries: progress.tries + error.failedTries }
+      })
+    }
+    return isPlatformError(error) ? error : new JobStopped({ error, progress })
+  })
+
+/** A job's move to another phase, told to whoever watches the run. */
+const tell = (job: Job, phase: JobPhase, message: string) =>
+  Effect.gen(function*() {
+    const progress = yield* RunProgress
+    yield* progress.changed({ jobId: job.id, phase, message, atMs: yield* Clock.currentTimeMillis })
+  })
 
 /**
  * One job from submission (or from an accepted request, on resume) to a
- * verified video on disk. Never fails: whatever happens ends as a
- * `JobReport`, journaled as `finished`; a fatal answer also closes the run's
- * gate.
+ * verified video on disk. Never fails on the job's account: whatever happens
+ * ends as a `JobReport`, journaled as `finished`; a fatal answer also closes
+ * the run's gate.
  */
-export const runJob = (
-  context: JobRunnerContext,
+export const runJob = Effect.fn("JobRunner.runJob")(function*(
+  settings: JobSettings,
   job: Job,
   start: JobStart = submitStart
-): Effect.Effect<JobReport, PlatformError, FileSystem.FileSystem | Path.Path> =>
-  Effect.gen(function*() {
-    const { budget, client, journal } = context
-    const tries = yield* Ref.make(start._tag === "Poll" ? start.submitAttempts : 1)
-    const facts = yield* Ref.make<Partial<JobReport>>(
-      start._tag === "Submit" && start.resubmitted !== undefined ? { resubmitted: start.resubmitted } : {}
-    )
-    const note = (fields: Partial<JobReport>) => Ref.update(facts, (known) => ({ ...known, ...fields }))
-    const polls = yield* Ref.make(0)
+) {
+  const rendered = start._tag === "Poll"
+    ? fromPoll(settings, job, start)
+    : fromSubmit(settings, job, JobProgress.Planned({ resubmitted: start.resubmitted, tries: 1 }))
+  const outcome = yield* rendered.pipe(Effect.catchTag("JobStopped", (stopped) => Effect.succeed(outcomeOf(stopped))))
+  return yield* settle(job, outcome)
+})
 
-    const apiCall = withBudget(budget, context.retry.base)
-    const pollCall = withBudget(budget, context.retry.base, "poll")
+/** A job stopped short: skipped when it was never sent (a closed gate, or the fatal answer to its own submit), else failed. */
+const outcomeOf = ({ error, progress }: JobStopped): JobOutcome => {
+  const accepted = progress._tag === "Submitted" || progress._tag === "Generated"
+  const notSent = error._tag === "RunAborted" || error._tag === "RunDeadlineReached" ||
+    (classify(error) === "fatal" && !accepted)
+  return notSent ? JobOutcome.Skipped({ progress, error }) : JobOutcome.Failed({ progress, error })
+}
 
-    const retrying = <A, E extends JobError | PlatformError, R>(
-      effect: Effect.Effect<A, E, R>,
-      retryable: (error: E) => boolean
-    ) =>
-      effect.pipe(
-        Effect.tapError((error) => (retryable(error) ? Ref.update(tries, (n) => n + 1) : Effect.void)),
-        Effect.retry(retrySchedule(context.retry, retryable))
-      )
+/** A new job, or one a resume sends again: not sent once the run's gate is closed, taken from an earlier run when it can be. */
+const fromSubmit = Effect.fn("JobRunner.fromSubmit")(function*(settings: JobSettings, job: Job, planned: Planned) {
+  yield* Effect.flatMap(RunGate, (gate) => gate.check).pipe(stopsAt(planned))
+  const digests = yield* localFrameDigests(job).pipe(
+    Effect.mapError((error) =>
+      new UploadFailed({ reason: "FrameUnreadable", frame: `a frame of ${job.id}`, detail: error.message })
+    ),
+    stopsAt(planned)
+  )
+  const paramsKey = paramsKeyOf(settings.model, job, digests)
+  const reused = yield* reuse(settings, job, planned, paramsKey)
+  if (Option.isSome(reused)) return reused.value
+  const prepared = yield* resolveFrames(job, planned)
+  const submitted = yield* submit(settings, job, prepared)
+  return yield* finish(settings, job, submitted, paramsKey)
+})
 
-    const resolveFrames = Effect.gen(function*() {
-      let params: SeedanceParams = job.params
-      const frames: Array<FrameRecord> = []
-      for (
-        const [role, frame] of [
-          ["first_frame", job.firstFrame],
-          ["last_frame", job.lastFrame]
-        ] as const
-      ) {
-        if (frame === undefined) continue
-        const resolved = yield* context.resolveFrame(frame)
-        frames.push({
-          role,
-          source: frame._tag === "Url" ? frame.url : frame.path,
-          url: resolved.url,
-          ...(resolved.sha256 === undefined ? {} : { sha256: resolved.sha256 })
-        })
-        params = { ...params, [`${role}_url`]: resolved.url }
-      }
-      return { params, frames }
-    })
-
-    const digestsOf = (frames: ReadonlyArray<FrameRecord> | undefined): FrameDigests =>
-      Object.fromEntries(
-        (frames ?? []).flatMap((frame) => (frame.sha256 === undefined ? [] : [[frame.role, frame.sha256]]))
-      )
-
-    const pollUntilDone = (submission: Submission, submittedMs: number, params: SeedanceParams) => {
-      const runLeft = context.runDeadlineAtMs === undefined ? Infinity : context.runDeadlineAtMs - submittedMs
-      const byRun = runLeft < Duration.toMillis(context.poll.deadline)
-      const deadline = Duration.millis(Math.max(0, byRun ? runLeft : Duration.toMillis(context.poll.deadline)))
-      return Effect.gen(function*() {
-        const last = yield* Ref.make<StatusAnswer>({ status: "QUEUED", metrics: {} })
-        const statusOnce = retrying(pollCall(client.status(submission)), isTransient).pipe(
-          Effect.tap((answer) =>
-            Effect.gen(function*() {
-              yield* Ref.update(polls, (n) => n + 1)
-              const previous = yield* Ref.getAndSet(last, answer)
-              if (previous.status === answer.status) return
-              yield* journal.append({
-                _tag: "status",
-                jobId: job.id,
-                requestId: submission.requestId,
-                status: answer.status
-              })
-              if (answer.status !== "COMPLETED") {
-                yield* context.log(
-                  job,
-                  answer.status === "QUEUED" ? "queued" : "processing",
-                  answer.status.toLowerCase()
-                )
-              }
-            })
-          )
-        )
-        const estimate = yield* context.generationTimes.estimate(params)
-        const elapsedMs = (yield* Clock.currentTimeMillis) - submittedMs
-        yield* Effect.sleep(
-          Duration.millis(Math.max(0, Duration.toMillis(firstPollDelay(estimate, context.poll)) - elapsedMs))
-        )
-        return yield* statusOnce.pipe(
-          Effect.repeat(pollSchedule(context.generationTimes.estimate(params), context.poll, submittedMs))
-        )
-      }).pipe(
-        Effect.timeoutFail({
-          duration: deadline,
-          onTimeout: () =>
-            new PollDeadlineExceeded({
-              requestId: submission.requestId,
-              message: byRun
-                ? `the run's deadline passed while it was in flight; request ${submission.requestId} can still be resumed`
-                : `no end within ${
-                  Duration.format(deadline)
-                } of submission; request ${submission.requestId} can still be resumed`
-            })
-        })
-      )
-    }
-
-    /**
-     * One submit attempt and its journal lines, shielded from interruption:
-     * once the request is on the wire, its request id is recorded even when
-     * the run is being stopped. The budget wait before it stays interruptible.
-     */
-    const submitOnce = (params: SeedanceParams, frames: ReadonlyArray<FrameRecord>) =>
-      Effect.gen(function*() {
-        yield* context.crashPoints.reach("before-submit")
-        yield* journal.append({ _tag: "submitting", jobId: job.id, attempt: yield* Ref.get(tries) })
-        yield* context.onSubmitted(job, undefined)
-        const submission = yield* client.submit(params)
-        yield* context.crashPoints.reach("after-submit")
-        const known = yield* Ref.get(facts)
-        yield* journal.append({
-          _tag: "submitted",
-          jobId: job.id,
-          ...submission,
-          params,
-          ...(frames.length > 0 ? { frames } : {}),
-          ...(known.resubmitted === undefined ? {} : { resubmitted: known.resubmitted })
-        })
-        yield* context.onSubmitted(job, submission.requestId)
-        return submission
-      }).pipe(Effect.uninterruptible)
-
-    /** A verified video of an earlier run with the same model and body: taken, not rendered. */
-    const reused = (paramsKey: string) =>
-      Effect.gen(function*() {
-        const candidate = context.reuse.find(paramsKey)
-        if (candidate === undefined) return false
-        const target = context.videoPath(job)
-        if (!(yield* takeReusedVideo(candidate, target.absolute))) return false
-        const output = { ...candidate.output, path: target.relative }
-        const reusedFrom = { run: candidate.runId, job: candidate.jobId }
-        yield* journal.append({ _tag: "downloaded", jobId: job.id, output, paramsKey, reusedFrom })
-        yield* note({ output, reusedFrom })
-        yield* context.log(
-          job,
-          "completed",
-          `completed: reused ${candidate.runId}/${candidate.jobId} (same model, params and seed)`
-        )
-        return true
-      })
-
-    const submitPhase = Effect.gen(function*() {
-      const aborted = yield* Ref.get(context.abort)
-      if (Option.isSome(aborted)) {
-        return yield* Effect.fail(new RunAborted({ message: `not submitted: the run stopped on ${aborted.value.tag}` }))
-      }
-      if (context.runDeadlineAtMs !== undefined && (yield* Clock.currentTimeMillis) >= context.runDeadlineAtMs) {
-        return yield* Effect.fail(new RunDeadlineReached({ message: "not submitted: the run's deadline had passed" }))
-      }
-      const digests = yield* localFrameDigests(job).pipe(
-        Effect.mapError((error) =>
-          new UploadFailed({ reason: "FrameUnreadable", frame: `a frame of ${job.id}`, detail: error.message })
-        )
-      )
-      const paramsKey = paramsKeyOf(context.model, job, digests)
-      if (yield* reused(paramsKey)) return Option.none()
-
-      const { params, frames } = yield* resolveFrames
-      yield* note({ params, ...(frames.length > 0 ? { frames } : {}) })
-      const submission = yield* retrying(
-        apiCall(submitOnce(params, frames)),
-        (error) => isJobError(error) && isSafeToResubmit(error)
-      ).pipe(
-        Effect.catchTag("TransportError", (error): Effect.Effect<never, TransportError | SubmitUncertain> =>
-          error.requestSent
-            ? Effect.fail(
-              new SubmitUncertain({
-                message:
-                  `the submit was sent but its answer was lost (${error.message}); not re-sent, to avoid paying twice`
-              })
-            )
-            : Effect.fail(error))
-      )
-      const submittedMs = yield* Clock.currentTimeMillis
-      yield* note({ requestId: submission.requestId, submittedAt: isoAt(submittedMs) })
-      yield* context.log(job, "submitted", `submitted as ${submission.requestId}`)
-      return Option.some({ submission, submittedMs, params, paramsKey })
-    })
-
-    const finishPhase = (submission: Submission, submittedMs: number, params: SeedanceParams, paramsKey: string) =>
-      Effect.gen(function*() {
-        const finalStatus = yield* pollUntilDone(submission, submittedMs, params)
-        const result = yield* retrying(apiCall(client.result(submission)), isTransient)
-        const endedMs = yield* Clock.currentTimeMillis
-        const metrics = { ...finalStatus.metrics, ...result.metrics }
-        // What the API measured beats what polling saw (which lags by up to a poll gap).
-        const tookMs = metrics.inference_time === undefined
-          ? endedMs - submittedMs
-          : (metrics.inference_time + (metrics.queue_time ?? 0)) * 1000
-        yield* context.generationTimes.record(params, tookMs)
-        yield* note({
-          statusPolls: yield* Ref.get(polls),
-          waitMs: endedMs - submittedMs,
-          ...(metrics.inference_time === undefined ? {} : { inferenceTime: metrics.inference_time }),
-          ...(metrics.queue_time === undefined ? {} : { queueMs: Math.round(metrics.queue_time * 1000) }),
-          ...(metrics.cost === undefined ? {} : { cost: metrics.cost }),
-          ...(metrics.remaining_credits === undefined ? {} : { remainingCredits: metrics.remaining_credits })
-        })
-
-        const target = context.videoPath(job)
-        yield* context.log(job, "downloading", `downloading ${result.videoUrl.replace(/\?.*$/, "")}`)
-        const video = yield* retrying(
-          downloadVideo(client, result.videoUrl, target.absolute, context.partialDirectory, context.rejectedDirectory, {
-            durationSeconds: params.duration,
-            audio: params.generate_audio
-          }, context.crashPoints),
-          isTransient
-        )
-        yield* context.crashPoints.reach("after-download")
-        const output = {
-          path: target.relative,
-          bytes: video.bytes,
-          sha256: video.sha256,
-          sourceUrl: result.videoUrl,
-          durationSeconds: video.durationSeconds,
-          ...(video.width === undefined ? {} : { width: video.width }),
-          ...(video.height === undefined ? {} : { height: video.height }),
-          hasAudio: video.hasAudio
-        }
-        yield* journal.append({ _tag: "downloaded", jobId: job.id, requestId: submission.requestId, output, paramsKey })
-        const completedMs = yield* Clock.currentTimeMillis
-        yield* note({ completedAt: isoAt(completedMs), downloadMs: video.downloadMs, output })
-        yield* context.log(job, "completed", `completed: ${target.relative} (${(video.bytes / 1e6).toFixed(1)} MB)`)
-      })
-
-    const submitAndFinish = submitPhase.pipe(
-      Effect.flatMap(
-        Option.match({
-          onNone: () =>
-            Effect.void,
-          onSome: ({ params, paramsKey, submission, submittedMs }) =>
-            finishPhase(submission, submittedMs, params, paramsKey)
-        })
-      )
-    )
-
-    const render: Effect.Effect<void, JobError | PlatformError, FileSystem.FileSystem | Path.Path> =
-      start._tag === "Submit"
-        ? submitAndFinish
-        : Effect.gen(function*() {
-          yield* note({
-            params: start.params,
-            ...(start.frames === undefined ? {} : { frames: start.frames }),
-            requestId: start.submission.requestId,
-            submittedAt: isoAt(start.submittedAtMs),
-            ...(start.resubmitted === undefined ? {} : { resubmitted: start.resubmitted })
-          })
-          yield* context.log(job, "submitted", `resumed: polling ${start.submission.requestId} again`)
-          const paramsKey = paramsKeyOf(context.model, job, digestsOf(start.frames))
-          yield* finishPhase(start.submission, start.submittedAtMs, start.params, paramsKey)
-        }).pipe(
-          // The API no longer knows the request (404): only then is the job sent again.
-          Effect.catchTag("ResultExpired", (error: ResultExpired) =>
-            Effect.gen(function*() {
-              const resubmitted = {
-                reason:
-                  `request ${start.submission.requestId} was no longer known to the API (${error.message}): submitted again`,
-                previousRequestId: start.submission.requestId
-              }
-              yield* Ref.set(facts, { resubmitted })
-              yield* context.log(job, "waiting", resubmitted.reason)
-              yield* submitAndFinish
-            }))
-        )
-
-    const status = yield* render.pipe(
-      Effect.as("completed" as const),
-      Effect.catchIf(isJobError, (error) =>
-        Effect.gen(function*() {
-          const reported = reportErrorOf(error)
-          const kind = classify(error)
-          if (kind === "fatal") {
-            yield* Ref.update(context.abort, (current) => (Option.isSome(current) ? current : Option.some(reported)))
-          }
-          yield* note({ error: reported })
-          const requestId = (yield* Ref.get(facts)).requestId
-          // Refused before the API took it (aborted run, or the fatal answer itself): not submitted, so skipped.
-          if (
-            error._tag === "RunAborted" || error._tag === "RunDeadlineReached" ||
-            (kind === "fatal" && requestId === undefined)
-          ) {
-            yield* context.log(job, "skipped", `not submitted: ${reported.tag}: ${reported.message}`)
-            return "skipped" as const
-          }
-          yield* journal.append({
-            _tag: "failed",
-            jobId: job.id,
-            ...(requestId === undefined ? {} : { requestId }),
-            error: {
-              tag: reported.tag,
-              message: reported.message,
-              ...(reported.httpStatus === undefined ? {} : { httpStatus: reported.httpStatus })
-            }
-          })
-          yield* context.log(job, "failed", `failed: ${reported.tag}: ${reported.message}`)
-          return "failed" as const
-        }))
-    )
-
-    const known = yield* Ref.get(facts)
-    const report = {
-      ...jobReportBase(job),
-      ...known,
-      status,
-      attempts: known.reusedFrom === undefined ? yield* Ref.get(tries) : 0
-    } satisfies JobReport
-    yield* journal.append({ _tag: "finished", jobId: job.id, report })
-    return report
+/** A request the API already accepted: polled again, and sent again only when the API has forgotten it. */
+const fromPoll = Effect.fn("JobRunner.fromPoll")(function*(
+  settings: JobSettings,
+  job: Job,
+  start: Data.TaggedEnum.Value<JobStart, "Poll">
+) {
+  const { requestId } = start.submission
+  const submitted = JobProgress.Submitted({
+    resubmitted: start.resubmitted,
+    tries: start.submitAttempts,
+    params: start.params,
+    frames: start.frames ?? [],
+    submission: start.submission,
+    submittedMs: start.submittedAtMs
   })
+  yield* tell(job, "submitted", `resumed: polling ${requestId} again`)
+  const paramsKey = paramsKeyOf(settings.model, job, digestsOf(submitted.frames))
+  return yield* finish(settings, job, submitted, paramsKey).pipe(
+    Effect.catchTag("JobStopped", (stopped) => {
+      // The API no longer knows the request (404): only then is the job sent again.
+      if (stopped.error._tag !== "ResultExpired") return Effect.fail(stopped)
+      const resubmitted = {
+        reason: `request ${requestId} was no longer known to the API (${stopped.error.message}): submitted again`,
+        previousRequestId: requestId
+      }
+      return tell(job, "waiting", resubmitted.reason).pipe(
+        Effect.zipRight(fromSubmit(settings, job, JobProgress.Planned({ resubmitted, tries: stopped.progress.tries })))
+      )
+    })
+  )
+})
+
+const digestsOf = (frames: ReadonlyArray<FrameRecord>): FrameDigests =>
+  Object.fromEntries(frames.flatMap((frame) => (frame.sha256 === undefined ? [] : [[frame.role, frame.sha256]])))
+
+/** From an accepted request to a verified video. */
+const finish = (settings: JobSettings, job: Job, submitted: Submitted, paramsKey: string) =>
+  Effect.gen(function*() {
+    const polled = yield* poll(settings, job, submitted)
+    const generated = yield* fetchResult(settings, polled)
+    return yield* download(settings, job, generated, paramsKey)
+  })
+
+/** A verified video of an earlier run with the same model and body: taken, not rendered. */
+const reuse = Effect.fn("JobRunner.reuse")(function*(
+  settings: JobSettings,
+  job: Job,
+  planned: Planned,
+  paramsKey: string
+) {
+  const path = yield* Path.Path
+  const candidate = settings.reuse.find(paramsKey)
+  if (candidate === undefined) return Option.none<JobOutcome>()
+  const relative = videoPathOf(job.id)
+  if (!(yield* takeReusedVideo(candidate, path.join(settings.runDirectory, relative)))) return Option.none<JobOutcome>()
+  const output = { ...candidate.output, path: relative }
+  const reusedFrom = { run: candidate.runId, job: candidate.jobId }
+  yield* Effect.flatMap(
+    Journal,
+    (journal) => journal.append({ _tag: "downloaded", jobId: job.id, output, paramsKey, reusedFrom })
+  )
+  return Option.some(JobOutcome.Reused({ progress: planned, output, reusedFrom }))
+})
+
+/** The body to send: local frames uploaded (once per content for the run), URL frames as they are. */
+const resolveFrames = Effect.fn("JobRunner.resolveFrames")(function*(job: Job, planned: Planned) {
+  const resolver = yield* FrameResolver
+  let params = job.params
+  const frames: Array<FrameRecord> = []
+  for (const [role, frame] of [["first_frame", job.firstFrame], ["last_frame", job.lastFrame]] as const) {
+    if (frame === undefined) continue
+    const resolved = yield* resolver.resolve(frame).pipe(stopsAt(planned))
+    frames.push({
+      role,
+      source: frame._tag === "Url" ? frame.url : frame.path,
+      url: resolved.url,
+      ...(resolved.sha256 === undefined ? {} : { sha256: resolved.sha256 })
+    })
+    params = { ...params, [`${role}_url`]: resolved.url }
+  }
+  return JobProgress.Prepared({ ...planned, params, frames })
+})
+
+/** Sends the body, again only where the API certainly did not take it. */
+const submit = Effect.fn("JobRunner.submit")(function*(settings: JobSettings, job: Job, prepared: Prepared) {
+  const budget = yield* RequestBudget
+  const { failedTries, value: submission } = yield* sendOnce(job, prepared).pipe(
+    withBudget(budget, settings.retry.base),
+    retryCounting(settings.retry, isSafeToResubmit),
+    stopsAt(prepared)
+  )
+  const submittedMs = yield* Clock.currentTimeMillis
+  yield* tell(job, "submitted", `submitted as ${submission.requestId}`)
+  return JobProgress.Submitted({ ...prepared, tries: prepared.tries + failedTries, submission, submittedMs })
+})
+
+/** A submit sent whose answer was lost may have been taken (and billed): it is not sent again. */
+const uncertainOnceSent = (error: SubmitError): SubmitError | SubmitUncertain =>
+  error._tag === "TransportError" && error.requestSent ? new SubmitUncertain({ cause: error }) : error
+
+/**
+ * One submit attempt and its journal lines, shielded from interruption:
+ * once the request is on the wire, its request id is recorded even when
+ * the run is being stopped. The budget wait before it stays interruptible.
+ */
+const sendOnce = Effect.fn("JobRunner.sendOnce")(function*(job: Job, prepared: Prepared) {
+  const client = yield* SegmindClient
+  const journal = yield* Journal
+  const crashPoints = yield* CrashPoints
+  const { recurrence } = yield* Schedule.CurrentIterationMetadata
+  yield* crashPoints.reach("before-submit")
+  yield* journal.append({ _tag: "submitting", jobId: job.id, attempt: prepared.tries + recurrence })
+  const submission = yield* client.submit(prepared.params).pipe(Effect.mapError(uncertainOnceSent))
+  yield* crashPoints.reach("after-submit")
+  yield* journal.append({
+    _tag: "submitted",
+    jobId: job.id,
+    ...submission,
+    params: prepared.params,
+    ...(prepared.frames.length > 0 ? { frames: prepared.frames } : {}),
+    ...(prepared.resubmitted === undefined ? {} : { resubmitted: prepared.resubmitted })
+  })
+  return submission
+}, Effect.uninterruptible)
+
+/** What polling saw: the job COMPLETED, after `polls` status calls. */
+interface Polled {
+  readonly submitted: Submitted
+  readonly polls: number
+  readonly metrics: Metrics
+}
+
+/**
+ * Where polling stands after an answer: the answer (or why polling stopped),
+ * the status calls that answered, and the failed tries they took.
+ */
+interface PollStep {
+  readonly seen: Either.Either<StatusAnswer, GaveUp | PollDeadlineExceeded | PlatformError>
+  readonly polls: number
+  readonly failedTries: number
+}
+
+/** A job is QUEUED when the API takes it: only a change from that is news. */
+const justSubmitted: PollStep = { seen: Either.right({ status: "QUEUED", metrics: {} }), polls: 0, failedTries: 0 }
+
+const nextStep = (
+  before: PollStep,
+  seen: Either.Either<Counted<StatusAnswer>, GaveUp | PollDeadlineExceeded | PlatformError>
+): PollStep =>
+  Either.match(seen, {
+    onLeft: (stop) => ({ ...before, seen: Either.left(stop) }),
+    onRight: ({ failedTries, value }) => ({
+      seen: Either.right(value),
+      polls: before.polls + 1,
+      failedTries: before.failedTries + failedTries
+    })
+  })
+
+const sameStatus = (a: PollStep, b: PollStep) =>
+  Either.isRight(a.seen) && Either.isRight(b.seen) && a.seen.right.status === b.seen.right.status
+
+/** How long a job is polled: its own deadline, or what is left of the run's when that is sooner. */
+const pollDeadline = (settings: PollSettings, runDeadlineAtMs: number | undefined, submitted: Submitted) => {
+  const runLeftMs = runDeadlineAtMs === undefined ? Infinity : runDeadlineAtMs - submitted.submittedMs
+  const byRun = runLeftMs < Duration.toMillis(settings.deadline)
+  return new PollDeadlineExceeded({
+    requestId: submitted.submission.requestId,
+    after: byRun ? Duration.millis(Math.max(0, runLeftMs)) : settings.deadline,
+    byRun
+  })
+}
+
+/**
+ * Status calls until COMPLETED, within the job's deadline: each change of
+ * status is journaled and told.
+ */
+const poll = Effect.fn("JobRunner.poll")(function*(settings: JobSettings, job: Job, submitted: Submitted) {
+  const deadline = pollDeadline(settings.poll, (yield* RunGate).deadlineAtMs, submitted)
+  const last = yield* statusAnswers(settings, submitted).pipe(
+    Stream.interruptWhen(Effect.delay(Effect.fail(deadline), deadline.after)),
+    Stream.either,
+    Stream.mapAccum(justSubmitted, (before, seen) => {
+      const step = nextStep(before, seen)
+      return [step, step] as const
+    }),
+    Stream.prepend(Chunk.of(justSubmitted)),
+    Stream.changesWith(sameStatus),
+    Stream.drop(1),
+    Stream.tap((step) => statusChanged(job, submitted.submission, step)),
+    Stream.runFold(justSubmitted, (_, step) => step)
+  )
+  const progress = { ...submitted, tries: submitted.tries + last.failedTries }
+  return yield* Either.match(last.seen, {
+    onLeft: (stop) => Effect.fail(stop).pipe(stopsAt(progress)),
+    onRight: (answer) =>
+      answer.status === "COMPLETED"
+        ? Effect.succeed<Polled>({ submitted: progress, polls: last.polls, metrics: answer.metrics })
+        : Effect.fail(new JobStopped({ error: deadline, progress }))
+  })
+})
+
+/**
+ * The job's status answers, each with the failed tries it took: the first
+ * where the job likely ends, then as the poll schedule says, until COMPLETED.
+ */
+const statusAnswers = (settings: JobSettings, submitted: Submitted) =>
+  Stream.unwrap(Effect.gen(function*() {
+    const client = yield* SegmindClient
+    const budget = yield* RequestBudget
+    const estimate = (yield* GenerationTimes).estimate(submitted.params)
+    const firstDelayMs = Duration.toMillis(firstPollDelay(yield* estimate, settings.poll))
+    const elapsedMs = (yield* Clock.currentTimeMillis) - submitted.submittedMs
+    yield* Effect.sleep(Duration.millis(Math.max(0, firstDelayMs - elapsedMs)))
+    return Stream.repeatEffectWithSchedule(
+      client.status(submitted.submission).pipe(
+        withBudget(budget, settings.retry.base, "poll"),
+        retryCounting(settings.retry, isTransient)
+      ),
+      pollSchedule(estimate, settings.poll, submitted.submittedMs).pipe(
+        Schedule.mapInput((answer: Counted<StatusAnswer>) => answer.value)
+      )
+    )
+  }))
+
+/** A change of status: journaled, and told unless it is the end (the download that follows says so). */
+const statusChanged = (job: Job, submission: Submission, step: PollStep) =>
+  Either.match(step.seen, {
+    onLeft: () => Effect.void,
+    onRight: ({ status }) =>
+      Effect.gen(function*() {
+        const journal = yield* Journal
+        yield* journal.append({ _tag: "status", jobId: job.id, requestId: submission.requestId, status })
+        if (status !== "COMPLETED") {
+          yield* tell(job, status === "QUEUED" ? "queued" : "processing", status.toLowerCase())
+        }
+      })
+  })
+
+/** The completed job's video URL and the API's metrics, which teach the run how long generations take. */
+const fetchResult = Effect.fn("JobRunner.fetchResult")(function*(settings: JobSettings, polled: Polled) {
+  const { submitted } = polled
+  const client = yield* SegmindClient
+  const budget = yield* RequestBudget
+  const { failedTries, value: result } = yield* client.result(submitted.submission).pipe(
+    withBudget(budget, settings.retry.base),
+    retryCounting(settings.retry, isTransient),
+    stopsAt(submitted)
+  )
+  const endedMs = yield* Clock.currentTimeMillis
+  const metrics = { ...polled.metrics, ...result.metrics }
+  // What the API measured beats what polling saw (which lags by up to a poll gap).
+  const tookMs = metrics.inference_time === undefined
+    ? endedMs - submitted.submittedMs
+    : (metrics.inference_time + (metrics.queue_time ?? 0)) * 1000
+  yield* Effect.flatMap(GenerationTimes, (times) => times.record(submitted.params, tookMs))
+  return JobProgress.Generated({
+    ...submitted,
+    tries: submitted.tries + failedTries,
+    videoUrl: result.videoUrl,
+    metrics,
+    polls: polled.polls,
+    endedMs
+  })
+})
+
+/** The video streamed to its place under `videos/`, checked, and journaled: the job is done. */
+const download = Effect.fn("JobRunner.download")(function*(
+  settings: JobSettings,
+  job: Job,
+  generated: Generated,
+  paramsKey: string
+) {
+  const path = yield* Path.Path
+  const { params, videoUrl } = generated
+  const relative = videoPathOf(job.id)
+  yield* tell(job, "downloading", `downloading ${videoUrl.replace(/\?.*$/, "")}`)
+  const { failedTries, value: video } = yield* downloadVideo(
+    videoUrl,
+    path.join(settings.runDirectory, relative),
+    runFiles(path, settings.runDirectory),
+    { durationSeconds: params.duration, audio: params.generate_audio }
+  ).pipe(retryCounting(settings.retry, isTransient), stopsAt(generated))
+  yield* Effect.flatMap(CrashPoints, (crashPoints) => crashPoints.reach("after-download"))
+  const output: VideoOutput = {
+    path: relative,
+    bytes: video.bytes,
+    sha256: video.sha256,
+    sourceUrl: videoUrl,
+    durationSeconds: video.durationSeconds,
+    ...(video.width === undefined ? {} : { width: video.width }),
+    ...(video.height === undefined ? {} : { height: video.height }),
+    hasAudio: video.hasAudio
+  }
+  yield* Effect.flatMap(
+    Journal,
+    (journal) =>
+      journal.append({
+        _tag: "downloaded",
+        jobId: job.id,
+        requestId: generated.submission.requestId,
+        output,
+        paramsKey
+      })
+  )
+  return JobOutcome.Completed({
+    progress: { ...generated, tries: generated.tries + failedTries },
+    output,
+    downloadMs: video.downloadMs,
+    completedMs: yield* Clock.currentTimeMillis
+  })
+})
+
+/** The job's end, told; its report is journaled as `finished`. */
+const settle = Effect.fn("JobRunner.settle")(function*(job: Job, outcome: JobOutcome) {
+  const report = reportOf(job, outcome)
+  yield* JobOutcome.$match(outcome, {
+    Completed: ({ output }) =>
+      tell(job, "completed", `completed: ${output.path} (${(output.bytes / 1e6).toFixed(1)} MB)`),
+    Reused: ({ reusedFrom }) =>
+      tell(job, "completed", `completed: reused ${reusedFrom.run}/${reusedFrom.job} (same model, params and seed)`),
+    Failed: ({ error }) =>
+      closeGateIfFatal(error).pipe(
+        Effect.zipRight(journalFailure(job, report.requestId, error)),
+        Effect.zipRight(tell(job, "failed", `failed: ${error._tag}: ${error.message}`))
+      ),
+    Skipped: ({ error }) =>
+      closeGateIfFatal(error).pipe(
+        Effect.zipRight(tell(job, "skipped", `not submitted: ${error._tag}: ${error.message}`))
+      )
+  })
+  yield* Effect.flatMap(Journal, (journal) => journal.append({ _tag: "finished", jobId: job.id, report }))
+  return report
+})
+
+/** A fatal answer stops every submission of the run after it. */
+const closeGateIfFatal = (error: JobError) =>
+  classify(error) === "fatal" ? Effect.flatMap(RunGate, (gate) => gate.close(reportErrorOf(error))) : Effect.void
+
+const journalFailure = (job: Job, requestId: string | undefined, error: JobError) => {
+  const httpStatus = httpStatusOf(error)
+  return Effect.flatMap(Journal, (journal) =>
+    journal.append({
+      _tag: "failed",
+      jobId: job.id,
+      ...(requestId === undefined ? {} : { requestId }),
+      error: { tag: error._tag, message: error.message, ...(httpStatus === undefined ? {} : { httpStatus }) }
+    }))
+}

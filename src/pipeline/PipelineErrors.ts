@@ -1,29 +1,66 @@
-import { Data } from "effect"
+import { Data, Duration } from "effect"
+import type { ErrorRecord } from "../domain/JobReport.js"
+import type { TransportError } from "../segmind/SegmindErrors.js"
 
-/** The job did not end before its per-job deadline; its request id is kept for resume. */
+/** The job did not end before its per-job deadline, or before the run's (`byRun`); its request id is kept for resume. */
 export class PollDeadlineExceeded extends Data.TaggedError("PollDeadlineExceeded")<{
   readonly requestId: string
-  readonly message: string
-}> {}
+  /** how long polling was given */
+  readonly after: Duration.Duration
+  readonly byRun: boolean
+}> {
+  override get message() {
+    return this.byRun
+      ? `the run's deadline passed while it was in flight; request ${this.requestId} can still be resumed`
+      : `no end within ${Duration.format(this.after)} of submission; request ${this.requestId} can still be resumed`
+  }
+}
+
+/** What was wrong with a downloaded video file: it is worth fetching again. */
+export type DownloadProblem = Data.TaggedEnum<{
+  /** the stream ended before Content-Length bytes arrived */
+  Truncated: { readonly received: number; readonly expected: number }
+  NotPlayable: { readonly reason: string }
+  NotWritten: { readonly file: string; readonly reason: string }
+}>
+export const DownloadProblem = Data.taggedEnum<DownloadProblem>()
 
 /** The video stream ended before Content-Length bytes arrived, or failed a check. */
 export class DownloadInvalid extends Data.TaggedError("DownloadInvalid")<{
   readonly url: string
-  readonly message: string
-}> {}
+  readonly problem: DownloadProblem
+}> {
+  override get message() {
+    return DownloadProblem.$match(this.problem, {
+      Truncated: ({ expected, received }) => `got ${received} of ${expected} bytes (connection closed early)`,
+      NotPlayable: ({ reason }) => `not a playable MP4: ${reason}`,
+      NotWritten: ({ file, reason }) => `could not write ${file}: ${reason}`
+    })
+  }
+}
 
 /**
  * The submit was sent but its answer was lost: the server may have queued
  * (and will bill) it, so it is not sent again blindly.
  */
 export class SubmitUncertain extends Data.TaggedError("SubmitUncertain")<{
-  readonly message: string
-}> {}
+  /** how the answer was lost */
+  readonly cause: TransportError
+}> {
+  override get message() {
+    return `the submit was sent but its answer was lost (${this.cause.message}); not re-sent, to avoid paying twice`
+  }
+}
 
 /** A job never submitted because a fatal answer stopped the run first. */
 export class RunAborted extends Data.TaggedError("RunAborted")<{
-  readonly message: string
-}> {}
+  /** the fatal answer that stopped the run */
+  readonly stoppedBy: ErrorRecord
+}> {
+  override get message() {
+    return `not submitted: the run stopped on ${this.stoppedBy.tag}`
+  }
+}
 
 /**
  * A whole, playable video that is not what was asked for (duration, audio).
@@ -32,10 +69,17 @@ export class RunAborted extends Data.TaggedError("RunAborted")<{
 export class VideoMismatch extends Data.TaggedError("VideoMismatch")<{
   readonly url: string
   readonly keptAt: string
-  readonly message: string
-}> {}
+  /** what differs from the request */
+  readonly reason: string
+}> {
+  override get message() {
+    return `${this.reason}; kept at ${this.keptAt}`
+  }
+}
 
 /** The run's own deadline (`--deadline`) passed before this job was submitted. */
-export class RunDeadlineReached extends Data.TaggedError("RunDeadlineReached")<{
-  readonly message: string
-}> {}
+export class RunDeadlineReached extends Data.TaggedError("RunDeadlineReached") {
+  override get message() {
+    return "not submitted: the run's deadline had passed"
+  }
+}

@@ -3,7 +3,7 @@ import { Duration, Effect } from "effect"
 import { type JobReport, jobReportBase } from "../domain/JobReport.js"
 import { fileMatches } from "../store/FileDigest.js"
 import type { JournaledJob } from "../store/JournalReader.js"
-import type { JobStart } from "./JobRunner.js"
+import { JobStart } from "./JobStart.js"
 
 /** How long Segmind keeps a request's status and result (segmind-v2-api.md): past it, a request id is worth nothing. */
 export const REQUEST_TTL = Duration.hours(1)
@@ -61,8 +61,7 @@ export const resumeStartOf = (
     const requestFresh = submitted !== undefined &&
       nowMs - Date.parse(submitted.at) < Duration.toMillis(options.requestTtl)
     const poll: JobStart | undefined = submitted !== undefined && requestFresh
-      ? {
-        _tag: "Poll",
+      ? JobStart.Poll({
         submission: {
           requestId: submitted.requestId,
           statusUrl: submitted.statusUrl,
@@ -73,12 +72,12 @@ export const resumeStartOf = (
         frames: submitted.frames,
         submitAttempts: Math.max(1, state.submitAttempts),
         resubmitted: submitted.resubmitted
-      }
+      })
       : undefined
-    const submitAgain = (reason: string): JobStart => ({
-      _tag: "Submit",
-      resubmitted: { reason, ...(submitted === undefined ? {} : { previousRequestId: submitted.requestId }) }
-    })
+    const submitAgain = (reason: string): JobStart =>
+      JobStart.Submit({
+        resubmitted: { reason, ...(submitted === undefined ? {} : { previousRequestId: submitted.requestId }) }
+      })
     const expired = (what: string) =>
       submitAgain(
         `${what}, and request ${submitted?.requestId ?? "?"} is older than ${
@@ -101,7 +100,7 @@ export const resumeStartOf = (
         }
       }
       if (poll !== undefined) return poll
-      if (submitted === undefined) return { _tag: "Submit" }
+      if (submitted === undefined) return JobStart.Submit({})
       return expired(`its video ${output.path} is missing or changed`)
     }
 
@@ -115,7 +114,7 @@ export const resumeStartOf = (
       if (poll !== undefined && !RENDER_AGAIN.has(tag)) return poll
       return submitAgain(`--retry-failed: it had failed with ${tag}`)
     }
-    if (failure !== undefined) return { _tag: "Submit" }
+    if (failure !== undefined) return JobStart.Submit({})
 
     if (submitted !== undefined) return poll ?? expired("it had not ended")
     if (state.submitUnanswered) {
@@ -123,5 +122,5 @@ export const resumeStartOf = (
         "its earlier submit was sent but the run stopped before the answer was recorded: sent again; that earlier submit may have been billed too"
       )
     }
-    return { _tag: "Submit" }
+    return JobStart.Submit({})
   })

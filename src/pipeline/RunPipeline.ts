@@ -1,6 +1,6 @@
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { Clock, Duration, Effect, Layer, Option, Ref } from "effect"
+import { Clock, Duration, Effect, Layer, Option } from "effect"
 import type { Job } from "../domain/Job.js"
 import { type ErrorRecord, type JobReport, jobReportBase } from "../domain/JobReport.js"
 import { TOOL_NAME, TOOL_VERSION } from "../domain/Tool.js"
@@ -9,22 +9,21 @@ import { writeReportFiles } from "../report/ReportFile.js"
 import { SegmindClient } from "../segmind/SegmindClient.js"
 import { layerSegmindConfig, type SegmindSettings } from "../segmind/SegmindConfig.js"
 import { writeFileAtomic } from "../store/AtomicFile.js"
-import { Journal } from "../store/Journal.js"
+import { Journal, type JournalEntry } from "../store/Journal.js"
 import type { JournaledRun } from "../store/JournalReader.js"
-import { runFiles } from "../store/RunDirectory.js"
+import { type RunFiles, runFiles } from "../store/RunDirectory.js"
 import { CrashPoints } from "./CrashPoints.js"
-import { isTransient } from "./FailureClass.js"
-import { keepFrameCopies, makeFrameResolver } from "./FrameUploads.js"
-import { makeGenerationTimes } from "./GenerationTimes.js"
-import { runJob, submitStart } from "./JobRunner.js"
-import type { PollSettings } from "./PollSchedule.js"
-import { RequestBudget, withBudget } from "./RequestBudget.js"
+import { FrameResolver, keepFrameCopies } from "./FrameUploads.js"
+import { GenerationTimes } from "./GenerationTimes.js"
+import { type JobSettings, runJob } from "./JobRunner.js"
+import { submitStart } from "./JobStart.js"
+import { DEFAULT_POLL, type PollSettings } from "./PollSchedule.js"
+import { RequestBudget } from "./RequestBudget.js"
 import { type ResumeOptions, type ResumeStart, resumeStartOf } from "./ResumePlan.js"
-import type { RetrySettings } from "./RetryPolicy.js"
-import { retrySchedule } from "./RetryPolicy.js"
-import type { ReuseIndex } from "./ReuseCache.js"
+import { DEFAULT_RETRY, type RetrySettings } from "./RetryPolicy.js"
+import { emptyReuseIndex, type ReuseIndex } from "./ReuseCache.js"
+import { RunGate } from "./RunGate.js"
 import { RunProgress } from "./RunProgress.js"
-
 /** The manifest a run renders, as recorded in its report. */
 export interface RunManifest {
   readonly path: string
@@ -55,6 +54,22 @@ export interface RunPlan {
   readonly resume: { readonly journaled: JournaledRun; readonly options: ResumeOptions } | undefined
 }
 
+/** What a plan leaves out gets these: a new run (not a resume, not a replay) reusing nothing, with production polling and retries, no deadline. */
+const planDefaults = {
+  emulator: false,
+  poll: DEFAULT_POLL,
+  retry: DEFAULT_RETRY,
+  runDeadline: undefined,
+  reuse: emptyReuseIndex,
+  replayOf: undefined,
+  resume: undefined
+} satisfies Partial<RunPlan>
+
+/** A run's plan: what it must be told, over the defaults. */
+export const makeRunPlan = (
+  plan: Omit<RunPlan, keyof typeof planDefaults> & Partial<Pick<RunPlan, keyof typeof planDefaults>>
+): RunPlan => ({ ...planDefaults, ...plan })
+
 /** What a run talks through: the Segmind client for `segmind` and one request budget of `rpm` calls a minute. */
 export const runServices = (segmind: SegmindSettings, rpm: number) =>
   Layer.mergeAll(SegmindClient.Default.pipe(Layer.provide(layerSegmindConfig(segmind))), RequestBudget.layer(rpm))
@@ -70,144 +85,61 @@ export const runPipeline = (
   plan: RunPlan
 ): Effect.Effect<Report, PlatformError, SegmindClient | RequestBudget | FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const path = yield* Path.Path
-    const client = yield* SegmindClient
-    const budget = yield* RequestBudget
-    const crashPoints = yield* CrashPoints
-    const progress = yield* RunProgress
-    const files = runFiles(path, plan.runDirectory)
+    const files = runFiles(yield* Path.Path, plan.runDirectory)
     const nowMs = yield* Clock.currentTimeMillis
+    yield* prepareRunDirectory(plan, files)
+    return yield* renderRun(plan, files, nowMs).pipe(Effect.provide(runLayer(plan, files, nowMs)))
+  })
+
+/** What the jobs of a run share for its length: its journal, its gate, its frame uploads, what it learns of generation times. */
+const runLayer = (plan: RunPlan, files: RunFiles, nowMs: number) =>
+  Layer.mergeAll(
+    Journal.layer(files.journal),
+    RunGate.layer(plan.runDeadline === undefined ? undefined : nowMs + Duration.toMillis(plan.runDeadline)),
+    FrameResolver.layer(plan.retry),
+    GenerationTimes.layer(plan.poll)
+  )
+
+/** The run directory's folders, and a new run's copy of its manifest. */
+const prepareRunDirectory = (plan: RunPlan, files: RunFiles) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    yield* fs.makeDirectory(files.videos, { recursive: true })
+    yield* fs.makeDirectory(files.partial, { recursive: true })
+    if (plan.resume === undefined && plan.manifest.text !== undefined) {
+      yield* writeFileAtomic(files.manifest, plan.manifest.text)
+    }
+  })
+
+/** The run's start journaled, every job carried to its end, and the report written: also when the run is interrupted. */
+const renderRun = (plan: RunPlan, files: RunFiles, nowMs: number) =>
+  Effect.gen(function*() {
+    const gate = yield* RunGate
     const journaled = plan.resume?.journaled
     const startedMs = journaled?.run === undefined ? nowMs : Date.parse(journaled.run.at)
     const resumedAt = journaled === undefined ? undefined : [...journaled.resumedAt, new Date(nowMs).toISOString()]
-
-    yield* fs.makeDirectory(files.videos, { recursive: true })
-    yield* fs.makeDirectory(files.partial, { recursive: true })
-    if (journaled === undefined && plan.manifest.text !== undefined) {
-      yield* writeFileAtomic(files.manifest, plan.manifest.text)
-    }
-
-    const journal = yield* Journal.open(files.journal)
-    if (journaled === undefined) {
-      yield* journal.append({
-        _tag: "run",
-        runId: plan.runId,
-        manifest: { path: plan.manifest.path, sha256: plan.manifest.sha256 },
-        model: plan.model,
-        baseUrl: plan.baseUrl,
-        emulator: plan.emulator,
-        concurrency: plan.concurrency,
-        rpm: plan.rpm,
-        ...(plan.replayOf === undefined ? {} : { replayOf: plan.replayOf })
-      })
-      // The seed and exact body of every job are on disk before anything is sent.
-      yield* Effect.forEach(plan.jobs, (job) => journal.append({ _tag: "planned", job }), { discard: true })
-    } else {
-      yield* journal.append({ _tag: "resumed", pid: process.pid })
-    }
-
-    const starts = yield* Effect.forEach(plan.jobs, (job) => {
-      const state = journaled?.jobs.get(job.id)
-      return plan.resume === undefined || state === undefined
-        ? Effect.succeed<ResumeStart>(submitStart)
-        : resumeStartOf(state, plan.runDirectory, nowMs, plan.resume.options)
-    }, { concurrency: 4 })
-    if (journaled !== undefined) yield* logResumeDecisions(starts)
-
-    const abort = yield* Ref.make(Option.none<ErrorRecord>())
-    const finished = yield* Ref.make(starts.filter((start) => start._tag === "Keep").length)
-    const total = plan.jobs.length
-    const uploadWithBudget = (dataUrl: string) =>
-      withBudget(budget, plan.retry.base)(client.upload(dataUrl)).pipe(
-        Effect.retry(retrySchedule(plan.retry, isTransient))
-      )
-    const resolveFrame = yield* makeFrameResolver(uploadWithBudget)
-    const generationTimes = yield* makeGenerationTimes(plan.poll)
-
-    // What an interruption's report needs: jobs ended, and request ids of jobs in flight. Updated in place,
-    // one entry per event: copying a 10,000-entry map on every event would be quadratic.
-    const done = new Map<string, JobReport>()
-    const accepted = new Map<string, string | undefined>()
-    for (const [index, start] of starts.entries()) {
-      if (start._tag === "Poll") accepted.set(plan.jobs[index]!.id, start.submission.requestId)
-    }
     const reportAt = (jobs: ReadonlyArray<JobReport>, finishedMs: number, aborted: Option.Option<ErrorRecord>) =>
       buildReport(plan, jobs, startedMs, finishedMs, aborted, resumedAt)
 
+    yield* journalStart(plan)
+    const starts = yield* startsOf(plan, nowMs)
+    if (journaled !== undefined) yield* logResumeDecisions(starts)
+    const ledger = makeLedger(plan, starts)
     const writeInterruptedReport = Effect.gen(function*() {
       const finishedMs = yield* Clock.currentTimeMillis
-      const reports = done
-      const requestIds = accepted
-      const jobs = plan.jobs.map(
-        (job, index) => {
-          const start = starts[index]!
-          return start._tag === "Keep"
-            ? start.report
-            : (reports.get(job.id) ?? interruptedJob(job, requestIds.has(job.id), requestIds.get(job.id)))
-        }
-      )
-      yield* writeReportFiles(files, reportAt(jobs, finishedMs, yield* Ref.get(abort)))
+      yield* writeReportFiles(files, reportAt(ledger.jobsSoFar(), finishedMs, yield* gate.stoppedBy))
       yield* Effect.logWarning(
         `interrupted: report written to ${files.report}; every request id is in the journal. Resume with: shotlist resume ${plan.runDirectory}`
       )
     }).pipe(Effect.ignore)
+    const reports = yield* renderJobs(plan, starts, ledger).pipe(Effect.onInterrupt(() => writeInterruptedReport))
 
-    yield* progress.started({
-      total,
-      alreadyDone: starts.filter((start) => start._tag === "Keep").length,
-      concurrency: plan.concurrency,
-      atMs: yield* Clock.currentTimeMillis
-    })
-    const reports = yield* Effect.forEach(
-      plan.jobs,
-      (job, index) => {
-        const start = starts[index]!
-        if (start._tag === "Keep") return Effect.succeed(start.report)
-        return runJob(
-          {
-            model: plan.model,
-            client,
-            budget,
-            journal,
-            resolveFrame,
-            poll: plan.poll,
-            generationTimes,
-            runDeadlineAtMs: plan.runDeadline === undefined ? undefined : nowMs + Duration.toMillis(plan.runDeadline),
-            retry: plan.retry,
-            abort,
-            partialDirectory: files.partial,
-            rejectedDirectory: files.rejected,
-            videoPath: (job) => ({
-              absolute: path.join(files.videos, `${job.id}.mp4`),
-              relative: `videos/${job.id}.mp4`
-            }),
-            log: (job, phase, message) =>
-              Effect.gen(function*() {
-                const count = yield* Ref.get(finished)
-                yield* Effect.logInfo(`[${count}/${total}] ${job.id}: ${message}`).pipe(
-                  Effect.annotateLogs({ job: job.id, phase })
-                )
-                yield* progress.changed({ jobId: job.id, phase, message, atMs: yield* Clock.currentTimeMillis })
-              }),
-            onSubmitted: (job, requestId) => Effect.sync(() => void accepted.set(job.id, requestId)),
-            reuse: plan.reuse,
-            crashPoints
-          },
-          job,
-          start
-        ).pipe(
-          Effect.tap((report) => Effect.sync(() => void done.set(job.id, report))),
-          Effect.tap(() => Ref.update(finished, (n) => n + 1))
-        )
-      },
-      { concurrency: plan.concurrency }
-    ).pipe(Effect.onInterrupt(() => writeInterruptedReport))
-
-    yield* fs.remove(files.partial, { recursive: true }).pipe(Effect.ignore)
-    yield* crashPoints.reach("before-report")
-    const finishedMs = yield* Clock.currentTimeMillis
-    const report = reportAt(reports, finishedMs, yield* Ref.get(abort))
+    yield* FileSystem.FileSystem.pipe(
+      Effect.flatMap((fs) => fs.remove(files.partial, { recursive: true })),
+      Effect.ignore
+    )
+    yield* Effect.flatMap(CrashPoints, (crashPoints) => crashPoints.reach("before-report"))
+    const report = reportAt(reports, yield* Clock.currentTimeMillis, yield* gate.stoppedBy)
     yield* keepFrameCopies(plan.jobs, plan.runDirectory).pipe(
       Effect.catchAll((error) =>
         Effect.logWarning(`could not copy the local frames for the contact sheet: ${error.message}`)
@@ -215,7 +147,107 @@ export const runPipeline = (
     )
     yield* writeReportFiles(files, report)
     return report
-  }).pipe(Effect.scoped)
+  })
+
+/** A new run's first lines: its settings, then every job's seed and exact body, before anything is sent. */
+const journalStart = (plan: RunPlan) =>
+  Effect.gen(function*() {
+    const journal = yield* Journal
+    if (plan.resume !== undefined) return yield* journal.append({ _tag: "resumed", pid: process.pid })
+    yield* journal.append({
+      _tag: "run",
+      runId: plan.runId,
+      manifest: { path: plan.manifest.path, sha256: plan.manifest.sha256 },
+      model: plan.model,
+      baseUrl: plan.baseUrl,
+      emulator: plan.emulator,
+      concurrency: plan.concurrency,
+      rpm: plan.rpm,
+      ...(plan.replayOf === undefined ? {} : { replayOf: plan.replayOf })
+    })
+    yield* Effect.forEach(plan.jobs, (job) => journal.append({ _tag: "planned", job }), { discard: true })
+  })
+
+/** Where each job starts: a new run submits them all; a resume carries each on from what the journal recorded. */
+const startsOf = (plan: RunPlan, nowMs: number) =>
+  Effect.forEach(plan.jobs, (job) => {
+    const state = plan.resume?.journaled.jobs.get(job.id)
+    return plan.resume === undefined || state === undefined
+      ? Effect.succeed<ResumeStart>(submitStart)
+      : resumeStartOf(state, plan.runDirectory, nowMs, plan.resume.options)
+  }, { concurrency: 4 })
+
+/** The jobs under the concurrency bound; those a resume keeps are not run again. */
+const renderJobs = (plan: RunPlan, starts: ReadonlyArray<ResumeStart>, ledger: Ledger) =>
+  Effect.gen(function*() {
+    const journal = yield* Journal
+    const watcher = yield* RunProgress
+    const total = plan.jobs.length
+    const settings: JobSettings = {
+      model: plan.model,
+      poll: plan.poll,
+      retry: plan.retry,
+      runDirectory: plan.runDirectory,
+      reuse: plan.reuse
+    }
+    yield* watcher.started({
+      total,
+      alreadyDone: starts.filter((start) => start._tag === "Keep").length,
+      concurrency: plan.concurrency,
+      atMs: yield* Clock.currentTimeMillis
+    })
+    return yield* Effect.forEach(plan.jobs, (job, index) => {
+      const start = starts[index]!
+      return start._tag === "Keep" ? Effect.succeed(start.report) : runJob(settings, job, start)
+    }, { concurrency: plan.concurrency }).pipe(
+      Effect.provideService(Journal, ledger.watching(journal)),
+      Effect.provideService(RunProgress, {
+        ...watcher,
+        // Each change of a job's phase is a log line too, counted against the whole run.
+        changed: (event) =>
+          Effect.logInfo(`[${ledger.ended()}/${total}] ${event.jobId}: ${event.message}`).pipe(
+            Effect.annotateLogs({ job: event.jobId, phase: event.phase }),
+            Effect.zipRight(watcher.changed(event))
+          )
+      })
+    )
+  })
+
+type Ledger = ReturnType<typeof makeLedger>
+
+/**
+ * What the report of an interrupted run needs, kept as the journal records
+ * it: the jobs that ended, and the request ids of the jobs in flight.
+ */
+const makeLedger = (plan: RunPlan, starts: ReadonlyArray<ResumeStart>) => {
+  // Updated in place, one entry per event: copying a 10,000-entry map on every event would be quadratic.
+  const ended = new Map<string, JobReport>()
+  const accepted = new Map<string, string | undefined>()
+  for (const [index, start] of starts.entries()) {
+    if (start._tag === "Poll") accepted.set(plan.jobs[index]!.id, start.submission.requestId)
+  }
+  const kept = starts.filter((start) => start._tag === "Keep").length
+  const record = (entry: JournalEntry) =>
+    Effect.sync(() => {
+      if (entry._tag === "submitting") accepted.set(entry.jobId, undefined)
+      if (entry._tag === "submitted") accepted.set(entry.jobId, entry.requestId)
+      if (entry._tag === "finished") ended.set(entry.jobId, entry.report)
+    })
+  return {
+    /** the run's journal, as the jobs write it */
+    watching: (journal: Journal["Type"]): Journal["Type"] => ({
+      append: (entry) => journal.append(entry).pipe(Effect.zipLeft(record(entry)))
+    }),
+    /** jobs ended so far, those a resume kept included */
+    ended: () => kept + ended.size,
+    jobsSoFar: () =>
+      plan.jobs.map((job, index) => {
+        const start = starts[index]!
+        if (start._tag === "Keep") return start.report
+        return ended.get(job.id) ?? interruptedJob(job, accepted.has(job.id), accepted.get(job.id))
+      })
+  }
+}
 
 const logResumeDecisions = (starts: ReadonlyArray<ResumeStart>) => {
   const count = (tag: ResumeStart["_tag"]) => starts.filter((start) => start._tag === tag).length
@@ -243,7 +275,7 @@ const interruptedJob = (job: Job, sent: boolean, requestId: string | undefined):
   }
 })
 
-export const buildReport = (
+const buildReport = (
   plan: RunPlan,
   jobs: ReadonlyArray<JobReport>,
   startedMs: number,

@@ -1,12 +1,12 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Clock, Effect, Either, Option, Stream } from "effect"
 import { createHash } from "node:crypto"
-import type { SegmindClient } from "../segmind/SegmindClient.js"
+import { SegmindClient } from "../segmind/SegmindClient.js"
 import type { DownloadError } from "../segmind/SegmindErrors.js"
 import { temporaryPathFor } from "../store/AtomicFile.js"
-import { checkVideo, inspectMp4 } from "../store/Mp4Inspection.js"
-import type { CrashPoints } from "./CrashPoints.js"
-import { DownloadInvalid, VideoMismatch } from "./PipelineErrors.js"
+import { checkVideo, inspectMp4, type VideoExpectation } from "../store/Mp4Inspection.js"
+import { CrashPoints } from "./CrashPoints.js"
+import { DownloadInvalid, DownloadProblem, VideoMismatch } from "./PipelineErrors.js"
 
 export interface DownloadedVideo {
   readonly bytes: number
@@ -18,10 +18,50 @@ export interface DownloadedVideo {
   readonly hasAudio: boolean
 }
 
-export interface VideoExpectation {
-  readonly durationSeconds: number
-  readonly audio: boolean
-}
+const notWritten = (url: string, file: string) => (error: { readonly message: string }) =>
+  new DownloadInvalid({ url, problem: DownloadProblem.NotWritten({ file, reason: error.message }) })
+
+/** Streams the video into `temporary` while hashing it: whole only when as long as the server said. */
+const receive = (url: string, temporary: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const client = yield* SegmindClient
+    const crashPoints = yield* CrashPoints
+    const { contentLength, stream } = yield* client.download(url)
+    const file = yield* fs.open(temporary, { flag: "w" }).pipe(Effect.mapError(notWritten(url, temporary)))
+    const hash = createHash("sha256")
+    let bytes = 0
+    yield* Stream.runForEach(stream, (chunk) =>
+      Effect.sync(() => {
+        hash.update(chunk)
+        bytes += chunk.length
+      }).pipe(
+        Effect.zipRight(file.writeAll(chunk).pipe(Effect.mapError(notWritten(url, temporary)))),
+        Effect.zipRight(
+          Effect.suspend(() => (bytes === chunk.length ? crashPoints.reach("mid-download") : Effect.void))
+        )
+      ))
+    yield* file.sync.pipe(Effect.mapError(notWritten(url, temporary)))
+    if (Option.isSome(contentLength) && contentLength.value !== bytes) {
+      return yield* new DownloadInvalid({
+        url,
+        problem: DownloadProblem.Truncated({ received: bytes, expected: contentLength.value })
+      })
+    }
+    return { bytes, sha256: hash.digest("hex") }
+  }).pipe(Effect.scoped)
+
+/** A whole video that is not what was asked for: a paid-for video is never thrown away, so it is kept aside. */
+const reject = (url: string, temporary: string, keptAt: string, reason: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    yield* fs.makeDirectory(path.dirname(keptAt), { recursive: true }).pipe(
+      Effect.zipRight(fs.rename(temporary, keptAt)),
+      Effect.mapError(notWritten(url, temporary))
+    )
+    return yield* new VideoMismatch({ url, keptAt, reason })
+  })
 
 /**
  * Streams a video into a temporary file beside its final place while hashing
@@ -29,76 +69,39 @@ export interface VideoExpectation {
  * is always whole.
  */
 export const downloadVideo = (
-  client: SegmindClient,
   url: string,
   target: string,
-  partialDirectory: string,
-  rejectedDirectory: string,
-  expect: VideoExpectation,
-  crashPoints: CrashPoints["Type"]
-): Effect.Effect<DownloadedVideo, DownloadError | DownloadInvalid | VideoMismatch, FileSystem.FileSystem | Path.Path> =>
+  directories: { readonly partial: string; readonly rejected: string },
+  expect: VideoExpectation
+): Effect.Effect<
+  DownloadedVideo,
+  DownloadError | DownloadInvalid | VideoMismatch,
+  SegmindClient | FileSystem.FileSystem | Path.Path
+> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const temporary = temporaryPathFor(path, path.join(partialDirectory, path.basename(target)))
+    const temporary = temporaryPathFor(path, path.join(directories.partial, path.basename(target)))
+    const removeTemporary = fs.remove(temporary).pipe(Effect.ignore)
     const startedMs = yield* Clock.currentTimeMillis
-    const fileError = (error: { readonly message: string }) =>
-      new DownloadInvalid({ url, message: `could not write ${temporary}: ${error.message}` })
-
-    const received = yield* Effect.scoped(
-      Effect.gen(function*() {
-        const { contentLength, stream } = yield* client.download(url)
-        const file = yield* fs.open(temporary, { flag: "w" }).pipe(Effect.mapError(fileError))
-        const hash = createHash("sha256")
-        let bytes = 0
-        yield* Stream.runForEach(stream, (chunk) =>
-          Effect.sync(() => {
-            hash.update(chunk)
-            bytes += chunk.length
-          }).pipe(
-            Effect.zipRight(file.writeAll(chunk).pipe(Effect.mapError(fileError))),
-            Effect.zipRight(
-              Effect.suspend(() => (bytes === chunk.length ? crashPoints.reach("mid-download") : Effect.void))
-            )
-          ))
-        yield* file.sync.pipe(Effect.mapError(fileError))
-        if (Option.isSome(contentLength) && contentLength.value !== bytes) {
-          return yield* Effect.fail(
-            new DownloadInvalid({
-              url,
-              message: `got ${bytes} of ${contentLength.value} bytes (connection closed early)`
-            })
-          )
-        }
-        return { bytes, sha256: hash.digest("hex") }
-      })
-    ).pipe(Effect.onError(() => fs.remove(temporary).pipe(Effect.ignore)))
-
+    const received = yield* receive(url, temporary).pipe(Effect.onError(() => removeTemporary))
     const info = yield* inspectMp4(temporary).pipe(
-      Effect.mapError((error) => new DownloadInvalid({ url, message: `not a playable MP4: ${error.reason}` })),
-      Effect.tapError(() => fs.remove(temporary).pipe(Effect.ignore))
+      Effect.mapError((error) =>
+        new DownloadInvalid({ url, problem: DownloadProblem.NotPlayable({ reason: error.reason }) })
+      ),
+      Effect.tapError(() => removeTemporary)
     )
-    const checked = checkVideo(info, { durationSeconds: expect.durationSeconds, audio: expect.audio })
+    const checked = checkVideo(info, expect)
     if (Either.isLeft(checked)) {
-      // A paid-for video is never thrown away, even when it is not what was asked for.
-      const keptAt = path.join(rejectedDirectory, path.basename(target))
-      yield* fs.makeDirectory(rejectedDirectory, { recursive: true }).pipe(
-        Effect.zipRight(fs.rename(temporary, keptAt)),
-        Effect.mapError(fileError)
-      )
-      return yield* Effect.fail(
-        new VideoMismatch({ url, keptAt, message: `${checked.left.reason}; kept at ${keptAt}` })
-      )
+      return yield* reject(url, temporary, path.join(directories.rejected, path.basename(target)), checked.left.reason)
     }
-
     yield* fs.rename(temporary, target).pipe(
-      Effect.mapError(fileError),
-      Effect.tapError(() => fs.remove(temporary).pipe(Effect.ignore))
+      Effect.mapError(notWritten(url, temporary)),
+      Effect.tapError(() => removeTemporary)
     )
-    const finishedMs = yield* Clock.currentTimeMillis
     return {
       ...received,
-      downloadMs: finishedMs - startedMs,
+      downloadMs: (yield* Clock.currentTimeMillis) - startedMs,
       durationSeconds: info.durationSeconds,
       width: Option.getOrUndefined(Option.map(info.video, (video) => video.width)),
       height: Option.getOrUndefined(Option.map(info.video, (video) => video.height)),

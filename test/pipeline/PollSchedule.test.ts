@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Ref, TestClock } from "effect"
 import type { SeedanceParams } from "../../src/domain/SeedanceParams.js"
-import { makeGenerationTimes } from "../../src/pipeline/GenerationTimes.js"
+import { GenerationTimes } from "../../src/pipeline/GenerationTimes.js"
 import {
   DEFAULT_POLL,
   firstPollDelay,
@@ -90,7 +90,7 @@ describe("polling that learns", () => {
 
   it.effect("a job in flight takes up what the run learns meanwhile: a prior far too long gives way to the measured window", () =>
     Effect.gen(function*() {
-      const times = yield* makeGenerationTimes(settings)
+      const times = yield* GenerationTimes.make(settings)
       const calls = yield* Ref.make<Array<number>>([])
       const status = Effect.gen(function*() {
         const now = yield* TestClock.currentTimeMillis
@@ -114,7 +114,7 @@ describe("polling that learns", () => {
 
   it.effect("learns from completed jobs: its own class after three, the others by the measured/prior ratio", () =>
     Effect.gen(function*() {
-      const times = yield* makeGenerationTimes({ ...settings, prior: (p) => Duration.seconds(20 * p.duration) })
+      const times = yield* GenerationTimes.make({ ...settings, prior: (p) => Duration.seconds(20 * p.duration) })
       expect(yield* times.estimate(params(5))).toEqual({ meanMs: 100_000, sdMs: 25_000 })
       for (const took of [9_000, 10_000, 11_000]) yield* times.record(params(5), took)
       const learned = yield* times.estimate(params(5))

@@ -11,8 +11,7 @@ import { expandJobs } from "../../src/manifest/JobExpansion.js"
 import { loadManifest } from "../../src/manifest/ManifestLoader.js"
 import type { PollSettings } from "../../src/pipeline/PollSchedule.js"
 import type { RetrySettings } from "../../src/pipeline/RetryPolicy.js"
-import { emptyReuseIndex } from "../../src/pipeline/ReuseCache.js"
-import { runPipeline, runServices } from "../../src/pipeline/RunPipeline.js"
+import { makeRunPlan, runPipeline, runServices } from "../../src/pipeline/RunPipeline.js"
 import { decodeReport } from "../../src/report/ReportFile.js"
 
 export const TEST_KEY = "SG_0123456789abcdef"
@@ -59,23 +58,19 @@ export const renderManifest = (
     const loaded = yield* loadManifest(manifestFile)
     const jobs = yield* expandJobs(loaded)
     const rpm = options.rpm ?? 6000
-    const report = yield* runPipeline({
+    const report = yield* runPipeline(makeRunPlan({
       runId: path.basename(runDirectory),
       runDirectory,
       manifest: { path: loaded.absolutePath, sha256: loaded.sha256, text: loaded.text },
       jobs,
       model: loaded.manifest.model,
       baseUrl,
-      emulator: false,
-      reuse: emptyReuseIndex,
-      replayOf: undefined,
-      resume: undefined,
       concurrency: options.concurrency ?? 2,
       rpm,
       poll: fastPoll,
       retry: fastRetry,
       runDeadline: options.runDeadline
-    }).pipe(
+    })).pipe(
       Effect.provide(runServices({ baseUrl, apiKey: Redacted.make(options.apiKey ?? TEST_KEY) }, rpm))
     )
     return { report, runDirectory }

@@ -1,0 +1,324 @@
+import { FileSystem, HttpClient, HttpClientResponse, Path } from "@effect/platform"
+import { NodeContext, NodeHttpClient } from "@effect/platform-node"
+import { describe, expect, layer } from "@effect/vitest"
+import { Duration, Effect, Layer, Option, Redacted } from "effect"
+import type { Job } from "../../src/domain/Job.js"
+import type { ErrorRecord } from "../../src/domain/JobReport.js"
+import { SEEDANCE_MODEL, type SeedanceParams } from "../../src/domain/SeedanceParams.js"
+import { type EmulatorHandle, noFaults } from "../../src/emulator/Emulator.js"
+import type { ScriptedFault } from "../../src/emulator/EmulatorConfig.js"
+import { FrameResolver } from "../../src/pipeline/FrameUploads.js"
+import { GenerationTimes } from "../../src/pipeline/GenerationTimes.js"
+import { type JobSettings, runJob } from "../../src/pipeline/JobRunner.js"
+import { JobStart, submitStart } from "../../src/pipeline/JobStart.js"
+import { emptyReuseIndex, paramsKeyOf, type ReuseIndex } from "../../src/pipeline/ReuseCache.js"
+import { RunGate } from "../../src/pipeline/RunGate.js"
+import { runServices } from "../../src/pipeline/RunPipeline.js"
+import { type ProgressEvent, RunProgress } from "../../src/pipeline/RunProgress.js"
+import { sha256Hex } from "../../src/store/FileDigest.js"
+import { Journal } from "../../src/store/Journal.js"
+import { readJournal } from "../../src/store/JournalReader.js"
+import { fastPoll, fastRetry, TEST_KEY, testEmulator } from "../support/TestRun.js"
+
+const params = (prompt: string): SeedanceParams => ({
+  prompt,
+  duration: 4,
+  resolution: "480p",
+  aspect_ratio: "16:9",
+  seed: 7,
+  camera_fixed: false,
+  generate_audio: false,
+  skip_moderation: false
+})
+
+const jobOf = (id: string, prompt = "Waves roll onto a pebble beach."): Job => ({
+  id,
+  shot: id,
+  seed: 7,
+  seedDrawn: false,
+  params: params(prompt)
+})
+
+/** Where the job's calls go: the emulator, or a stub standing in for the API. */
+interface Api {
+  readonly baseUrl: string
+  readonly http: Layer.Layer<HttpClient.HttpClient>
+}
+
+const emulated = (emulator: EmulatorHandle): Api => ({ baseUrl: emulator.baseUrl, http: NodeHttpClient.layerUndici })
+
+interface JobRunOptions {
+  readonly start?: JobStart
+  readonly reuse?: ReuseIndex
+  /** the fatal answer that already closed the run's gate */
+  readonly stoppedBy?: ErrorRecord
+  readonly poll?: Partial<JobSettings["poll"]>
+}
+
+/** Runs one job in a fresh run directory; what it journaled and what it told come back with its report. */
+const renderJob = (api: Api, job: Job, options: JobRunOptions = {}) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const runDirectory = yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-job-" })
+    const journalFile = path.join(runDirectory, "journal.jsonl")
+    // As the run prepares it for its jobs.
+    yield* fs.makeDirectory(path.join(runDirectory, "videos"))
+    yield* fs.makeDirectory(path.join(runDirectory, ".partial"))
+    const told: Array<ProgressEvent> = []
+    const settings: JobSettings = {
+      model: SEEDANCE_MODEL,
+      poll: { ...fastPoll, ...options.poll },
+      retry: fastRetry,
+      runDirectory,
+      reuse: options.reuse ?? emptyReuseIndex
+    }
+    const gate = Layer.effect(
+      RunGate,
+      RunGate.make(undefined).pipe(
+        Effect.tap((gate) => (options.stoppedBy === undefined ? Effect.void : gate.close(options.stoppedBy)))
+      )
+    )
+    const run = Layer.mergeAll(
+      Journal.layer(journalFile),
+      gate,
+      FrameResolver.layer(fastRetry),
+      GenerationTimes.layer(settings.poll)
+    ).pipe(
+      Layer.provideMerge(runServices({ baseUrl: api.baseUrl, apiKey: Redacted.make(TEST_KEY) }, 6000)),
+      Layer.provide(api.http)
+    )
+    const report = yield* runJob(settings, job, options.start ?? submitStart).pipe(
+      Effect.provide(run),
+      Effect.provideService(RunProgress, {
+        started: () => Effect.void,
+        changed: (event) => Effect.sync(() => void told.push(event))
+      })
+    )
+    const journal = (yield* readJournal(journalFile)).events
+    return { report, journal, told, tags: journal.map((event) => event._tag), runDirectory }
+  })
+
+const withScript = (...script: ReadonlyArray<ScriptedFault>) => testEmulator({ faults: { ...noFaults, script } })
+
+/**
+ * A stand-in for the API, for answers the emulator never gives: `answer`
+ * may take any call; the others go as a job that completes at once would.
+ */
+const stubApi = (answer: (url: string) => { readonly status: number; readonly body: unknown } | undefined): Api => ({
+  baseUrl: "https://api.test",
+  http: Layer.succeed(
+    HttpClient.HttpClient,
+    HttpClient.make((request) => {
+      const result = "https://api.test/v2/requests/req-1"
+      const { body, status } = answer(request.url) ??
+        (request.url.endsWith("/status")
+          ? { status: 200, body: { status: "COMPLETED", metrics: { inference_time: 1 } } }
+          : request.url === result
+          ? { status: 200, body: { status: "COMPLETED", output: "https://files.test/req-1.mp4" } }
+          : {
+            status: 200,
+            body: { request_id: "req-1", status: "QUEUED", status_url: `${result}/status`, response_url: result }
+          })
+      return Effect.succeed(HttpClientResponse.fromWeb(request, new Response(JSON.stringify(body), { status })))
+    })
+  )
+})
+
+const isSubmit = (url: string) => url === `https://api.test/v2/${SEEDANCE_MODEL}`
+
+describe("one job, phase by phase", () => {
+  layer(NodeContext.layer, { excludeTestServices: true })((it) => {
+    it.scoped("a submit the API refuses (400) fails the job with no request id, and is not sent again", () =>
+      Effect.gen(function*() {
+        const submits: Array<string> = []
+        const api = stubApi((url) => {
+          if (!isSubmit(url)) return undefined
+          submits.push(url)
+          return { status: 400, body: { error: "duration must be 4 to 12" } }
+        })
+        const { journal, report, tags, told } = yield* renderJob(api, jobOf("refused"))
+        expect(report).toMatchObject({
+          status: "failed",
+          attempts: 1,
+          error: { tag: "BadRequest", httpStatus: 400, message: "duration must be 4 to 12" }
+        })
+        expect(report.requestId).toBeUndefined()
+        expect(tags).toEqual(["submitting", "failed", "finished"])
+        expect(journal[1]).not.toHaveProperty("requestId")
+        expect(submits).toHaveLength(1)
+        expect(told.at(-1)).toMatchObject({ phase: "failed", message: "failed: BadRequest: duration must be 4 to 12" })
+      }))
+
+    it.scoped("a submit whose answer is lost after the API took it is SubmitUncertain: failed, and never sent again", () =>
+      Effect.gen(function*() {
+        const emulator = yield* withScript({ endpoint: "submit", call: 1, fault: "drop-after" })
+        const { report, tags } = yield* renderJob(emulated(emulator), jobOf("lost"))
+        expect(report).toMatchObject({ status: "failed", attempts: 1, error: { tag: "SubmitUncertain" } })
+        expect(report.error?.message).toContain("not re-sent, to avoid paying twice")
+        expect(report.requestId).toBeUndefined()
+        expect((yield* emulator.stats).submissions).toBe(1)
+        expect(tags).toEqual(["submitting", "failed", "finished"])
+      }))
+
+    it.scoped("a generation the API ends FAILED fails the job with its request id and the API's reason", () =>
+      Effect.gen(function*() {
+        const emulator = yield* testEmulator()
+        const { journal, report } = yield* renderJob(emulated(emulator), jobOf("blocked", "A forbidden scene."))
+        const requestId = (yield* emulator.stats).submitted[0]!.requestId
+        expect(report).toMatchObject({
+          status: "failed",
+          requestId,
+          error: {
+            tag: "GenerationFailed",
+            httpStatus: 422,
+            message: "The request was blocked by content moderation",
+            detail: `request ${requestId}`
+          }
+        })
+        expect(journal.find((event) => event._tag === "failed")).toMatchObject({ requestId })
+        expect(report.output).toBeUndefined()
+      }))
+
+    it.scoped("a completed result that names no video URL fails the job with NoVideoUrl", () =>
+      Effect.gen(function*() {
+        const api = stubApi((url) =>
+          url === "https://api.test/v2/requests/req-1" ? { status: 200, body: { status: "COMPLETED" } } : undefined
+        )
+        const { report, tags } = yield* renderJob(api, jobOf("no-video"))
+        expect(report).toMatchObject({
+          status: "failed",
+          requestId: "req-1",
+          attempts: 1,
+          error: { tag: "NoVideoUrl", detail: "request req-1" }
+        })
+        expect(report.error?.message).toContain("names no video URL")
+        expect(tags).toEqual(["submitting", "submitted", "status", "failed", "finished"])
+      }))
+
+    it.scoped("a download cut short is fetched again: completed, and the report counts the tries of every phase", () =>
+      Effect.gen(function*() {
+        const emulator = yield* withScript(
+          { endpoint: "submit", call: 1, fault: "503" },
+          { endpoint: "status", call: 1, fault: "503" },
+          { endpoint: "download", call: 1, fault: "truncate" }
+        )
+        const { journal, report, runDirectory, told } = yield* renderJob(emulated(emulator), jobOf("cut"))
+        const stats = yield* emulator.stats
+        const served = Option.getOrThrow(yield* emulator.servedFile(report.requestId!))
+        expect(report).toMatchObject({ status: "completed", attempts: 4, output: { path: "videos/cut.mp4" } })
+        expect(report.output!.sha256).toBe(served.sha256)
+        const fs = yield* FileSystem.FileSystem
+        expect(sha256Hex(yield* fs.readFile(`${runDirectory}/videos/cut.mp4`))).toBe(served.sha256)
+        expect(stats.submissions).toBe(1)
+        expect(stats.requestsByEndpoint["download"]).toBe(2)
+        expect(report.statusPolls).toBeGreaterThanOrEqual(1)
+        // The second submit says it is the second attempt, before it is sent.
+        expect(journal.filter((event) => event._tag === "submitting").map((event) => event.attempt)).toEqual([1, 2])
+        expect(told.map((event) => event.phase)).toEqual(expect.arrayContaining(["submitted", "downloading"]))
+        expect(told.at(-1)).toMatchObject({ phase: "completed", message: expect.stringMatching(/^completed: videos/) })
+      }))
+
+    it.scoped("once a fatal answer has closed the run's gate, a job is skipped without being sent", () =>
+      Effect.gen(function*() {
+        const emulator = yield* testEmulator()
+        const { report, tags, told } = yield* renderJob(emulated(emulator), jobOf("late"), {
+          stoppedBy: { tag: "InsufficientCredits", message: "no credits left", httpStatus: 406 }
+        })
+        expect(report).toMatchObject({
+          status: "skipped",
+          attempts: 1,
+          error: { tag: "RunAborted", message: "not submitted: the run stopped on InsufficientCredits" }
+        })
+        expect((yield* emulator.stats).requests).toEqual([])
+        expect(tags).toEqual(["finished"])
+        expect(told.map((event) => event.phase)).toEqual(["skipped"])
+      }))
+
+    it.scoped("a job with the same model and body as a verified earlier video takes that video: reused, nothing sent", () =>
+      Effect.gen(function*() {
+        const fs = yield* FileSystem.FileSystem
+        const emulator = yield* testEmulator()
+        const earlier = yield* fs.makeTempDirectoryScoped()
+        const bytes = new TextEncoder().encode("an earlier run's video")
+        yield* fs.writeFile(`${earlier}/video.mp4`, bytes)
+        const job = jobOf("again")
+        const key = paramsKeyOf(SEEDANCE_MODEL, job, {})
+        const candidate = {
+          runId: "run-a",
+          runDirectory: earlier,
+          jobId: "first",
+          file: `${earlier}/video.mp4`,
+          output: { path: "videos/first.mp4", bytes: bytes.length, sha256: sha256Hex(bytes), sourceUrl: "x" }
+        }
+        const reuse: ReuseIndex = { find: (wanted) => (wanted === key ? candidate : undefined), size: 1 }
+        const { journal, report, runDirectory, told } = yield* renderJob(emulated(emulator), job, { reuse })
+        expect(report).toMatchObject({
+          status: "completed",
+          attempts: 0,
+          reusedFrom: { run: "run-a", job: "first" },
+          output: { path: "videos/again.mp4", sha256: sha256Hex(bytes) }
+        })
+        expect(yield* fs.readFileString(`${runDirectory}/videos/again.mp4`)).toBe("an earlier run's video")
+        expect(journal.map((event) => event._tag)).toEqual(["downloaded", "finished"])
+        expect(journal[0]).toMatchObject({ paramsKey: key, reusedFrom: { run: "run-a", job: "first" } })
+        expect((yield* emulator.stats).requests).toEqual([])
+        expect(told.at(-1)?.message).toBe("completed: reused run-a/first (same model, params and seed)")
+      }))
+
+    it.scoped("a job still running at its deadline fails with PollDeadlineExceeded, its request id kept for resume", () =>
+      Effect.gen(function*() {
+        const emulator = yield* testEmulator({ timeScale: 2 })
+        const { report, tags } = yield* renderJob(emulated(emulator), jobOf("slow"), {
+          poll: { deadline: Duration.millis(300) }
+        })
+        const requestId = (yield* emulator.stats).submitted[0]!.requestId
+        expect(report).toMatchObject({ status: "failed", requestId, error: { tag: "PollDeadlineExceeded" } })
+        expect(report.error?.message).toBe(
+          `no end within 300ms of submission; request ${requestId} can still be resumed`
+        )
+        expect(tags.at(-2)).toBe("failed")
+      }))
+
+    it.scoped("the deadline also cuts short the wait for a job's first poll", () =>
+      Effect.gen(function*() {
+        const emulator = yield* testEmulator()
+        const started = Date.now()
+        const { report } = yield* renderJob(emulated(emulator), jobOf("patient"), {
+          // The first poll would come 10 s after the submit.
+          poll: { prior: () => Duration.seconds(20), cap: Duration.seconds(10), deadline: Duration.millis(300) }
+        })
+        expect(report).toMatchObject({ status: "failed", error: { tag: "PollDeadlineExceeded" } })
+        expect(Date.now() - started).toBeLessThan(5000)
+        expect((yield* emulator.stats).requestsByEndpoint["status"] ?? 0).toBe(0)
+      }))
+
+    it.scoped("a resumed job whose request the API has forgotten (404) is submitted again, and says why", () =>
+      Effect.gen(function*() {
+        const emulator = yield* testEmulator()
+        const job = jobOf("forgotten")
+        const start = JobStart.Poll({
+          submission: {
+            requestId: "gone",
+            statusUrl: `${emulator.baseUrl}/v2/requests/gone/status`,
+            responseUrl: `${emulator.baseUrl}/v2/requests/gone`
+          },
+          submittedAtMs: Date.now(),
+          params: job.params,
+          frames: undefined,
+          submitAttempts: 2,
+          resubmitted: undefined
+        })
+        const { journal, report } = yield* renderJob(emulated(emulator), job, { start })
+        expect(report).toMatchObject({
+          status: "completed",
+          attempts: 2,
+          resubmitted: { previousRequestId: "gone", reason: expect.stringContaining("no longer known to the API") }
+        })
+        expect(report.requestId).toBe((yield* emulator.stats).submitted[0]!.requestId)
+        expect(journal.find((event) => event._tag === "submitted")).toMatchObject({
+          resubmitted: { previousRequestId: "gone" }
+        })
+      }))
+  })
+})
