@@ -1,6 +1,7 @@
 import { HttpClient, type HttpClientError, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
 import { Clock, Effect, Option, Schema, type Scope, Stream } from "effect"
 import type { SeedanceParams } from "../domain/SeedanceParams.js"
+import { makeApiOriginGuard } from "./ApiOrigin.js"
 import { retryAfterFrom } from "./RetryAfter.js"
 import { apiKeyHeader, SegmindConfig } from "./SegmindConfig.js"
 import {
@@ -205,6 +206,7 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
       new ResultExpired({ requestId: submission.requestId, message })
 
     const submitUrl = `${config.baseUrl}/v2/${config.model}`
+    const onApiOrigin = makeApiOriginGuard(config.baseUrl)
 
     const submit = (params: SeedanceParams): Effect.Effect<Submission, SubmitError> =>
       call(
@@ -219,7 +221,7 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
                 unexpected(submitUrl, status, "submit answer without request_id/status_url/response_url", text)
               ),
             onSome: (body) =>
-              Effect.succeed<Submission>({
+              onApiOrigin<Submission>({
                 requestId: body.request_id,
                 statusUrl: body.status_url,
                 responseUrl: body.response_url
@@ -230,7 +232,7 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
       )
 
     /** 200 while the job lives; FAILED comes as 422 but the body decides. */
-    const status = (submission: Submission): Effect.Effect<StatusAnswer, StatusError> =>
+    const statusAt = (submission: Submission): Effect.Effect<StatusAnswer, StatusError> =>
       call(keyed(HttpClientRequest.get(submission.statusUrl)), expired(submission), (s) => s === 200 || s === 422).pipe(
         Effect.flatMap(
           ({ status: httpStatus, text }): Effect.Effect<StatusAnswer, GenerationFailed | UnexpectedResponse> => {
@@ -259,7 +261,9 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
         Effect.withSpan("SegmindClient.status")
       )
 
-    const result = (submission: Submission): Effect.Effect<CompletedResult, ResultError> =>
+    const status = (submission: Submission) => Effect.flatMap(onApiOrigin(submission), statusAt)
+
+    const resultAt = (submission: Submission): Effect.Effect<CompletedResult, ResultError> =>
       call(keyed(HttpClientRequest.get(submission.responseUrl)), expired(submission), (s) => s === 200 || s === 422)
         .pipe(
           Effect.flatMap(
@@ -296,6 +300,8 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
           ),
           Effect.withSpan("SegmindClient.result")
         )
+
+    const result = (submission: Submission) => Effect.flatMap(onApiOrigin(submission), resultAt)
 
     /** Uploads one image given as a data URI; answers the URL to send as a frame. */
     const upload = (dataUrl: string): Effect.Effect<string, UploadError> =>
