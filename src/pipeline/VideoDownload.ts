@@ -1,8 +1,7 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Clock, Effect, Either, Option, Stream } from "effect"
 import { createHash } from "node:crypto"
-import type { SegmindClient } from "../segmind/SegmindClient.js"
-import type { DownloadError } from "../segmind/SegmindErrors.js"
+import type { SegmindClient, StorageDownloadError } from "../segmind/SegmindClient.js"
 import { temporaryPathFor } from "../store/AtomicFile.js"
 import { checkVideo, inspectMp4 } from "../store/Mp4Inspection.js"
 import type { CrashPoints } from "./CrashPoints.js"
@@ -36,7 +35,11 @@ export const downloadVideo = (
   rejectedDirectory: string,
   expect: VideoExpectation,
   crashPoints: CrashPoints["Type"]
-): Effect.Effect<DownloadedVideo, DownloadError | DownloadInvalid | VideoMismatch, FileSystem.FileSystem | Path.Path> =>
+): Effect.Effect<
+  DownloadedVideo,
+  StorageDownloadError | DownloadInvalid | VideoMismatch,
+  FileSystem.FileSystem | Path.Path
+> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path

@@ -1,5 +1,5 @@
 import { HttpClient, type HttpClientError, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
-import { Clock, Effect, Option, Schema, type Scope, Stream } from "effect"
+import { Clock, Effect, Option, Schema } from "effect"
 import type { SeedanceParams } from "../domain/SeedanceParams.js"
 import { makeApiOriginGuard } from "./ApiOrigin.js"
 import { retryAfterFrom } from "./RetryAfter.js"
@@ -7,7 +7,6 @@ import { apiKeyHeader, SegmindConfig } from "./SegmindConfig.js"
 import {
   type ApiCallError,
   BadRequest,
-  type DownloadError,
   Forbidden,
   GenerationFailed,
   InsufficientCredits,
@@ -27,6 +26,7 @@ import {
   type UploadError,
   UploadFailed
 } from "./SegmindErrors.js"
+import { makeStorageDownload } from "./StorageDownload.js"
 import { findVideoUrl } from "./VideoUrl.js"
 import {
   ErrorBody,
@@ -54,10 +54,7 @@ export interface CompletedResult {
   readonly metrics: Metrics
 }
 
-export interface VideoDownload {
-  readonly contentLength: Option.Option<number>
-  readonly stream: Stream.Stream<Uint8Array, TransportError>
-}
+export type { StorageDownloadError, VideoDownload } from "./StorageDownload.js"
 
 /** Connection errors that prove the request never reached the server. */
 const NOT_SENT_CODES = new Set([
@@ -327,31 +324,12 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
       )
 
     /** Opens a finished video for streaming; the storage host is not the API, so no key is sent. */
-    const download = (url: string): Effect.Effect<VideoDownload, DownloadError, Scope.Scope> =>
-      Effect.gen(function*() {
-        const response = yield* http.execute(HttpClientRequest.get(url)).pipe(
-          Effect.mapError((error) => transportError(url, error))
-        )
-        if (response.status !== 200) {
-          const text = yield* response.text.pipe(Effect.orElseSucceed(() => ""))
-          const message = messageOf(text, `HTTP ${response.status}`)
-          if (response.status === 404 || response.status === 403 || response.status === 410) {
-            return yield* Effect.fail(
-              new ResultExpired({ requestId: url, message: `video no longer served: ${message}` })
-            )
-          }
-          return yield* Effect.fail(
-            response.status >= 500
-              ? new ServerError({ httpStatus: response.status, message })
-              : new UnexpectedResponse({ url, httpStatus: response.status, message })
-          )
-        }
-        const length = Number(response.headers["content-length"])
-        return {
-          contentLength: Number.isInteger(length) && length >= 0 ? Option.some(length) : Option.none(),
-          stream: response.stream.pipe(Stream.mapError((error) => transportError(url, error)))
-        }
-      })
+    const download = makeStorageDownload({
+      http,
+      idleTimeoutMs: config.downloadIdleTimeoutMs,
+      transportError,
+      messageOf
+    })
 
     return { submit, status, result, upload, download } as const
   })

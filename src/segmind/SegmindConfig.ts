@@ -14,6 +14,8 @@ export class SegmindConfig extends Context.Tag("shotlist/SegmindConfig")<
     readonly uploadUrl: string
     /** how long one HTTP call may take before it counts as lost */
     readonly requestTimeoutMs: number
+    /** how long a video download may go without a byte before the attempt counts as lost */
+    readonly downloadIdleTimeoutMs: number
   }
 >() {}
 
@@ -32,6 +34,7 @@ export interface SegmindSettings {
   readonly uploadUrl?: string | undefined
   readonly model?: string | undefined
   readonly requestTimeoutMs?: number | undefined
+  readonly downloadIdleTimeoutMs?: number | undefined
 }
 
 export const makeSegmindConfig = (settings: SegmindSettings): Context.Tag.Service<SegmindConfig> => ({
@@ -39,7 +42,8 @@ export const makeSegmindConfig = (settings: SegmindSettings): Context.Tag.Servic
   apiKey: settings.apiKey,
   model: settings.model ?? SEEDANCE_MODEL,
   uploadUrl: settings.uploadUrl ?? uploadUrlFor(settings.baseUrl),
-  requestTimeoutMs: settings.requestTimeoutMs ?? 60_000
+  requestTimeoutMs: settings.requestTimeoutMs ?? 60_000,
+  downloadIdleTimeoutMs: settings.downloadIdleTimeoutMs ?? 30_000
 })
 
 export const layerSegmindConfig = (settings: SegmindSettings): Layer.Layer<SegmindConfig> =>

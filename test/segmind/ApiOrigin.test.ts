@@ -1,8 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Logger, Redacted } from "effect"
+import { Effect, Redacted } from "effect"
 import type { SeedanceParams } from "../../src/domain/SeedanceParams.js"
 import { SegmindClient } from "../../src/segmind/SegmindClient.js"
 import { fakeSegmindApi, oneShotManifest, undiciClient } from "../support/FakeSegmindApi.js"
+import { warningsOf } from "../support/LogCapture.js"
 import { answerJson, loopbackServer } from "../support/LoopbackServer.js"
 import { nodeContext, renderManifest, TEST_KEY } from "../support/TestRun.js"
 
@@ -19,18 +20,6 @@ const params: SeedanceParams = {
 
 /** A host that must never be asked anything: it would gladly answer COMPLETED. */
 const otherOrigin = loopbackServer((_request, response) => answerJson(response, 200, { status: "COMPLETED" }))
-
-/** Collects the warnings logged while `effect` runs. */
-const warningsOf = <A, E, R>(effect: Effect.Effect<A, E, R>) => {
-  const warnings: Array<string> = []
-  const logger = Logger.make(({ logLevel, message }) => {
-    if (logLevel._tag === "Warning") warnings.push(Array.isArray(message) ? message.join(" ") : String(message))
-  })
-  return effect.pipe(
-    Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
-    Effect.map((value) => ({ value, warnings }))
-  )
-}
 
 describe("the API key goes only to the configured API origin", () => {
   it.scopedLive("a submit answer naming another origin: status and result are asked on the configured base, the other host gets nothing", () =>
