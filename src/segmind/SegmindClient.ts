@@ -2,6 +2,7 @@ import { HttpClient, type HttpClientError, HttpClientRequest, type HttpClientRes
 import { Clock, Effect, Option, Schema } from "effect"
 import type { SeedanceParams } from "../domain/SeedanceParams.js"
 import { makeApiOriginGuard } from "./ApiOrigin.js"
+import { API_BODY_LIMIT_BYTES, readBodyText } from "./BodyLimit.js"
 import { retryAfterFrom } from "./RetryAfter.js"
 import { apiKeyHeader, SegmindConfig } from "./SegmindConfig.js"
 import {
@@ -177,9 +178,11 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
     ): Effect.Effect<{ readonly status: number; readonly text: string }, ApiCallError | E404> =>
       Effect.gen(function*() {
         const { response, text } = yield* http.execute(request).pipe(
-          Effect.flatMap((response) => Effect.map(response.text, (text) => ({ response, text }))),
+          Effect.flatMap((response) =>
+            Effect.map(readBodyText(response, API_BODY_LIMIT_BYTES), (text) => ({ response, text }))
+          ),
           Effect.scoped,
-          Effect.mapError((error) => transportError(request.url, error))
+          Effect.mapError((error) => error._tag === "UnexpectedResponse" ? error : transportError(request.url, error))
         )
         if (ok(response.status)) return { status: response.status, text }
         const nowMs = yield* Clock.currentTimeMillis
