@@ -2,8 +2,9 @@ import { FileSystem, Path } from "@effect/platform"
 import { Clock, Effect, Either, Option, Stream } from "effect"
 import { createHash } from "node:crypto"
 import type { SegmindClient, StorageDownloadError } from "../segmind/SegmindClient.js"
+import { UnexpectedResponse } from "../segmind/SegmindErrors.js"
 import { temporaryPathFor } from "../store/AtomicFile.js"
-import { checkVideo, inspectMp4 } from "../store/Mp4Inspection.js"
+import { checkVideo, inspectMp4, MP4_SIGNATURE_BYTES, startsLikeMp4 } from "../store/Mp4Inspection.js"
 import type { CrashPoints } from "./CrashPoints.js"
 import { DownloadInvalid, VideoMismatch } from "./PipelineErrors.js"
 
@@ -20,7 +21,25 @@ export interface DownloadedVideo {
 export interface VideoExpectation {
   readonly durationSeconds: number
   readonly audio: boolean
+  /** the most bytes taken from the storage host; `DEFAULT_MAX_VIDEO_BYTES` when not given */
+  readonly maxBytes?: number
 }
+
+/** Far above any Seedance video (tens of MB) and any benchmark's padded one; far below a disk-filling stream. */
+export const DEFAULT_MAX_VIDEO_BYTES = 2 * 1024 ** 3
+
+const QUOTED_BYTES = 24
+
+/** The first bytes of a body, readable in a message. */
+const quoted = (head: Uint8Array): string =>
+  JSON.stringify(String.fromCharCode(...head.subarray(0, QUOTED_BYTES)).replace(/[^\x20-\x7e]/g, "."))
+
+/**
+ * A body that is not an MP4 or does not end is what this URL serves, not a
+ * mishap: it fails the job (UnexpectedResponse) instead of being fetched again.
+ */
+const notAVideo = (url: string, message: string) =>
+  new UnexpectedResponse({ url, httpStatus: 200, message: `${message}; not downloaded again` })
 
 /**
  * Streams a video into a temporary file beside its final place while hashing
@@ -45,20 +64,43 @@ export const downloadVideo = (
     const path = yield* Path.Path
     const temporary = temporaryPathFor(path, path.join(partialDirectory, path.basename(target)))
     const startedMs = yield* Clock.currentTimeMillis
+    const maxBytes = expect.maxBytes ?? DEFAULT_MAX_VIDEO_BYTES
     const fileError = (error: { readonly message: string }) =>
       new DownloadInvalid({ url, message: `could not write ${temporary}: ${error.message}` })
 
     const received = yield* Effect.scoped(
       Effect.gen(function*() {
         const { contentLength, stream } = yield* client.download(url)
+        if (Option.isSome(contentLength) && contentLength.value > maxBytes) {
+          return yield* Effect.fail(
+            notAVideo(url, `Content-Length ${contentLength.value} is more than the ${maxBytes} bytes a video may have`)
+          )
+        }
         const file = yield* fs.open(temporary, { flag: "w" }).pipe(Effect.mapError(fileError))
         const hash = createHash("sha256")
         let bytes = 0
+        // The body's first bytes until they show an MP4; then no longer kept.
+        let head: Uint8Array | undefined = new Uint8Array(0)
+        // Checked before a chunk is written: an error page or an endless stream goes no further.
+        const checkBody = (chunk: Uint8Array): Effect.Effect<void, UnexpectedResponse> => {
+          if (bytes + chunk.length > maxBytes) {
+            return Effect.fail(notAVideo(url, `the body ran past ${maxBytes} bytes, more than a video may have`))
+          }
+          if (head === undefined) return Effect.void
+          head = new Uint8Array([...head, ...chunk.subarray(0, QUOTED_BYTES - head.length)])
+          if (head.length < MP4_SIGNATURE_BYTES) return Effect.void
+          if (startsLikeMp4(head)) {
+            head = undefined
+            return Effect.void
+          }
+          return Effect.fail(notAVideo(url, `not an MP4: the body starts with ${quoted(head)}, not an ftyp box`))
+        }
         yield* Stream.runForEach(stream, (chunk) =>
-          Effect.sync(() => {
-            hash.update(chunk)
-            bytes += chunk.length
-          }).pipe(
+          checkBody(chunk).pipe(
+            Effect.zipRight(Effect.sync(() => {
+              hash.update(chunk)
+              bytes += chunk.length
+            })),
             Effect.zipRight(file.writeAll(chunk).pipe(Effect.mapError(fileError))),
             Effect.zipRight(
               Effect.suspend(() => (bytes === chunk.length ? crashPoints.reach("mid-download") : Effect.void))

@@ -5,7 +5,7 @@ import type { SeedanceParams } from "../../src/domain/SeedanceParams.js"
 import { SegmindClient } from "../../src/segmind/SegmindClient.js"
 import type { SegmindError } from "../../src/segmind/SegmindErrors.js"
 import { undiciClient } from "../support/FakeSegmindApi.js"
-import { loopbackServer } from "../support/LoopbackServer.js"
+import { loopbackServer, type SentCount, streamBody } from "../support/LoopbackServer.js"
 import { TEST_KEY } from "../support/TestRun.js"
 
 const MB = 1024 * 1024
@@ -22,28 +22,13 @@ const params: SeedanceParams = {
   skip_moderation: false
 }
 
-/**
- * Streams `total` bytes of JSON-ish filler as the client takes them (never
- * held whole), counting the bytes that left for the socket.
- */
-const streamFiller = (response: ServerResponse, total: number, declared: boolean, sent: { bytes: number }) => {
+/** `total` bytes of JSON-ish filler, with or without a Content-Length. */
+const streamFiller = (response: ServerResponse, total: number, declared: boolean, sent: SentCount) => {
   response.writeHead(200, {
     "content-type": "application/json",
     ...(declared ? { "content-length": String(total) } : {})
   })
-  const chunk = Buffer.alloc(64 * 1024, 0x61)
-  let queued = 0
-  const pump = () => {
-    while (queued < total && !response.destroyed) {
-      queued += chunk.length
-      const more = response.write(chunk, (error) => {
-        if (error === undefined || error === null) sent.bytes += chunk.length
-      })
-      if (!more) return void response.once("drain", pump)
-    }
-    if (queued >= total) response.end()
-  }
-  pump()
+  streamBody(response, { total, fill: 0x61 }, sent)
 }
 
 const submission = (base: string) => ({

@@ -1,6 +1,7 @@
 import { FileSystem } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
+import type { IncomingMessage, ServerResponse } from "node:http"
 import { SegmindClient } from "../../src/segmind/SegmindClient.js"
 import { layerSegmindConfig, type SegmindSettings } from "../../src/segmind/SegmindConfig.js"
 import { answerJson, loopbackServer } from "./LoopbackServer.js"
@@ -15,6 +16,8 @@ export interface FakeApiOptions {
   readonly followUpOrigin?: () => string
   readonly durationSeconds: number
   readonly audio: boolean
+  /** how `/files/…` answers; the tiny MP4 when not given */
+  readonly serveFile?: (request: IncomingMessage, response: ServerResponse, video: Uint8Array) => void
 }
 
 /**
@@ -44,6 +47,8 @@ export const fakeSegmindApi = (options: FakeApiOptions) => {
       answerJson(response, 200, { status: "COMPLETED", request_id: id, metrics: {} })
     } else if (id !== undefined) {
       answerJson(response, 200, { status: "COMPLETED", request_id: id, output: `${server.url}/files/${id}.mp4` })
+    } else if (path.startsWith("/files/") && options.serveFile !== undefined) {
+      options.serveFile(request, response, video)
     } else if (path.startsWith("/files/")) {
       response.writeHead(200, { "content-type": "video/mp4", "content-length": String(video.length) })
       response.end(video)

@@ -52,3 +52,38 @@ export const answerJson = (
   response.writeHead(status, { "content-type": "application/json", ...headers })
   response.end(JSON.stringify(body))
 }
+
+/** Bytes a server handed to the socket: what a client may have read, give or take the socket's buffers. */
+export interface SentCount {
+  bytes: number
+}
+
+/**
+ * Writes `head`, then `fill` bytes up to `total`, only as fast as the client
+ * takes them (never held whole); stops when the connection closes.
+ */
+export const streamBody = (
+  response: ServerResponse,
+  options: { readonly head?: Uint8Array; readonly total: number; readonly fill: number },
+  sent: SentCount
+) => {
+  const chunkBytes = 64 * 1024
+  const filler = Buffer.alloc(chunkBytes, options.fill)
+  let queued = 0
+  const write = (chunk: Uint8Array) => {
+    queued += chunk.length
+    return response.write(chunk, (error) => {
+      if (error === undefined || error === null) sent.bytes += chunk.length
+    })
+  }
+  const pump = () => {
+    while (queued < options.total && !response.destroyed) {
+      if (!write(filler.subarray(0, Math.min(chunkBytes, options.total - queued)))) {
+        return void response.once("drain", pump)
+      }
+    }
+    if (queued >= options.total) response.end()
+  }
+  if (options.head === undefined || write(options.head)) pump()
+  else response.once("drain", pump)
+}
