@@ -3,6 +3,7 @@ import { Clock, Effect, Option, Schema } from "effect"
 import type { SeedanceParams } from "../domain/SeedanceParams.js"
 import { makeApiOriginGuard } from "./ApiOrigin.js"
 import { API_BODY_LIMIT_BYTES, readBodyText } from "./BodyLimit.js"
+import { refuseUnsendableHeaders } from "./HeaderCheck.js"
 import { retryAfterFrom } from "./RetryAfter.js"
 import { apiKeyHeader, SegmindConfig } from "./SegmindConfig.js"
 import {
@@ -64,7 +65,9 @@ const NOT_SENT_CODES = new Set([
   "EAI_AGAIN",
   "EHOSTUNREACH",
   "ENETUNREACH",
-  "UND_ERR_CONNECT_TIMEOUT"
+  "UND_ERR_CONNECT_TIMEOUT",
+  // undici refuses a bad argument (a header value with a newline) before it connects
+  "UND_ERR_INVALID_ARG"
 ])
 
 const causeCode = (error: unknown): string | undefined => {
@@ -177,6 +180,7 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
       ok: (status: number) => boolean
     ): Effect.Effect<{ readonly status: number; readonly text: string }, ApiCallError | E404> =>
       Effect.gen(function*() {
+        yield* refuseUnsendableHeaders(request)
         const { response, text } = yield* http.execute(request).pipe(
           Effect.flatMap((response) =>
             Effect.map(readBodyText(response, API_BODY_LIMIT_BYTES), (text) => ({ response, text }))
