@@ -265,7 +265,8 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
         Effect.withSpan("SegmindClient.status")
       )
 
-    const status = (submission: Submission) => Effect.flatMap(onApiOrigin(submission), statusAt)
+    const status = (submission: Submission): Effect.Effect<StatusAnswer, StatusError> =>
+      Effect.flatMap(onApiOrigin(submission), statusAt)
 
     const resultAt = (submission: Submission): Effect.Effect<CompletedResult, ResultError> =>
       call(keyed(HttpClientRequest.get(submission.responseUrl)), expired(submission), (s) => s === 200 || s === 422)
@@ -305,7 +306,8 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
           Effect.withSpan("SegmindClient.result")
         )
 
-    const result = (submission: Submission) => Effect.flatMap(onApiOrigin(submission), resultAt)
+    const result = (submission: Submission): Effect.Effect<CompletedResult, ResultError> =>
+      Effect.flatMap(onApiOrigin(submission), resultAt)
 
     /** Uploads one image given as a data URI; answers the URL to send as a frame. */
     const upload = (dataUrl: string): Effect.Effect<string, UploadError> =>
