@@ -42,6 +42,29 @@ const notAVideo = (url: string, message: string) =>
   new UnexpectedResponse({ url, httpStatus: 200, message: `${message}; not downloaded again` })
 
 /**
+ * Checks a body as it streams, before a chunk is written: it opens with an
+ * ftyp box and stays under `maxBytes`, so an error page or an endless stream
+ * goes no further.
+ */
+const bodyCheck = (url: string, maxBytes: number) => {
+  // The body's first bytes until they show an MP4; then no longer kept.
+  let head: Uint8Array | undefined = new Uint8Array(0)
+  return (bytesSoFar: number, chunk: Uint8Array): Effect.Effect<void, UnexpectedResponse> => {
+    if (bytesSoFar + chunk.length > maxBytes) {
+      return Effect.fail(notAVideo(url, `the body ran past ${maxBytes} bytes, more than a video may have`))
+    }
+    if (head === undefined) return Effect.void
+    head = new Uint8Array([...head, ...chunk.subarray(0, QUOTED_BYTES - head.length)])
+    if (head.length < MP4_SIGNATURE_BYTES) return Effect.void
+    if (startsLikeMp4(head)) {
+      head = undefined
+      return Effect.void
+    }
+    return Effect.fail(notAVideo(url, `not an MP4: the body starts with ${quoted(head)}, not an ftyp box`))
+  }
+}
+
+/**
  * Streams a video into a temporary file beside its final place while hashing
  * it, checks size and MP4 structure, then renames it in: a file at `target`
  * is always whole.
@@ -79,24 +102,9 @@ export const downloadVideo = (
         const file = yield* fs.open(temporary, { flag: "w" }).pipe(Effect.mapError(fileError))
         const hash = createHash("sha256")
         let bytes = 0
-        // The body's first bytes until they show an MP4; then no longer kept.
-        let head: Uint8Array | undefined = new Uint8Array(0)
-        // Checked before a chunk is written: an error page or an endless stream goes no further.
-        const checkBody = (chunk: Uint8Array): Effect.Effect<void, UnexpectedResponse> => {
-          if (bytes + chunk.length > maxBytes) {
-            return Effect.fail(notAVideo(url, `the body ran past ${maxBytes} bytes, more than a video may have`))
-          }
-          if (head === undefined) return Effect.void
-          head = new Uint8Array([...head, ...chunk.subarray(0, QUOTED_BYTES - head.length)])
-          if (head.length < MP4_SIGNATURE_BYTES) return Effect.void
-          if (startsLikeMp4(head)) {
-            head = undefined
-            return Effect.void
-          }
-          return Effect.fail(notAVideo(url, `not an MP4: the body starts with ${quoted(head)}, not an ftyp box`))
-        }
+        const checkBody = bodyCheck(url, maxBytes)
         yield* Stream.runForEach(stream, (chunk) =>
-          checkBody(chunk).pipe(
+          checkBody(bytes, chunk).pipe(
             Effect.zipRight(Effect.sync(() => {
               hash.update(chunk)
               bytes += chunk.length
