@@ -5,8 +5,10 @@ import type { Job } from "../domain/Job.js"
 import type { JobReport } from "../domain/JobReport.js"
 import { emptyReuseIndex } from "../pipeline/ReuseCache.js"
 import { decodeReport } from "../report/ReportFile.js"
+import { observedCosts } from "../segmind/ModelCatalog.js"
 import { runFiles } from "../store/RunDirectory.js"
 import { apiTarget } from "./ApiTarget.js"
+import { withinBudget } from "./Budget.js"
 import { onlyFlag, onlyJobs } from "./JobSelection.js"
 import { withLogFormat } from "./Logging.js"
 import { renderFlags } from "./RenderFlags.js"
@@ -52,6 +54,14 @@ export const replayCommand = Command.make(
       )
       const jobs = yield* onlyJobs(source.jobs.map(jobOfReport), args.only, args.report)
       if (jobs.length === 0) return yield* usageError(`${args.report} records no jobs`)
+
+      // Nothing is reused on replay: every job is sent, priced at what the source run was billed where it says.
+      yield* withinBudget(args, {
+        jobs,
+        verb: "render",
+        model: source.run.model,
+        observed: observedCosts(source.jobs.filter((entry) => entry.status === "completed"))
+      })
 
       const sourceDirectory = path.dirname(reportFile)
       const runDirectory = Option.getOrElse(args.out, () =>
