@@ -1,4 +1,3 @@
-import { ValidationError } from "@effect/cli"
 import { NodeContext, NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { Cause, Effect, Exit, Layer, Ref } from "effect"
 import { cli } from "./cli/Cli.js"
@@ -9,10 +8,7 @@ import { CrashPoints } from "./pipeline/CrashPoints.js"
 const program = Effect.gen(function*() {
   yield* cli(process.argv)
   return yield* Ref.get(yield* ProcessExitCode)
-}).pipe(
-  // @effect/cli has already printed what was wrong with the command line.
-  Effect.catchIf(ValidationError.isValidationError, () => Effect.succeed(ExitCode.Usage))
-)
+})
 
 const layers = Layer.mergeAll(
   NodeContext.layer,

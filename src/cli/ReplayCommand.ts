@@ -5,8 +5,10 @@ import type { Job } from "../domain/Job.js"
 import type { JobReport } from "../domain/JobReport.js"
 import { makeRunPlan } from "../pipeline/RunPipeline.js"
 import { decodeReport } from "../report/ReportFile.js"
+import { observedCosts } from "../segmind/ModelCatalog.js"
 import { runFiles } from "../store/RunDirectory.js"
 import { apiTarget } from "./ApiTarget.js"
+import { withinBudget } from "./Budget.js"
 import { onlyFlag, onlyJobs } from "./JobSelection.js"
 import { withLogFormat } from "./Logging.js"
 import { renderFlags } from "./RenderFlags.js"
@@ -63,6 +65,14 @@ export const replayCommand = Command.make(
       const jobs = yield* onlyJobs(source.jobs.map(jobOfReport), args.only, args.report)
       if (jobs.length === 0) return yield* usageError(`${args.report} records no jobs`)
 
+      // Nothing is reused on replay: every job is sent, priced at what the source run was billed where it says.
+      yield* withinBudget(args, {
+        jobs,
+        verb: "render",
+        model: source.run.model,
+        observed: observedCosts(source.jobs.filter((entry) => entry.status === "completed"))
+      })
+
       const sourceDirectory = path.dirname(reportFile)
       const runDirectory = Option.getOrElse(args.out, () =>
         path.join(path.dirname(sourceDirectory), timeStamp(new Date())))
@@ -84,7 +94,7 @@ export const replayCommand = Command.make(
         makeRunPlan({
           runId: path.basename(path.resolve(runDirectory)),
           runDirectory,
-          manifest: { ...source.run.manifest, text: manifestText },
+          manifest: { ...source.run.manifest, name: source.run.name, text: manifestText },
           jobs,
           model: source.run.model,
           baseUrl: target.baseUrl,

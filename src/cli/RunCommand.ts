@@ -1,24 +1,18 @@
 import { Args, Command, Options } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
 import { Effect, Option } from "effect"
-import type { Job } from "../domain/Job.js"
 import { SEEDANCE_MODEL } from "../domain/SeedanceParams.js"
-import {
-  buildReuseIndex,
-  emptyReuseIndex,
-  localFrameDigests,
-  paramsKeyOf,
-  type ReuseIndex
-} from "../pipeline/ReuseCache.js"
+import { buildReuseIndex, emptyReuseIndex } from "../pipeline/ReuseCache.js"
 import { makeRunPlan } from "../pipeline/RunPipeline.js"
-import { estimateRun, formatUsd } from "../segmind/ModelCatalog.js"
 import { runFiles } from "../store/RunDirectory.js"
 import { apiTarget } from "./ApiTarget.js"
+import { hasBudget, withinBudget } from "./Budget.js"
 import { onlyFlag, selectJobs } from "./JobSelection.js"
 import { withLogFormat } from "./Logging.js"
 import { renderFlags } from "./RenderFlags.js"
+import { lookUpReuse, reuseFlags, toRender } from "./ReuseLookup.js"
 import { claimNewRunDirectory, executeRun, resumeRun, timeStamp } from "./RunExecution.js"
-import { DEFAULT_CONCURRENCY, resolveRunSettings } from "./RunSettings.js"
+import { resolveRunSettings } from "./RunSettings.js"
 import { usageError, usageProblems } from "./UsageErrors.js"
 
 const manifestArg = Args.text({ name: "MANIFEST" }).pipe(Args.withDescription("the YAML manifest of shots to render"))
@@ -29,58 +23,6 @@ const outOption = Options.directory("out").pipe(
   ),
   Options.optional
 )
-const noReuseOption = Options.boolean("no-reuse").pipe(
-  Options.withDescription(
-    "render every job, even one whose model and exact body (seed included) match a verified video of an earlier run under the output root; by default that video is linked in instead, at no cost"
-  )
-)
-const maxJobsOption = Options.integer("max-jobs").pipe(
-  Options.withDescription(
-    "refuse the run (exit 2, nothing sent) if it would render more than N jobs; reused videos do not count"
-  ),
-  Options.optional
-)
-const maxCostOption = Options.float("max-cost").pipe(
-  Options.withDescription(
-    "refuse the run (exit 2, nothing sent) if its estimated cost exceeds this many US dollars (list price per generation; reused videos cost nothing)"
-  ),
-  Options.optional
-)
-const reuseFromOption = Options.directory("reuse-from").pipe(
-  Options.withDescription(
-    "the output root whose earlier runs may be reused (default: output/, or the folder above --out)"
-  ),
-  Options.optional
-)
-
-/** `--max-jobs` / `--max-cost`: checked before anything is sent; only jobs that would really be rendered count. */
-const withinBudget = (
-  jobs: ReadonlyArray<Job>,
-  model: string,
-  reuse: ReuseIndex,
-  concurrency: number,
-  maxJobs: Option.Option<number>,
-  maxCost: Option.Option<number>
-) =>
-  Effect.gen(function*() {
-    if (Option.isNone(maxJobs) && Option.isNone(maxCost)) return
-    const toRender: Array<Job> = []
-    for (const job of jobs) {
-      const digests = yield* localFrameDigests(job).pipe(Effect.orElseSucceed(() => ({})))
-      if (reuse.find(paramsKeyOf(model, job, digests)) === undefined) toRender.push(job)
-    }
-    const estimate = estimateRun(toRender, model, concurrency)
-    const reused = jobs.length - toRender.length
-    const what = `${toRender.length} job${toRender.length === 1 ? "" : "s"} to render${
-      reused > 0 ? ` (${reused} reused)` : ""
-    }, about ${formatUsd(estimate.costUsd)}`
-    if (Option.isSome(maxJobs) && toRender.length > maxJobs.value) {
-      return yield* usageError(`refused: ${what}, over --max-jobs ${maxJobs.value}; nothing was sent`)
-    }
-    if (Option.isSome(maxCost) && estimate.costUsd > maxCost.value) {
-      return yield* usageError(`refused: ${what}, over --max-cost ${formatUsd(maxCost.value)}; nothing was sent`)
-    }
-  })
 
 export const runCommand = Command.make(
   "run",
@@ -88,10 +30,7 @@ export const runCommand = Command.make(
     manifest: manifestArg,
     out: outOption,
     only: onlyFlag("render"),
-    noReuse: noReuseOption,
-    reuseFrom: reuseFromOption,
-    maxJobs: maxJobsOption,
-    maxCost: maxCostOption,
+    ...reuseFlags,
     ...renderFlags
   },
   (args) =>
@@ -111,9 +50,16 @@ export const runCommand = Command.make(
       const reuseRoot = Option.getOrElse(args.reuseFrom, () =>
         Option.isSome(args.out) ? path.dirname(path.resolve(runDirectory)) : "output")
       const reuse = args.noReuse ? emptyReuseIndex : yield* buildReuseIndex(reuseRoot, runDirectory)
-      const concurrencyForEstimate = Option.getOrElse(args.concurrency, () =>
-        loaded.manifest.concurrency ?? DEFAULT_CONCURRENCY)
-      yield* withinBudget(jobs, model, reuse, concurrencyForEstimate, args.maxJobs, args.maxCost)
+      if (hasBudget(args)) {
+        const rendered = toRender(yield* lookUpReuse(jobs, model, reuse))
+        const reused = jobs.length - rendered.length
+        yield* withinBudget(args, {
+          jobs: rendered,
+          verb: "render",
+          ...(reused > 0 ? { spared: `${reused} reused` } : {}),
+          model
+        })
+      }
 
       const target = yield* apiTarget(args.emulator, args.baseUrl)
       const settings = yield* resolveRunSettings(
@@ -131,7 +77,7 @@ export const runCommand = Command.make(
         makeRunPlan({
           runId: path.basename(path.resolve(runDirectory)),
           runDirectory,
-          manifest: { path: loaded.absolutePath, sha256: loaded.sha256, text: loaded.text },
+          manifest: { path: loaded.absolutePath, sha256: loaded.sha256, name: loaded.manifest.name, text: loaded.text },
           jobs,
           model,
           baseUrl: target.baseUrl,

@@ -1,16 +1,18 @@
 import { FileSystem, Path } from "@effect/platform"
-import { Console, Effect, Logger, Option } from "effect"
-import { REQUEST_TTL } from "../pipeline/ResumePlan.js"
+import { Clock, Console, Effect, Logger, Option } from "effect"
+import { REQUEST_TTL, resumeStartOf } from "../pipeline/ResumePlan.js"
 import { makeRunPlan, runPipeline, type RunPlan, runServices } from "../pipeline/RunPipeline.js"
 import { RunProgress } from "../pipeline/RunProgress.js"
 import { renderJUnit } from "../report/JUnitReport.js"
 import type { Report } from "../report/Report.js"
+import { formatUsd, observedCosts } from "../segmind/ModelCatalog.js"
 import { writeFileAtomic } from "../store/AtomicFile.js"
-import { journaledRun, readJournal } from "../store/JournalReader.js"
+import { type JournaledRun, journaledRun, readJournal } from "../store/JournalReader.js"
 import { type RunFiles, runFiles } from "../store/RunDirectory.js"
 import { entriesNotOfShotlist } from "../store/RunDirectoryClaim.js"
 import { acquireRunLock } from "../store/RunLock.js"
 import { type ApiTarget, apiTarget } from "./ApiTarget.js"
+import { hasBudget, withinBudget } from "./Budget.js"
 import { exitCodeOf, setExitCode } from "./ExitCode.js"
 import { stderrLogger } from "./Logging.js"
 import { liveProgressView } from "./ProgressView.js"
@@ -106,6 +108,18 @@ export const printSummary = (report: Report, files: RunFiles) =>
       if (job.status === "completed" && job.output !== undefined) continue
       yield* Console.log(`  ${job.status} ${job.id}: ${job.error?.tag ?? ""} ${job.error?.message ?? ""}`.trimEnd())
     }
+    const cost = summary.cost
+    if (cost !== undefined && cost.usd > 0) {
+      yield* Console.log(
+        `cost: ${formatUsd(cost.usd)}${
+          cost.estimatedJobs > 0
+            ? `, of which ${formatUsd(cost.estimatedUsd)} estimated for ${cost.estimatedJobs} job${
+              cost.estimatedJobs === 1 ? "" : "s"
+            } the API gave no figure for`
+            : " (the API's figures)"
+        }`
+      )
+    }
     if (again > 0) {
       yield* Console.log(
         `${again} job${again === 1 ? " was" : "s were"} submitted again on resume (see "resubmitted" in the report):`
@@ -146,6 +160,31 @@ export interface ResumeRequest {
 }
 
 /**
+ * `--max-jobs` / `--max-cost` of a resume: the jobs it would submit, for the
+ * first time or again, count; videos kept and requests polled again do not.
+ */
+const resumeWithinBudget = (request: ResumeRequest, journaled: JournaledRun) =>
+  Effect.gen(function*() {
+    if (!hasBudget(request.flags) || journaled.run === undefined) return
+    const now = yield* Clock.currentTimeMillis
+    const options = { retryFailed: request.retryFailed, requestTtl: REQUEST_TTL }
+    const states = [...journaled.jobs.values()]
+    const starts = yield* Effect.forEach(states, (state) => resumeStartOf(state, request.runDirectory, now, options))
+    const outgoing = states.filter((_, i) => starts[i]?._tag === "Submit").map((state) => state.job)
+    const kept = starts.filter((start) => start._tag === "Keep").length
+    const polled = starts.filter((start) => start._tag === "Poll").length
+    const spared = [...(kept > 0 ? [`${kept} kept`] : []), ...(polled > 0 ? [`${polled} polled, not sent again`] : [])]
+    const finished = states.flatMap((state) => (state.finished?.status === "completed" ? [state.finished] : []))
+    yield* withinBudget(request.flags, {
+      jobs: outgoing,
+      verb: "submit",
+      ...(spared.length > 0 ? { spared: spared.join(", ") } : {}),
+      model: journaled.run.model,
+      observed: observedCosts(finished)
+    })
+  })
+
+/**
  * Takes a run up again from its journal: lock, read (a torn last line is cut
  * off), then every job carries on where it stopped. An emulator run resumes
  * on a new emulator unless `--base-url` says otherwise.
@@ -182,6 +221,8 @@ export const resumeRun = (request: ResumeRequest) =>
       )
     }
 
+    yield* resumeWithinBudget(request, journaled)
+
     const useEmulator = request.flags.emulator || (run.emulator && Option.isNone(request.flags.baseUrl))
     const target = yield* apiTarget(
       useEmulator,
@@ -198,7 +239,7 @@ export const resumeRun = (request: ResumeRequest) =>
       makeRunPlan({
         runId: run.runId,
         runDirectory: request.runDirectory,
-        manifest: { path: run.manifest.path, sha256: run.manifest.sha256, text: undefined },
+        manifest: { path: run.manifest.path, sha256: run.manifest.sha256, name: run.name, text: undefined },
         jobs,
         model: run.model,
         baseUrl: target.baseUrl,

@@ -1,9 +1,9 @@
-import { Duration, Effect, Option } from "effect"
+import { Duration, Effect, Either, Option } from "effect"
 import { defaultEmulatorConfig } from "../emulator/Emulator.js"
 import { generationTime } from "../emulator/EmulatorConfig.js"
 import { DEFAULT_POLL, type PollSettings } from "../pipeline/PollSchedule.js"
 import { DEFAULT_RETRY, type RetrySettings } from "../pipeline/RetryPolicy.js"
-import { parseDurationText } from "./DurationText.js"
+import { durationProblemMessage, parseDurationText } from "./DurationText.js"
 import type { RenderFlags } from "./RenderFlags.js"
 import { usageError } from "./UsageErrors.js"
 
@@ -23,9 +23,9 @@ const durationFlag = (name: string, text: Option.Option<string>) =>
   Option.match(text, {
     onNone: () => Effect.succeed(Option.none<Duration.Duration>()),
     onSome: (value) =>
-      Option.match(parseDurationText(value), {
-        onNone: () => usageError(`--${name} takes a duration like 90s, 15m or 2h (got ${JSON.stringify(value)})`),
-        onSome: (duration) => Effect.succeed(Option.some(duration))
+      Either.match(parseDurationText(value), {
+        onLeft: (problem) => usageError(durationProblemMessage(name, problem)),
+        onRight: (duration) => Effect.succeed(Option.some(duration))
       })
   })
 

@@ -1,4 +1,5 @@
 import { JSONSchema, type ParseResult, Predicate, Schema, type SchemaAST } from "effect"
+import { closestKey } from "../domain/ClosestName.js"
 import { isHttpUrl } from "../domain/HttpUrl.js"
 import {
   ASPECT_RATIOS,
@@ -440,33 +441,6 @@ const brokenRules = (document: unknown, rules: ReadonlyArray<ShotRule>): Array<S
 
 /** The rules across fields, on the document as written, so that a bad value elsewhere hides none of them. */
 export const ManifestRules = Schema.Unknown.pipe(Schema.filter((document) => brokenRules(document, SHOT_RULES)))
-
-const levenshtein = (a: string, b: string): number => {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!
-    row[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1))
-      previous = current
-    }
-  }
-  return row[b.length]!
-}
-
-/** "did you mean" for a misspelt key, when one allowed key is close. */
-const closestKey = (key: string, allowed: ReadonlyArray<string>): string | undefined => {
-  const scored = allowed
-    .map((candidate) => ({ candidate, distance: levenshtein(key.toLowerCase(), candidate) }))
-    .sort((x, y) => x.distance - y.distance)
-  const best = scored[0]
-  if (best === undefined) return undefined
-  const prefix = allowed.find((candidate) =>
-    candidate.startsWith(key.toLowerCase()) || key.toLowerCase().startsWith(candidate)
-  )
-  return best.distance <= 2 ? best.candidate : prefix
-}
 
 /** The keys the shape allows in the map at `path`, in the schema's order. */
 const keysAt = (ast: SchemaAST.AST, path: ReadonlyArray<PropertyKey>): ReadonlyArray<string> => {

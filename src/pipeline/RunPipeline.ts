@@ -28,6 +28,8 @@ import { RunProgress } from "./RunProgress.js"
 export interface RunManifest {
   readonly path: string
   readonly sha256: string
+  /** the manifest's `name`, when known (a replay of an old report may lack it) */
+  readonly name?: string | undefined
   /** its text, copied into the run directory (absent for a replay of a run whose copy is gone) */
   readonly text: string | undefined
 }
@@ -158,6 +160,7 @@ const journalStart = (plan: RunPlan) =>
       _tag: "run",
       runId: plan.runId,
       manifest: { path: plan.manifest.path, sha256: plan.manifest.sha256 },
+      ...(plan.manifest.name === undefined ? {} : { name: plan.manifest.name }),
       model: plan.model,
       baseUrl: plan.baseUrl,
       emulator: plan.emulator,
@@ -287,6 +290,7 @@ const buildReport = (
   tool: { name: TOOL_NAME, version: TOOL_VERSION },
   run: {
     id: plan.runId,
+    ...(plan.manifest.name === undefined ? {} : { name: plan.manifest.name }),
     manifest: { path: plan.manifest.path, sha256: plan.manifest.sha256 },
     model: plan.model,
     baseUrl: plan.baseUrl,
@@ -298,6 +302,6 @@ const buildReport = (
     ...(resumedAt === undefined ? {} : { resumedAt }),
     ...(plan.replayOf === undefined ? {} : { replayOf: plan.replayOf })
   },
-  summary: summarize(jobs, finishedMs - startedMs),
+  summary: summarize(jobs, finishedMs - startedMs, plan.model),
   jobs
 })

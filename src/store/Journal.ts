@@ -26,6 +26,8 @@ export const JournalEvent = Schema.Union(
     ...At,
     runId: Schema.String,
     manifest: ManifestRef,
+    /** the manifest's `name` */
+    name: Schema.optional(Schema.String),
     model: Schema.String,
     baseUrl: Schema.String,
     /** rendered on the embedded emulator, which does not outlive the process */

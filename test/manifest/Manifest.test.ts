@@ -2,7 +2,7 @@ import { FileSystem } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Random } from "effect"
-import { renderPlan } from "../../src/cli/PlanTable.js"
+import { type Plan, renderPlan } from "../../src/cli/PlanTable.js"
 import { SEEDANCE_MODEL } from "../../src/domain/SeedanceParams.js"
 import { expandJobs } from "../../src/manifest/JobExpansion.js"
 import { filterJobs } from "../../src/manifest/JobFilter.js"
@@ -418,21 +418,26 @@ shots:
   it.scoped("the plan lists every job, the totals and the estimated cost and wall time", () =>
     Effect.gen(function*() {
       const jobs = yield* expandJobs(yield* load(storyboard))
-      const plan = renderPlan(jobs, {
-        model: SEEDANCE_MODEL,
-        concurrency: 4,
-        run: estimateRun(jobs, SEEDANCE_MODEL, 4)
+      const planOf = (model: string, concurrency: number, rpm: number): Plan => ({
+        manifest: "storyboard.yaml",
+        name: "storyboard",
+        model,
+        concurrency,
+        rpm,
+        jobs: jobs.map((job) => ({ job, reusedFrom: undefined })),
+        estimate: estimateRun(jobs, { model, concurrency, rpm })
       })
+      const plan = renderPlan(planOf(SEEDANCE_MODEL, 4, 45))
       for (const job of jobs) expect(plan).toContain(job.id)
       expect(plan).toContain("13 jobs from 4 shots, 102 s of video")
       expect(plan).toMatch(/ending~take=1\s+\d+\*/)
-      // 13 jobs at $0.41; 4 waves of ~100 s at concurrency 4.
-      expect(plan).toContain("estimate: $5.33, about 7 min at concurrency 4")
-      const unknown = renderPlan(jobs, {
-        model: "other-model",
-        concurrency: 13,
-        run: estimateRun(jobs, "other-model", 13)
-      })
-      expect(unknown).toContain("about 2 min at concurrency 13 (other-model is not in shotlist's price table")
+      // Silent 1080p clips of 6 and 10 s, priced per job; 4 waves of ~100 s at concurrency 4.
+      expect(plan).toContain("estimate: $9.38 for 13 jobs, about 7 min at concurrency 4 and 45 API calls/min")
+      const unknown = renderPlan(planOf("other-model", 13, 45))
+      expect(unknown).toContain(
+        "about 2 min at concurrency 13 and 45 API calls/min (other-model is not in shotlist's price table"
+      )
+      // At 5 calls a minute the request budget, not the waves, sets the pace.
+      expect(renderPlan(planOf(SEEDANCE_MODEL, 4, 5))).toContain("the request budget sets the pace")
     }).pipe(Effect.provide(NodeContext.layer)))
 })
