@@ -1,3 +1,4 @@
+import { jobReportBase } from "../domain/JobReport.js"
 import { roundUsd } from "../segmind/ModelCatalog.js"
 import { type Plan, plannedCost, planTotals } from "./PlanTable.js"
 
@@ -11,13 +12,7 @@ export const planDocument = (plan: Plan) => ({
   jobs: plan.jobs.map((entry) => {
     const { job, reusedFrom } = entry
     return {
-      id: job.id,
-      shot: job.shot,
-      ...(job.sweep === undefined ? {} : { sweep: job.sweep }),
-      ...(job.take === undefined ? {} : { take: job.take }),
-      seed: job.seed,
-      seedDrawn: job.seedDrawn,
-      params: job.params,
+      ...jobReportBase(job),
       // Local frames are not in `params` until a run uploads them.
       ...(job.firstFrame === undefined ? {} : { firstFrame: job.firstFrame }),
       ...(job.lastFrame === undefined ? {} : { lastFrame: job.lastFrame }),
