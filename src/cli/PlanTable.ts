@@ -2,15 +2,22 @@ import type { Job } from "../domain/Job.js"
 import { formatDuration } from "../report/DurationFormat.js"
 import { formatUsd, MODEL_CATALOG, type RunEstimate } from "../segmind/ModelCatalog.js"
 
-/** The jobs of a plan as an aligned text table, then totals. */
+/** Rows a plan prints; past them it counts the rest, which `--only` shows. */
+const PLAN_ROWS = 1000
+
+/** Where a job's seed comes from: written on the shot or in defaults, listed in its sweep, or derived from seed_base. */
+const seedOrigin = (job: Job): string => job.sweep?.seed !== undefined ? "swept" : job.seedDrawn ? "derived" : "given"
+
+/** The jobs of a plan as an aligned text table (the first PLAN_ROWS), then totals. */
 export const renderPlan = (
   jobs: ReadonlyArray<Job>,
   estimate: { readonly model: string; readonly concurrency: number; readonly run: RunEstimate }
 ): string => {
-  const header = ["id", "seed", "duration", "resolution", "aspect", "audio"]
-  const rows = jobs.map((job) => [
+  const header = ["id", "seed", "seed is", "duration", "resolution", "aspect", "audio"]
+  const rows = jobs.slice(0, PLAN_ROWS).map((job) => [
     job.id,
-    `${job.seed}${job.seedDrawn ? "*" : ""}`,
+    String(job.seed),
+    seedOrigin(job),
     `${job.params.duration} s`,
     job.params.resolution,
     job.params.aspect_ratio,
@@ -25,11 +32,12 @@ export const renderPlan = (
     line(header),
     line(widths.map((w) => "-".repeat(w))),
     ...rows.map(line),
+    ...(jobs.length > rows.length ? [`… ${jobs.length - rows.length} more jobs (show them with --only)`] : []),
     "",
     `${jobs.length} job${jobs.length === 1 ? "" : "s"} from ${shots} shot${
       shots === 1 ? "" : "s"
     }, ${seconds} s of video`,
-    ...(drawn ? ["* seed drawn by shotlist; a run draws its own and records it in the journal and report"] : []),
+    ...(drawn ? ["derived: from the manifest's seed_base and the job's id; every run sends these seeds"] : []),
     estimateLine(estimate)
   ].join("\n")
 }

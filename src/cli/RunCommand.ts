@@ -3,6 +3,7 @@ import { FileSystem, Path } from "@effect/platform"
 import { Effect, Option } from "effect"
 import type { Job } from "../domain/Job.js"
 import { SEEDANCE_MODEL } from "../domain/SeedanceParams.js"
+import { refuseOversizedRun } from "../manifest/JobExpansion.js"
 import {
   buildReuseIndex,
   emptyReuseIndex,
@@ -13,11 +14,11 @@ import {
 import { estimateRun, formatUsd } from "../segmind/ModelCatalog.js"
 import { runFiles } from "../store/RunDirectory.js"
 import { apiTarget } from "./ApiTarget.js"
-import { onlyFlag, selectJobs } from "./JobSelection.js"
+import { onlyFlag, reseedFlag, selectJobs } from "./JobSelection.js"
 import { withLogFormat } from "./Logging.js"
 import { renderFlags } from "./RenderFlags.js"
 import { claimNewRunDirectory, executeRun, resumeRun, timeStamp } from "./RunExecution.js"
-import { DEFAULT_CONCURRENCY, resolveRunSettings } from "./RunSettings.js"
+import { DEFAULT_CONCURRENCY, DEFAULT_MAX_JOBS, resolveRunSettings } from "./RunSettings.js"
 import { usageError, usageProblems } from "./UsageErrors.js"
 
 const manifestArg = Args.text({ name: "MANIFEST" }).pipe(Args.withDescription("the YAML manifest of shots to render"))
@@ -35,7 +36,7 @@ const noReuseOption = Options.boolean("no-reuse").pipe(
 )
 const maxJobsOption = Options.integer("max-jobs").pipe(
   Options.withDescription(
-    "refuse the run (exit 2, nothing sent) if it would render more than N jobs; reused videos do not count"
+    `refuse the run (exit 2, nothing sent) if it would render more than N jobs; reused videos do not count (without it: at most ${DEFAULT_MAX_JOBS} jobs, reused or not)`
   ),
   Options.optional
 )
@@ -91,14 +92,16 @@ export const runCommand = Command.make(
     reuseFrom: reuseFromOption,
     maxJobs: maxJobsOption,
     maxCost: maxCostOption,
+    reseed: reseedFlag,
     ...renderFlags
   },
   (args) =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const path = yield* Path.Path
-      const { loaded, jobs } = yield* selectJobs(args.manifest, args.only)
+      const { loaded, jobs, reseedBase } = yield* selectJobs(args.manifest, args.only, args.reseed)
       if (jobs.length === 0) return yield* usageError(`${args.manifest} expands to no jobs`)
+      if (Option.isNone(args.maxJobs)) yield* refuseOversizedRun(loaded, jobs, DEFAULT_MAX_JOBS)
 
       const runDirectory = Option.getOrElse(args.out, () =>
         path.join("output", loaded.manifest.name, timeStamp(new Date())))
@@ -120,6 +123,11 @@ export const runCommand = Command.make(
         { concurrency: loaded.manifest.concurrency, rpm: loaded.manifest.rpm, retry: loaded.manifest.retry },
         target.isEmulator
       )
+      if (reseedBase !== undefined) {
+        yield* Effect.logInfo(
+          `--reseed: seed_base ${reseedBase}; write \`seed_base: ${reseedBase}\` in the manifest to render the same seeds again`
+        )
+      }
       yield* claimNewRunDirectory(runDirectory)
       yield* Effect.logInfo(
         `rendering ${jobs.length} jobs of ${loaded.file} into ${runDirectory} (concurrency ${settings.concurrency}, ${settings.rpm} API calls/min${

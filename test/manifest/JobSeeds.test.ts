@@ -136,7 +136,11 @@ describe("seeds you can count on", () => {
   it.scoped("the plan says of each seed whether it is given, swept or derived", () =>
     Effect.gen(function*() {
       const jobs = yield* expandJobs(yield* load(board()))
-      const plan = renderPlan(jobs, { model: SEEDANCE_MODEL, concurrency: 4, run: estimateRun(jobs, SEEDANCE_MODEL, 4) })
+      const plan = renderPlan(jobs, {
+        model: SEEDANCE_MODEL,
+        concurrency: 4,
+        run: estimateRun(jobs, SEEDANCE_MODEL, 4)
+      })
       expect(plan).toMatch(/^pier\s+7\s+given\s/m)
       expect(plan).toMatch(/^lanterns~seed=22\s+22\s+swept\s/m)
       expect(plan).toMatch(/^street~take=3\s+\d+\s+derived\s/m)
@@ -146,22 +150,30 @@ describe("seeds you can count on", () => {
 })
 
 describe("a manifest that multiplies", () => {
-  it.scoped("1,080,000 jobs from 3.4 KB expand without overflowing, fast, and the plan shows the first 1000", () =>
-    Effect.gen(function*() {
-      const loaded = yield* load(millionJobs)
-      const started = Date.now()
-      const jobs = yield* expandJobs(loaded)
-      const expandMs = Date.now() - started
-      expect(jobs).toHaveLength(1_080_000)
-      expect(jobs[1_079_999]?.id).toBe(
-        "shot9~duration=12~resolution=1080p~aspect_ratio=9x16~camera_fixed=false~generate_audio=false~skip_moderation=false~take=100"
-      )
-      expect(expandMs).toBeLessThan(20_000)
-      const plan = renderPlan(jobs, { model: SEEDANCE_MODEL, concurrency: 4, run: estimateRun(jobs, SEEDANCE_MODEL, 4) })
-      expect(plan.split("\n").filter((line) => line.startsWith("shot"))).toHaveLength(1000)
-      expect(plan).toContain("… 1079000 more jobs (show them with --only)")
-      expect(plan).toContain("1080000 jobs from 10 shots")
-    }).pipe(Effect.provide(NodeContext.layer)), 120_000)
+  it.scoped(
+    "1,080,000 jobs from 3.4 KB expand without overflowing, fast, and the plan shows the first 1000",
+    () =>
+      Effect.gen(function*() {
+        const loaded = yield* load(millionJobs)
+        const started = Date.now()
+        const jobs = yield* expandJobs(loaded)
+        const expandMs = Date.now() - started
+        expect(jobs).toHaveLength(1_080_000)
+        expect(jobs[1_079_999]?.id).toBe(
+          "shot9~duration=12~resolution=1080p~aspect_ratio=9x16~camera_fixed=false~generate_audio=false~skip_moderation=false~take=100"
+        )
+        expect(expandMs).toBeLessThan(20_000)
+        const plan = renderPlan(jobs, {
+          model: SEEDANCE_MODEL,
+          concurrency: 4,
+          run: estimateRun(jobs, SEEDANCE_MODEL, 4)
+        })
+        expect(plan.split("\n").filter((line) => line.startsWith("shot"))).toHaveLength(1000)
+        expect(plan).toContain("… 1079000 more jobs (show them with --only)")
+        expect(plan).toContain("1080000 jobs from 10 shots")
+      }).pipe(Effect.provide(NodeContext.layer)),
+    120_000
+  )
 
   it.scoped("a run over the cap is a manifest error at the sweep that multiplies, with its axes and total", () =>
     Effect.gen(function*() {

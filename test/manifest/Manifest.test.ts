@@ -5,8 +5,8 @@ import { Effect, Random } from "effect"
 import { renderPlan } from "../../src/cli/PlanTable.js"
 import { SEEDANCE_MODEL } from "../../src/domain/SeedanceParams.js"
 import { expandJobs, jobIdProblems, longestJobIdBytes } from "../../src/manifest/JobExpansion.js"
-import { JOB_ID_MAX_BYTES, type Shot } from "../../src/manifest/Manifest.js"
 import { filterJobs } from "../../src/manifest/JobFilter.js"
+import { JOB_ID_MAX_BYTES, type Shot } from "../../src/manifest/Manifest.js"
 import { formatIssue, type ManifestIssue } from "../../src/manifest/ManifestErrors.js"
 import { loadManifest } from "../../src/manifest/ManifestLoader.js"
 import { estimateRun } from "../../src/segmind/ModelCatalog.js"
@@ -92,7 +92,7 @@ describe("manifest validation", () => {
       line: 5,
       column: 12,
       path: "shots[0].takes",
-      message: "takes draws a seed for each take; remove the seed, or remove takes"
+      message: "give either takes or a seed, not both: each take gets its own seed, derived from seed_base"
     }],
     ["sweep:\n      style: [a, b]", {
       line: 6,
@@ -237,7 +237,7 @@ shots:
 `)
       expect(issues.map((i) => `${i.line}:${i.column} ${i.path}: ${i.message}`)).toEqual([
         "2:7 name: name must be a plain folder name: letters, digits, \".\", \"_\", \"-\", starting with a letter or digit (got true)",
-        "6:12 shots[0].takes: takes draws a seed for each take; remove the seed, or remove takes",
+        "6:12 shots[0].takes: give either takes or a seed, not both: each take gets its own seed, derived from seed_base",
         "8:15 shots[0].duration: duration must be an integer number of seconds from 4 to 12 (got 99)",
         "9:9 shots[1].id: id must be 1-64 letters, digits, _ and -, starting with a letter or digit (got \"two words\")",
         "11:18 shots[1].first_frame: gone.png: no such file (paths are relative to the manifest)"
@@ -261,7 +261,7 @@ shots:
     Effect.gen(function*() {
       const issues = yield* issuesOf("version: 1\n5: x\nretry:\n  tryes: 3\nshots:\n  - id: a\n    prompt: x\n")
       expect(issues.map((i) => `${i.line}:${i.column} ${i.path}: ${i.message}`)).toEqual([
-        "2:1 5: unknown key \"5\"; allowed: version, name, model, concurrency, rpm, retry, defaults, shots",
+        "2:1 5: unknown key \"5\"; allowed: version, name, seed_base, model, concurrency, rpm, retry, defaults, shots",
         "4:3 retry.tryes: unknown key \"tryes\" (did you mean \"tries\"?); allowed: tries, base, cap"
       ])
     }).pipe(Effect.provide(NodeContext.layer)))
@@ -269,7 +269,7 @@ shots:
   it.scoped("a manifest that is not a map is told every top-level key, retry included", () =>
     Effect.gen(function*() {
       expect((yield* issuesOf("- a\n- b\n")).map((i) => i.message)).toEqual([
-        "a manifest is a map with version, shots and optional name, model, concurrency, rpm, retry, defaults"
+        "a manifest is a map with version, shots and optional name, seed_base, model, concurrency, rpm, retry, defaults"
       ])
     }).pipe(Effect.provide(NodeContext.layer)))
 
@@ -426,7 +426,7 @@ shots:
       })
       for (const job of jobs) expect(plan).toContain(job.id)
       expect(plan).toContain("13 jobs from 4 shots, 102 s of video")
-      expect(plan).toMatch(/ending~take=1\s+\d+\*/)
+      expect(plan).toMatch(/ending~take=1\s+\d+\s+derived\s/)
       // 13 jobs at $0.41; 4 waves of ~100 s at concurrency 4.
       expect(plan).toContain("estimate: $5.33, about 7 min at concurrency 4")
       const unknown = renderPlan(jobs, {
@@ -439,17 +439,20 @@ shots:
 })
 
 describe("ids and names safe on every file system", () => {
-  it.scoped.each(["CON", "nul", "Com1", "lpt9", "aux", "PRN"])("the device name %s is refused as a shot id, at the id", (id) =>
-    Effect.gen(function*() {
-      expect(yield* issuesOf(`version: 1\nshots:\n  - id: ${id}\n    prompt: x\n`)).toEqual([{
-        line: 3,
-        column: 9,
-        path: "shots[0].id",
-        shot: id,
-        message:
-          `id "${id}" is a device name Windows reserves (CON, PRN, AUX, NUL, COM1-COM9, LPT1-LPT9, in any case); choose another`
-      }])
-    }).pipe(Effect.provide(NodeContext.layer)))
+  it.scoped.each(["CON", "nul", "Com1", "lpt9", "aux", "PRN"])(
+    "the device name %s is refused as a shot id, at the id",
+    (id) =>
+      Effect.gen(function*() {
+        expect(yield* issuesOf(`version: 1\nshots:\n  - id: ${id}\n    prompt: x\n`)).toEqual([{
+          line: 3,
+          column: 9,
+          path: "shots[0].id",
+          shot: id,
+          message:
+            `id "${id}" is a device name Windows reserves (CON, PRN, AUX, NUL, COM1-COM9, LPT1-LPT9, in any case); choose another`
+        }])
+      }).pipe(Effect.provide(NodeContext.layer))
+  )
 
   it.scoped("names that only contain a device name are fine", () =>
     Effect.gen(function*() {
@@ -502,7 +505,8 @@ describe("ids and names safe on every file system", () => {
 
   it.scoped("the longest job id a valid manifest can make still fits a file name, with its download's temporary name", () =>
     Effect.gen(function*() {
-      const jobs = yield* expandJobs(yield* load(`version: 1
+      const jobs = yield* expandJobs(
+        yield* load(`version: 1
 shots:
   - id: ${"x".repeat(64)}
     prompt: Every axis at its longest.
@@ -515,7 +519,8 @@ shots:
       camera_fixed: [true, false]
       generate_audio: [true, false]
       skip_moderation: [true, false]
-`))
+`)
+      )
       const longest = Math.max(...jobs.map((job) => Buffer.byteLength(job.id)))
       expect(longest).toBe(longestJobIdBytes(jobs[0]!.shot, [
         ["duration", [10, 12]],
@@ -546,20 +551,25 @@ shots:
     }])
     expect(jobIdProblems([shot("c", [["resolution", ["720P", "720p"]]])])).toEqual([{
       path: ["shots", 0, "sweep", "resolution", 1],
-      message: "\"720p\" and \"720P\" give the same job id but for case (c~resolution=720p); ids must differ in more than case"
+      message:
+        "\"720p\" and \"720P\" give the same job id but for case (c~resolution=720p); ids must differ in more than case"
     }])
   })
 })
 
 describe("takes and seeds", () => {
   it.scoped.each([
-    ["takes: 3\n    seed: 4", "5:12", "give either takes or a seed, not both: each take gets its own seed, derived from seed_base"],
+    [
+      "takes: 3\n    seed: 4",
+      "5:12",
+      "give either takes or a seed, not both: each take gets its own seed, derived from seed_base"
+    ],
     [
       "takes: 3\n    sweep:\n      seed: [1, 2]",
       "5:12",
       "give either takes or a seed list, not both: each take gets its own seed, derived from seed_base, and a sweep.seed list renders one job per seed"
     ]
-  ])("%s is refused: give either takes or seeds", (fields, at, message) =>
+  ])("%s is refused: give either takes or seeds", ([fields, at, message]) =>
     Effect.gen(function*() {
       const issues = yield* issuesOf(oneShot(`    ${fields}\n`))
       expect(issues.map((i) => `${i.line}:${i.column} ${i.path}: ${i.message}`)).toEqual([
@@ -569,7 +579,9 @@ describe("takes and seeds", () => {
 
   it.scoped("a seed in defaults and takes on a shot: the message says where the seed comes from", () =>
     Effect.gen(function*() {
-      const issues = yield* issuesOf("version: 1\ndefaults:\n  seed: 4\nshots:\n  - id: a\n    prompt: x\n    takes: 2\n")
+      const issues = yield* issuesOf(
+        "version: 1\ndefaults:\n  seed: 4\nshots:\n  - id: a\n    prompt: x\n    takes: 2\n"
+      )
       expect(issues.map((i) => `${i.line}:${i.column} ${i.path}: ${i.message}`)).toEqual([
         "7:12 shots[0].takes: give either takes or a seed, not both: defaults gives every shot its seed, and each take needs its own (derived from seed_base); move the seed to the shots that keep it"
       ])
