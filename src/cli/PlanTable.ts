@@ -1,3 +1,4 @@
+import type { Job } from "../domain/Job.js"
 import { formatDuration } from "../report/DurationFormat.js"
 import {
   API_CALLS_PER_JOB,
@@ -36,6 +37,12 @@ export const planTotals = (plan: Plan) => {
   }
 }
 
+/** Rows a plan prints; past them it counts the rest, which `--only` shows. */
+const PLAN_ROWS = 1000
+
+/** Where a job's seed comes from: written on the shot or in defaults, listed in its sweep, or derived from seed_base. */
+const seedOrigin = (job: Job): string => job.sweep?.seed !== undefined ? "swept" : job.seedDrawn ? "derived" : "given"
+
 const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`
 
 /** Where a reused video comes from: the earlier run's directory, and its job when the id changed. */
@@ -50,6 +57,7 @@ export const renderPlan = (plan: Plan): string => {
   const header = [
     "id",
     "seed",
+    "seed is",
     "duration",
     "resolution",
     "aspect",
@@ -57,9 +65,10 @@ export const renderPlan = (plan: Plan): string => {
     "cost",
     ...(totals.reused > 0 ? ["earlier video"] : [])
   ]
-  const rows = plan.jobs.map((entry) => [
+  const rows = plan.jobs.slice(0, PLAN_ROWS).map((entry) => [
     entry.job.id,
-    `${entry.job.seed}${entry.job.seedDrawn ? "*" : ""}`,
+    String(entry.job.seed),
+    seedOrigin(entry.job),
     `${entry.job.params.duration} s`,
     entry.job.params.resolution,
     entry.job.params.aspect_ratio,
@@ -74,12 +83,15 @@ export const renderPlan = (plan: Plan): string => {
     line(header),
     line(widths.map((w) => "-".repeat(w))),
     ...rows.map(line),
+    ...(plan.jobs.length > rows.length
+      ? [`… ${plan.jobs.length - rows.length} more jobs (show them with --only)`]
+      : []),
     "",
     `${plural(totals.jobs, "job")} from ${plural(totals.shots, "shot")}, ${totals.videoSeconds} s of video`,
     ...(totals.reused > 0
       ? [`${plural(totals.reused, "job")} reused from earlier runs at no cost, ${totals.toRender} to render`]
       : []),
-    ...(drawn ? ["* seed drawn by shotlist; a run draws its own and records it in the journal and report"] : []),
+    ...(drawn ? ["derived: from the manifest's seed_base and the job's id; every run sends these seeds"] : []),
     ...estimateLines(plan)
   ].join("\n")
 }

@@ -2,17 +2,18 @@ import { Args, Command, Options } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
 import { Effect, Option } from "effect"
 import { SEEDANCE_MODEL } from "../domain/SeedanceParams.js"
+import { refuseOversizedRun } from "../manifest/JobExpansion.js"
 import { buildReuseIndex, emptyReuseIndex } from "../pipeline/ReuseCache.js"
 import { makeRunPlan } from "../pipeline/RunPipeline.js"
 import { runFiles } from "../store/RunDirectory.js"
 import { apiTarget } from "./ApiTarget.js"
 import { hasBudget, withinBudget } from "./Budget.js"
-import { onlyFlag, selectJobs } from "./JobSelection.js"
+import { onlyFlag, reseedFlag, selectJobs } from "./JobSelection.js"
 import { withLogFormat } from "./Logging.js"
 import { renderFlags } from "./RenderFlags.js"
 import { lookUpReuse, reuseFlags, toRender } from "./ReuseLookup.js"
 import { claimNewRunDirectory, executeRun, resumeRun, timeStamp } from "./RunExecution.js"
-import { resolveRunSettings } from "./RunSettings.js"
+import { DEFAULT_MAX_JOBS, resolveRunSettings } from "./RunSettings.js"
 import { usageError, usageProblems } from "./UsageErrors.js"
 
 const manifestArg = Args.text({ name: "MANIFEST" }).pipe(Args.withDescription("the YAML manifest of shots to render"))
@@ -31,14 +32,16 @@ export const runCommand = Command.make(
     out: outOption,
     only: onlyFlag("render"),
     ...reuseFlags,
+    reseed: reseedFlag,
     ...renderFlags
   },
   (args) =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const path = yield* Path.Path
-      const { loaded, jobs } = yield* selectJobs(args.manifest, args.only)
+      const { loaded, jobs, reseedBase } = yield* selectJobs(args.manifest, args.only, args.reseed)
       if (jobs.length === 0) return yield* usageError(`${args.manifest} expands to no jobs`)
+      if (Option.isNone(args.maxJobs)) yield* refuseOversizedRun(loaded, jobs, DEFAULT_MAX_JOBS)
 
       const runDirectory = Option.getOrElse(args.out, () =>
         path.join("output", loaded.manifest.name, timeStamp(new Date())))
@@ -67,6 +70,11 @@ export const runCommand = Command.make(
         { concurrency: loaded.manifest.concurrency, rpm: loaded.manifest.rpm, retry: loaded.manifest.retry },
         target.isEmulator
       )
+      if (reseedBase !== undefined) {
+        yield* Effect.logInfo(
+          `--reseed: seed_base ${reseedBase}; write \`seed_base: ${reseedBase}\` in the manifest to render the same seeds again`
+        )
+      }
       yield* claimNewRunDirectory(runDirectory)
       yield* Effect.logInfo(
         `rendering ${jobs.length} jobs of ${loaded.file} into ${runDirectory} (concurrency ${settings.concurrency}, ${settings.rpm} API calls/min${
