@@ -165,7 +165,12 @@ const journalStart = (plan: RunPlan) =>
       rpm: plan.rpm,
       ...(plan.replayOf === undefined ? {} : { replayOf: plan.replayOf })
     })
-    yield* Effect.forEach(plan.jobs, (job) => journal.append({ _tag: "planned", job }), { discard: true })
+    const crashPoints = yield* CrashPoints
+    yield* Effect.forEach(
+      plan.jobs,
+      (job) => journal.append({ _tag: "planned", job }).pipe(Effect.zipRight(crashPoints.reach("mid-plan"))),
+      { discard: true }
+    )
   })
 
 /** Where each job starts: a new run submits them all; a resume carries each on from what the journal recorded. */
