@@ -44,7 +44,7 @@ describe("a paid job carried on without paying again", () => {
         const { journal, report } = yield* renderJob(emulated(emulator), jobOf("paid"), { start })
         expect(report).toMatchObject({ status: "completed", requestId, output: { sha256: first.output!.sha256 } })
         const calls = (yield* emulator.stats).requests.slice(callsBefore)
-        expect(calls.map((call) => call.endpoint)).toEqual(["download"])
+        expect(calls.map((call) => call.path)).toEqual([`/files/${requestId}.mp4`])
         expect(journal.map((event) => event._tag)).toEqual(["downloaded", "finished"])
       }))
 
