@@ -15,6 +15,7 @@ import { exitCodeOf, setExitCode } from "./ExitCode.js"
 import { stderrLogger } from "./Logging.js"
 import { liveProgressView } from "./ProgressView.js"
 import type { RenderFlags } from "./RenderFlags.js"
+import { jobsToResume } from "./ResumeJobs.js"
 import { resolveRunSettings } from "./RunSettings.js"
 import { usageError } from "./UsageErrors.js"
 
@@ -83,7 +84,7 @@ export const executeRun = (plan: RunPlan, target: ApiTarget, outputs: RunOutputs
         )
       )
     )
-    yield* printSummary(report, runFiles(path, plan.runDirectory))
+    yield* printSummary(report, plan.runDirectory, runFiles(path, plan.runDirectory))
     if (Option.isSome(junit)) {
       yield* writeFileAtomic(junit.value, renderJUnit(report))
       yield* Console.log(`junit: ${junit.value}`)
@@ -92,7 +93,7 @@ export const executeRun = (plan: RunPlan, target: ApiTarget, outputs: RunOutputs
     return report
   })
 
-export const printSummary = (report: Report, files: RunFiles) =>
+export const printSummary = (report: Report, runDirectory: string, files: RunFiles) =>
   Effect.gen(function*() {
     const { summary } = report
     const reused = report.jobs.filter((job) => job.reusedFrom !== undefined).length
@@ -114,6 +115,7 @@ export const printSummary = (report: Report, files: RunFiles) =>
         if (job.resubmitted !== undefined) yield* Console.log(`  ${job.id}: ${job.resubmitted.reason}`)
       }
     }
+    yield* printHeldSubmits(report, runDirectory)
     if (report.run.aborted !== undefined) {
       yield* Console.log(`run stopped: ${report.run.aborted.tag}: ${report.run.aborted.message}`)
       yield* Console.log(abortAdvice(report.run.aborted.tag))
@@ -121,6 +123,21 @@ export const printSummary = (report: Report, files: RunFiles) =>
     yield* Console.log(`videos: ${files.videos}`)
     yield* Console.log(`report: ${files.report}`)
     yield* Console.log(`contact sheet: ${files.contactSheet}`)
+  })
+
+/** Submits whose outcome is unknown are held, never re-sent silently: the summary names them and the command that sends them. */
+const printHeldSubmits = (report: Report, runDirectory: string) =>
+  Effect.gen(function*() {
+    const held = report.jobs.filter((job) => job.status === "failed" && job.error?.tag === "SubmitUncertain")
+    if (held.length === 0) return
+    yield* Console.log(
+      `${held.length} submit${held.length === 1 ? " was" : "s were"} sent without an answer that says whether the API took ${
+        held.length === 1 ? "it" : "them"
+      } (and bills ${held.length === 1 ? "it" : "them"}): held, not re-sent (${held.map((job) => job.id).join(", ")})`
+    )
+    yield* Console.log(
+      `to send ${held.length === 1 ? "it" : "them"} again, each of which may then be billed twice: shotlist resume ${runDirectory} --resend-uncertain`
+    )
   })
 
 const abortAdvice = (tag: string): string => {
@@ -141,6 +158,8 @@ export interface ResumeRequest {
   readonly runDirectory: string
   readonly flags: RenderFlags
   readonly retryFailed: boolean
+  /** send again the submits whose outcome is unknown (`--resend-uncertain`) */
+  readonly resendUncertain: boolean
   /** set by `run --out`: the manifest must be the one the run was started with */
   readonly expectManifestSha256: string | undefined
 }
@@ -192,7 +211,7 @@ export const resumeRun = (request: ResumeRequest) =>
       rpm: run.emulator === useEmulator ? run.rpm : undefined,
       retry: undefined
     }, target.isEmulator)
-    const jobs = [...journaled.jobs.values()].map((state) => state.job)
+    const jobs = yield* jobsToResume(request.runDirectory, journaled, run)
     yield* Effect.logInfo(`resuming ${jobs.length} jobs of ${request.runDirectory} on ${target.baseUrl}`)
     return yield* executeRun(
       makeRunPlan({
@@ -205,7 +224,15 @@ export const resumeRun = (request: ResumeRequest) =>
         emulator: target.isEmulator,
         ...settings,
         replayOf: run.replayOf,
-        resume: { journaled, options: { retryFailed: request.retryFailed, requestTtl: REQUEST_TTL } }
+        only: run.only ?? [],
+        resume: {
+          journaled,
+          options: {
+            retryFailed: request.retryFailed,
+            resendUncertain: request.resendUncertain,
+            requestTtl: REQUEST_TTL
+          }
+        }
       }),
       target,
       request.flags

@@ -189,7 +189,8 @@ describe("one job, phase by phase", () => {
           params: job.params,
           frames: undefined,
           submitAttempts: 2,
-          resubmitted: undefined
+          resubmitted: undefined,
+          ifForgotten: { reason: "request gone was no longer known to the API: submitted again", previousRequestId: "gone" }
         })
         const { journal, report } = yield* renderJob(emulated(emulator), job, { start })
         expect(report).toMatchObject({

@@ -213,8 +213,7 @@ describe("a paid job whose video URL or request id the journal holds", () => {
           "ServerError",
           "TransportError",
           "RateLimited",
-          "NoVideoUrl",
-          "PollDeadlineExceeded"
+          "NoVideoUrl"
         ]
       ) {
         const start = yield* decide([...accepted, ...failure(2, tag, "req-1")], 10)
@@ -224,6 +223,9 @@ describe("a paid job whose video URL or request id the journal holds", () => {
         const retried = yield* decide([...accepted, ...failure(2, tag, "req-1")], 10, { retryFailed: true })
         expect(retried._tag === "Poll" && retried.ifForgotten?.reason, tag).toEqual(expect.any(String))
       }
+      // A job that ran out of time had not ended: like one in flight at a crash, it is sent again if the API forgot it.
+      const timedOut = yield* decide([...accepted, ...failure(2, "PollDeadlineExceeded", "req-1")], 10)
+      expect(timedOut._tag === "Poll" && timedOut.ifForgotten?.previousRequestId).toBe("req-1")
       const withVideo = [...accepted, line.status(3, "COMPLETED"), line.result(3)]
       for (const tag of ["DownloadInvalid", "RateLimited", "ServerError", "ResultExpired"]) {
         expect(yield* decide([...withVideo, ...failure(4, tag, "req-1")], 10), tag).toMatchObject({
