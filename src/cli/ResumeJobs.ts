@@ -49,17 +49,14 @@ const selectedAgain = (runDirectory: string, run: RunSettings) =>
 export const jobsToResume = (runDirectory: string, journaled: JournaledRun, run: RunSettings) =>
   Effect.gen(function*() {
     const planned = [...journaled.jobs.values()].map((state) => state.job)
-    if (run.jobCount !== undefined && planned.length >= run.jobCount) return planned
+    // A journal written before the count was recorded (nor its `--only`) is taken as whole.
+    if (run.jobCount === undefined || planned.length >= run.jobCount) return planned
     const selected = yield* Effect.either(selectedAgain(runDirectory, run))
     if (Either.isLeft(selected)) {
-      const reason = reasonOf(selected.left)
-      // A journal from before `jobCount` was recorded: its planning was most likely whole.
-      if (run.jobCount === undefined) {
-        yield* Effect.logWarning(`could not check the run's jobs against its manifest (${reason}); resuming the ${planned.length} jobs the journal planned`)
-        return planned
-      }
       return yield* usageError(
-        `the run was stopped while planning its jobs (${planned.length} of ${run.jobCount} planned), and the rest cannot be planned again: ${reason}`
+        `the run was stopped while planning its jobs (${planned.length} of ${run.jobCount} planned), and the rest cannot be planned again: ${
+          reasonOf(selected.left)
+        }`
       )
     }
     const plannedById = new Map(planned.map((job) => [job.id, job]))

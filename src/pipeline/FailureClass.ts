@@ -1,6 +1,6 @@
 import type { PlatformError } from "@effect/platform/Error"
-import type { ErrorRecord } from "../domain/JobReport.js"
 import { Duration } from "effect"
+import type { ErrorRecord } from "../domain/JobReport.js"
 import type {
   SegmindError,
   ServerError,

@@ -186,8 +186,7 @@ const fromDownload = Effect.fn("JobRunner.fromDownload")(function*(
         ? tell(job, "waiting", `its video is no longer served (${stopped.error.message}): asking the API again`).pipe(
           Effect.zipRight(fromPoll(settings, job, { ...start, submitAttempts: stopped.progress.tries }))
         )
-        : Effect.fail(stopped)
-    )
+        : Effect.fail(stopped))
   )
 })
 

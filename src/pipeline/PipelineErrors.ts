@@ -51,7 +51,9 @@ export class SubmitUncertain extends Data.TaggedError("SubmitUncertain")<{
   override get message() {
     const { cause } = this
     const held = "not re-sent, to avoid paying twice"
-    if (cause._tag === "TransportError") return `the submit was sent but its answer was lost (${cause.message}); ${held}`
+    if (cause._tag === "TransportError") {
+      return `the submit was sent but its answer was lost (${cause.message}); ${held}`
+    }
     const said = cause.message === `HTTP ${cause.httpStatus}` ? "" : ` (${cause.message})`
     return `the submit was sent but the answer was HTTP ${cause.httpStatus}${said}, which does not say whether the API took it; ${held}`
   }

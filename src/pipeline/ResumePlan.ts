@@ -99,7 +99,10 @@ export const resumeStartOf = (
   Effect.gen(function*() {
     const path = yield* Path.Path
     const { downloaded, submitted } = state
-    if (downloaded !== undefined && (yield* fileMatches(path.join(runDirectory, downloaded.output.path), downloaded.output.sha256))) {
+    if (
+      downloaded !== undefined &&
+      (yield* fileMatches(path.join(runDirectory, downloaded.output.path), downloaded.output.sha256))
+    ) {
       return keep(
         state.finished?.status === "completed"
           ? state.finished

@@ -244,7 +244,9 @@ const makeLedger = (plan: RunPlan, starts: ReadonlyArray<ResumeStart>) => {
   const ended = new Map<string, JobReport>()
   const accepted = new Map<string, string | undefined>()
   for (const [index, start] of starts.entries()) {
-    if (start._tag === "Poll" || start._tag === "Download") accepted.set(plan.jobs[index]!.id, start.submission.requestId)
+    if (start._tag === "Poll" || start._tag === "Download") {
+      accepted.set(plan.jobs[index]!.id, start.submission.requestId)
+    }
   }
   const kept = starts.filter((start) => start._tag === "Keep").length
   const record = (entry: JournalEntry) =>

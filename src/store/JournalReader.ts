@@ -191,7 +191,10 @@ export const journaledRun = (events: ReadonlyArray<JournalEvent>): JournaledRun 
         update(event.jobId, () => ({ downloaded: event, failed: undefined, finished: undefined }))
         break
       case "failed":
-        update(event.jobId, (job) => ({ failed: event, onTheWireSince: undefined, uncertain: uncertainAfter(job, event) }))
+        update(
+          event.jobId,
+          (job) => ({ failed: event, onTheWireSince: undefined, uncertain: uncertainAfter(job, event) })
+        )
         break
       case "finished":
         update(event.jobId, () => ({ finished: event.report, onTheWireSince: undefined }))

@@ -100,8 +100,7 @@ export const renderJob = (api: Api, job: Job, options: JobRunOptions = {}) =>
     return { report, journal, told, tags: journal.map((event) => event._tag), runDirectory }
   })
 
-export const withScript = (...script: ReadonlyArray<ScriptedFault>) =>
-  testEmulator({ faults: { ...noFaults, script } })
+export const withScript = (...script: ReadonlyArray<ScriptedFault>) => testEmulator({ faults: { ...noFaults, script } })
 
 /** A canned answer instead of the one the server would give. */
 export interface CannedAnswer {

@@ -190,7 +190,10 @@ describe("one job, phase by phase", () => {
           frames: undefined,
           submitAttempts: 2,
           resubmitted: undefined,
-          ifForgotten: { reason: "request gone was no longer known to the API: submitted again", previousRequestId: "gone" }
+          ifForgotten: {
+            reason: "request gone was no longer known to the API: submitted again",
+            previousRequestId: "gone"
+          }
         })
         const { journal, report } = yield* renderJob(emulated(emulator), job, { start })
         expect(report).toMatchObject({

@@ -80,7 +80,9 @@ describe("a paid job carried on without paying again", () => {
         const api = interceptedEmulator(emulator, (url) => {
           if (!url.endsWith("/status")) return undefined
           statusCalls += 1
-          return statusCalls === 1 ? { status: 200, body: "<html><body>Checking your browser…</body></html>" } : undefined
+          return statusCalls === 1
+            ? { status: 200, body: "<html><body>Checking your browser…</body></html>" }
+            : undefined
         })
         const { report } = yield* renderJob(api, jobOf("proxied"))
         expect(report).toMatchObject({ status: "completed" })

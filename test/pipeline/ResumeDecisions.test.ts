@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import type { Job } from "../../src/domain/Job.js"
-import { jobReportBase, type JobReport } from "../../src/domain/JobReport.js"
+import { type JobReport, jobReportBase } from "../../src/domain/JobReport.js"
 import { REQUEST_TTL, resumeStartOf } from "../../src/pipeline/ResumePlan.js"
 import type { JournalEvent } from "../../src/store/Journal.js"
 import { journaledRun } from "../../src/store/JournalReader.js"

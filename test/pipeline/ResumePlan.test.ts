@@ -91,7 +91,10 @@ describe("what a resume does with each job", () => {
       // Fetching a paid request again is free: a plain resume does it; only --retry-failed may pay if it is gone.
       const downloadBroke = state({ submitAttempts: 1, submitted, finished: failedWith("DownloadInvalid") })
       expect(yield* decide(downloadBroke, 5)).toMatchObject({ _tag: "Poll", ifForgotten: undefined })
-      expect(yield* decide(downloadBroke, 5, true)).toMatchObject({ _tag: "Poll", ifForgotten: { previousRequestId: "req-1" } })
+      expect(yield* decide(downloadBroke, 5, true)).toMatchObject({
+        _tag: "Poll",
+        ifForgotten: { previousRequestId: "req-1" }
+      })
       expect(yield* decide(downloadBroke, 90, true)).toMatchObject({
         _tag: "Poll",
         ifForgotten: { reason: expect.stringContaining("older than 1h") }
