@@ -274,10 +274,13 @@ const makeLedger = (plan: RunPlan, starts: ReadonlyArray<ResumeStart>) => {
 const logResumeDecisions = (starts: ReadonlyArray<ResumeStart>) => {
   const count = (tag: ResumeStart["_tag"]) => starts.filter((start) => start._tag === tag).length
   const again = starts.filter((start) => start._tag === "Submit" && start.resubmitted !== undefined).length
+  const held = starts.filter((start) => start._tag === "Keep" && start.report.error?.tag === "SubmitUncertain").length
   return Effect.logInfo(
-    `resuming: ${count("Keep")} kept as they ended, ${count("Download")} downloaded and ${
-      count("Poll")
-    } polled again (already paid for), ${count("Submit") - again} never submitted, ${again} submitted again`
+    `resuming: ${count("Keep")} kept as they ended${held > 0 ? ` (${held} uncertain submits held)` : ""}, ${
+      count("Download")
+    } downloaded and ${count("Poll")} polled again (already paid for), ${
+      count("Submit") - again
+    } never submitted, ${again} submitted again`
   )
 }
 
