@@ -130,17 +130,14 @@ const printHeldSubmits = (report: Report, runDirectory: string) =>
   Effect.gen(function*() {
     const held = report.jobs.filter((job) => job.status === "failed" && job.error?.tag === "SubmitUncertain")
     if (held.length === 0) return
+    const them = held.length === 1 ? "it" : "them"
     yield* Console.log(
-      `${held.length} submit${
-        held.length === 1 ? " was" : "s were"
-      } sent without an answer that says whether the API took ${held.length === 1 ? "it" : "them"} (and bills ${
-        held.length === 1 ? "it" : "them"
-      }): held, not re-sent (${held.map((job) => job.id).join(", ")})`
+      `held, not re-sent: ${held.length} submit(s) whose answer does not say whether the API took (and bills) ${them}: ${
+        held.map((job) => job.id).join(", ")
+      }`
     )
     yield* Console.log(
-      `to send ${
-        held.length === 1 ? "it" : "them"
-      } again, each of which may then be billed twice: shotlist resume ${runDirectory} --resend-uncertain`
+      `to send ${them} again (each may then be billed twice): shotlist resume ${runDirectory} --resend-uncertain`
     )
   })
 

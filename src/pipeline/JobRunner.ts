@@ -269,7 +269,12 @@ const sendOnce = Effect.fn("JobRunner.sendOnce")(function*(job: Job, prepared: P
   const crashPoints = yield* CrashPoints
   const { recurrence } = yield* Schedule.CurrentIterationMetadata
   yield* crashPoints.reach("before-submit")
-  yield* journal.append({ _tag: "submitting", jobId: job.id, attempt: prepared.tries + recurrence })
+  yield* journal.append({
+    _tag: "submitting",
+    jobId: job.id,
+    attempt: prepared.tries + recurrence,
+    ...(prepared.resubmitted === undefined ? {} : { resubmitted: prepared.resubmitted })
+  })
   const submission = yield* client.submit(prepared.params).pipe(Effect.mapError(uncertainOnceSent))
   yield* crashPoints.reach("after-submit")
   yield* journal.append({

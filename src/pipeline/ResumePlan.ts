@@ -122,7 +122,10 @@ export const resumeStartOf = (
       ...(submitted === undefined ? {} : { previousRequestId: submitted.requestId })
     }
     if (submitted === undefined) {
-      if (failure === undefined) return JobStart.Submit({})
+      // A resubmit that never got a request id (refused, or stopped before it was sent) keeps its reason.
+      if (failure === undefined) {
+        return JobStart.Submit(state.resubmitting === undefined ? {} : { resubmitted: state.resubmitting })
+      }
       return options.retryFailed ? JobStart.Submit({ resubmitted: retried }) : keep(failure)
     }
     if (failure !== undefined && GENERATION_FAILED.has(tag)) {

@@ -43,7 +43,13 @@ export const JournalEvent = Schema.Union(
   Schema.TaggedStruct("resumed", { ...At, pid: Schema.Int }),
   Schema.TaggedStruct("planned", { ...At, job: Job }),
   /** written just before a submit is sent: a crash after it leaves the job "uncertain", not "new" */
-  Schema.TaggedStruct("submitting", { ...At, jobId: Schema.String, attempt: Schema.Int }),
+  Schema.TaggedStruct("submitting", {
+    ...At,
+    jobId: Schema.String,
+    attempt: Schema.Int,
+    /** set when a resume sends the job again, and why: kept until a request id comes back */
+    resubmitted: Schema.optional(Resubmitted)
+  }),
   Schema.TaggedStruct("submitted", {
     ...At,
     jobId: Schema.String,

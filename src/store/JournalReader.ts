@@ -2,7 +2,7 @@ import { FileSystem } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Data, Effect, Either, Schema } from "effect"
 import type { Job } from "../domain/Job.js"
-import type { JobReport } from "../domain/JobReport.js"
+import type { JobReport, Resubmitted } from "../domain/JobReport.js"
 import { JournalEvent } from "./Journal.js"
 
 /** A line other than the last does not decode: the journal was edited or damaged, not torn by a crash. */
@@ -86,6 +86,8 @@ export interface JournaledJob {
    * really sent again: accepted, or its body refused.
    */
   readonly uncertain: UncertainSubmit | undefined
+  /** why the latest submit was a resubmit, while no request id has come back for it */
+  readonly resubmitting: Resubmitted | undefined
   /** the request the API accepted for the latest submit */
   readonly submitted: SubmittedEvent | undefined
   readonly lastStatus: string | undefined
@@ -101,6 +103,7 @@ export const plannedJob = (job: Job): JournaledJob => ({
   job,
   submitAttempts: 0,
   uncertain: undefined,
+  resubmitting: undefined,
   submitted: undefined,
   lastStatus: undefined,
   result: undefined,
@@ -116,7 +119,7 @@ export interface JournaledRun {
   readonly jobs: ReadonlyMap<string, JournaledJob>
 }
 
-/** A job while the journal is folded: and the `submitting` line still waiting for its answer, if one is. */
+/** A job while the journal is folded, with the time of its `submitting` line as long as no answer to it is recorded. */
 interface Folding extends JournaledJob {
   readonly onTheWireSince: string | undefined
 }
@@ -128,7 +131,8 @@ const answerLost = (job: Folding): Folding =>
     onTheWireSince: undefined,
     uncertain: {
       at: job.onTheWireSince,
-      message: "the run stopped while its submit was on the wire, before any answer was recorded"
+      message:
+        "the run stopped while its submit was on the wire, before any answer was recorded; not re-sent, to avoid paying twice"
     }
   }
 
@@ -170,6 +174,7 @@ export const journaledRun = (events: ReadonlyArray<JournalEvent>): JournaledRun 
         update(event.jobId, (job) => ({
           submitAttempts: job.submitAttempts + 1,
           onTheWireSince: event.at,
+          resubmitting: event.resubmitted,
           submitted: undefined,
           lastStatus: undefined,
           result: undefined,
@@ -179,7 +184,10 @@ export const journaledRun = (events: ReadonlyArray<JournalEvent>): JournaledRun 
         }))
         break
       case "submitted":
-        update(event.jobId, () => ({ submitted: event, onTheWireSince: undefined, uncertain: undefined }))
+        update(
+          event.jobId,
+          () => ({ submitted: event, onTheWireSince: undefined, uncertain: undefined, resubmitting: undefined })
+        )
         break
       case "status":
         update(event.jobId, () => ({ lastStatus: event.status }))

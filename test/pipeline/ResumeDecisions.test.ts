@@ -31,12 +31,18 @@ const VIDEO_URL = "http://files.test/req-1.mp4"
 const line = {
   planned: (): JournalEvent => ({ _tag: "planned", at: at(0), job }),
   resumed: (minute: number): JournalEvent => ({ _tag: "resumed", at: at(minute), pid: 1 }),
-  submitting: (minute: number, attempt = 1): JournalEvent => ({
-    _tag: "submitting",
-    at: at(minute),
-    jobId: "pier",
-    attempt
-  }),
+  submitting: (
+    minute: number,
+    attempt = 1,
+    resubmitted?: { reason: string; previousRequestId?: string }
+  ): JournalEvent =>
+    ({
+      _tag: "submitting",
+      at: at(minute),
+      jobId: "pier",
+      attempt,
+      ...(resubmitted === undefined ? {} : { resubmitted })
+    }) as JournalEvent,
   submitted: (minute: number, requestId = "req-1"): JournalEvent => ({
     _tag: "submitted",
     at: at(minute),
@@ -144,6 +150,20 @@ describe("a submit whose outcome is unknown, across resumes", () => {
         line.finished(3, { status: "skipped", error: { tag: "RunAborted", message: "the run stopped" } })
       ]
       expect(yield* decide(notReached, 5)).toMatchObject(heldUncertain)
+    }))
+
+  it.effect("a resubmit the API refused (a bad key) is named again when the job is finally sent", () =>
+    Effect.gen(function*() {
+      const resubmitted = { reason: "request req-1 was no longer known to the API", previousRequestId: "req-1" }
+      const journal = [
+        line.planned(),
+        line.submitting(1),
+        line.submitted(1),
+        line.resumed(90),
+        line.submitting(90, 2, resubmitted),
+        line.finished(90, { status: "skipped", error: { tag: "Unauthorized", message: "bad key" } })
+      ]
+      expect(yield* decide(journal, 95)).toEqual({ _tag: "Submit", resubmitted })
     }))
 
   it.effect("the mark goes once the job is really sent again and accepted: then its new request is polled", () =>
