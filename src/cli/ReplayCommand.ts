@@ -20,7 +20,7 @@ import { reportUsageError, usageError } from "./UsageErrors.js"
  * A recorded job as a job to render again: the exact body that was sent
  * (seed, frame URLs and all), so the API gets the very same request.
  */
-const jobOfReport = (entry: JobReport): Job => ({
+export const jobOfReport = (entry: JobReport): Job => ({
   id: entry.id,
   shot: entry.shot,
   ...(entry.sweep === undefined ? {} : { sweep: entry.sweep }),
@@ -100,7 +100,8 @@ export const replayCommand = Command.make(
           baseUrl: target.baseUrl,
           emulator: target.isEmulator,
           ...settings,
-          replayOf: { report: reportFile, runId: source.run.id }
+          replayOf: { report: reportFile, runId: source.run.id },
+          only: args.only
         }),
         target,
         args

@@ -47,7 +47,13 @@ export const runCommand = Command.make(
         path.join("output", loaded.manifest.name, timeStamp(new Date())))
       if (yield* fs.exists(runFiles(path, runDirectory).journal)) {
         yield* Effect.logInfo(`${runDirectory} already holds a run of this manifest: resuming it`)
-        return yield* resumeRun({ runDirectory, flags: args, retryFailed: false, expectManifestSha256: loaded.sha256 })
+        return yield* resumeRun({
+          runDirectory,
+          flags: args,
+          retryFailed: false,
+          resendUncertain: false,
+          expectManifestSha256: loaded.sha256
+        })
       }
       const model = loaded.manifest.model ?? SEEDANCE_MODEL
       const reuseRoot = Option.getOrElse(args.reuseFrom, () =>
@@ -91,7 +97,8 @@ export const runCommand = Command.make(
           baseUrl: target.baseUrl,
           emulator: target.isEmulator,
           ...settings,
-          reuse
+          reuse,
+          only: args.only
         }),
         target,
         args

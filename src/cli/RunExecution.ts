@@ -17,6 +17,7 @@ import { exitCodeOf, setExitCode } from "./ExitCode.js"
 import { stderrLogger } from "./Logging.js"
 import { liveProgressView } from "./ProgressView.js"
 import type { RenderFlags } from "./RenderFlags.js"
+import { jobsToResume } from "./ResumeJobs.js"
 import { resolveRunSettings } from "./RunSettings.js"
 import { usageError } from "./UsageErrors.js"
 
@@ -85,7 +86,7 @@ export const executeRun = (plan: RunPlan, target: ApiTarget, outputs: RunOutputs
         )
       )
     )
-    yield* printSummary(report, runFiles(path, plan.runDirectory))
+    yield* printSummary(report, plan.runDirectory, runFiles(path, plan.runDirectory))
     if (Option.isSome(junit)) {
       yield* writeFileAtomic(junit.value, renderJUnit(report))
       yield* Console.log(`junit: ${junit.value}`)
@@ -94,7 +95,7 @@ export const executeRun = (plan: RunPlan, target: ApiTarget, outputs: RunOutputs
     return report
   })
 
-export const printSummary = (report: Report, files: RunFiles) =>
+export const printSummary = (report: Report, runDirectory: string, files: RunFiles) =>
   Effect.gen(function*() {
     const { summary } = report
     const reused = report.jobs.filter((job) => job.reusedFrom !== undefined).length
@@ -128,6 +129,7 @@ export const printSummary = (report: Report, files: RunFiles) =>
         if (job.resubmitted !== undefined) yield* Console.log(`  ${job.id}: ${job.resubmitted.reason}`)
       }
     }
+    yield* printHeldSubmits(report, runDirectory)
     if (report.run.aborted !== undefined) {
       yield* Console.log(`run stopped: ${report.run.aborted.tag}: ${report.run.aborted.message}`)
       yield* Console.log(abortAdvice(report.run.aborted.tag))
@@ -135,6 +137,22 @@ export const printSummary = (report: Report, files: RunFiles) =>
     yield* Console.log(`videos: ${files.videos}`)
     yield* Console.log(`report: ${files.report}`)
     yield* Console.log(`contact sheet: ${files.contactSheet}`)
+  })
+
+/** Submits whose outcome is unknown are held, never re-sent silently: the summary names them and the command that sends them. */
+const printHeldSubmits = (report: Report, runDirectory: string) =>
+  Effect.gen(function*() {
+    const held = report.jobs.filter((job) => job.status === "failed" && job.error?.tag === "SubmitUncertain")
+    if (held.length === 0) return
+    const them = held.length === 1 ? "it" : "them"
+    yield* Console.log(
+      `held, not re-sent: ${held.length} submit(s) whose answer does not say whether the API took (and bills) ${them}: ${
+        held.map((job) => job.id).join(", ")
+      }`
+    )
+    yield* Console.log(
+      `to send ${them} again (each may then be billed twice): shotlist resume ${runDirectory} --resend-uncertain`
+    )
   })
 
 const abortAdvice = (tag: string): string => {
@@ -155,6 +173,8 @@ export interface ResumeRequest {
   readonly runDirectory: string
   readonly flags: RenderFlags
   readonly retryFailed: boolean
+  /** send again the submits whose outcome is unknown (`--resend-uncertain`) */
+  readonly resendUncertain: boolean
   /** set by `run --out`: the manifest must be the one the run was started with */
   readonly expectManifestSha256: string | undefined
 }
@@ -167,7 +187,11 @@ const resumeWithinBudget = (request: ResumeRequest, journaled: JournaledRun) =>
   Effect.gen(function*() {
     if (!hasBudget(request.flags) || journaled.run === undefined) return
     const now = yield* Clock.currentTimeMillis
-    const options = { retryFailed: request.retryFailed, requestTtl: REQUEST_TTL }
+    const options = {
+      retryFailed: request.retryFailed,
+      resendUncertain: request.resendUncertain,
+      requestTtl: REQUEST_TTL
+    }
     const states = [...journaled.jobs.values()]
     const starts = yield* Effect.forEach(states, (state) => resumeStartOf(state, request.runDirectory, now, options))
     const outgoing = states.filter((_, i) => starts[i]?._tag === "Submit").map((state) => state.job)
@@ -233,7 +257,7 @@ export const resumeRun = (request: ResumeRequest) =>
       rpm: run.emulator === useEmulator ? run.rpm : undefined,
       retry: undefined
     }, target.isEmulator)
-    const jobs = [...journaled.jobs.values()].map((state) => state.job)
+    const jobs = yield* jobsToResume(request.runDirectory, journaled, run)
     yield* Effect.logInfo(`resuming ${jobs.length} jobs of ${request.runDirectory} on ${target.baseUrl}`)
     return yield* executeRun(
       makeRunPlan({
@@ -246,7 +270,15 @@ export const resumeRun = (request: ResumeRequest) =>
         emulator: target.isEmulator,
         ...settings,
         replayOf: run.replayOf,
-        resume: { journaled, options: { retryFailed: request.retryFailed, requestTtl: REQUEST_TTL } }
+        only: run.only ?? [],
+        resume: {
+          journaled,
+          options: {
+            retryFailed: request.retryFailed,
+            resendUncertain: request.resendUncertain,
+            requestTtl: REQUEST_TTL
+          }
+        }
       }),
       target,
       request.flags

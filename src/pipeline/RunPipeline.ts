@@ -52,6 +52,8 @@ export interface RunPlan {
   /** videos of earlier runs that jobs may take instead of rendering (`--reuse`) */
   readonly reuse: ReuseIndex
   readonly replayOf: { readonly report: string; readonly runId: string } | undefined
+  /** the `--only` patterns the jobs were selected with; journaled, so a resume selects the same */
+  readonly only: ReadonlyArray<string>
   /** set by `resume`: the journal's record of the run so far */
   readonly resume: { readonly journaled: JournaledRun; readonly options: ResumeOptions } | undefined
 }
@@ -64,6 +66,7 @@ const planDefaults = {
   runDeadline: undefined,
   reuse: emptyReuseIndex,
   replayOf: undefined,
+  only: [],
   resume: undefined
 } satisfies Partial<RunPlan>
 
@@ -151,11 +154,26 @@ const renderRun = (plan: RunPlan, files: RunFiles, nowMs: number) =>
     return report
   })
 
-/** A new run's first lines: its settings, then every job's seed and exact body, before anything is sent. */
+/**
+ * A new run's first lines: its settings, then every job's seed and exact
+ * body, before anything is sent. A resume plans the jobs a crash kept from
+ * being planned.
+ */
 const journalStart = (plan: RunPlan) =>
   Effect.gen(function*() {
     const journal = yield* Journal
-    if (plan.resume !== undefined) return yield* journal.append({ _tag: "resumed", pid: process.pid })
+    const crashPoints = yield* CrashPoints
+    const planAll = (jobs: ReadonlyArray<Job>) =>
+      Effect.forEach(
+        jobs,
+        (job) => journal.append({ _tag: "planned", job }).pipe(Effect.zipRight(crashPoints.reach("mid-plan"))),
+        { discard: true }
+      )
+    if (plan.resume !== undefined) {
+      const known = plan.resume.journaled.jobs
+      yield* journal.append({ _tag: "resumed", pid: process.pid })
+      return yield* planAll(plan.jobs.filter((job) => !known.has(job.id)))
+    }
     yield* journal.append({
       _tag: "run",
       runId: plan.runId,
@@ -166,9 +184,11 @@ const journalStart = (plan: RunPlan) =>
       emulator: plan.emulator,
       concurrency: plan.concurrency,
       rpm: plan.rpm,
-      ...(plan.replayOf === undefined ? {} : { replayOf: plan.replayOf })
+      ...(plan.replayOf === undefined ? {} : { replayOf: plan.replayOf }),
+      ...(plan.only.length === 0 ? {} : { only: plan.only }),
+      jobCount: plan.jobs.length
     })
-    yield* Effect.forEach(plan.jobs, (job) => journal.append({ _tag: "planned", job }), { discard: true })
+    yield* planAll(plan.jobs)
   })
 
 /** Where each job starts: a new run submits them all; a resume carries each on from what the journal recorded. */
@@ -227,7 +247,9 @@ const makeLedger = (plan: RunPlan, starts: ReadonlyArray<ResumeStart>) => {
   const ended = new Map<string, JobReport>()
   const accepted = new Map<string, string | undefined>()
   for (const [index, start] of starts.entries()) {
-    if (start._tag === "Poll") accepted.set(plan.jobs[index]!.id, start.submission.requestId)
+    if (start._tag === "Poll" || start._tag === "Download") {
+      accepted.set(plan.jobs[index]!.id, start.submission.requestId)
+    }
   }
   const kept = starts.filter((start) => start._tag === "Keep").length
   const record = (entry: JournalEntry) =>
@@ -255,8 +277,11 @@ const makeLedger = (plan: RunPlan, starts: ReadonlyArray<ResumeStart>) => {
 const logResumeDecisions = (starts: ReadonlyArray<ResumeStart>) => {
   const count = (tag: ResumeStart["_tag"]) => starts.filter((start) => start._tag === tag).length
   const again = starts.filter((start) => start._tag === "Submit" && start.resubmitted !== undefined).length
+  const held = starts.filter((start) => start._tag === "Keep" && start.report.error?.tag === "SubmitUncertain").length
   return Effect.logInfo(
-    `resuming: ${count("Keep")} kept as they ended, ${count("Poll")} polled again (already paid for), ${
+    `resuming: ${count("Keep")} kept as they ended${held > 0 ? ` (${held} uncertain submits held)` : ""}, ${
+      count("Download")
+    } downloaded and ${count("Poll")} polled again (already paid for), ${
       count("Submit") - again
     } never submitted, ${again} submitted again`
   )
