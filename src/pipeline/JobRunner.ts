@@ -35,7 +35,14 @@ import { PollDeadlineExceeded, SubmitUncertain } from "./PipelineErrors.js"
 import { firstPollDelay, pollSchedule, type PollSettings } from "./PollSchedule.js"
 import { RequestBudget, withBudget } from "./RequestBudget.js"
 import type { RetrySettings } from "./RetryPolicy.js"
-import { type FrameDigests, localFrameDigests, paramsKeyOf, type ReuseIndex, takeReusedVideo } from "./ReuseCache.js"
+import {
+  type FrameDigests,
+  localFrameDigests,
+  paramsKeyOf,
+  reusedFromOf,
+  type ReuseIndex,
+  takeReusedVideo
+} from "./ReuseCache.js"
 import { RunGate } from "./RunGate.js"
 import { type JobPhase, RunProgress } from "./RunProgress.js"
 import { downloadVideo } from "./VideoDownload.js"
@@ -182,7 +189,7 @@ const reuse = Effect.fn("JobRunner.reuse")(function*(
   const relative = videoPathOf(job.id)
   if (!(yield* takeReusedVideo(candidate, path.join(settings.runDirectory, relative)))) return Option.none<JobOutcome>()
   const output = { ...candidate.output, path: relative }
-  const reusedFrom = { run: candidate.runId, job: candidate.jobId }
+  const reusedFrom = reusedFromOf(candidate)
   yield* Effect.flatMap(
     Journal,
     (journal) => journal.append({ _tag: "downloaded", jobId: job.id, output, paramsKey, reusedFrom })

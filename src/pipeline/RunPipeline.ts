@@ -21,7 +21,7 @@ import { DEFAULT_POLL, type PollSettings } from "./PollSchedule.js"
 import { RequestBudget } from "./RequestBudget.js"
 import { type ResumeOptions, type ResumeStart, resumeStartOf } from "./ResumePlan.js"
 import { DEFAULT_RETRY, type RetrySettings } from "./RetryPolicy.js"
-import { emptyReuseIndex, type ReuseIndex } from "./ReuseCache.js"
+import { apiOriginOf, emptyReuseIndex, type ReuseIndex } from "./ReuseCache.js"
 import { RunGate } from "./RunGate.js"
 import { RunProgress } from "./RunProgress.js"
 /** The manifest a run renders, as recorded in its report. */
@@ -294,6 +294,8 @@ const buildReport = (
     manifest: { path: plan.manifest.path, sha256: plan.manifest.sha256 },
     model: plan.model,
     baseUrl: plan.baseUrl,
+    emulator: plan.emulator,
+    apiOrigin: apiOriginOf(plan),
     concurrency: plan.concurrency,
     rpm: plan.rpm,
     startedAt: new Date(startedMs).toISOString(),
