@@ -17,6 +17,7 @@ import { FrameResolver, keepFrameCopies } from "./FrameUploads.js"
 import { GenerationTimes } from "./GenerationTimes.js"
 import { type JobSettings, runJob } from "./JobRunner.js"
 import { submitStart } from "./JobStart.js"
+import { type LostRequest, submitAgainIfLost } from "./LostRequests.js"
 import { DEFAULT_POLL, type PollSettings } from "./PollSchedule.js"
 import { RequestBudget } from "./RequestBudget.js"
 import { type ResumeOptions, type ResumeStart, resumeStartOf } from "./ResumePlan.js"
@@ -52,8 +53,10 @@ export interface RunPlan {
   /** videos of earlier runs that jobs may take instead of rendering (`--reuse`) */
   readonly reuse: ReuseIndex
   readonly replayOf: { readonly report: string; readonly runId: string } | undefined
-  /** set by `resume`: the journal's record of the run so far */
-  readonly resume: { readonly journaled: JournaledRun; readonly options: ResumeOptions } | undefined
+  /** set by `resume`: the journal's record of the run so far, and which of its requests died with an emulator */
+  readonly resume:
+    | { readonly journaled: JournaledRun; readonly options: ResumeOptions; readonly lost?: LostRequest | undefined }
+    | undefined
 }
 
 /** What a plan leaves out gets these: a new run (not a resume, not a replay) reusing nothing, with production polling and retries, no deadline. */
@@ -177,7 +180,9 @@ const startsOf = (plan: RunPlan, nowMs: number) =>
     const state = plan.resume?.journaled.jobs.get(job.id)
     return plan.resume === undefined || state === undefined
       ? Effect.succeed<ResumeStart>(submitStart)
-      : resumeStartOf(state, plan.runDirectory, nowMs, plan.resume.options)
+      : resumeStartOf(state, plan.runDirectory, nowMs, plan.resume.options).pipe(
+        Effect.map(submitAgainIfLost(plan.resume.lost))
+      )
   }, { concurrency: 4 })
 
 /** The jobs under the concurrency bound; those a resume keeps are not run again. */
@@ -247,7 +252,7 @@ const makeLedger = (plan: RunPlan, starts: ReadonlyArray<ResumeStart>) => {
       plan.jobs.map((job, index) => {
         const start = starts[index]!
         if (start._tag === "Keep") return start.report
-        return ended.get(job.id) ?? interruptedJob(job, accepted.has(job.id), accepted.get(job.id))
+        return ended.get(job.id) ?? interruptedJob(job, accepted.has(job.id), accepted.get(job.id), plan.emulator)
       })
   }
 }
@@ -263,7 +268,7 @@ const logResumeDecisions = (starts: ReadonlyArray<ResumeStart>) => {
 }
 
 /** A job the interruption caught: `running` with its request id when the API had accepted it, else skipped. */
-const interruptedJob = (job: Job, sent: boolean, requestId: string | undefined): JobReport => ({
+const interruptedJob = (job: Job, sent: boolean, requestId: string | undefined, onEmulator: boolean): JobReport => ({
   ...jobReportBase(job),
   status: requestId === undefined ? "skipped" : "running",
   ...(requestId === undefined ? {} : { requestId }),
@@ -271,7 +276,11 @@ const interruptedJob = (job: Job, sent: boolean, requestId: string | undefined):
   error: {
     tag: "Interrupted",
     message: requestId !== undefined
-      ? `interrupted while request ${requestId} was in flight; resume polls it again`
+      ? `interrupted while request ${requestId} was in flight; ${
+        onEmulator
+          ? "the embedded emulator stops with this run, so resume submits it again"
+          : "resume polls it again"
+      }`
       : sent
       ? "interrupted while its submit was on the wire: the API may have accepted (and will bill) it"
       : "not submitted: the run was interrupted"
