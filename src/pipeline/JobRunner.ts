@@ -172,7 +172,7 @@ const digestsOf = (frames: ReadonlyArray<FrameRecord>): FrameDigests =>
 const finish = (settings: JobSettings, job: Job, submitted: Submitted, paramsKey: string) =>
   Effect.gen(function*() {
     const polled = yield* poll(settings, job, submitted)
-    const generated = yield* fetchResult(settings, polled)
+    const generated = yield* fetchResult(settings, job, polled)
     return yield* download(settings, job, generated, paramsKey)
   })
 
@@ -204,7 +204,7 @@ const resolveFrames = Effect.fn("JobRunner.resolveFrames")(function*(job: Job, p
   const frames: Array<FrameRecord> = []
   for (const [role, frame] of [["first_frame", job.firstFrame], ["last_frame", job.lastFrame]] as const) {
     if (frame === undefined) continue
-    const resolved = yield* resolver.resolve(frame).pipe(stopsAt(planned))
+    const resolved = yield* resolver.resolve(frame, job.id).pipe(stopsAt(planned))
     frames.push({
       role,
       source: frame._tag === "Url" ? frame.url : frame.path,
@@ -221,7 +221,7 @@ const submit = Effect.fn("JobRunner.submit")(function*(settings: JobSettings, jo
   const budget = yield* RequestBudget
   const { failedTries, value: submission } = yield* sendOnce(job, prepared).pipe(
     withBudget(budget, settings.retry.base),
-    retryCounting(settings.retry, isSafeToResubmit),
+    retryCounting(settings.retry, isSafeToResubmit, { jobId: job.id, call: "submit" }),
     stopsAt(prepared)
   )
   const submittedMs = yield* Clock.currentTimeMillis
@@ -311,7 +311,7 @@ const pollDeadline = (settings: PollSettings, runDeadlineAtMs: number | undefine
  */
 const poll = Effect.fn("JobRunner.poll")(function*(settings: JobSettings, job: Job, submitted: Submitted) {
   const deadline = pollDeadline(settings.poll, (yield* RunGate).deadlineAtMs, submitted)
-  const last = yield* statusAnswers(settings, submitted).pipe(
+  const last = yield* statusAnswers(settings, job, submitted).pipe(
     Stream.interruptWhen(Effect.delay(Effect.fail(deadline), deadline.after)),
     Stream.either,
     Stream.mapAccum(justSubmitted, (before, seen) => {
@@ -338,7 +338,7 @@ const poll = Effect.fn("JobRunner.poll")(function*(settings: JobSettings, job: J
  * The job's status answers, each with the failed tries it took: the first
  * where the job likely ends, then as the poll schedule says, until COMPLETED.
  */
-const statusAnswers = (settings: JobSettings, submitted: Submitted) =>
+const statusAnswers = (settings: JobSettings, job: Job, submitted: Submitted) =>
   Stream.unwrap(Effect.gen(function*() {
     const client = yield* SegmindClient
     const budget = yield* RequestBudget
@@ -349,7 +349,11 @@ const statusAnswers = (settings: JobSettings, submitted: Submitted) =>
     return Stream.repeatEffectWithSchedule(
       client.status(submitted.submission).pipe(
         withBudget(budget, settings.retry.base, "poll"),
-        retryCounting(settings.retry, isTransient)
+        retryCounting(settings.retry, isTransient, {
+          jobId: job.id,
+          call: "status",
+          requestId: submitted.submission.requestId
+        })
       ),
       pollSchedule(estimate, settings.poll, submitted.submittedMs).pipe(
         Schedule.mapInput((answer: Counted<StatusAnswer>) => answer.value)
@@ -372,13 +376,17 @@ const statusChanged = (job: Job, submission: Submission, step: PollStep) =>
   })
 
 /** The completed job's video URL and the API's metrics, which teach the run how long generations take. */
-const fetchResult = Effect.fn("JobRunner.fetchResult")(function*(settings: JobSettings, polled: Polled) {
+const fetchResult = Effect.fn("JobRunner.fetchResult")(function*(settings: JobSettings, job: Job, polled: Polled) {
   const { submitted } = polled
   const client = yield* SegmindClient
   const budget = yield* RequestBudget
   const { failedTries, value: result } = yield* client.result(submitted.submission).pipe(
     withBudget(budget, settings.retry.base),
-    retryCounting(settings.retry, isTransient),
+    retryCounting(settings.retry, isTransient, {
+      jobId: job.id,
+      call: "result",
+      requestId: submitted.submission.requestId
+    }),
     stopsAt(submitted)
   )
   const endedMs = yield* Clock.currentTimeMillis
@@ -414,7 +422,14 @@ const download = Effect.fn("JobRunner.download")(function*(
     path.join(settings.runDirectory, relative),
     runFiles(path, settings.runDirectory),
     { durationSeconds: params.duration, audio: params.generate_audio }
-  ).pipe(retryCounting(settings.retry, isTransient), stopsAt(generated))
+  ).pipe(
+    retryCounting(settings.retry, isTransient, {
+      jobId: job.id,
+      call: "download",
+      requestId: generated.submission.requestId
+    }),
+    stopsAt(generated)
+  )
   yield* Effect.flatMap(CrashPoints, (crashPoints) => crashPoints.reach("after-download"))
   const output: VideoOutput = {
     path: relative,

@@ -97,13 +97,16 @@ export const runPipeline = (
   })
 
 /** What the jobs of a run share for its length: its journal, its gate, its frame uploads, what it learns of generation times. */
-const runLayer = (plan: RunPlan, files: RunFiles, nowMs: number) =>
-  Layer.mergeAll(
-    Journal.layer(files.journal),
+const runLayer = (plan: RunPlan, files: RunFiles, nowMs: number) => {
+  // One journal: the frame uploads journal their retries into it too.
+  const journal = Journal.layer(files.journal)
+  return Layer.mergeAll(
+    journal,
     RunGate.layer(plan.runDeadline === undefined ? undefined : nowMs + Duration.toMillis(plan.runDeadline)),
-    FrameResolver.layer(plan.retry),
+    FrameResolver.layer(plan.retry).pipe(Layer.provide(journal)),
     GenerationTimes.layer(plan.poll)
   )
+}
 
 /** The run directory's folders, and a new run's copy of its manifest. */
 const prepareRunDirectory = (plan: RunPlan, files: RunFiles) =>
