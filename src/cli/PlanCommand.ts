@@ -44,8 +44,8 @@ export const planCommand = Command.make(
       const rpm = Option.getOrElse(args.rpm, () => loaded.manifest.rpm ?? DEFAULT_RPM)
       if (rpm < 1) return yield* usageError(`--rpm must be at least 1 (got ${rpm})`)
       const reuseRoot = Option.getOrElse(args.reuseFrom, () => "output")
-      // The root itself is no run directory: nothing is excluded.
-      const reuse = args.noReuse ? emptyReuseIndex : yield* buildReuseIndex(reuseRoot, reuseRoot)
+      // The root itself is no run directory: nothing is excluded; plan takes no API flags, so runs of every API count.
+      const reuse = args.noReuse ? emptyReuseIndex : yield* buildReuseIndex(reuseRoot, reuseRoot, undefined)
       const planned = yield* lookUpReuse(jobs, model, reuse)
       const plan: Plan = {
         manifest: args.manifest,

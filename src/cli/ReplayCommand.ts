@@ -12,13 +12,15 @@ import { withinBudget } from "./Budget.js"
 import { onlyFlag, onlyJobs } from "./JobSelection.js"
 import { withLogFormat } from "./Logging.js"
 import { renderFlags } from "./RenderFlags.js"
+import { withKeptFrames } from "./ReplayFrames.js"
 import { claimNewRunDirectory, executeRun, timeStamp } from "./RunExecution.js"
 import { resolveRunSettings } from "./RunSettings.js"
 import { reportUsageError, usageError } from "./UsageErrors.js"
 
 /**
  * A recorded job as a job to render again: the exact body that was sent
- * (seed, frame URLs and all), so the API gets the very same request.
+ * (seed and URL frames included), so the API gets the very same request;
+ * local frames are uploaded again (`withKeptFrames`).
  */
 export const jobOfReport = (entry: JobReport): Job => ({
   id: entry.id,
@@ -62,7 +64,12 @@ export const replayCommand = Command.make(
           }: each would be rendered into one file; nothing was sent`
         )
       }
-      const jobs = yield* onlyJobs(source.jobs.map(jobOfReport), args.only, args.report)
+      const sourceDirectory = path.dirname(reportFile)
+      const entries = new Map(source.jobs.map((entry) => [entry.id, entry]))
+      const jobs = yield* Effect.forEach(
+        yield* onlyJobs(source.jobs.map(jobOfReport), args.only, args.report),
+        (job) => withKeptFrames(job, entries.get(job.id)!, sourceDirectory)
+      )
       if (jobs.length === 0) return yield* usageError(`${args.report} records no jobs`)
 
       // Nothing is reused on replay: every job is sent, priced at what the source run was billed where it says.
@@ -73,7 +80,6 @@ export const replayCommand = Command.make(
         observed: observedCosts(source.jobs.filter((entry) => entry.status === "completed"))
       })
 
-      const sourceDirectory = path.dirname(reportFile)
       const runDirectory = Option.getOrElse(args.out, () =>
         path.join(path.dirname(sourceDirectory), timeStamp(new Date())))
       if (path.resolve(runDirectory) === sourceDirectory) {
@@ -109,6 +115,6 @@ export const replayCommand = Command.make(
     }).pipe(Effect.scoped, withLogFormat(args.logFormat), Effect.catchTag("UsageError", reportUsageError))
 ).pipe(
   Command.withDescription(
-    "Render again exactly the jobs REPORT_JSON records: same model, same body, same seeds, into a new run directory whose report links the source. Nothing is reused: every job is sent. Exit codes as for `run`."
+    "Render again exactly the jobs REPORT_JSON records: same model, same body, same seeds, into a new run directory whose report links the source. Local frames are uploaded again from the source run's copies (exit 2 if one is missing or changed). Nothing is reused: every job is sent. Exit codes as for `run`."
   )
 )

@@ -6,7 +6,7 @@ import { refuseOversizedRun } from "../manifest/JobExpansion.js"
 import { buildReuseIndex, emptyReuseIndex } from "../pipeline/ReuseCache.js"
 import { makeRunPlan } from "../pipeline/RunPipeline.js"
 import { runFiles } from "../store/RunDirectory.js"
-import { apiTarget } from "./ApiTarget.js"
+import { apiOriginOfFlags, apiTarget } from "./ApiTarget.js"
 import { hasBudget, withinBudget } from "./Budget.js"
 import { onlyFlag, reseedFlag, selectJobs } from "./JobSelection.js"
 import { withLogFormat } from "./Logging.js"
@@ -58,7 +58,9 @@ export const runCommand = Command.make(
       const model = loaded.manifest.model ?? SEEDANCE_MODEL
       const reuseRoot = Option.getOrElse(args.reuseFrom, () =>
         Option.isSome(args.out) ? path.dirname(path.resolve(runDirectory)) : "output")
-      const reuse = args.noReuse ? emptyReuseIndex : yield* buildReuseIndex(reuseRoot, runDirectory)
+      const reuse = args.noReuse
+        ? emptyReuseIndex
+        : yield* buildReuseIndex(reuseRoot, runDirectory, yield* apiOriginOfFlags(args.emulator, args.baseUrl))
       if (hasBudget(args)) {
         const rendered = toRender(yield* lookUpReuse(jobs, model, reuse))
         const reused = jobs.length - rendered.length

@@ -1,5 +1,6 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Clock, Console, Effect, Logger, Option } from "effect"
+import { type LostRequest, lostWithEmulator, submitAgainIfLost } from "../pipeline/LostRequests.js"
 import { REQUEST_TTL, resumeStartOf } from "../pipeline/ResumePlan.js"
 import { makeRunPlan, runPipeline, type RunPlan, runServices } from "../pipeline/RunPipeline.js"
 import { RunProgress } from "../pipeline/RunProgress.js"
@@ -183,7 +184,7 @@ export interface ResumeRequest {
  * `--max-jobs` / `--max-cost` of a resume: the jobs it would submit, for the
  * first time or again, count; videos kept and requests polled again do not.
  */
-const resumeWithinBudget = (request: ResumeRequest, journaled: JournaledRun) =>
+const resumeWithinBudget = (request: ResumeRequest, journaled: JournaledRun, lost: LostRequest | undefined) =>
   Effect.gen(function*() {
     if (!hasBudget(request.flags) || journaled.run === undefined) return
     const now = yield* Clock.currentTimeMillis
@@ -193,7 +194,10 @@ const resumeWithinBudget = (request: ResumeRequest, journaled: JournaledRun) =>
       requestTtl: REQUEST_TTL
     }
     const states = [...journaled.jobs.values()]
-    const starts = yield* Effect.forEach(states, (state) => resumeStartOf(state, request.runDirectory, now, options))
+    const starts = yield* Effect.forEach(
+      states,
+      (state) => Effect.map(resumeStartOf(state, request.runDirectory, now, options), submitAgainIfLost(lost))
+    )
     const outgoing = states.filter((_, i) => starts[i]?._tag === "Submit").map((state) => state.job)
     const kept = starts.filter((start) => start._tag === "Keep").length
     const polled = starts.filter((start) => start._tag === "Poll").length
@@ -245,13 +249,13 @@ export const resumeRun = (request: ResumeRequest) =>
       )
     }
 
-    yield* resumeWithinBudget(request, journaled)
-
     const useEmulator = request.flags.emulator || (run.emulator && Option.isNone(request.flags.baseUrl))
-    const target = yield* apiTarget(
-      useEmulator,
-      Option.orElse(request.flags.baseUrl, () => (useEmulator ? Option.none() : Option.some(run.baseUrl)))
-    )
+    const baseUrl = Option.orElse(request.flags.baseUrl, () => (useEmulator ? Option.none() : Option.some(run.baseUrl)))
+    // An embedded emulator's requests died with its process: they are sent again, never polled.
+    const lost = lostWithEmulator(run, { emulator: useEmulator, baseUrl: Option.getOrElse(baseUrl, () => run.baseUrl) })
+    yield* resumeWithinBudget(request, journaled, lost)
+
+    const target = yield* apiTarget(useEmulator, baseUrl)
     const settings = yield* resolveRunSettings(request.flags, {
       concurrency: run.concurrency,
       rpm: run.emulator === useEmulator ? run.rpm : undefined,
@@ -277,7 +281,8 @@ export const resumeRun = (request: ResumeRequest) =>
             retryFailed: request.retryFailed,
             resendUncertain: request.resendUncertain,
             requestTtl: REQUEST_TTL
-          }
+          },
+          lost
         }
       }),
       target,

@@ -8,7 +8,7 @@ import { type SubmitError, UploadFailed } from "../segmind/SegmindErrors.js"
 import type { Metrics } from "../segmind/WireSchemas.js"
 import { Journal } from "../store/Journal.js"
 import { runFiles, videoPathOf } from "../store/RunDirectory.js"
-import { type Counted, type GaveUp, retryCounting } from "./CountedRetry.js"
+import { type Counted, type GaveUp, type RetriedCall, retryCounting } from "./CountedRetry.js"
 import { CrashPoints } from "./CrashPoints.js"
 import {
   classify,
@@ -37,7 +37,14 @@ import { PollDeadlineExceeded, SubmitUncertain } from "./PipelineErrors.js"
 import { firstPollDelay, pollSchedule, type PollSettings } from "./PollSchedule.js"
 import { RequestBudget, withBudget } from "./RequestBudget.js"
 import type { RetrySettings } from "./RetryPolicy.js"
-import { type FrameDigests, localFrameDigests, paramsKeyOf, type ReuseIndex, takeReusedVideo } from "./ReuseCache.js"
+import {
+  type FrameDigests,
+  localFrameDigests,
+  paramsKeyOf,
+  reusedFromOf,
+  type ReuseIndex,
+  takeReusedVideo
+} from "./ReuseCache.js"
 import { RunGate } from "./RunGate.js"
 import { type JobPhase, RunProgress } from "./RunProgress.js"
 import { downloadVideo } from "./VideoDownload.js"
@@ -214,7 +221,7 @@ const reuse = Effect.fn("JobRunner.reuse")(function*(
   const relative = videoPathOf(job.id)
   if (!(yield* takeReusedVideo(candidate, path.join(settings.runDirectory, relative)))) return Option.none<JobOutcome>()
   const output = { ...candidate.output, path: relative }
-  const reusedFrom = { run: candidate.runId, job: candidate.jobId }
+  const reusedFrom = reusedFromOf(candidate)
   yield* Effect.flatMap(
     Journal,
     (journal) => journal.append({ _tag: "downloaded", jobId: job.id, output, paramsKey, reusedFrom })
@@ -229,7 +236,7 @@ const resolveFrames = Effect.fn("JobRunner.resolveFrames")(function*(job: Job, p
   const frames: Array<FrameRecord> = []
   for (const [role, frame] of [["first_frame", job.firstFrame], ["last_frame", job.lastFrame]] as const) {
     if (frame === undefined) continue
-    const resolved = yield* resolver.resolve(frame).pipe(stopsAt(planned))
+    const resolved = yield* resolver.resolve(frame, job.id).pipe(stopsAt(planned))
     frames.push({
       role,
       source: frame._tag === "Url" ? frame.url : frame.path,
@@ -246,7 +253,7 @@ const submit = Effect.fn("JobRunner.submit")(function*(settings: JobSettings, jo
   const budget = yield* RequestBudget
   const { failedTries, value: submission } = yield* sendOnce(job, prepared).pipe(
     withBudget(budget, settings.retry.base),
-    retryCounting(settings.retry, isSafeToResubmit),
+    retryCounting(settings.retry, isSafeToResubmit, { jobId: job.id, call: "submit" }),
     stopsAt(prepared)
   )
   const submittedMs = yield* Clock.currentTimeMillis
@@ -341,7 +348,7 @@ const pollDeadline = (settings: PollSettings, runDeadlineAtMs: number | undefine
  */
 const poll = Effect.fn("JobRunner.poll")(function*(settings: JobSettings, job: Job, submitted: Submitted) {
   const deadline = pollDeadline(settings.poll, (yield* RunGate).deadlineAtMs, submitted)
-  const last = yield* statusAnswers(settings, submitted).pipe(
+  const last = yield* statusAnswers(settings, job, submitted).pipe(
     Stream.interruptWhen(Effect.delay(Effect.fail(deadline), deadline.after)),
     Stream.either,
     Stream.mapAccum(justSubmitted, (before, seen) => {
@@ -376,16 +383,17 @@ const askedAbout = <A, R>(
   settings: JobSettings,
   submitted: Submitted,
   kind: "call" | "poll",
-  call: Effect.Effect<A, JobError, R>
-): Effect.Effect<Counted<A>, GaveUp | PlatformError, R | RequestBudget> =>
+  call: Effect.Effect<A, JobError, R>,
+  retried: RetriedCall
+): Effect.Effect<Counted<A>, GaveUp | PlatformError, R | RequestBudget | Journal> =>
   Effect.gen(function*() {
     const budget = yield* RequestBudget
     const sinceSubmitMs = (yield* Clock.currentTimeMillis) - submitted.submittedMs
     const counted = yield* call.pipe(
       withBudget(budget, settings.retry.base, kind),
-      retryCounting({ ...settings.retry, tries: DOUBTFUL_TRIES }, isDoubtfulAnswer(sinceSubmitMs)),
+      retryCounting({ ...settings.retry, tries: DOUBTFUL_TRIES }, isDoubtfulAnswer(sinceSubmitMs), retried),
       Effect.catchTag("GaveUp", (gaveUp) => Effect.fail(gaveUp.error)),
-      retryCounting(settings.retry, isTransient)
+      retryCounting(settings.retry, isTransient, retried)
     )
     return { value: counted.value.value, failedTries: counted.failedTries + counted.value.failedTries }
   })
@@ -394,7 +402,7 @@ const askedAbout = <A, R>(
  * The job's status answers, each with the failed tries it took: the first
  * where the job likely ends, then as the poll schedule says, until COMPLETED.
  */
-const statusAnswers = (settings: JobSettings, submitted: Submitted) =>
+const statusAnswers = (settings: JobSettings, job: Job, submitted: Submitted) =>
   Stream.unwrap(Effect.gen(function*() {
     const client = yield* SegmindClient
     const estimate = (yield* GenerationTimes).estimate(submitted.params)
@@ -402,7 +410,11 @@ const statusAnswers = (settings: JobSettings, submitted: Submitted) =>
     const elapsedMs = (yield* Clock.currentTimeMillis) - submitted.submittedMs
     yield* Effect.sleep(Duration.millis(Math.max(0, firstDelayMs - elapsedMs)))
     return Stream.repeatEffectWithSchedule(
-      askedAbout(settings, submitted, "poll", client.status(submitted.submission)),
+      askedAbout(settings, submitted, "poll", client.status(submitted.submission), {
+        jobId: job.id,
+        call: "status",
+        requestId: submitted.submission.requestId
+      }),
       pollSchedule(estimate, settings.poll, submitted.submittedMs).pipe(
         Schedule.mapInput((answer: Counted<StatusAnswer>) => answer.value)
       )
@@ -431,7 +443,8 @@ const fetchResult = Effect.fn("JobRunner.fetchResult")(function*(settings: JobSe
     settings,
     submitted,
     "call",
-    client.result(submitted.submission)
+    client.result(submitted.submission),
+    { jobId: job.id, call: "result", requestId: submitted.submission.requestId }
   ).pipe(stopsAt(submitted))
   const endedMs = yield* Clock.currentTimeMillis
   const metrics = { ...polled.metrics, ...result.metrics }
@@ -475,7 +488,14 @@ const download = Effect.fn("JobRunner.download")(function*(
     path.join(settings.runDirectory, relative),
     runFiles(path, settings.runDirectory),
     { durationSeconds: params.duration, audio: params.generate_audio }
-  ).pipe(retryCounting(settings.retry, isTransient), stopsAt(generated))
+  ).pipe(
+    retryCounting(settings.retry, isTransient, {
+      jobId: job.id,
+      call: "download",
+      requestId: generated.submission.requestId
+    }),
+    stopsAt(generated)
+  )
   yield* Effect.flatMap(CrashPoints, (crashPoints) => crashPoints.reach("after-download"))
   const output: VideoOutput = {
     path: relative,

@@ -84,6 +84,17 @@ export const JournalEvent = Schema.Union(
     paramsKey: Schema.String,
     reusedFrom: Schema.optional(ReusedFrom)
   }),
+  /** a call failed transiently and is tried again after `waitMs` */
+  Schema.TaggedStruct("retry", {
+    ...At,
+    jobId: Schema.String,
+    requestId: Schema.optional(Schema.String),
+    call: Schema.Literal("submit", "status", "result", "download", "upload"),
+    /** the try that failed, 1 for the first */
+    attempt: Schema.Int,
+    error: ErrorRecord,
+    waitMs: Schema.Number
+  }),
   Schema.TaggedStruct("failed", {
     ...At,
     jobId: Schema.String,

@@ -80,10 +80,11 @@ export const renderJob = (api: Api, job: Job, options: JobRunOptions = {}) =>
         Effect.tap((gate) => (options.stoppedBy === undefined ? Effect.void : gate.close(options.stoppedBy)))
       )
     )
+    const journalLayer = Journal.layer(journalFile)
     const run = Layer.mergeAll(
-      Journal.layer(journalFile),
+      journalLayer,
       gate,
-      FrameResolver.layer(fastRetry),
+      FrameResolver.layer(fastRetry).pipe(Layer.provide(journalLayer)),
       GenerationTimes.layer(settings.poll)
     ).pipe(
       Layer.provideMerge(runServices({ baseUrl: api.baseUrl, apiKey: Redacted.make(TEST_KEY) }, 6000)),
