@@ -38,7 +38,12 @@ const LOADER_ONLY = [
   "25-aspect-adaptive-no-frame.yaml",
   "38-takes-with-seed.yaml",
   "40-last-frame-without-first.yaml",
-  "41-frame-missing-file.yaml"
+  "41-frame-missing-file.yaml",
+  "51-frame-not-an-image.yaml",
+  "52-frame-too-small.yaml",
+  "53-frame-aspect-strip.yaml",
+  "54-frame-gif-named-png.yaml",
+  "55-last-frame-too-small.yaml"
 ]
 const STRUCTURAL = CORPUS_FILES.filter((name) => !YAML_LEVEL.includes(name) && !LOADER_ONLY.includes(name))
 
