@@ -76,6 +76,7 @@ export const benchEmulator = (config: Partial<EmulatorConfig>) =>
       apiKey: BENCH_KEY,
       workers: 1024,
       clipCacheDir: BENCH_CLIP_CACHE,
+      sharedClips: true,
       ...config
     })
   }).pipe(Effect.orDie)
