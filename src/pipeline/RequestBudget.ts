@@ -1,92 +1,218 @@
-import { Clock, Context, Duration, Effect, Layer, Option, SynchronizedRef } from "effect"
+import { Clock, Context, Deferred, Duration, Effect, Layer, Option, Queue, Ref, type Scope } from "effect"
 import { RateLimited } from "../segmind/SegmindErrors.js"
 
-/** The most of the request budget that status polls may take together. */
-export const POLL_SHARE = 0.8
+/**
+ * What a call is for, which decides who is served first when calls wait:
+ * a result fetch (a finished video waiting for its URL), then a submit or an
+ * upload, then a status poll.
+ */
+export type CallPriority = "result" | "submit" | "upload" | "poll"
+
+/** Waiting lines, served first to last. */
+const LINE_OF: Record<CallPriority, 0 | 1 | 2> = { result: 0, submit: 1, upload: 1, poll: 2 }
+const POLL_LINE = 2
+
+/** The server's counting window and what we add to it for send-to-arrival jitter and clock skew. */
+export interface BudgetWindow {
+  readonly window: Duration.Duration
+  readonly margin: Duration.Duration
+}
+
+/** Segmind counts calls per key per minute; a second of margin keeps a late-landing call out of the next minute's count. */
+export const SEGMIND_WINDOW: BudgetWindow = { window: Duration.minutes(1), margin: Duration.seconds(1) }
+
+/** One caller waiting in a line for a slot. */
+interface Waiter {
+  readonly line: 0 | 1 | 2
+  readonly granted: Deferred.Deferred<void>
+}
+
+/** A slot of the window, taken by a grant (or learned from a 429), free again at `freesAtMs`. */
+interface Slot {
+  readonly freesAtMs: number
+  /** who took it, so an interrupted waiter can give back a slot it never used */
+  readonly holder: Waiter | undefined
+}
+
+interface BudgetState {
+  /** the slots still held, oldest first */
+  readonly slots: ReadonlyArray<Slot>
+  readonly lines: readonly [ReadonlyArray<Waiter>, ReadonlyArray<Waiter>, ReadonlyArray<Waiter>]
+  readonly lastPollGrantMs: number
+}
+
+export interface BudgetLimits {
+  readonly callsPerWindow: number
+  /** the window with its margin: a slot is held this long */
+  readonly heldMs: number
+  /** polls are paced at the budget's even rate, so a burst of them never fills the window ahead of a result */
+  readonly pollGapMs: number
+}
+
+export const limitsOf = (callsPerWindow: number, window: BudgetWindow): BudgetLimits => {
+  const heldMs = Duration.toMillis(window.window) + Duration.toMillis(window.margin)
+  return { callsPerWindow, heldMs, pollGapMs: heldMs / callsPerWindow }
+}
+
+const emptyState: BudgetState = { slots: [], lines: [[], [], []], lastPollGrantMs: Number.NEGATIVE_INFINITY }
+
+const withLine = (state: BudgetState, line: 0 | 1 | 2, waiters: ReadonlyArray<Waiter>): BudgetState["lines"] => {
+  const lines: [ReadonlyArray<Waiter>, ReadonlyArray<Waiter>, ReadonlyArray<Waiter>] = [...state.lines]
+  lines[line] = waiters
+  return lines
+}
 
 /**
- * One budget of API calls per minute for the whole run: submit, status,
- * result and upload all take a slot, so polling never starves submissions
- * and the run never earns its own 429s. A 429 closes the gate for everyone.
+ * Grants every slot that can be granted at `nowMs`: results and submits take
+ * free slots in their order, a poll takes one only when no one above waits
+ * and its pace allows. Returns the waiters granted and when to look again.
+ */
+export const serve = (
+  state: BudgetState,
+  limits: BudgetLimits,
+  nowMs: number
+): readonly [{ readonly granted: ReadonlyArray<Waiter>; readonly nextAtMs: number | undefined }, BudgetState] => {
+  const slots = state.slots.filter((slot) => slot.freesAtMs > nowMs)
+  const granted: Array<Waiter> = []
+  const lines: [Array<Waiter>, Array<Waiter>, Array<Waiter>] = [[...state.lines[0]], [...state.lines[1]], [
+    ...state.lines[2]
+  ]]
+  let lastPollGrantMs = state.lastPollGrantMs
+  const take = (waiter: Waiter) => {
+    granted.push(waiter)
+    slots.push({ freesAtMs: nowMs + limits.heldMs, holder: waiter })
+  }
+  for (const line of [lines[0], lines[1]]) {
+    while (line.length > 0 && slots.length < limits.callsPerWindow) take(line.shift()!)
+  }
+  const polls = lines[POLL_LINE]
+  if (
+    polls.length > 0 && slots.length < limits.callsPerWindow && nowMs >= lastPollGrantMs + limits.pollGapMs
+  ) {
+    take(polls.shift()!)
+    lastPollGrantMs = nowMs
+  }
+  const waiting = lines[0].length + lines[1].length + polls.length
+  // A slot frees at the earliest expiry; a waiting poll also waits for its pace.
+  const slotAtMs = slots.length < limits.callsPerWindow ? nowMs : Math.min(...slots.map((slot) => slot.freesAtMs))
+  const nextAtMs = waiting === 0
+    ? undefined
+    : lines[0].length + lines[1].length > 0
+    ? slotAtMs
+    : Math.max(slotAtMs, lastPollGrantMs + limits.pollGapMs)
+  return [{ granted, nextAtMs }, { slots, lines, lastPollGrantMs }]
+}
+
+/**
+ * What a 429 taught: the server's window is full until `untilMs` and frees one
+ * slot per even gap after it, whatever our own count said. Each slot frees at
+ * the later of the two views (largest with largest), so what we knew still holds.
+ */
+export const learnFull = (state: BudgetState, limits: BudgetLimits, untilMs: number): BudgetState => {
+  const ours = [...state.slots].sort((a, b) => b.freesAtMs - a.freesAtMs)
+  const learned = Array.from({ length: limits.callsPerWindow }, (_, i) => ({
+    freesAtMs: untilMs + (limits.callsPerWindow - 1 - i) * limits.pollGapMs,
+    holder: undefined
+  }))
+  const merged = learned.map((slot, i) => {
+    const own = ours[i]
+    return own !== undefined && own.freesAtMs >= slot.freesAtMs ? own : slot
+  })
+  return { ...state, slots: [...merged, ...ours.slice(learned.length)].sort((a, b) => a.freesAtMs - b.freesAtMs) }
+}
+
+/** A waiter gives up: out of its line if still there, else the slot it was granted but never used goes back. */
+const withdraw = (state: BudgetState, waiter: Waiter): BudgetState =>
+  state.lines[waiter.line].includes(waiter)
+    ? { ...state, lines: withLine(state, waiter.line, state.lines[waiter.line].filter((w) => w !== waiter)) }
+    : { ...state, slots: state.slots.filter((slot) => slot.holder !== waiter) }
+
+/**
+ * One budget of API calls for the whole run: submit, status, result and upload
+ * all take a slot, so the run never earns its own 429s; no window of the
+ * server's length (plus a margin) ever holds more than `callsPerMinute` sends.
+ * Waiting calls are served by priority; a 429 closes the gate for everyone.
  */
 export class RequestBudget extends Context.Tag("shotlist/RequestBudget")<
   RequestBudget,
   {
-    /** waits for the next free slot (and for a closed gate to open) */
+    /** waits for a slot in the line of `priority` (and for a closed gate to open) */
+    readonly takeSlot: (priority: CallPriority) => Effect.Effect<void>
+    /** a submit's slot: the call that is neither a result nor a poll */
     readonly take: Effect.Effect<void>
-    /**
-     * A status poll's slot: polls of all jobs together get at most
-     * `POLL_SHARE` of the budget, so a submit, a result or an upload always
-     * finds room, however many jobs are in flight.
-     */
+    /** a status poll's slot: only one nobody above wants, at most one per even gap */
     readonly takePoll: Effect.Effect<void>
-    /** no call of any job starts before `duration` has passed */
+    /** no call of any job starts before `duration` has passed, and the window refills at the even rate after it */
     readonly pause: (duration: Duration.Duration) => Effect.Effect<void>
     readonly callsPerMinute: number
   }
 >() {
-  /** Calls are spaced evenly at 60 s / rpm, which never exceeds rpm in any 60 s window. */
-  static readonly make = (callsPerMinute: number) =>
+  /** A scheduler fiber, alive for the scope, grants the slots; callers wait on their own `Deferred`. */
+  static readonly make = (
+    callsPerMinute: number,
+    window: BudgetWindow = SEGMIND_WINDOW
+  ): Effect.Effect<RequestBudget["Type"], never, Scope.Scope> =>
     Effect.gen(function*() {
-      const intervalMs = 60_000 / callsPerMinute
-      const state = yield* SynchronizedRef.make({ nextSlotMs: 0, closedUntilMs: 0 })
-      const pollIntervalMs = intervalMs / POLL_SHARE
-      const nextPollSlot = yield* SynchronizedRef.make(0)
+      const limits = limitsOf(callsPerMinute, window)
+      const state = yield* Ref.make(emptyState)
+      // Anything that may change who can be served wakes the scheduler; one pending wake is enough.
+      const wake = yield* Queue.sliding<void>(1)
+      const nudge = Queue.offer(wake, undefined)
 
-      const reserve = Effect.gen(function*() {
+      const scheduler = Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
-        return yield* SynchronizedRef.modify(state, (s) => {
-          const slot = Math.max(now, s.nextSlotMs, s.closedUntilMs)
-          return [slot - now, { ...s, nextSlotMs: slot + intervalMs }] as const
-        })
-      })
+        const { granted, nextAtMs } = yield* Ref.modify(state, (s) => serve(s, limits, now))
+        yield* Effect.forEach(granted, (waiter) => Deferred.succeed(waiter.granted, undefined), { discard: true })
+        yield* nextAtMs === undefined
+          ? Queue.take(wake)
+          : Effect.raceFirst(Effect.sleep(Duration.millis(Math.max(0, Math.ceil(nextAtMs - now)))), Queue.take(wake))
+      }).pipe(Effect.forever)
+      yield* Effect.forkScoped(scheduler)
 
-      // A 429 can arrive while a fiber already sleeps towards its slot: it checks the gate again on waking.
-      const take: Effect.Effect<void> = Effect.gen(function*() {
-        for (;;) {
-          const waitMs = yield* reserve
-          if (waitMs > 0) yield* Effect.sleep(Duration.millis(waitMs))
-          const now = yield* Clock.currentTimeMillis
-          const { closedUntilMs } = yield* SynchronizedRef.get(state)
-          if (now >= closedUntilMs) return
-        }
-      })
+      const takeSlot = Effect.fn("RequestBudget.takeSlot")((priority: CallPriority) =>
+        Effect.uninterruptibleMask((restore) =>
+          Effect.gen(function*() {
+            const waiter: Waiter = { line: LINE_OF[priority], granted: yield* Deferred.make<void>() }
+            yield* Ref.update(
+              state,
+              (s) => ({ ...s, lines: withLine(s, waiter.line, [...s.lines[waiter.line], waiter]) })
+            )
+            yield* nudge
+            yield* restore(Deferred.await(waiter.granted)).pipe(
+              Effect.onInterrupt(() => Effect.zipRight(Ref.update(state, (s) => withdraw(s, waiter)), nudge))
+            )
+          })
+        )
+      )
 
-      const pause = (duration: Duration.Duration) =>
-        Effect.gen(function*() {
-          const now = yield* Clock.currentTimeMillis
-          const until = now + Duration.toMillis(duration)
-          yield* SynchronizedRef.update(state, (s) => ({
-            closedUntilMs: Math.max(s.closedUntilMs, until),
-            nextSlotMs: Math.max(s.nextSlotMs, until)
-          }))
-        })
-
-      // Polls queue among themselves first, at POLL_SHARE of the rate; only then for a slot of the whole budget.
-      const takePoll = Effect.gen(function*() {
+      const pause = Effect.fn("RequestBudget.pause")(function*(duration: Duration.Duration) {
         const now = yield* Clock.currentTimeMillis
-        const waitMs = yield* SynchronizedRef.modify(nextPollSlot, (next) => {
-          const slot = Math.max(now, next)
-          return [slot - now, slot + pollIntervalMs] as const
-        })
-        if (waitMs > 0) yield* Effect.sleep(Duration.millis(waitMs))
-        yield* take
+        yield* Ref.update(state, (s) => learnFull(s, limits, now + Duration.toMillis(duration)))
+        yield* nudge
       })
 
-      return RequestBudget.of({ take, takePoll, pause, callsPerMinute })
+      return RequestBudget.of({
+        takeSlot,
+        take: takeSlot("submit"),
+        takePoll: takeSlot("poll"),
+        pause,
+        callsPerMinute
+      })
     })
 
-  static readonly layer = (callsPerMinute: number) => Layer.effect(RequestBudget, RequestBudget.make(callsPerMinute))
+  static readonly layer = (callsPerMinute: number, window: BudgetWindow = SEGMIND_WINDOW) =>
+    Layer.scoped(RequestBudget, RequestBudget.make(callsPerMinute, window))
 }
 
 /**
- * An API call drawn from the budget; a 429 closes the gate for every job, for
- * its Retry-After or else `fallback`.
+ * An API call drawn from the budget in the line of `priority` (default: a
+ * submit's, as every non-poll call had before lines); a 429 closes the gate
+ * for every job, for its Retry-After or else `fallback`.
  */
 export const withBudget =
-  (budget: RequestBudget["Type"], fallback: Duration.Duration, kind: "call" | "poll" = "call") =>
+  (budget: RequestBudget["Type"], fallback: Duration.Duration, priority: CallPriority = "submit") =>
   <A, E, R>(call: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    (kind === "poll" ? budget.takePoll : budget.take).pipe(
+    budget.takeSlot(priority).pipe(
       Effect.zipRight(call),
       Effect.tapError((error) =>
         error instanceof RateLimited ? budget.pause(Option.getOrElse(error.retryAfter, () => fallback)) : Effect.void
