@@ -263,6 +263,7 @@ export const budgetBench = Effect.gen(function*() {
         "Detection = first result fetch − completion on the emulator's clock; where the budget binds it is the wait for a poll slot, not the poll schedule.",
         "The mean time to result is read against the clairvoyant schedule's mean (that schedule minimises the makespan, not the mean, so this ratio may dip below 1).",
         "The clairvoyant sends in bursts at window edges (rpm calls at once, then rpm more a window later); a budget that cannot know when jobs end spreads its calls, which costs up to one window over a run.",
+        "The pipeline measured here still fetches results in the submit line (JobRunner passes no priority to `withBudget` for results yet); polls are in the poll line.",
         "`before: even spacing` is the budget as it was (one queue at 60 s / rpm, polls at most 80 % of it, a 429 closes the gate), on the same draws against the same strict server.",
         `Load average (1 min) at the end of each run: ${
           results.map((f) => fixed(f.loadAverage, 1)).join(", ")

@@ -1,4 +1,19 @@
-import { Clock, Context, Deferred, Duration, Effect, Layer, Option, Queue, Ref, type Scope } from "effect"
+import {
+  Clock,
+  Context,
+  Deferred,
+  Duration,
+  Effect,
+  HashMap,
+  Layer,
+  Option,
+  Order,
+  Queue,
+  RedBlackTree,
+  Ref,
+  type Scope,
+  SortedMap
+} from "effect"
 import { RateLimited } from "../segmind/SegmindErrors.js"
 
 /**
@@ -9,7 +24,8 @@ import { RateLimited } from "../segmind/SegmindErrors.js"
 export type CallPriority = "result" | "submit" | "upload" | "poll"
 
 /** Waiting lines, served first to last. */
-const LINE_OF: Record<CallPriority, 0 | 1 | 2> = { result: 0, submit: 1, upload: 1, poll: 2 }
+type Line = 0 | 1 | 2
+const LINE_OF: Record<CallPriority, Line> = { result: 0, submit: 1, upload: 1, poll: 2 }
 const POLL_LINE = 2
 
 /** The server's counting window and what we add to it for clock skew and rounding at the server. */
@@ -21,140 +37,180 @@ export interface BudgetWindow {
 /** Segmind counts calls per key per minute; a second of margin is under 2 % of the rate. */
 export const SEGMIND_WINDOW: BudgetWindow = { window: Duration.minutes(1), margin: Duration.seconds(1) }
 
-/** One caller waiting in a line for a slot. */
+/** One caller waiting in a line for a slot; ids grow with arrival, so each line is first come, first served. */
 interface Waiter {
-  readonly line: 0 | 1 | 2
+  readonly id: number
+  readonly line: Line
   readonly granted: Deferred.Deferred<void>
 }
 
+type Lines = readonly [
+  SortedMap.SortedMap<number, Waiter>,
+  SortedMap.SortedMap<number, Waiter>,
+  SortedMap.SortedMap<number, Waiter>
+]
+
 /**
- * A slot of the window, taken by a grant or learned from a 429. A granted
- * slot is held while its call is on the wire (`freesAtMs` infinite): the
- * server counted the call somewhere between send and answer, so only a
- * window after the answer is it surely out of the server's count.
+ * Who waits, and the slots the window holds. A granted slot stays held while
+ * its call is on the wire: the server counted the call somewhere between send
+ * and answer, so only a window after the answer is it surely out of the
+ * server's count.
  */
-interface Slot {
-  readonly freesAtMs: number
-  /** who took it: an interrupted waiter gives back a slot it never used, a call's answer starts its window */
-  readonly holder: Waiter | undefined
-  /** what a 429 taught: never free before this, whenever the answer comes */
-  readonly floorMs: number
-}
-
 interface BudgetState {
-  readonly slots: ReadonlyArray<Slot>
-  readonly lines: readonly [ReadonlyArray<Waiter>, ReadonlyArray<Waiter>, ReadonlyArray<Waiter>]
-  readonly lastPollGrantMs: number
+  readonly nextId: number
+  readonly lines: Lines
+  /** granted calls not answered yet, by waiter id, each with the time a 429 taught it not to free before */
+  readonly onTheWire: HashMap.HashMap<number, number>
+  /** when each other slot of the window frees, earliest first */
+  readonly freeing: RedBlackTree.RedBlackTree<number, undefined>
+  /** when the next poll is due at the even pace */
+  readonly nextPollAtMs: number
 }
 
-export interface BudgetLimits {
+interface BudgetLimits {
   readonly callsPerWindow: number
   /** the window with its margin: a slot is held this long after its call's answer */
   readonly heldMs: number
-  /** polls are paced at the budget's even rate, so a burst of them never fills the window ahead of a result */
-  readonly pollGapMs: number
+  /** the window spread evenly over its calls: the pace of polls, and how a window learned full refills */
+  readonly evenGapMs: number
 }
 
-export const limitsOf = (callsPerWindow: number, window: BudgetWindow): BudgetLimits => {
+/** Timers fire on whole milliseconds: a pace finer than that catches up within one tick instead of drifting. */
+const TIMER_TICK_MS = 1
+
+/** A 429 teaches at most this many slots: past it, an rpm is no server's real limit. */
+const LEARNED_SLOTS_MAX = 10_000
+
+const limitsOf = (callsPerWindow: number, window: BudgetWindow): BudgetLimits => {
   const heldMs = Duration.toMillis(window.window) + Duration.toMillis(window.margin)
-  return { callsPerWindow, heldMs, pollGapMs: heldMs / callsPerWindow }
+  return { callsPerWindow, heldMs, evenGapMs: heldMs / callsPerWindow }
 }
 
-const emptyState: BudgetState = { slots: [], lines: [[], [], []], lastPollGrantMs: Number.NEGATIVE_INFINITY }
+const noSlots = RedBlackTree.empty<number, undefined>(Order.number)
+const noWaiters = SortedMap.empty<number, Waiter>(Order.number)
 
-const withLine = (state: BudgetState, line: 0 | 1 | 2, waiters: ReadonlyArray<Waiter>): BudgetState["lines"] => {
-  const lines: [ReadonlyArray<Waiter>, ReadonlyArray<Waiter>, ReadonlyArray<Waiter>] = [...state.lines]
-  lines[line] = waiters
-  return lines
+const emptyState: BudgetState = {
+  nextId: 0,
+  lines: [noWaiters, noWaiters, noWaiters],
+  onTheWire: HashMap.empty(),
+  freeing: noSlots,
+  nextPollAtMs: Number.NEGATIVE_INFINITY
+}
+
+const withLine = (lines: Lines, line: Line, waiters: SortedMap.SortedMap<number, Waiter>): Lines => {
+  const next: [...Lines] = [...lines]
+  next[line] = waiters
+  return next
+}
+
+const enqueue = (
+  state: BudgetState,
+  line: Line,
+  granted: Deferred.Deferred<void>
+): readonly [Waiter, BudgetState] => {
+  const waiter: Waiter = { id: state.nextId, line, granted }
+  return [waiter, {
+    ...state,
+    nextId: state.nextId + 1,
+    lines: withLine(state.lines, line, SortedMap.set(state.lines[line], waiter.id, waiter))
+  }]
 }
 
 /**
- * Grants every slot that can be granted at `nowMs`: results and submits take
- * free slots in their order, a poll takes one only when no one above waits
- * and its pace allows. Returns the waiters granted and when to look again
- * (undefined: when something changes).
+ * Grants every slot that can be granted at `nowMs`: results, then submits and
+ * uploads, take free slots in their order; a poll takes one only when no one
+ * above waits, and at most one per even gap, so a burst of polls never fills
+ * the window ahead of a result. Returns the waiters granted and when to look
+ * again (undefined: when something changes).
  */
 const serve = (
   state: BudgetState,
   limits: BudgetLimits,
   nowMs: number
 ): readonly [{ readonly granted: ReadonlyArray<Waiter>; readonly nextAtMs: number | undefined }, BudgetState] => {
-  const slots = state.slots.filter((slot) => slot.freesAtMs > nowMs)
+  let freeing = state.freeing
+  for (let first = RedBlackTree.first(freeing); Option.isSome(first) && first.value[0] <= nowMs;) {
+    freeing = RedBlackTree.removeFirst(freeing, first.value[0])
+    first = RedBlackTree.first(freeing)
+  }
+  let { lines, nextPollAtMs, onTheWire } = state
   const granted: Array<Waiter> = []
-  const lines: [Array<Waiter>, Array<Waiter>, Array<Waiter>] = [
-    [...state.lines[0]],
-    [...state.lines[1]],
-    [...state.lines[2]]
-  ]
-  let lastPollGrantMs = state.lastPollGrantMs
-  const take = (waiter: Waiter) => {
-    granted.push(waiter)
-    slots.push({ freesAtMs: Number.POSITIVE_INFINITY, holder: waiter, floorMs: nowMs })
+  const held = () => HashMap.size(onTheWire) + RedBlackTree.size(freeing)
+  const grantFrom = (line: Line): boolean =>
+    Option.match(SortedMap.headOption(lines[line]), {
+      onNone: () => false,
+      onSome: ([id, waiter]) => {
+        lines = withLine(lines, line, SortedMap.remove(lines[line], id))
+        onTheWire = HashMap.set(onTheWire, id, nowMs)
+        granted.push(waiter)
+        return true
+      }
+    })
+  for (const line of [0, 1] as const) {
+    while (held() < limits.callsPerWindow && grantFrom(line));
   }
-  for (const line of [lines[0], lines[1]]) {
-    while (line.length > 0 && slots.length < limits.callsPerWindow) take(line.shift()!)
+  const lagKeptMs = Math.max(limits.evenGapMs, TIMER_TICK_MS)
+  while (held() < limits.callsPerWindow && nextPollAtMs <= nowMs && grantFrom(POLL_LINE)) {
+    nextPollAtMs = (nextPollAtMs >= nowMs - lagKeptMs ? nextPollAtMs : nowMs) + limits.evenGapMs
   }
-  const polls = lines[POLL_LINE]
-  if (polls.length > 0 && slots.length < limits.callsPerWindow && nowMs >= lastPollGrantMs + limits.pollGapMs) {
-    take(polls.shift()!)
-    lastPollGrantMs = nowMs
-  }
-  // A full window frees at its earliest expiry (never, while every call in it is on the wire); a poll also waits for its pace.
-  const slotAtMs = slots.length < limits.callsPerWindow ? nowMs : Math.min(...slots.map((slot) => slot.freesAtMs))
-  const nextAtMs = lines[0].length + lines[1].length > 0
+  // A full window frees at its earliest expiry (unknown while every call in it is on the wire); a poll also waits for its pace.
+  const slotAtMs = held() < limits.callsPerWindow
+    ? nowMs
+    : Option.match(RedBlackTree.first(freeing), { onNone: () => undefined, onSome: ([at]) => at })
+  const nextAtMs = SortedMap.size(lines[0]) + SortedMap.size(lines[1]) > 0
     ? slotAtMs
-    : polls.length > 0
-    ? Math.max(slotAtMs, lastPollGrantMs + limits.pollGapMs)
+    : SortedMap.size(lines[POLL_LINE]) > 0 && slotAtMs !== undefined
+    ? Math.max(slotAtMs, nextPollAtMs)
     : undefined
-  return [{ granted, nextAtMs: nextAtMs === Number.POSITIVE_INFINITY ? undefined : nextAtMs }, {
-    slots,
-    lines,
-    lastPollGrantMs
-  }]
+  return [{ granted, nextAtMs }, { ...state, lines, onTheWire, freeing, nextPollAtMs }]
 }
 
+/** A granted call leaves the wire: its slot frees `atMs` (or at what a 429 taught, if later). */
+const leaveWire = (state: BudgetState, waiter: Waiter, atMs: (floorMs: number) => number): BudgetState =>
+  Option.match(HashMap.get(state.onTheWire, waiter.id), {
+    onNone: () => state,
+    onSome: (floorMs) => ({
+      ...state,
+      onTheWire: HashMap.remove(state.onTheWire, waiter.id),
+      freeing: RedBlackTree.insert(state.freeing, atMs(floorMs), undefined)
+    })
+  })
+
 /** The call of `waiter` was answered (or given up): its slot is out of the server's count a window from now. */
-const settle = (state: BudgetState, limits: BudgetLimits, waiter: Waiter, nowMs: number): BudgetState => ({
-  ...state,
-  slots: state.slots.map((slot) =>
-    slot.holder === waiter ? { ...slot, freesAtMs: Math.max(nowMs + limits.heldMs, slot.floorMs) } : slot
-  )
-})
+const settle = (state: BudgetState, limits: BudgetLimits, waiter: Waiter, nowMs: number): BudgetState =>
+  leaveWire(state, waiter, (floorMs) => Math.max(nowMs + limits.heldMs, floorMs))
+
+/** A waiter gives up before its call: out of its line if still there, else the slot it was granted goes back (all but what a 429 taught of it). */
+const withdraw = (state: BudgetState, waiter: Waiter): BudgetState =>
+  SortedMap.has(state.lines[waiter.line], waiter.id)
+    ? { ...state, lines: withLine(state.lines, waiter.line, SortedMap.remove(state.lines[waiter.line], waiter.id)) }
+    : leaveWire(state, waiter, (floorMs) => floorMs)
 
 /**
  * What a 429 taught: the server's window is full until `untilMs` and frees one
  * slot per even gap after it, whatever our own count said. Each slot frees at
- * the later of the two views (largest with largest), so what we knew still holds.
+ * the later of the two views (largest with largest: calls on the wire first),
+ * so what we knew still holds.
  */
 const learnFull = (state: BudgetState, limits: BudgetLimits, untilMs: number): BudgetState => {
-  const ours = [...state.slots].sort((a, b) => b.freesAtMs - a.freesAtMs)
-  const merged = Array.from({ length: limits.callsPerWindow }, (_, i): Slot => {
-    const learnedMs = untilMs + (limits.callsPerWindow - 1 - i) * limits.pollGapMs
-    const own = ours[i]
-    return own === undefined
-      ? { freesAtMs: learnedMs, holder: undefined, floorMs: learnedMs }
-      : { holder: own.holder, freesAtMs: Math.max(own.freesAtMs, learnedMs), floorMs: Math.max(own.floorMs, learnedMs) }
+  const count = Math.min(limits.callsPerWindow, LEARNED_SLOTS_MAX)
+  const learned = (i: number) => untilMs + (count - 1 - i) * limits.evenGapMs
+  const wire = [...HashMap.entries(state.onTheWire)]
+  const onTheWire = HashMap.fromIterable(
+    wire.map(([id, floorMs], i) => [id, i < count ? Math.max(floorMs, learned(i)) : floorMs] as const)
+  )
+  const ours = [...RedBlackTree.keysReversed(state.freeing)]
+  const slots = Math.max(ours.length, count - wire.length)
+  const freeing = Array.from({ length: slots }, (_, j) => {
+    const i = wire.length + j
+    return Math.max(ours[j] ?? Number.NEGATIVE_INFINITY, i < count ? learned(i) : Number.NEGATIVE_INFINITY)
   })
-  return { ...state, slots: [...merged, ...ours.slice(merged.length)] }
+  return {
+    ...state,
+    onTheWire,
+    freeing: RedBlackTree.fromIterable(Order.number)(freeing.map((at) => [at, undefined] as const))
+  }
 }
-
-/**
- * A waiter gives up before its call: out of its line if still there, else the
- * slot it was granted goes back (all but what a 429 taught of it).
- */
-const withdraw = (state: BudgetState, waiter: Waiter, nowMs: number): BudgetState =>
-  state.lines[waiter.line].includes(waiter)
-    ? { ...state, lines: withLine(state, waiter.line, state.lines[waiter.line].filter((w) => w !== waiter)) }
-    : {
-      ...state,
-      slots: state.slots.flatMap((slot) =>
-        slot.holder !== waiter
-          ? [slot]
-          : slot.floorMs > nowMs
-          ? [{ freesAtMs: slot.floorMs, holder: undefined, floorMs: slot.floorMs }]
-          : []
-      )
-    }
 
 /**
  * One budget of API calls for the whole run: submit, status, result and upload
@@ -213,10 +269,11 @@ export class RequestBudget extends Context.Tag("shotlist/RequestBudget")<
       const withSlot = (priority: CallPriority) => <A, E, R>(call: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
         Effect.uninterruptibleMask((restore) =>
           Effect.gen(function*() {
-            const waiter: Waiter = { line: LINE_OF[priority], granted: yield* Deferred.make<void>() }
-            yield* change((s) => ({ ...s, lines: withLine(s, waiter.line, [...s.lines[waiter.line], waiter]) }))
+            const granted = yield* Deferred.make<void>()
+            const waiter = yield* Ref.modify(state, (s) => enqueue(s, LINE_OF[priority], granted))
+            yield* nudge
             yield* restore(Deferred.await(waiter.granted)).pipe(
-              Effect.onInterrupt(() => change((s, now) => withdraw(s, waiter, now)))
+              Effect.onInterrupt(() => change((s) => withdraw(s, waiter)))
             )
             return yield* restore(call).pipe(Effect.ensuring(change((s, now) => settle(s, limits, waiter, now))))
           })
