@@ -35,7 +35,7 @@ import {
 import { JobStart, submitStart } from "./JobStart.js"
 import { PollDeadlineExceeded, SubmitUncertain } from "./PipelineErrors.js"
 import { firstPollDelay, pollSchedule, type PollSettings } from "./PollSchedule.js"
-import { RequestBudget, withBudget } from "./RequestBudget.js"
+import { type CallPriority, RequestBudget, withBudget } from "./RequestBudget.js"
 import type { RetrySettings } from "./RetryPolicy.js"
 import {
   type FrameDigests,
@@ -252,7 +252,7 @@ const resolveFrames = Effect.fn("JobRunner.resolveFrames")(function*(job: Job, p
 const submit = Effect.fn("JobRunner.submit")(function*(settings: JobSettings, job: Job, prepared: Prepared) {
   const budget = yield* RequestBudget
   const { failedTries, value: submission } = yield* sendOnce(job, prepared).pipe(
-    withBudget(budget, settings.retry.base),
+    withBudget(budget, settings.retry.base, "submit"),
     retryCounting(settings.retry, isSafeToResubmit, { jobId: job.id, call: "submit" }),
     stopsAt(prepared)
   )
@@ -382,7 +382,7 @@ const DOUBTFUL_TRIES = 3
 const askedAbout = <A, R>(
   settings: JobSettings,
   submitted: Submitted,
-  kind: "call" | "poll",
+  priority: CallPriority,
   call: Effect.Effect<A, JobError, R>,
   retried: RetriedCall
 ): Effect.Effect<Counted<A>, GaveUp | PlatformError, R | RequestBudget | Journal> =>
@@ -390,7 +390,7 @@ const askedAbout = <A, R>(
     const budget = yield* RequestBudget
     const sinceSubmitMs = (yield* Clock.currentTimeMillis) - submitted.submittedMs
     const counted = yield* call.pipe(
-      withBudget(budget, settings.retry.base, kind),
+      withBudget(budget, settings.retry.base, priority),
       retryCounting({ ...settings.retry, tries: DOUBTFUL_TRIES }, isDoubtfulAnswer(sinceSubmitMs), retried),
       Effect.catchTag("GaveUp", (gaveUp) => Effect.fail(gaveUp.error)),
       retryCounting(settings.retry, isTransient, retried)
@@ -442,7 +442,7 @@ const fetchResult = Effect.fn("JobRunner.fetchResult")(function*(settings: JobSe
   const { failedTries, value: result } = yield* askedAbout(
     settings,
     submitted,
-    "call",
+    "result",
     client.result(submitted.submission),
     { jobId: job.id, call: "result", requestId: submitted.submission.requestId }
   ).pipe(stopsAt(submitted))
