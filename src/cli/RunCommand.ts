@@ -9,9 +9,10 @@ import { apiTarget } from "./ApiTarget.js"
 import { hasBudget, withinBudget } from "./Budget.js"
 import { onlyFlag, selectJobs } from "./JobSelection.js"
 import { withLogFormat } from "./Logging.js"
+import { chooseRunDirectory, markLatestRun, waitFlag } from "./OutputFolderLock.js"
 import { renderFlags } from "./RenderFlags.js"
 import { lookUpReuse, reuseFlags, toRender } from "./ReuseLookup.js"
-import { claimNewRunDirectory, executeRun, resumeRun, timeStamp } from "./RunExecution.js"
+import { claimNewRunDirectory, executeRun, resumeRun } from "./RunExecution.js"
 import { resolveRunSettings } from "./RunSettings.js"
 import { usageError, usageProblems } from "./UsageErrors.js"
 
@@ -30,6 +31,7 @@ export const runCommand = Command.make(
     manifest: manifestArg,
     out: outOption,
     only: onlyFlag("render"),
+    wait: waitFlag,
     ...reuseFlags,
     ...renderFlags
   },
@@ -40,8 +42,7 @@ export const runCommand = Command.make(
       const { loaded, jobs } = yield* selectJobs(args.manifest, args.only)
       if (jobs.length === 0) return yield* usageError(`${args.manifest} expands to no jobs`)
 
-      const runDirectory = Option.getOrElse(args.out, () =>
-        path.join("output", loaded.manifest.name, timeStamp(new Date())))
+      const runDirectory = yield* chooseRunDirectory(args.out, loaded.manifest.name, args.wait)
       if (yield* fs.exists(runFiles(path, runDirectory).journal)) {
         yield* Effect.logInfo(`${runDirectory} already holds a run of this manifest: resuming it`)
         return yield* resumeRun({ runDirectory, flags: args, retryFailed: false, expectManifestSha256: loaded.sha256 })
@@ -68,6 +69,7 @@ export const runCommand = Command.make(
         target.isEmulator
       )
       yield* claimNewRunDirectory(runDirectory)
+      yield* markLatestRun(args.out, runDirectory)
       yield* Effect.logInfo(
         `rendering ${jobs.length} jobs of ${loaded.file} into ${runDirectory} (concurrency ${settings.concurrency}, ${settings.rpm} API calls/min${
           reuse.size > 0 ? `, ${reuse.size} earlier videos reusable` : ""
