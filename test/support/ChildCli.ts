@@ -21,11 +21,12 @@ export interface ChildOutcome {
 export const runChildCli = (
   args: ReadonlyArray<string>,
   env: Record<string, string>,
-  whileRunning: (pid: number) => Effect.Effect<void> = () => Effect.void
+  whileRunning: (pid: number) => Effect.Effect<void> = () => Effect.void,
+  cwd: string = REPO
 ) =>
   Effect.gen(function*() {
     const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: REPO,
+      cwd,
       env: { ...process.env, NO_COLOR: "1", ...env },
       stdio: ["ignore", "pipe", "pipe"]
     })
