@@ -94,7 +94,7 @@ export const runStatus = Effect.fn("RunStatus.runStatus")(function*(runDirectory
 
   const inFlight = states.flatMap((state): ReadonlyArray<InFlightRequest> => {
     const { submitted } = state
-    if (submitted === undefined || jobStateOf(state) !== "in-flight") return []
+    if (submitted === undefined || jobStateOf(state) !== "inFlight") return []
     const ageMs = nowMs - Date.parse(submitted.at)
     return [{
       job: state.job.id,

@@ -10,7 +10,7 @@ import { reportUsageError, usageError } from "./UsageErrors.js"
 const STATE_LABELS: Readonly<Record<JobState, string>> = {
   planned: "planned",
   uncertain: "submitting/uncertain",
-  "in-flight": "in flight",
+  inFlight: "in flight",
   completed: "completed",
   reused: "reused",
   failed: "failed",

@@ -1,6 +1,6 @@
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { Effect } from "effect"
+import { Effect, Either, Option } from "effect"
 import type { JournalCorrupt } from "./JournalReader.js"
 import { type JournaledJob, type JournaledRun, journaledRun, readJournal } from "./JournalReader.js"
 import { LATEST_LINK } from "./LatestLink.js"
@@ -11,7 +11,7 @@ import { inspectRunLock, type LockInspection } from "./RunLock.js"
 export const JOB_STATES = [
   "planned",
   "uncertain",
-  "in-flight",
+  "inFlight",
   "completed",
   "reused",
   "failed",
@@ -31,21 +31,21 @@ export const jobStateOf = (state: JournaledJob): JobState => {
   if (failure !== undefined) return failure.tag === "SubmitUncertain" ? "uncertain" : "failed"
   if (state.finished?.status === "skipped") return "skipped"
   if (state.finished?.status === "completed") return state.finished.reusedFrom === undefined ? "completed" : "reused"
-  if (state.submitted !== undefined) return "in-flight"
+  if (state.submitted !== undefined) return "inFlight"
   return state.submitUnanswered ? "uncertain" : "planned"
 }
 
 /** A job a resume would carry on (not counting a video gone missing since): it has not ended, or it was skipped. */
 export const jobUnfinished = (state: JournaledJob): boolean => {
   const jobState = jobStateOf(state)
-  return jobState === "planned" || jobState === "in-flight" || jobState === "skipped" || state.submitUnanswered
+  return jobState === "planned" || jobState === "inFlight" || jobState === "skipped" || state.submitUnanswered
 }
 
 export const countJobStates = (run: JournaledRun): JobCounts => {
   const counts: Record<JobState, number> = {
     planned: 0,
     uncertain: 0,
-    "in-flight": 0,
+    inFlight: 0,
     completed: 0,
     reused: 0,
     failed: 0,
@@ -66,7 +66,7 @@ const isRunCandidate = (directory: string, name: string) =>
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const link = yield* fs.readLink(path.join(directory, name)).pipe(Effect.option)
-    return link._tag === "None"
+    return Option.isNone(link)
   })
 
 /**
@@ -159,8 +159,8 @@ export const listRuns = (root: string): Effect.Effect<RunListing, never, FileSys
         Effect.mapError((error) => ({ runDirectory, reason: error.message })),
         Effect.either
       ))
-    const runs = read.flatMap((entry) => (entry._tag === "Right" ? [entry.right] : []))
-    const unreadable = read.flatMap((entry) => (entry._tag === "Left" ? [entry.left] : []))
+    const runs = read.flatMap((entry) => (Either.isRight(entry) ? [entry.right] : []))
+    const unreadable = read.flatMap((entry) => (Either.isLeft(entry) ? [entry.left] : []))
     return { runs: [...runs].sort(newestFirst), unreadable }
   })
 

@@ -55,7 +55,7 @@ describe("the run index, read from journals alone", () => {
       const stateOf = (id: string) => jobStateOf(run.jobs.get(id)!)
       expect(stateOf(planned!.id)).toBe("planned")
       expect(stateOf(unanswered!.id)).toBe("uncertain")
-      expect(stateOf(inFlight!.id)).toBe("in-flight")
+      expect(stateOf(inFlight!.id)).toBe("inFlight")
       expect(stateOf(completed!.id)).toBe("completed")
       expect(stateOf(reused!.id)).toBe("reused")
       expect(stateOf(failed!.id)).toBe("failed")

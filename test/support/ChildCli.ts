@@ -14,8 +14,8 @@ export interface ChildOutcome {
 }
 
 /**
- * Runs the real `shotlist` binary as its own process, so it can be killed
- * for real. `whileRunning` gets the child's pid once it started; what it does
+ * Runs the real `shotlist` binary as its own process (in `cwd`, the
+ * repository unless told), so it can be killed for real. `whileRunning` gets the child's pid once it started; what it does
  * (send a signal when the journal says so) runs beside the process.
  */
 export const runChildCli = (
