@@ -1,11 +1,12 @@
 import { Args, Command, Options } from "@effect/cli"
 import { Path } from "@effect/platform"
 import { Clock, Console, Duration, Effect, Either, Option } from "effect"
-import { listRuns } from "../store/RunIndex.js"
+import { listRuns, type RunListing } from "../store/RunIndex.js"
 import {
   DEFAULT_KEEP,
   type FreedSpace,
   measureRuns,
+  type PrunePolicy,
   type PruneVerdict,
   pruneVerdicts,
   removeLeftoversIn,
@@ -48,6 +49,51 @@ const describe = (verdict: PruneVerdict) =>
     verdict.run.startedAt ?? "?"
   }, ${verdict.run.total} jobs)`
 
+const freedText = (space: FreedSpace) =>
+  `${space.freed} bytes (${formatBytes(space.freed)})${
+    space.shared > 0 ? `; ${formatBytes(space.shared)} more stay, linked by kept runs` : ""
+  }`
+
+/** The policy the flags ask for, or what is wrong with them. */
+const prunePolicyOf = (
+  flags: { readonly keep: Option.Option<number>; readonly olderThan: Option.Option<string> },
+  includeResumable: boolean
+) =>
+  Effect.gen(function*() {
+    const keep = Option.getOrUndefined(flags.keep)
+    if (keep !== undefined && keep < 0) return yield* usageError(`--keep must be 0 or more (got ${keep})`)
+    const olderThan = Option.isNone(flags.olderThan) ? undefined : parseAge(flags.olderThan.value)
+    if (olderThan !== undefined && Either.isLeft(olderThan)) return yield* usageError(olderThan.left)
+    return {
+      keep,
+      olderThanMs: olderThan === undefined ? undefined : Duration.toMillis(olderThan.right),
+      includeResumable,
+      nowMs: yield* Clock.currentTimeMillis
+    } satisfies PrunePolicy
+  })
+
+/** Removes the doomed runs one by one, saying so; then tidies their folders. The runs removed. */
+const removeDoomed = (doomed: ReadonlyArray<PruneVerdict>, listing: RunListing, includeResumable: boolean) =>
+  Effect.gen(function*() {
+    const path = yield* Path.Path
+    const removed = new Set<string>()
+    for (const verdict of doomed) {
+      const removal = yield* removeRun(verdict.run.runDirectory, includeResumable)
+      if (removal._tag === "Left") {
+        yield* Console.log(`kept ${describe(verdict)}: ${removal.reason}`)
+        continue
+      }
+      removed.add(removal.runDirectory)
+      yield* Console.log(`removed ${describe(verdict)}`)
+    }
+    const remaining = listing.runs.filter((run) => !removed.has(run.runDirectory))
+    for (const folder of new Set(listing.runs.map((run) => path.dirname(path.resolve(run.runDirectory))))) {
+      yield* removeLeftoversIn(folder)
+      yield* repairLatest(folder, remaining)
+    }
+    return removed
+  })
+
 export const pruneCommand = Command.make(
   "prune",
   {
@@ -74,63 +120,33 @@ export const pruneCommand = Command.make(
   },
   (args) =>
     Effect.gen(function*() {
-      const path = yield* Path.Path
       const root = Option.getOrElse(args.root, () => DEFAULT_OUTPUT)
-      const keep = Option.getOrUndefined(args.keep)
-      if (keep !== undefined && keep < 0) return yield* usageError(`--keep must be 0 or more (got ${keep})`)
-      const olderThan = Option.isNone(args.olderThan) ? undefined : parseAge(args.olderThan.value)
-      if (olderThan !== undefined && Either.isLeft(olderThan)) return yield* usageError(olderThan.left)
-
+      const policy = yield* prunePolicyOf(args, args.includeResumable)
       const listing = yield* listRuns(root)
-      const verdicts = yield* pruneVerdicts(listing.runs, {
-        keep,
-        olderThanMs: olderThan === undefined ? undefined : Duration.toMillis(olderThan.right),
-        includeResumable: args.includeResumable,
-        nowMs: yield* Clock.currentTimeMillis
-      })
-      const doomed = verdicts.filter((verdict) => verdict._tag === "Remove")
+      const verdicts = yield* pruneVerdicts(listing.runs, policy)
       for (const verdict of verdicts) {
         if (verdict._tag === "Spare") yield* Console.log(`kept ${describe(verdict)}: ${verdict.reason}`)
       }
       for (const entry of listing.unreadable) {
         yield* Console.log(`kept ${entry.runDirectory}: its journal cannot be read (${entry.reason})`)
       }
+      const doomed = verdicts.filter((verdict) => verdict._tag === "Remove")
       const doomedDirectories = doomed.map((verdict) => verdict.run.runDirectory)
       // Measured before: once a run is removed, what its files' links were is gone.
       const freedBy = yield* measureRuns(doomedDirectories)
-      const freedText = (space: FreedSpace) =>
-        `${space.freed} bytes (${formatBytes(space.freed)})${
-          space.shared > 0 ? `; ${formatBytes(space.shared)} more stay, linked by kept runs` : ""
-        }`
       if (args.dryRun) {
         for (const verdict of doomed) yield* Console.log(`would remove ${describe(verdict)}`)
-        yield* Console.log(
+        return yield* Console.log(
           `dry run: would remove ${doomed.length} of ${verdicts.length} runs, freeing ${
             freedText(freedBy(new Set(doomedDirectories)))
           }; nothing was removed`
         )
-        return
       }
-
-      const removed = new Set<string>()
-      for (const verdict of doomed) {
-        const removal = yield* removeRun(verdict.run.runDirectory, args.includeResumable)
-        if (removal._tag === "Left") {
-          yield* Console.log(`kept ${describe(verdict)}: ${removal.reason}`)
-          continue
-        }
-        removed.add(removal.runDirectory)
-        yield* Console.log(`removed ${describe(verdict)}`)
-      }
-      const remaining = listing.runs.filter((run) => !removed.has(run.runDirectory))
-      for (const folder of new Set(listing.runs.map((run) => path.dirname(path.resolve(run.runDirectory))))) {
-        yield* removeLeftoversIn(folder)
-        yield* repairLatest(folder, remaining)
-      }
+      const removed = yield* removeDoomed(doomed, listing, args.includeResumable)
       yield* Console.log(
-        `removed ${removed.size} of ${verdicts.length} runs, freed ${
-          freedText(freedBy(removed))
-        }; ${remaining.length} kept`
+        `removed ${removed.size} of ${verdicts.length} runs, freed ${freedText(freedBy(removed))}; ${
+          verdicts.length - removed.size
+        } kept`
       )
     }).pipe(Effect.catchTag("UsageError", reportUsageError))
 ).pipe(

@@ -1,7 +1,8 @@
 import { Clock, Duration, Effect } from "effect"
-import { REQUEST_TTL, resumeStartOf } from "../pipeline/ResumePlan.js"
+import { REQUEST_TTL, type ResumeStart, resumeStartOf } from "../pipeline/ResumePlan.js"
 import { roundUsd } from "../segmind/ModelCatalog.js"
-import { type JobState, jobStateOf, readRunOverview } from "../store/RunIndex.js"
+import type { JournaledJob } from "../store/JournalReader.js"
+import { type JobState, jobStateOf, readRunOverview, type RunOverview } from "../store/RunIndex.js"
 import type { LockInspection } from "../store/RunLock.js"
 
 /** A word of a shell command line, quoted only when it must be. */
@@ -79,6 +80,73 @@ const lockStatus = (lock: LockInspection): LockStatus => {
   }
 }
 
+/** The requests the API accepted for jobs that have not ended, with their age against its retention. */
+const inFlightRequests = (states: ReadonlyArray<JournaledJob>, nowMs: number): ReadonlyArray<InFlightRequest> =>
+  states.flatMap((state) => {
+    const { submitted } = state
+    if (submitted === undefined || jobStateOf(state) !== "inFlight") return []
+    const ageMs = nowMs - Date.parse(submitted.at)
+    return [{
+      job: state.job.id,
+      requestId: submitted.requestId,
+      submittedAt: submitted.at,
+      ageMs,
+      ...(state.lastStatus === undefined ? {} : { lastStatus: state.lastStatus }),
+      pastRetention: ageMs >= Duration.toMillis(REQUEST_TTL)
+    }]
+  })
+
+const uncertainJobs = (states: ReadonlyArray<JournaledJob>): RunStatus["uncertain"] =>
+  states.filter((state) => jobStateOf(state) === "uncertain").map((state) => ({
+    job: state.job.id,
+    submitAttempts: state.submitAttempts,
+    why: state.submitUnanswered
+      ? "its submit was sent and the run stopped before the answer was recorded: the API may have taken (and billed) it"
+      : "its submit's outcome is unknown (a 502/504 or a lost answer): held, never re-sent silently"
+  }))
+
+const failedJobs = (states: ReadonlyArray<JournaledJob>): RunStatus["failed"] =>
+  states.flatMap((state) => {
+    const error = state.finished?.error ?? state.failed?.error
+    return jobStateOf(state) === "failed" && error !== undefined
+      ? [{ job: state.job.id, tag: error.tag, message: error.message }]
+      : []
+  })
+
+/** What `shotlist resume` would do with each job: the resume's own decision, made without acting on it. */
+const resumeOutlook = (overview: RunOverview, nowMs: number) =>
+  Effect.gen(function*() {
+    const starts = yield* Effect.forEach(overview.journaled.jobs.values(), (state) =>
+      resumeStartOf(state, overview.runDirectory, nowMs, { retryFailed: false, requestTtl: REQUEST_TTL }))
+    const count = (predicate: (start: ResumeStart) => boolean) =>
+      starts.filter(predicate).length
+    const poll = count((start) => start._tag === "Poll")
+    const resubmit = count((start) => start._tag === "Submit" && start.resubmitted !== undefined)
+    const submit = count((start) => start._tag === "Submit") - resubmit
+    const keep = count((start) => start._tag === "Keep")
+    const failedKept = count((start) => start._tag === "Keep" && start.report.status === "failed")
+    const counts = { poll, submit, resubmit, keep, failedKept }
+    const command = `shotlist resume ${shellWord(overview.runDirectory)}`
+    const { lock } = overview
+    if (overview.journaled.run === undefined) {
+      return {
+        ...counts,
+        possible: false,
+        note: "the journal does not start with the run's settings: it cannot be resumed"
+      }
+    }
+    if (lock._tag === "Held" && lock.alive) {
+      return { ...counts, possible: false, note: `pid ${lock.pid} on ${lock.host} is working in it now` }
+    }
+    if (poll + submit + resubmit === 0) {
+      const note = failedKept > 0
+        ? `every job ended; ${command} --retry-failed would render the ${failedKept} failed again`
+        : "every job ended: nothing to resume"
+      return { ...counts, possible: false, note }
+    }
+    return { ...counts, possible: true, command }
+  })
+
 /**
  * Reads what a run did or is doing: its journal, its lock and the files its
  * journal names. Takes no lock and writes nothing, so it is safe beside a
@@ -89,66 +157,7 @@ export const runStatus = Effect.fn("RunStatus.runStatus")(function*(runDirectory
   const { journaled } = overview
   const run = journaled.run
   const nowMs = yield* Clock.currentTimeMillis
-  const ttlMs = Duration.toMillis(REQUEST_TTL)
   const states = [...journaled.jobs.values()]
-
-  const inFlight = states.flatMap((state): ReadonlyArray<InFlightRequest> => {
-    const { submitted } = state
-    if (submitted === undefined || jobStateOf(state) !== "inFlight") return []
-    const ageMs = nowMs - Date.parse(submitted.at)
-    return [{
-      job: state.job.id,
-      requestId: submitted.requestId,
-      submittedAt: submitted.at,
-      ageMs,
-      ...(state.lastStatus === undefined ? {} : { lastStatus: state.lastStatus }),
-      pastRetention: ageMs >= ttlMs
-    }]
-  })
-  const uncertain = states.filter((state) => jobStateOf(state) === "uncertain").map((state) => ({
-    job: state.job.id,
-    submitAttempts: state.submitAttempts,
-    why: state.submitUnanswered
-      ? "its submit was sent and the run stopped before the answer was recorded: the API may have taken (and billed) it"
-      : "its submit's outcome is unknown (a 502/504 or a lost answer): held, never re-sent silently"
-  }))
-  const failed = states.flatMap((state) => {
-    const error = state.finished?.error ?? state.failed?.error
-    return jobStateOf(state) === "failed" && error !== undefined
-      ? [{ job: state.job.id, tag: error.tag, message: error.message }]
-      : []
-  })
-
-  const starts = yield* Effect.forEach(
-    states,
-    (state) => resumeStartOf(state, runDirectory, nowMs, { retryFailed: false, requestTtl: REQUEST_TTL })
-  )
-  const count = (predicate: (start: (typeof starts)[number]) => boolean) => starts.filter(predicate).length
-  const poll = count((start) => start._tag === "Poll")
-  const resubmit = count((start) => start._tag === "Submit" && start.resubmitted !== undefined)
-  const submit = count((start) => start._tag === "Submit") - resubmit
-  const keep = count((start) => start._tag === "Keep")
-  const failedKept = count((start) => start._tag === "Keep" && start.report.status === "failed")
-  const command = `shotlist resume ${shellWord(runDirectory)}`
-  const outlook = (): Pick<ResumeOutlook, "possible" | "note" | "command"> => {
-    if (run === undefined) {
-      return { possible: false, note: "the journal does not start with the run's settings: it cannot be resumed" }
-    }
-    if (overview.lock._tag === "Held" && overview.lock.alive) {
-      return { possible: false, note: `pid ${overview.lock.pid} on ${overview.lock.host} is working in it now` }
-    }
-    if (poll + submit + resubmit === 0) {
-      return {
-        possible: false,
-        note: failedKept > 0
-          ? `every job ended; ${command} --retry-failed would render the ${failedKept} failed again`
-          : "every job ended: nothing to resume"
-      }
-    }
-    return { possible: true, command }
-  }
-  const resume: ResumeOutlook = { poll, submit, resubmit, keep, failedKept, ...outlook() }
-
   return {
     runDirectory,
     runId: overview.runId,
@@ -164,10 +173,10 @@ export const runStatus = Effect.fn("RunStatus.runStatus")(function*(runDirectory
     lock: lockStatus(overview.lock),
     jobs: { ...overview.counts, total: overview.total },
     costUsd: roundUsd(overview.costUsd),
-    inFlight,
-    uncertain,
-    failed,
-    resume,
+    inFlight: inFlightRequests(states, nowMs),
+    uncertain: uncertainJobs(states),
+    failed: failedJobs(states),
+    resume: yield* resumeOutlook(overview, nowMs),
     jobList: states.map((state) => ({
       id: state.job.id,
       state: jobStateOf(state),

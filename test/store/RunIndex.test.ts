@@ -2,6 +2,8 @@ import { FileSystem } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Option, Scope } from "effect"
+import { spawnSync } from "node:child_process"
+import { hostname } from "node:os"
 import type { JournalEvent } from "../../src/store/Journal.js"
 import { journaledRun } from "../../src/store/JournalReader.js"
 import { latestRunIn, pointLatestAt } from "../../src/store/LatestLink.js"
@@ -100,7 +102,7 @@ describe("the run index, read from journals alone", () => {
       expect((yield* fs.readDirectory(folder)).sort()).toEqual(["first", "latest", "second"])
     }).pipe(Effect.provide(NodeContext.layer)))
 
-  it.scoped("a run whose lock a live process holds is running, not resumable; a dead holder's is resumable", () =>
+  it.scoped("a run whose lock a live process holds is running, not resumable; a dead holder's is resumable, and its lock is left as it was", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const jobs = yield* fixtureJobs
@@ -116,6 +118,20 @@ describe("the run index, read from journals alone", () => {
       const busy = yield* readRunOverview(runDirectory)
       expect(busy).toMatchObject({ running: true, resumable: false, lock: { _tag: "Held", pid: process.pid } })
       yield* Scope.close(holding, Exit.void)
+
+      // A lock left by a process that is gone (a kill -9): the run can be resumed.
+      const deadPid = spawnSync(process.execPath, ["-e", ""]).pid
+      yield* fs.writeFileString(
+        `${runDirectory}/.lock`,
+        JSON.stringify({ pid: deadPid, host: hostname(), since: AT }) + "\n"
+      )
+      const crashed = yield* readRunOverview(runDirectory)
+      expect(crashed).toMatchObject({
+        running: false,
+        resumable: true,
+        lock: { _tag: "Held", pid: deadPid, alive: false }
+      })
+      expect(yield* fs.readFileString(`${runDirectory}/.lock`)).toContain(`"pid":${deadPid}`)
 
       // Reading never wrote: the journal is as it was.
       expect(yield* fs.readFileString(`${runDirectory}/journal.jsonl`)).toBe(journalBefore)

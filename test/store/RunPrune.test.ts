@@ -80,6 +80,24 @@ describe("which runs prune removes", () => {
       ])
     }).pipe(Effect.provide(NodeContext.layer)))
 
+  it.scoped("while a run of a manifest holds its output folder's lock, that manifest's old runs stay: the run may reuse them", () =>
+    Effect.gen(function*() {
+      const root = yield* craftRuns
+      yield* acquireRunLock(`${root}/nightly`)
+      const verdicts = yield* pruneVerdicts((yield* listRuns(root)).runs, policy({ keep: 0 }))
+      const fates = verdicts.map((verdict) => [verdict.run.runDirectory.slice(root.length + 1), verdict._tag]).sort()
+      expect(fates).toEqual([
+        ["nightly/0-days-ago", "Spare"],
+        ["nightly/10-days-ago", "Spare"],
+        ["nightly/40-days-ago", "Spare"],
+        ["weekly/40-days-ago", "Remove"]
+      ])
+      const reasons = verdicts.flatMap((verdict) => (verdict._tag === "Spare" ? [verdict.reason] : []))
+      for (const reason of reasons) {
+        expect(reason).toContain(`a run of nightly is going on beside it (pid ${process.pid})`)
+      }
+    }).pipe(Effect.provide(NodeContext.layer)))
+
   it.scoped("space freed counts a file only when every link to it goes: a hard link kept elsewhere frees nothing", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
