@@ -4,6 +4,8 @@ import { closestKey } from "../domain/ClosestName.js"
 import { TOOL_NAME, TOOL_VERSION } from "../domain/Tool.js"
 import { emulatorCommand } from "./EmulatorCommand.js"
 import { ExitCode, setExitCode } from "./ExitCode.js"
+import { pickCommand } from "./PickCommand.js"
+import { pinCommand } from "./PinCommand.js"
 import { planCommand } from "./PlanCommand.js"
 import { replayCommand } from "./ReplayCommand.js"
 import { resumeCommand } from "./ResumeCommand.js"
@@ -14,7 +16,16 @@ const shotlist = Command.make("shotlist").pipe(
   Command.withDescription(
     "Render storyboards of video shots with Seedance 1.5 Pro on Segmind's async API, reproducibly. Start with `shotlist plan MANIFEST`, then `shotlist run MANIFEST` (add --emulator to try it for free)."
   ),
-  Command.withSubcommands([runCommand, resumeCommand, replayCommand, planCommand, schemaCommand, emulatorCommand])
+  Command.withSubcommands([
+    runCommand,
+    resumeCommand,
+    replayCommand,
+    planCommand,
+    schemaCommand,
+    emulatorCommand,
+    pickCommand,
+    pinCommand
+  ])
 )
 
 /** Each subcommand's usage, which lists its flags. */
@@ -24,7 +35,9 @@ const usages: Readonly<Record<string, () => Usage.Usage>> = {
   replay: () => Command.getUsage(replayCommand),
   plan: () => Command.getUsage(planCommand),
   schema: () => Command.getUsage(schemaCommand),
-  emulator: () => Command.getUsage(emulatorCommand)
+  emulator: () => Command.getUsage(emulatorCommand),
+  pick: () => Command.getUsage(pickCommand),
+  pin: () => Command.getUsage(pinCommand)
 }
 
 const runShotlist = Command.run(shotlist, { name: TOOL_NAME, version: TOOL_VERSION })
