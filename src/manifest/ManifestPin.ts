@@ -70,8 +70,13 @@ const pinnedFields = (pin: ShotPin): ReadonlyArray<readonly [string, SweepValue]
   ...Object.entries(pin.values).filter(([key]) => key !== "seed")
 ]
 
-const header = (pin: ShotPin, runId: string) =>
-  `shotlist pin: kept ${pin.job} of run ${runId.replace(/\s+/g, " ")}; it replaced:`
+const header = (pin: ShotPin, runId: string, folded: boolean) =>
+  `shotlist pin: kept ${pin.job} of run ${runId.replace(/\s+/g, " ")}${folded ? "; it replaced:" : ""}`
+
+/** Whether pinning changes the shot: something to fold, or a field it does not set to the pick's value yet. */
+const changes = (shot: YAMLMap, pin: ShotPin) =>
+  shot.items.some((pair) => FOLDED.has(String(keyOf(pair)))) ||
+  pinnedFields(pin).some(([key, value]) => shot.get(key) !== value)
 
 /**
  * The edits that pin one block-style shot in place: its `sweep`/`takes` lines
@@ -80,6 +85,7 @@ const header = (pin: ShotPin, runId: string) =>
  * line by line (a flow map, a folded key on the `- ` line).
  */
 const blockEdits = (text: string, shot: YAMLMap, pin: ShotPin, runId: string): ReadonlyArray<Edit> | undefined => {
+  if (!changes(shot, pin)) return []
   const pairs = shot.items
   const first = pairs[0]
   if (shot.flow === true || first === undefined || !isScalar(first.key) || shot.range == null) return undefined
@@ -113,7 +119,7 @@ const blockEdits = (text: string, shot: YAMLMap, pin: ShotPin, runId: string): R
   if (inserted.length > 0) edits.push({ start: insertAt, end: insertAt, text: inserted.join("") })
   const dashLine = lineStart(text, shot.range[0])
   const dashIndent = /^ */.exec(text.slice(dashLine))?.[0] ?? ""
-  const commentLines = [header(pin, runId), ...comment.map((line) => `  ${line}`)]
+  const commentLines = [header(pin, runId, folded.length > 0), ...comment.map((line) => `  ${line}`)]
   edits.push({ start: dashLine, end: dashLine, text: commentLines.map((line) => `${dashIndent}# ${line}\n`).join("") })
   return edits
 }
@@ -128,13 +134,13 @@ const documentEdit = (text: string, pins: ReadonlyArray<ShotPin>, runId: string)
   const doc = parseDocument(text)
   for (const pin of pins) {
     const shot = findShot(doc, pin.shot)
-    if (shot === undefined) continue
+    if (shot === undefined || !changes(shot, pin)) continue
     const was = shot.items
       .filter((pair) => FOLDED.has(String(keyOf(pair))))
       .flatMap((pair) => stringify({ [String(keyOf(pair))]: pair.value }).trimEnd().split("\n"))
     for (const key of FOLDED) shot.delete(key)
     for (const [key, value] of pinnedFields(pin)) shot.set(key, value)
-    const lines = [header(pin, runId), ...was.map((line) => `  ${line}`)].map((line) => ` ${line}`)
+    const lines = [header(pin, runId, was.length > 0), ...was.map((line) => `  ${line}`)].map((line) => ` ${line}`)
     shot.commentBefore = [shot.commentBefore, ...lines].filter((line) => line !== undefined).join("\n")
   }
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false })

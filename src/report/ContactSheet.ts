@@ -206,7 +206,7 @@ const gridTable = (
     html`<tr>${
       rows === undefined
         ? undefined
-        : html`<th scope="row" class="row-head">${axisHead(rows, rows.values[r] ?? "")}</th>`
+        : html`<th scope="row" class="row-head">${rows.key}=<wbr>${String(rows.values[r] ?? "")}</th>`
     }${cells.flatMap(cellMarkup)}</tr>`
   )
   return html`<div class="grid-scroll"><table class="sweep-grid" data-rows="${rows?.key ?? ""}" data-columns="${

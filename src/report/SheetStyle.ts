@@ -27,15 +27,16 @@ button[aria-pressed="true"] { background: #1f6feb; border-color: #388bfd; }
 .sweep-grid { border-collapse: separate; border-spacing: .5rem; margin: 0 -.5rem; }
 .sweep-grid caption { text-align: left; font: 600 .85rem ui-monospace, monospace; color: #d2a8ff; padding: 0 .5rem; }
 .sweep-grid th { font: 600 .8rem ui-monospace, monospace; color: #79c0ff; text-align: left; white-space: nowrap; }
-.sweep-grid th.row-head { vertical-align: middle; padding-right: .25rem; }
+.sweep-grid th.row-head { vertical-align: middle; padding-right: .25rem; white-space: normal; max-width: 8rem; }
 .sweep-grid td { vertical-align: top; padding: 0; }
 .sweep-grid td.empty { color: #484f58; font-size: .8rem; text-align: center; vertical-align: middle; }
-.card { width: min(22rem, calc(var(--clip-height) * var(--aspect))); min-width: 14rem; background: #1f2328; border: 1px solid #30363d; border-left: 4px solid #7ee787; border-radius: 6px; padding: .5rem; box-sizing: border-box; }
+.card { width: min(16rem, calc(var(--clip-height) * var(--aspect))); min-width: 12rem; background: #1f2328; border: 1px solid #30363d; border-left: 4px solid #7ee787; border-radius: 6px; padding: .5rem; box-sizing: border-box; }
 .card[data-status="failed"] { border-left-color: #ff7b72; } .card[data-status="skipped"] { border-left-color: #d2a8ff; } .card[data-status="running"] { border-left-color: #e3b341; }
 .card.focused { outline: 2px solid #388bfd; outline-offset: 2px; }
 .card.picked { box-shadow: 0 0 0 3px #e3b341; }
 .media { display: flex; justify-content: center; background: #0d1117; border-radius: 4px; }
-.media video, .media .placeholder { display: block; width: min(100%, calc(var(--clip-height) * var(--aspect))); aspect-ratio: var(--aspect); background: #000; border-radius: 4px; object-fit: contain; }
+.media video, .media .placeholder { width: min(100%, calc(var(--clip-height) * var(--aspect))); aspect-ratio: var(--aspect); background: #000; border-radius: 4px; object-fit: contain; }
+.media video { display: block; }
 .placeholder { display: flex; align-items: center; justify-content: center; color: #8b949e; border: 1px dashed #484f58; background: #0d1117; }
 .card-bar { display: flex; gap: .4rem; margin: .4rem 0 .2rem; }
 .card-bar .pick { margin-left: auto; }
@@ -46,7 +47,8 @@ button[aria-pressed="true"] { background: #1f6feb; border-color: #388bfd; }
 .card .prompt { white-space: pre-wrap; margin: .3rem 0; font-size: .85rem; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .1rem .6rem; margin: 0; font-size: .8rem; }
 dt { color: #8b949e; } dd { margin: 0; word-break: break-all; }
-dd a { color: #79c0ff; }
+dd a { color: #79c0ff; display: block; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+dd { min-width: 0; }
 .job-id { font: .7rem ui-monospace, monospace; color: #8b949e; margin: .3rem 0 0; word-break: break-all; }
 .error { color: #ff7b72; margin: .4rem 0 0; font-size: .85rem; white-space: pre-wrap; }
 `

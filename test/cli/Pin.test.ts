@@ -191,6 +191,16 @@ describe("pinning a manifest's text", () => {
 `)
   })
 
+  it("a shot already pinned is left alone, so pinning twice changes nothing; a shot without a seed gets it", () => {
+    const text = `shots:\n  - id: a\n    prompt: x\n    seed: 5\n  - id: b\n    prompt: y\n`
+    const pins = [{ shot: "a", job: "a", seed: 5, values: {} }, { shot: "b", job: "b", seed: 77, values: {} }]
+    const once = pin(text, pins)
+    expect(once).toBe(
+      `shots:\n  - id: a\n    prompt: x\n    seed: 5\n  # shotlist pin: kept b of run R1\n  - id: b\n    prompt: y\n    seed: 77\n`
+    )
+    expect(pin(once, pins)).toBe(once)
+  })
+
   it("a layout it cannot edit line by line (a flow map) is still pinned right, through the document", () => {
     const text = `shots:\n  - { id: a, prompt: x, sweep: { seed: [1, 2] } }\n  - id: b # untouched\n    prompt: y\n`
     const pinned = pin(text, [{ shot: "a", job: "a~seed=2", seed: 2, values: {} }])
