@@ -32,6 +32,54 @@ const drift = (report: Report, pins: ReadonlyArray<ShotPin>, manifestFile: strin
     })
   })
 
+/** The shots a picks file pins, each checked against the run's report. */
+const pinsOf = Effect.fn("PinCommand.pinsOf")(function*(report: Report, picksFile: string, runDirectory: string) {
+  const fs = yield* FileSystem.FileSystem
+  if (!(yield* fs.exists(picksFile))) {
+    return yield* usageError(
+      `${picksFile} does not exist: pick first, with \`shotlist pick ${runDirectory} SHOT=JOB…\` or the contact sheet's export (report.html)`
+    )
+  }
+  const picks = yield* readPicksYaml(picksFile, yield* fs.readFileString(picksFile))
+  const problems = picksProblems(report, picks)
+  if (problems.length > 0) return yield* usageError(`${picksFile}: ${problems.join("\n")}`)
+  const pins = Object.entries(picks.picks).map(([shot, pick]): ShotPin => ({
+    shot,
+    job: pick.job,
+    seed: pick.seed,
+    values: pick.sweep ?? {}
+  }))
+  if (pins.length === 0) return yield* usageError(`${picksFile} picks no shot: nothing to pin`)
+  return pins
+})
+
+/** Writes the pins into the run's manifest, keeping it as it was in `.bak`; what no longer matches its pick. */
+const pinRunManifest = Effect.fn("PinCommand.pinRunManifest")(
+  function*(report: Report, pins: ReadonlyArray<ShotPin>, manifestCopy: string) {
+    const fs = yield* FileSystem.FileSystem
+    const manifestFile = report.run.manifest.path
+    if (!(yield* fs.exists(manifestFile))) {
+      return yield* usageError(
+        `the run's manifest ${manifestFile} is gone; the run keeps a copy at ${manifestCopy}: put it back there to pin`
+      )
+    }
+    const original = yield* fs.readFileString(manifestFile)
+    if (sha256Hex(original) !== report.run.manifest.sha256) {
+      yield* Console.error(`note: ${manifestFile} changed since run ${report.run.id}; pinning its shots by id`)
+    }
+    const pinned = yield* pinManifest(manifestFile, original, pins, report.run.id)
+    yield* writeFileAtomic(`${manifestFile}.bak`, original)
+    yield* writeFileAtomic(manifestFile, pinned)
+    // A pinned manifest that no longer loads goes back as it was.
+    const putBack = (error: { readonly message: string }) =>
+      Effect.zipRight(writeFileAtomic(manifestFile, original), usageError(error.message))
+    const changed = yield* drift(report, pins, manifestFile).pipe(
+      Effect.catchTags({ ManifestInvalid: putBack, ManifestUnreadable: putBack })
+    )
+    return { manifestFile, changed }
+  }
+)
+
 export const pinCommand = Command.make(
   "pin",
   {
@@ -47,55 +95,16 @@ export const pinCommand = Command.make(
   },
   (args) =>
     Effect.gen(function*() {
-      const fs = yield* FileSystem.FileSystem
       const { files, report } = yield* readRunReport(args.runDirectory)
-      const picksFile = Option.getOrElse(args.picks, () => files.picks)
-      if (!(yield* fs.exists(picksFile))) {
-        return yield* usageError(
-          `${picksFile} does not exist: pick first, with \`shotlist pick ${args.runDirectory} SHOT=JOB…\` or the contact sheet's export (report.html)`
-        )
-      }
-      const picks = yield* readPicksYaml(picksFile, yield* fs.readFileString(picksFile))
-      const problems = picksProblems(report, picks)
-      if (problems.length > 0) return yield* usageError(`${picksFile}: ${problems.join("\n")}`)
-      const pins = Object.entries(picks.picks).map(([shot, pick]): ShotPin => ({
-        shot,
-        job: pick.job,
-        seed: pick.seed,
-        values: pick.sweep ?? {}
-      }))
-      if (pins.length === 0) return yield* usageError(`${picksFile} picks no shot: nothing to pin`)
-
-      const manifestFile = report.run.manifest.path
-      if (!(yield* fs.exists(manifestFile))) {
-        return yield* usageError(
-          `the run's manifest ${manifestFile} is gone; the run keeps a copy at ${files.manifest}: put it back there to pin`
-        )
-      }
-      const original = yield* fs.readFileString(manifestFile)
-      if (sha256Hex(original) !== report.run.manifest.sha256) {
-        yield* Console.error(`note: ${manifestFile} changed since run ${report.run.id}; pinning its shots by id`)
-      }
-      const pinned = yield* pinManifest(manifestFile, original, pins, report.run.id)
-      const backup = `${manifestFile}.bak`
-      yield* writeFileAtomic(backup, original)
-      yield* writeFileAtomic(manifestFile, pinned)
-      // A pinned manifest that no longer loads goes back as it was.
-      const changed = yield* drift(report, pins, manifestFile).pipe(
-        Effect.catchTags({
-          ManifestInvalid: (error) =>
-            Effect.zipRight(writeFileAtomic(manifestFile, original), usageError(error.message)),
-          ManifestUnreadable: (error) =>
-            Effect.zipRight(writeFileAtomic(manifestFile, original), usageError(error.message))
-        })
-      )
+      const pins = yield* pinsOf(report, Option.getOrElse(args.picks, () => files.picks), args.runDirectory)
+      const { changed, manifestFile } = yield* pinRunManifest(report, pins, files.manifest)
       for (const pin of pins) yield* Console.log(`pinned ${pin.shot}: ${pin.job} (seed ${pin.seed})`)
-      yield* Console.log(`${manifestFile}: ${pins.length} shots pinned (the file as it was: ${backup})`)
-      if (changed.length > 0) {
-        yield* Console.log(`these render anew next time, their picked videos no longer match: ${changed.join(", ")}`)
-      } else {
-        yield* Console.log(`the next \`shotlist run ${manifestFile}\` reuses the picked videos at no cost`)
-      }
+      yield* Console.log(`${manifestFile}: ${pins.length} shots pinned (the file as it was: ${manifestFile}.bak)`)
+      yield* Console.log(
+        changed.length > 0
+          ? `these render anew next time, their picked videos no longer match: ${changed.join(", ")}`
+          : `the next \`shotlist run ${manifestFile}\` reuses the picked videos at no cost`
+      )
     }).pipe(
       Effect.catchTags({
         PicksInvalid: (error) => reportUsageError(new UsageError({ message: error.message })),
