@@ -5,6 +5,8 @@ import { TOOL_NAME, TOOL_VERSION } from "../domain/Tool.js"
 import { emulatorCommand } from "./EmulatorCommand.js"
 import { ExitCode, setExitCode } from "./ExitCode.js"
 import { listCommand } from "./ListCommand.js"
+import { pickCommand } from "./PickCommand.js"
+import { pinCommand } from "./PinCommand.js"
 import { planCommand } from "./PlanCommand.js"
 import { pruneCommand } from "./PruneCommand.js"
 import { replayCommand } from "./ReplayCommand.js"
@@ -24,6 +26,8 @@ const shotlist = Command.make("shotlist").pipe(
     planCommand,
     statusCommand,
     listCommand,
+    pickCommand,
+    pinCommand,
     pruneCommand,
     schemaCommand,
     emulatorCommand
@@ -40,7 +44,9 @@ const usages: Readonly<Record<string, () => Usage.Usage>> = {
   list: () => Command.getUsage(listCommand),
   prune: () => Command.getUsage(pruneCommand),
   schema: () => Command.getUsage(schemaCommand),
-  emulator: () => Command.getUsage(emulatorCommand)
+  emulator: () => Command.getUsage(emulatorCommand),
+  pick: () => Command.getUsage(pickCommand),
+  pin: () => Command.getUsage(pinCommand)
 }
 
 const runShotlist = Command.run(shotlist, { name: TOOL_NAME, version: TOOL_VERSION })
