@@ -2,6 +2,7 @@ import { CliConfig, Command, HelpDoc, Usage, ValidationError } from "@effect/cli
 import { Console, Effect } from "effect"
 import { closestKey } from "../domain/ClosestName.js"
 import { TOOL_NAME, TOOL_VERSION } from "../domain/Tool.js"
+import { assembleCommand } from "./AssembleCommand.js"
 import { emulatorCommand } from "./EmulatorCommand.js"
 import { ExitCode, setExitCode } from "./ExitCode.js"
 import { planCommand } from "./PlanCommand.js"
@@ -14,7 +15,15 @@ const shotlist = Command.make("shotlist").pipe(
   Command.withDescription(
     "Render storyboards of video shots with Seedance 1.5 Pro on Segmind's async API, reproducibly. Start with `shotlist plan MANIFEST`, then `shotlist run MANIFEST` (add --emulator to try it for free)."
   ),
-  Command.withSubcommands([runCommand, resumeCommand, replayCommand, planCommand, schemaCommand, emulatorCommand])
+  Command.withSubcommands([
+    runCommand,
+    resumeCommand,
+    replayCommand,
+    planCommand,
+    schemaCommand,
+    emulatorCommand,
+    assembleCommand
+  ])
 )
 
 /** Each subcommand's usage, which lists its flags. */
@@ -24,7 +33,8 @@ const usages: Readonly<Record<string, () => Usage.Usage>> = {
   replay: () => Command.getUsage(replayCommand),
   plan: () => Command.getUsage(planCommand),
   schema: () => Command.getUsage(schemaCommand),
-  emulator: () => Command.getUsage(emulatorCommand)
+  emulator: () => Command.getUsage(emulatorCommand),
+  assemble: () => Command.getUsage(assembleCommand)
 }
 
 const runShotlist = Command.run(shotlist, { name: TOOL_NAME, version: TOOL_VERSION })
