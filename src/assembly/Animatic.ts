@@ -138,7 +138,7 @@ const place = Effect.fn("Animatic.place")(function*(runDirectory: string, choice
 })
 
 /** `opening: opening~seed=11 (first of 2 completed)`, or `finale: black card, 5 s (no completed take: 1 failed)`. */
-export const choiceLine = (placed: Placed): string =>
+const choiceLine = (placed: Placed): string =>
   placed._tag === "Clip"
     ? `${placed.shot}: ${placed.job} (${placed.choice})`
     : `${placed.shot}: black card, ${placed.seconds} s (${placed.choice})`
@@ -208,27 +208,76 @@ const writeInputs = (
         : fs.writeFileString(path.join(directory, labelFileOf(index)), segment.label))
   })
 
-/** Part durations: each take as long as its file, each card as long as its shot asked. */
+/** Part durations: each take as long as its file, each card as long as its shot asked; rounded to the millisecond. */
 const partsOf = (placed: ReadonlyArray<Placed>): ReadonlyArray<AnimaticPart> => {
   let start = 0
   return placed.map((part): AnimaticPart => {
-    const entry: AnimaticPart = part._tag === "Clip"
-      ? {
-        shot: part.shot,
-        job: part.job,
-        source: part.source,
-        choice: part.choice,
-        card: false,
-        startSeconds: start,
-        durationSeconds: part.seconds
-      }
-      : { shot: part.shot, choice: part.choice, card: true, startSeconds: start, durationSeconds: part.seconds }
+    const timing = { startSeconds: round3(start), durationSeconds: round3(part.seconds) }
     start += part.seconds
-    return entry
+    return part._tag === "Clip"
+      ? { shot: part.shot, job: part.job, source: part.source, choice: part.choice, card: false, ...timing }
+      : { shot: part.shot, choice: part.choice, card: true, ...timing }
   })
 }
 
 const round3 = (value: number) => Math.round(value * 1000) / 1000
+
+/** The run's report and the take each shot contributes, measured; a report or picks that cannot be used fail. */
+const chooseParts = Effect.fn("Animatic.chooseParts")(function*(runDirectory: string, picksFile: string | undefined) {
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  const unreadable = (reason: string) => new RunReportUnreadable({ runDirectory, reason })
+  const report = yield* fs.readFileString(runFiles(path, runDirectory).report).pipe(
+    Effect.mapError((error) => unreadable(error.message)),
+    Effect.flatMap((text) => Effect.mapError(decodeReport(text), (error) => unreadable(error.message)))
+  )
+  if (report.jobs.length === 0) return yield* new NothingToAssemble({ runDirectory })
+  const picks = picksFile === undefined
+    ? undefined
+    : { file: picksFile, picks: (yield* readPicksFile(picksFile)).picks }
+  const choices = yield* chooseTakes(report.jobs, picks)
+  const placed = yield* Effect.forEach(choices, (choice) => place(runDirectory, choice))
+  return { report, placed }
+})
+
+/**
+ * ffmpeg writes a temporary sibling of `target`; only a file that passes the
+ * check is renamed into place. Whatever happens, no temporary file is left.
+ */
+const joinChecked = Effect.fn("Animatic.joinChecked")(function*(
+  segments: ReadonlyArray<Segment>,
+  mode: LabelMode | undefined,
+  expected: { readonly seconds: number; readonly size: FrameSize },
+  target: string,
+  listener: AssemblyListener
+) {
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  const ffmpeg = yield* Ffmpeg
+  yield* fs.makeDirectory(path.dirname(target), { recursive: true })
+  const temporary = temporaryPathFor(path, target)
+  const renderedSeconds = segments.reduce((sum, segment) => sum + segment.frames, 0) / FRAMES_PER_SECOND
+  return yield* Effect.gen(function*() {
+    const workDirectory = yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-assemble-" })
+    yield* writeInputs(workDirectory, segments, expected.size, mode)
+    yield* ffmpeg.run(
+      ffmpegArguments(segments, mode, temporary),
+      workDirectory,
+      (done) => listener.progress(Math.min(1, done / renderedSeconds))
+    )
+    const info = yield* inspectMp4(temporary).pipe(
+      Effect.mapError((invalid) => new AnimaticMismatch({ output: target, reason: invalid.reason }))
+    )
+    const checked = yield* Either.match(checkAnimatic(info, { ...expected, parts: segments.length }), {
+      onLeft: (reason) => Effect.fail(new AnimaticMismatch({ output: target, reason })),
+      onRight: Effect.succeed
+    })
+    const sha256 = yield* sha256OfFile(temporary)
+    const bytes = Number((yield* fs.stat(temporary)).size)
+    yield* fs.rename(temporary, target)
+    return { info: checked, sha256, bytes }
+  }).pipe(Effect.scoped, Effect.ensuring(Effect.ignore(fs.remove(temporary))))
+})
 
 /**
  * `shotlist assemble`: one take per shot in storyboard order, fitted to one
@@ -241,22 +290,10 @@ export const assembleAnimatic = Effect.fn("Animatic.assemble")(function*(
 ) {
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
-  const ffmpeg = yield* Ffmpeg
   const runDirectory = path.resolve(options.runDirectory)
   const files = animaticFiles(path, runDirectory)
-  const unreadable = (reason: string) => new RunReportUnreadable({ runDirectory: options.runDirectory, reason })
-  const report = yield* fs.readFileString(runFiles(path, runDirectory).report).pipe(
-    Effect.mapError((error) => unreadable(error.message)),
-    Effect.flatMap((text) => Effect.mapError(decodeReport(text), (error) => unreadable(error.message)))
-  )
-  if (report.jobs.length === 0) return yield* new NothingToAssemble({ runDirectory: options.runDirectory })
-
   const picksFile = options.picksFile ?? ((yield* fs.exists(files.picks)) ? files.picks : undefined)
-  const picks = picksFile === undefined
-    ? undefined
-    : { file: picksFile, picks: (yield* readPicksFile(picksFile)).picks }
-  const choices = yield* chooseTakes(report.jobs, picks)
-  const placed = yield* Effect.forEach(choices, (choice) => place(runDirectory, choice))
+  const { placed, report } = yield* chooseParts(runDirectory, picksFile)
   yield* Effect.forEach(placed, (part) => listener.line(choiceLine(part)))
   const cards = placed.filter((part) => part._tag === "Card")
   if (options.strict && cards.length > 0) {
@@ -267,36 +304,13 @@ export const assembleAnimatic = Effect.fn("Animatic.assemble")(function*(
   const segments = placed.map((part) => segmentOf(part, options.label, (source) => path.join(runDirectory, source)))
   const mode = yield* labelMode(segments, listener)
   const target = path.resolve(options.output ?? files.video)
-  yield* fs.makeDirectory(path.dirname(target), { recursive: true })
-  const temporary = temporaryPathFor(path, target)
   const totalSeconds = placed.reduce((sum, part) => sum + part.seconds, 0)
-  const renderedSeconds = segments.reduce((sum, segment) => sum + segment.frames, 0) / FRAMES_PER_SECOND
-
   yield* listener.line(
     `assembling ${placed.length} shots (${
       totalSeconds.toFixed(1)
     } s) at ${size.width}x${size.height}, ${FRAMES_PER_SECOND} fps into ${target}`
   )
-  const written = yield* Effect.gen(function*() {
-    const workDirectory = yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-assemble-" })
-    yield* writeInputs(workDirectory, segments, size, mode)
-    yield* ffmpeg.run(
-      ffmpegArguments(segments, mode, temporary),
-      workDirectory,
-      (done) => listener.progress(Math.min(1, done / renderedSeconds))
-    )
-    const info = yield* inspectMp4(temporary).pipe(
-      Effect.mapError((invalid) => new AnimaticMismatch({ output: target, reason: invalid.reason }))
-    )
-    const checked = yield* Either.match(checkAnimatic(info, { seconds: totalSeconds, parts: placed.length, size }), {
-      onLeft: (reason) => Effect.fail(new AnimaticMismatch({ output: target, reason })),
-      onRight: Effect.succeed
-    })
-    const sha256 = yield* sha256OfFile(temporary)
-    const bytes = Number((yield* fs.stat(temporary)).size)
-    yield* fs.rename(temporary, target)
-    return { info: checked, sha256, bytes }
-  }).pipe(Effect.scoped, Effect.ensuring(Effect.ignore(fs.remove(temporary))))
+  const written = yield* joinChecked(segments, mode, { seconds: totalSeconds, size }, target, listener)
 
   const record: AnimaticRecord = {
     schemaVersion: ANIMATIC_SCHEMA_VERSION,
@@ -314,11 +328,7 @@ export const assembleAnimatic = Effect.fn("Animatic.assemble")(function*(
       ...(mode === undefined ? {} : { labels: mode })
     },
     totalSeconds: round3(totalSeconds),
-    parts: partsOf(placed).map((part) => ({
-      ...part,
-      startSeconds: round3(part.startSeconds),
-      durationSeconds: round3(part.durationSeconds)
-    }))
+    parts: partsOf(placed)
   }
   yield* writeFileAtomic(files.record, encodeAnimaticRecord(record) + "\n")
   yield* listener.line(
