@@ -1,5 +1,6 @@
 import { Data, Either } from "effect"
 import type { JobReport } from "../domain/JobReport.js"
+import { storyboard } from "../report/SheetLayout.js"
 import type { PicksFile } from "./PicksFile.js"
 
 /** Why a take stands for its shot. */
@@ -23,19 +24,6 @@ export class PicksMismatch extends Data.TaggedError("PicksMismatch")<{
   override get message() {
     return `${this.file} does not fit this run: ${this.problems.join("; ")}`
   }
-}
-
-/** Shots in storyboard order (first appearance in the report), each with its jobs in report order. */
-export const shotsInOrder = (
-  jobs: ReadonlyArray<JobReport>
-): ReadonlyArray<readonly [string, ReadonlyArray<JobReport>]> => {
-  const shots = new Map<string, Array<JobReport>>()
-  for (const job of jobs) {
-    const same = shots.get(job.shot)
-    if (same === undefined) shots.set(job.shot, [job])
-    else same.push(job)
-  }
-  return [...shots.entries()]
 }
 
 const isCompleted = (job: JobReport) => job.status === "completed" && job.output !== undefined
@@ -74,7 +62,7 @@ export const chooseTakes = (
   jobs: ReadonlyArray<JobReport>,
   picks: { readonly file: string; readonly picks: PicksFile["picks"] } | undefined
 ): Either.Either<ReadonlyArray<ShotChoice>, PicksMismatch> => {
-  const shots = shotsInOrder(jobs)
+  const shots = storyboard(jobs)
   const problems = picks === undefined ? [] : pickProblems(shots, picks.picks)
   if (picks !== undefined && problems.length > 0) return Either.left(new PicksMismatch({ file: picks.file, problems }))
   return Either.right(shots.map(([shot, takes]): ShotChoice => {
