@@ -180,13 +180,17 @@ const reuse = Effect.fn("JobRunner.reuse")(function*(
   const candidate = settings.reuse.find(paramsKey)
   if (candidate === undefined) return Option.none<JobOutcome>()
   const relative = videoPathOf(job.id)
-  if (!(yield* takeReusedVideo(candidate, path.join(settings.runDirectory, relative)))) return Option.none<JobOutcome>()
+  const expect = { durationSeconds: job.params.duration, audio: job.params.generate_audio }
+  const taken = yield* takeReusedVideo(candidate, path.join(settings.runDirectory, relative), expect).pipe(
+    stopsAt(planned)
+  )
+  if (!taken) return Option.none<JobOutcome>()
   const output = { ...candidate.output, path: relative }
   const reusedFrom = { run: candidate.runId, job: candidate.jobId }
   yield* Effect.flatMap(
     Journal,
     (journal) => journal.append({ _tag: "downloaded", jobId: job.id, output, paramsKey, reusedFrom })
-  )
+  ).pipe(stopsAt(planned))
   return Option.some(JobOutcome.Reused({ progress: planned, output, reusedFrom }))
 })
 

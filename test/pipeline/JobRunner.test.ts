@@ -5,6 +5,7 @@ import { Duration, Effect, Layer, Option, Redacted } from "effect"
 import type { Job } from "../../src/domain/Job.js"
 import type { ErrorRecord } from "../../src/domain/JobReport.js"
 import { SEEDANCE_MODEL, type SeedanceParams } from "../../src/domain/SeedanceParams.js"
+import { makeClipRenderer } from "../../src/emulator/ClipRenderer.js"
 import { type EmulatorHandle, noFaults } from "../../src/emulator/Emulator.js"
 import type { ScriptedFault } from "../../src/emulator/EmulatorConfig.js"
 import { FrameResolver } from "../../src/pipeline/FrameUploads.js"
@@ -18,7 +19,7 @@ import { type ProgressEvent, RunProgress } from "../../src/pipeline/RunProgress.
 import { sha256Hex } from "../../src/store/FileDigest.js"
 import { Journal } from "../../src/store/Journal.js"
 import { readJournal } from "../../src/store/JournalReader.js"
-import { fastPoll, fastRetry, TEST_KEY, testEmulator } from "../support/TestRun.js"
+import { fastPoll, fastRetry, TEST_CLIP_CACHE, TEST_KEY, testEmulator } from "../support/TestRun.js"
 
 const params = (prompt: string): SeedanceParams => ({
   prompt,
@@ -240,7 +241,12 @@ describe("one job, phase by phase", () => {
         const fs = yield* FileSystem.FileSystem
         const emulator = yield* testEmulator()
         const earlier = yield* fs.makeTempDirectoryScoped()
-        const bytes = new TextEncoder().encode("an earlier run's video")
+        // A real video of what the job asks for (4 s, no audio): a reused file is checked as an MP4.
+        const clip = yield* Effect.flatMap(
+          makeClipRenderer(TEST_CLIP_CACHE),
+          (render) => render({ width: 864, height: 496, durationSeconds: 4, audio: false })
+        )
+        const bytes = yield* fs.readFile(clip.path)
         yield* fs.writeFile(`${earlier}/video.mp4`, bytes)
         const job = jobOf("again")
         const key = paramsKeyOf(SEEDANCE_MODEL, job, {})
@@ -259,7 +265,7 @@ describe("one job, phase by phase", () => {
           reusedFrom: { run: "run-a", job: "first" },
           output: { path: "videos/again.mp4", sha256: sha256Hex(bytes) }
         })
-        expect(yield* fs.readFileString(`${runDirectory}/videos/again.mp4`)).toBe("an earlier run's video")
+        expect(sha256Hex(yield* fs.readFile(`${runDirectory}/videos/again.mp4`))).toBe(sha256Hex(bytes))
         expect(journal.map((event) => event._tag)).toEqual(["downloaded", "finished"])
         expect(journal[0]).toMatchObject({ paramsKey: key, reusedFrom: { run: "run-a", job: "first" } })
         expect((yield* emulator.stats).requests).toEqual([])
