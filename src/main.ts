@@ -1,18 +1,16 @@
-import { ValidationError } from "@effect/cli"
 import { NodeContext, NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { Cause, Effect, Exit, Layer, Ref } from "effect"
 import { cli } from "./cli/Cli.js"
 import { ExitCode, ProcessExitCode } from "./cli/ExitCode.js"
 import { stderrLoggerLayer } from "./cli/Logging.js"
+import { withTopLevelErrors } from "./cli/TopLevelErrors.js"
 import { CrashPoints } from "./pipeline/CrashPoints.js"
 
+// Whatever fails a command ends it in one `shotlist: …` line and its exit code, never a stack trace.
 const program = Effect.gen(function*() {
-  yield* cli(process.argv)
+  yield* withTopLevelErrors(cli(process.argv))
   return yield* Ref.get(yield* ProcessExitCode)
-}).pipe(
-  // @effect/cli has already printed what was wrong with the command line.
-  Effect.catchIf(ValidationError.isValidationError, () => Effect.succeed(ExitCode.Usage))
-)
+})
 
 const layers = Layer.mergeAll(
   NodeContext.layer,

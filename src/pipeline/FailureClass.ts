@@ -1,6 +1,7 @@
 import type { PlatformError } from "@effect/platform/Error"
 import type { ErrorRecord } from "../domain/JobReport.js"
 import type { SegmindError } from "../segmind/SegmindErrors.js"
+import type { DiskUnwritable } from "../store/DiskErrors.js"
 import type {
   DownloadInvalid,
   PollDeadlineExceeded,
@@ -18,6 +19,7 @@ export type JobError =
   | SubmitUncertain
   | RunAborted
   | RunDeadlineReached
+  | DiskUnwritable
 
 /**
  * transient: retry with backoff; job: this job fails, the run goes on;
@@ -36,6 +38,7 @@ export const classify = (error: JobError): FailureClass => {
     case "Forbidden":
     case "InsufficientCredits":
     case "ModelRetired":
+    case "DiskUnwritable":
       return "fatal"
     case "BadRequest":
     case "ModelNotFound":
