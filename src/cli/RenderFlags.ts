@@ -1,6 +1,7 @@
 import { Options } from "@effect/cli"
 import type { Option } from "effect"
 import { DEFAULT_RETRY } from "../pipeline/RetryPolicy.js"
+import { type Budget, budgetFlags } from "./Budget.js"
 import { DEFAULT_CONCURRENCY, DEFAULT_RPM } from "./RunSettings.js"
 
 /** Flags every rendering command (`run`, `resume`, `replay`) takes. */
@@ -44,19 +45,19 @@ export const renderFlags = {
   ),
   jobDeadline: Options.text("job-deadline").pipe(
     Options.withDescription(
-      "how long one job may take from submission, e.g. 15m (default 15m); past it the job is recorded as timed out with its request id"
+      "how long one job may take from submission, with a unit: 90s, 15m, 2h (default 15m); past it the job is recorded as timed out with its request id"
     ),
     Options.optional
   ),
   deadline: Options.text("deadline").pipe(
     Options.withDescription(
-      "deadline of the whole run, e.g. 2h: later jobs are not submitted, running ones are recorded as timed out with their request ids"
+      "deadline of the whole run, with a unit, e.g. 2h: later jobs are not submitted, running ones are recorded as timed out with their request ids"
     ),
     Options.optional
   ),
   expect: Options.text("expect").pipe(
     Options.withDescription(
-      "how long a job usually takes from submission to its end, e.g. 100s: the first polls aim there, then the run learns from its completed jobs (default: the model's figure, ~100 s for 5 s of video)"
+      "how long a job usually takes from submission to its end, with a unit, e.g. 100s: the first polls aim there, then the run learns from its completed jobs (default: the model's figure, ~100 s for 5 s of video)"
     ),
     Options.optional
   ),
@@ -71,10 +72,11 @@ export const renderFlags = {
       "also write the outcome as JUnit XML to this file (one test case per job), for CI dashboards"
     ),
     Options.optional
-  )
+  ),
+  ...budgetFlags
 }
 
-export interface RenderFlags {
+export interface RenderFlags extends Budget {
   readonly concurrency: Option.Option<number>
   readonly rpm: Option.Option<number>
   readonly emulator: boolean

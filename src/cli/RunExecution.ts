@@ -1,20 +1,24 @@
 import { FileSystem, Path } from "@effect/platform"
-import { Console, Effect, Logger, Option } from "effect"
-import { REQUEST_TTL } from "../pipeline/ResumePlan.js"
+import { Clock, Console, Effect, Logger, Option } from "effect"
+import { type LostRequest, lostWithEmulator, submitAgainIfLost } from "../pipeline/LostRequests.js"
+import { REQUEST_TTL, resumeStartOf } from "../pipeline/ResumePlan.js"
 import { makeRunPlan, runPipeline, type RunPlan, runServices } from "../pipeline/RunPipeline.js"
 import { RunProgress } from "../pipeline/RunProgress.js"
 import { renderJUnit } from "../report/JUnitReport.js"
 import type { Report } from "../report/Report.js"
+import { formatUsd, observedCosts } from "../segmind/ModelCatalog.js"
 import { writeFileAtomic } from "../store/AtomicFile.js"
-import { journaledRun, readJournal } from "../store/JournalReader.js"
+import { type JournaledRun, journaledRun, readJournal } from "../store/JournalReader.js"
 import { type RunFiles, runFiles } from "../store/RunDirectory.js"
 import { entriesNotOfShotlist } from "../store/RunDirectoryClaim.js"
 import { acquireRunLock } from "../store/RunLock.js"
 import { type ApiTarget, apiTarget } from "./ApiTarget.js"
+import { hasBudget, withinBudget } from "./Budget.js"
 import { exitCodeOf, setExitCode } from "./ExitCode.js"
 import { stderrLogger } from "./Logging.js"
 import { liveProgressView } from "./ProgressView.js"
 import type { RenderFlags } from "./RenderFlags.js"
+import { jobsToResume } from "./ResumeJobs.js"
 import { resolveRunSettings } from "./RunSettings.js"
 import { usageError } from "./UsageErrors.js"
 
@@ -83,7 +87,7 @@ export const executeRun = (plan: RunPlan, target: ApiTarget, outputs: RunOutputs
         )
       )
     )
-    yield* printSummary(report, runFiles(path, plan.runDirectory))
+    yield* printSummary(report, plan.runDirectory, runFiles(path, plan.runDirectory))
     if (Option.isSome(junit)) {
       yield* writeFileAtomic(junit.value, renderJUnit(report))
       yield* Console.log(`junit: ${junit.value}`)
@@ -92,7 +96,7 @@ export const executeRun = (plan: RunPlan, target: ApiTarget, outputs: RunOutputs
     return report
   })
 
-export const printSummary = (report: Report, files: RunFiles) =>
+export const printSummary = (report: Report, runDirectory: string, files: RunFiles) =>
   Effect.gen(function*() {
     const { summary } = report
     const reused = report.jobs.filter((job) => job.reusedFrom !== undefined).length
@@ -106,6 +110,18 @@ export const printSummary = (report: Report, files: RunFiles) =>
       if (job.status === "completed" && job.output !== undefined) continue
       yield* Console.log(`  ${job.status} ${job.id}: ${job.error?.tag ?? ""} ${job.error?.message ?? ""}`.trimEnd())
     }
+    const cost = summary.cost
+    if (cost !== undefined && cost.usd > 0) {
+      yield* Console.log(
+        `cost: ${formatUsd(cost.usd)}${
+          cost.estimatedJobs > 0
+            ? `, of which ${formatUsd(cost.estimatedUsd)} estimated for ${cost.estimatedJobs} job${
+              cost.estimatedJobs === 1 ? "" : "s"
+            } the API gave no figure for`
+            : " (the API's figures)"
+        }`
+      )
+    }
     if (again > 0) {
       yield* Console.log(
         `${again} job${again === 1 ? " was" : "s were"} submitted again on resume (see "resubmitted" in the report):`
@@ -114,6 +130,7 @@ export const printSummary = (report: Report, files: RunFiles) =>
         if (job.resubmitted !== undefined) yield* Console.log(`  ${job.id}: ${job.resubmitted.reason}`)
       }
     }
+    yield* printHeldSubmits(report, runDirectory)
     if (report.run.aborted !== undefined) {
       yield* Console.log(`run stopped: ${report.run.aborted.tag}: ${report.run.aborted.message}`)
       yield* Console.log(abortAdvice(report.run.aborted.tag))
@@ -121,6 +138,22 @@ export const printSummary = (report: Report, files: RunFiles) =>
     yield* Console.log(`videos: ${files.videos}`)
     yield* Console.log(`report: ${files.report}`)
     yield* Console.log(`contact sheet: ${files.contactSheet}`)
+  })
+
+/** Submits whose outcome is unknown are held, never re-sent silently: the summary names them and the command that sends them. */
+const printHeldSubmits = (report: Report, runDirectory: string) =>
+  Effect.gen(function*() {
+    const held = report.jobs.filter((job) => job.status === "failed" && job.error?.tag === "SubmitUncertain")
+    if (held.length === 0) return
+    const them = held.length === 1 ? "it" : "them"
+    yield* Console.log(
+      `held, not re-sent: ${held.length} submit(s) whose answer does not say whether the API took (and bills) ${them}: ${
+        held.map((job) => job.id).join(", ")
+      }`
+    )
+    yield* Console.log(
+      `to send ${them} again (each may then be billed twice): shotlist resume ${runDirectory} --resend-uncertain`
+    )
   })
 
 const abortAdvice = (tag: string): string => {
@@ -141,9 +174,43 @@ export interface ResumeRequest {
   readonly runDirectory: string
   readonly flags: RenderFlags
   readonly retryFailed: boolean
+  /** send again the submits whose outcome is unknown (`--resend-uncertain`) */
+  readonly resendUncertain: boolean
   /** set by `run --out`: the manifest must be the one the run was started with */
   readonly expectManifestSha256: string | undefined
 }
+
+/**
+ * `--max-jobs` / `--max-cost` of a resume: the jobs it would submit, for the
+ * first time or again, count; videos kept and requests polled again do not.
+ */
+const resumeWithinBudget = (request: ResumeRequest, journaled: JournaledRun, lost: LostRequest | undefined) =>
+  Effect.gen(function*() {
+    if (!hasBudget(request.flags) || journaled.run === undefined) return
+    const now = yield* Clock.currentTimeMillis
+    const options = {
+      retryFailed: request.retryFailed,
+      resendUncertain: request.resendUncertain,
+      requestTtl: REQUEST_TTL
+    }
+    const states = [...journaled.jobs.values()]
+    const starts = yield* Effect.forEach(
+      states,
+      (state) => Effect.map(resumeStartOf(state, request.runDirectory, now, options), submitAgainIfLost(lost))
+    )
+    const outgoing = states.filter((_, i) => starts[i]?._tag === "Submit").map((state) => state.job)
+    const kept = starts.filter((start) => start._tag === "Keep").length
+    const polled = starts.filter((start) => start._tag === "Poll").length
+    const spared = [...(kept > 0 ? [`${kept} kept`] : []), ...(polled > 0 ? [`${polled} polled, not sent again`] : [])]
+    const finished = states.flatMap((state) => (state.finished?.status === "completed" ? [state.finished] : []))
+    yield* withinBudget(request.flags, {
+      jobs: outgoing,
+      verb: "submit",
+      ...(spared.length > 0 ? { spared: spared.join(", ") } : {}),
+      model: journaled.run.model,
+      observed: observedCosts(finished)
+    })
+  })
 
 /**
  * Takes a run up again from its journal: lock, read (a torn last line is cut
@@ -183,29 +250,40 @@ export const resumeRun = (request: ResumeRequest) =>
     }
 
     const useEmulator = request.flags.emulator || (run.emulator && Option.isNone(request.flags.baseUrl))
-    const target = yield* apiTarget(
-      useEmulator,
-      Option.orElse(request.flags.baseUrl, () => (useEmulator ? Option.none() : Option.some(run.baseUrl)))
-    )
+    const baseUrl = Option.orElse(request.flags.baseUrl, () => (useEmulator ? Option.none() : Option.some(run.baseUrl)))
+    // An embedded emulator's requests died with its process: they are sent again, never polled.
+    const lost = lostWithEmulator(run, { emulator: useEmulator, baseUrl: Option.getOrElse(baseUrl, () => run.baseUrl) })
+    yield* resumeWithinBudget(request, journaled, lost)
+
+    const target = yield* apiTarget(useEmulator, baseUrl)
     const settings = yield* resolveRunSettings(request.flags, {
       concurrency: run.concurrency,
       rpm: run.emulator === useEmulator ? run.rpm : undefined,
       retry: undefined
     }, target.isEmulator)
-    const jobs = [...journaled.jobs.values()].map((state) => state.job)
+    const jobs = yield* jobsToResume(request.runDirectory, journaled, run)
     yield* Effect.logInfo(`resuming ${jobs.length} jobs of ${request.runDirectory} on ${target.baseUrl}`)
     return yield* executeRun(
       makeRunPlan({
         runId: run.runId,
         runDirectory: request.runDirectory,
-        manifest: { path: run.manifest.path, sha256: run.manifest.sha256, text: undefined },
+        manifest: { path: run.manifest.path, sha256: run.manifest.sha256, name: run.name, text: undefined },
         jobs,
         model: run.model,
         baseUrl: target.baseUrl,
         emulator: target.isEmulator,
         ...settings,
         replayOf: run.replayOf,
-        resume: { journaled, options: { retryFailed: request.retryFailed, requestTtl: REQUEST_TTL } }
+        only: run.only ?? [],
+        resume: {
+          journaled,
+          options: {
+            retryFailed: request.retryFailed,
+            resendUncertain: request.resendUncertain,
+            requestTtl: REQUEST_TTL
+          },
+          lost
+        }
       }),
       target,
       request.flags

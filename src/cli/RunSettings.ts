@@ -1,14 +1,16 @@
-import { Duration, Effect, Option } from "effect"
+import { Duration, Effect, Either, Option } from "effect"
 import { defaultEmulatorConfig } from "../emulator/Emulator.js"
 import { generationTime } from "../emulator/EmulatorConfig.js"
 import { DEFAULT_POLL, type PollSettings } from "../pipeline/PollSchedule.js"
 import { DEFAULT_RETRY, type RetrySettings } from "../pipeline/RetryPolicy.js"
-import { parseDurationText } from "./DurationText.js"
+import { durationProblemMessage, parseDurationText } from "./DurationText.js"
 import type { RenderFlags } from "./RenderFlags.js"
 import { usageError } from "./UsageErrors.js"
 
 export const DEFAULT_CONCURRENCY = 4
 export const DEFAULT_RPM = 45
+/** Without `--max-jobs`, a run renders at most this many jobs: more is likely a sweep that multiplies by mistake. */
+export const DEFAULT_MAX_JOBS = 1000
 /** The embedded emulator has no plan limit; the budget then only keeps the demo polite. */
 export const EMULATOR_RPM = 600
 /** The emulator's clips take seconds, not Segmind's ~100 s: its own time model is the prior. */
@@ -23,9 +25,9 @@ const durationFlag = (name: string, text: Option.Option<string>) =>
   Option.match(text, {
     onNone: () => Effect.succeed(Option.none<Duration.Duration>()),
     onSome: (value) =>
-      Option.match(parseDurationText(value), {
-        onNone: () => usageError(`--${name} takes a duration like 90s, 15m or 2h (got ${JSON.stringify(value)})`),
-        onSome: (duration) => Effect.succeed(Option.some(duration))
+      Either.match(parseDurationText(value), {
+        onLeft: (problem) => usageError(durationProblemMessage(name, problem)),
+        onRight: (duration) => Effect.succeed(Option.some(duration))
       })
   })
 

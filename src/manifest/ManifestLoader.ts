@@ -3,6 +3,7 @@ import { Array as Arr, Effect, Either, ParseResult, Predicate, Schema } from "ef
 import { type Document, isMap, isNode, isScalar, LineCounter, type Node, parseDocument } from "yaml"
 import { SEEDANCE_MODEL } from "../domain/SeedanceParams.js"
 import { sha256Hex } from "../store/FileDigest.js"
+import { jobIdProblems } from "./JobExpansion.js"
 import type { FrameRef, Manifest, Shot, ShotFields } from "./Manifest.js"
 import { ManifestInvalid, type ManifestIssue, ManifestUnreadable } from "./ManifestErrors.js"
 import {
@@ -24,6 +25,8 @@ export interface LoadedManifest {
   readonly text: string
   readonly sha256: string
   readonly manifest: Manifest
+  /** A problem found after loading, placed at its node: `["shots", 1, "sweep"]`. */
+  readonly locate: (path: ReadonlyArray<PropertyKey>, message: string) => ManifestIssue
 }
 
 const MAX_MANIFEST_BYTES = 1024 * 1024
@@ -167,19 +170,25 @@ const writtenShots = (document: unknown) =>
 
 const isShotId = Schema.is(ShotId)
 
-/** A second use of an id, naming the line of the first; the schema sees one shot at a time. */
+/** A second use of an id, even in another case, naming the line of the first; the schema sees one shot at a time. */
 const duplicateIds = (parsed: Parsed): Array<Problem> => {
-  const firstLine = new Map<string, number>()
+  const first = new Map<string, { readonly id: string; readonly line: number }>()
   return writtenShots(parsed.document).flatMap(({ index, shot }) => {
     if (!isShotId(shot.id)) return []
     const id = String(shot.id)
     const path = ["shots", index, "id"]
-    const first = firstLine.get(id)
-    if (first !== undefined) {
-      return [{ path, message: `id "${id}" is already used by the shot on line ${first}; ids must be unique` }]
+    const earlier = first.get(id.toLowerCase())
+    if (earlier === undefined) {
+      const line = parsed.lineCounter.linePos(nearestNode(parsed.doc, path)?.range?.[0] ?? 0).line
+      first.set(id.toLowerCase(), { id, line })
+      return []
     }
-    firstLine.set(id, parsed.lineCounter.linePos(nearestNode(parsed.doc, path)?.range?.[0] ?? 0).line)
-    return []
+    return [{
+      path,
+      message: earlier.id === id
+        ? `id "${id}" is already used by the shot on line ${earlier.line}; ids must be unique`
+        : `id "${id}" differs from "${earlier.id}" (the shot on line ${earlier.line}) only in case; Windows and macOS would write both jobs to one file: ids must differ in more than case`
+    }]
   })
 }
 
@@ -264,6 +273,7 @@ const toManifest = (decoded: ManifestShape, stem: string, frame: (written: strin
   return {
     version: 1,
     name: decoded.name === undefined ? stem : String(decoded.name),
+    ...(decoded.seed_base === undefined ? {} : { seedBase: String(decoded.seed_base) }),
     model: SEEDANCE_MODEL,
     ...(decoded.concurrency === undefined ? {} : { concurrency: decoded.concurrency }),
     ...(decoded.rpm === undefined ? {} : { rpm: decoded.rpm }),
@@ -299,5 +309,16 @@ export const loadManifest = Effect.fn("ManifestLoader.load")(function*(file: str
       ? { _tag: "Url", url: written }
       : { _tag: "File", path: written, absolutePath: path.resolve(directory, written) }
   const manifest = toManifest(shape.right, stem, frame)
-  return { file, absolutePath, directory, text, sha256: sha256Hex(bytes), manifest } satisfies LoadedManifest
+  const jobIdIssues = jobIdProblems(manifest.shots).map((problem) => locate(parsed, problem))
+  if (jobIdIssues.length > 0) return yield* new ManifestInvalid({ file, issues: jobIdIssues })
+  const locateHere = (at: ReadonlyArray<PropertyKey>, message: string) => locate(parsed, { path: at, message })
+  return {
+    file,
+    absolutePath,
+    directory,
+    text,
+    sha256: sha256Hex(bytes),
+    manifest,
+    locate: locateHere
+  } satisfies LoadedManifest
 })

@@ -9,15 +9,17 @@ import type { Metrics } from "../segmind/WireSchemas.js"
 import { type DiskUnwritable, diskUnwritableOf, withFix } from "../store/DiskErrors.js"
 import { Journal } from "../store/Journal.js"
 import { runFiles, videoPathOf } from "../store/RunDirectory.js"
-import { type Counted, type GaveUp, retryCounting } from "./CountedRetry.js"
+import { type Counted, type GaveUp, type RetriedCall, retryCounting } from "./CountedRetry.js"
 import { CrashPoints } from "./CrashPoints.js"
 import {
   classify,
   httpStatusOf,
+  isDoubtfulAnswer,
   isPlatformError,
   isSafeToResubmit,
   isTransient,
   type JobError,
+  leavesSubmitUncertain,
   reportErrorOf
 } from "./FailureClass.js"
 import { FrameResolver } from "./FrameUploads.js"
@@ -33,12 +35,19 @@ import {
   reportOf,
   type Submitted
 } from "./JobOutcome.js"
-import { type JobStart, submitStart } from "./JobStart.js"
+import { JobStart, submitStart } from "./JobStart.js"
 import { PollDeadlineExceeded, RunDeadlineReached, SubmitUncertain } from "./PipelineErrors.js"
 import { firstPollDelay, pollSchedule, type PollSettings } from "./PollSchedule.js"
 import { RequestBudget } from "./RequestBudget.js"
 import type { RetrySettings } from "./RetryPolicy.js"
-import { type FrameDigests, localFrameDigests, paramsKeyOf, type ReuseIndex, takeReusedVideo } from "./ReuseCache.js"
+import {
+  type FrameDigests,
+  localFrameDigests,
+  paramsKeyOf,
+  reusedFromOf,
+  type ReuseIndex,
+  takeReusedVideo
+} from "./ReuseCache.js"
 import { RunGate } from "./RunGate.js"
 import { type JobPhase, RunProgress } from "./RunProgress.js"
 import { downloadVideo } from "./VideoDownload.js"
@@ -102,9 +111,11 @@ export const runJob = Effect.fn("JobRunner.runJob")(function*(
   job: Job,
   start: JobStart = submitStart
 ) {
-  const rendered = start._tag === "Poll"
-    ? fromPoll(settings, job, start)
-    : fromSubmit(settings, job, JobProgress.Planned({ resubmitted: start.resubmitted, tries: 1 }))
+  const rendered = JobStart.$match(start, {
+    Submit: ({ resubmitted }) => fromSubmit(settings, job, JobProgress.Planned({ resubmitted, tries: 1 })),
+    Poll: (accepted) => fromPoll(settings, job, accepted),
+    Download: (finished) => fromDownload(settings, job, finished)
+  })
   const outcome = yield* rendered.pipe(Effect.catchTag("JobStopped", (stopped) => Effect.succeed(outcomeOf(stopped))))
   return yield* settle(settings, job, outcome)
 })
@@ -138,14 +149,11 @@ const fromSubmit = Effect.fn("JobRunner.fromSubmit")(function*(settings: JobSett
   return yield* finish(settings, job, submitted, paramsKey)
 })
 
-/** A request the API already accepted: polled again, and sent again only when the API has forgotten it. */
-const fromPoll = Effect.fn("JobRunner.fromPoll")(function*(
-  settings: JobSettings,
-  job: Job,
-  start: Data.TaggedEnum.Value<JobStart, "Poll">
-) {
-  const { requestId } = start.submission
-  const submitted = JobProgress.Submitted({
+/** A request the API accepted earlier, as the journal recorded it. */
+type Accepted = Data.TaggedEnum.Value<JobStart, "Poll" | "Download">
+
+const acceptedProgress = (start: Accepted): Submitted =>
+  JobProgress.Submitted({
     resubmitted: start.resubmitted,
     tries: start.submitAttempts,
     params: start.params,
@@ -153,20 +161,52 @@ const fromPoll = Effect.fn("JobRunner.fromPoll")(function*(
     submission: start.submission,
     submittedMs: start.submittedAtMs
   })
+
+/** A request the API already accepted: polled again, and sent again only when the API has forgotten it and the resume allows it. */
+const fromPoll = Effect.fn("JobRunner.fromPoll")(function*(settings: JobSettings, job: Job, start: Accepted) {
+  const submitted = acceptedProgress(start)
+  const { requestId } = start.submission
   yield* tell(job, "submitted", `resumed: polling ${requestId} again`)
   const paramsKey = paramsKeyOf(settings.model, job, digestsOf(submitted.frames))
   return yield* finish(settings, job, submitted, paramsKey).pipe(
     Effect.catchTag("JobStopped", (stopped) => {
-      // The API no longer knows the request (404): only then is the job sent again.
-      if (stopped.error._tag !== "ResultExpired") return Effect.fail(stopped)
-      const resubmitted = {
-        reason: `request ${requestId} was no longer known to the API (${stopped.error.message}): submitted again`,
-        previousRequestId: requestId
+      // Only the API's own 404 for the request says it is gone; without leave to pay again, the job fails.
+      const { error } = stopped
+      const { ifForgotten } = start
+      if (error._tag !== "ResultExpired" || error.requestId === undefined || ifForgotten === undefined) {
+        return Effect.fail(stopped)
       }
+      const resubmitted = { ...ifForgotten, reason: `${ifForgotten.reason} (${error.message})` }
       return tell(job, "waiting", resubmitted.reason).pipe(
         Effect.zipRight(fromSubmit(settings, job, JobProgress.Planned({ resubmitted, tries: stopped.progress.tries })))
       )
     })
+  )
+})
+
+/** A finished request whose video URL the journal holds: downloaded from it (files outlive requests), else asked for again. */
+const fromDownload = Effect.fn("JobRunner.fromDownload")(function*(
+  settings: JobSettings,
+  job: Job,
+  start: Data.TaggedEnum.Value<JobStart, "Download">
+) {
+  const generated = JobProgress.Generated({
+    ...acceptedProgress(start),
+    videoUrl: start.videoUrl,
+    metrics: start.metrics,
+    polls: 0,
+    endedMs: start.endedAtMs
+  })
+  const paramsKey = paramsKeyOf(settings.model, job, digestsOf(generated.frames))
+  const deadline = yield* deadlineOf(settings, generated.submittedMs)
+  return yield* download(settings, job, generated, paramsKey, deadline).pipe(
+    Effect.catchTag("JobStopped", (stopped) =>
+      // The storage host no longer serves the video: the request may still name it, for free.
+      stopped.error._tag === "ResultExpired"
+        ? tell(job, "waiting", `its video is no longer served (${stopped.error.message}): asking the API again`).pipe(
+          Effect.zipRight(fromPoll(settings, job, { ...start, submitAttempts: stopped.progress.tries }))
+        )
+        : Effect.fail(stopped))
   )
 })
 
@@ -176,11 +216,17 @@ const digestsOf = (frames: ReadonlyArray<FrameRecord>): FrameDigests =>
 /** From an accepted request to a verified video, all of it within the job's deadline. */
 const finish = (settings: JobSettings, job: Job, submitted: Submitted, paramsKey: string) =>
   Effect.gen(function*() {
-    const fromMs = Math.max(submitted.submittedMs, yield* Clock.currentTimeMillis)
-    const deadline = jobDeadlineFrom(settings.poll, (yield* RunGate).deadlineAtMs, fromMs)
+    const deadline = yield* deadlineOf(settings, submitted.submittedMs)
     const polled = yield* poll(settings, job, submitted, deadline)
-    const generated = yield* fetchResult(settings, polled, deadline)
+    const generated = yield* fetchResult(settings, job, polled, deadline)
     return yield* download(settings, job, generated, paramsKey, deadline)
+  })
+
+/** A job's deadline, counted from its submission, or from now when a resume takes it up later. */
+const deadlineOf = (settings: JobSettings, submittedMs: number) =>
+  Effect.gen(function*() {
+    const fromMs = Math.max(submittedMs, yield* Clock.currentTimeMillis)
+    return jobDeadlineFrom(settings.poll, (yield* RunGate).deadlineAtMs, fromMs)
   })
 
 /** What a job in flight fails with at its deadline, at `stage`, or when a 429 asks it to wait past it. */
@@ -223,7 +269,7 @@ const reuse = Effect.fn("JobRunner.reuse")(function*(
   )
   if (!taken) return Option.none<JobOutcome>()
   const output = { ...candidate.output, path: relative }
-  const reusedFrom = { run: candidate.runId, job: candidate.jobId }
+  const reusedFrom = reusedFromOf(candidate)
   yield* Effect.flatMap(
     Journal,
     (journal) => journal.append({ _tag: "downloaded", jobId: job.id, output, paramsKey, reusedFrom })
@@ -238,7 +284,7 @@ const resolveFrames = Effect.fn("JobRunner.resolveFrames")(function*(job: Job, p
   const frames: Array<FrameRecord> = []
   for (const [role, frame] of [["first_frame", job.firstFrame], ["last_frame", job.lastFrame]] as const) {
     if (frame === undefined) continue
-    const resolved = yield* resolver.resolve(frame).pipe(stopsAt(planned))
+    const resolved = yield* resolver.resolve(frame, job.id).pipe(stopsAt(planned))
     frames.push({
       role,
       source: frame._tag === "Url" ? frame.url : frame.path,
@@ -263,7 +309,7 @@ const submit = Effect.fn("JobRunner.submit")(function*(settings: JobSettings, jo
   const { failedTries, value: submission } = yield* gate.check.pipe(
     Effect.zipRight(sendOnce(job, prepared)),
     withBudgetBy(budget, settings.retry.base, "call", gate.deadlineAtMs, late),
-    retryCounting(settings.retry, isSafeToResubmit),
+    retryCounting(settings.retry, isSafeToResubmit, { jobId: job.id, call: "submit" }),
     stopsAt(prepared)
   )
   const submittedMs = yield* Clock.currentTimeMillis
@@ -271,9 +317,9 @@ const submit = Effect.fn("JobRunner.submit")(function*(settings: JobSettings, jo
   return JobProgress.Submitted({ ...prepared, tries: prepared.tries + failedTries, submission, submittedMs })
 })
 
-/** A submit sent whose answer was lost may have been taken (and billed): it is not sent again. */
+/** A sent submit whose answer leaves open whether the API took (and bills) it is not sent again. */
 const uncertainOnceSent = (error: SubmitError): SubmitError | SubmitUncertain =>
-  error._tag === "TransportError" && error.requestSent ? new SubmitUncertain({ cause: error }) : error
+  leavesSubmitUncertain(error) ? new SubmitUncertain({ cause: error }) : error
 
 /**
  * One submit attempt and its journal lines, shielded from interruption:
@@ -286,7 +332,12 @@ const sendOnce = Effect.fn("JobRunner.sendOnce")(function*(job: Job, prepared: P
   const crashPoints = yield* CrashPoints
   const { recurrence } = yield* Schedule.CurrentIterationMetadata
   yield* crashPoints.reach("before-submit")
-  yield* journal.append({ _tag: "submitting", jobId: job.id, attempt: prepared.tries + recurrence })
+  yield* journal.append({
+    _tag: "submitting",
+    jobId: job.id,
+    attempt: prepared.tries + recurrence,
+    ...(prepared.resubmitted === undefined ? {} : { resubmitted: prepared.resubmitted })
+  })
   const submission = yield* client.submit(prepared.params).pipe(Effect.mapError(uncertainOnceSent))
   yield* crashPoints.reach("after-submit")
   yield* journal.append({
@@ -348,7 +399,7 @@ const poll = Effect.fn("JobRunner.poll")(function*(
 ) {
   const passed = deadlinePassed(submitted, deadline)()
   const leftMs = deadline.atMs - (yield* Clock.currentTimeMillis)
-  const last = yield* statusAnswers(settings, submitted, deadline).pipe(
+  const last = yield* statusAnswers(settings, job, submitted, deadline).pipe(
     Stream.interruptWhen(Effect.delay(Effect.fail(passed), Duration.millis(Math.max(0, leftMs)))),
     Stream.either,
     Stream.mapAccum(justSubmitted, (before, seen) => {
@@ -372,22 +423,54 @@ const poll = Effect.fn("JobRunner.poll")(function*(
   })
 })
 
+/** Tries of a doubtful answer (a proxy's page, a 404 just after the submit) before it counts as the API's. */
+const DOUBTFUL_TRIES = 3
+
+/**
+ * A call about an accepted request, within the run's budget and the job's
+ * deadline (`within`: a slot or a 429 wait past `atMs` fails with `late`),
+ * retried as the run's policy says; a doubtful answer is asked again a few
+ * times first. The failed tries of both count.
+ */
+const askedAbout = <A, R>(
+  settings: JobSettings,
+  submitted: Submitted,
+  kind: "call" | "poll",
+  call: Effect.Effect<A, JobError, R>,
+  retried: RetriedCall,
+  within: { readonly atMs: number; readonly late: (rateLimitedFor?: Duration.Duration) => PollDeadlineExceeded }
+): Effect.Effect<Counted<A>, GaveUp | PlatformError, R | RequestBudget | RunGate | Journal> =>
+  Effect.gen(function*() {
+    const budget = yield* RequestBudget
+    const sinceSubmitMs = (yield* Clock.currentTimeMillis) - submitted.submittedMs
+    const counted = yield* call.pipe(
+      withBudgetBy(budget, settings.retry.base, kind, within.atMs, within.late),
+      retryCounting({ ...settings.retry, tries: DOUBTFUL_TRIES }, isDoubtfulAnswer(sinceSubmitMs), retried),
+      Effect.catchTag("GaveUp", (gaveUp) => Effect.fail(gaveUp.error)),
+      retryCounting(settings.retry, isTransient, retried)
+    )
+    return { value: counted.value.value, failedTries: counted.failedTries + counted.value.failedTries }
+  })
+
 /**
  * The job's status answers, each with the failed tries it took: the first
  * where the job likely ends, then as the poll schedule says, until COMPLETED.
  */
-const statusAnswers = (settings: JobSettings, submitted: Submitted, deadline: JobDeadline) =>
+const statusAnswers = (settings: JobSettings, job: Job, submitted: Submitted, deadline: JobDeadline) =>
   Stream.unwrap(Effect.gen(function*() {
     const client = yield* SegmindClient
-    const budget = yield* RequestBudget
     const estimate = (yield* GenerationTimes).estimate(submitted.params)
     const firstDelayMs = Duration.toMillis(firstPollDelay(yield* estimate, settings.poll))
     const elapsedMs = (yield* Clock.currentTimeMillis) - submitted.submittedMs
     yield* Effect.sleep(Duration.millis(Math.max(0, firstDelayMs - elapsedMs)))
     return Stream.repeatEffectWithSchedule(
-      client.status(submitted.submission).pipe(
-        withBudgetBy(budget, settings.retry.base, "poll", deadline.atMs, deadlinePassed(submitted, deadline)),
-        retryCounting(settings.retry, isTransient)
+      askedAbout(
+        settings,
+        submitted,
+        "poll",
+        client.status(submitted.submission),
+        { jobId: job.id, call: "status", requestId: submitted.submission.requestId },
+        { atMs: deadline.atMs, late: deadlinePassed(submitted, deadline) }
       ),
       pollSchedule(estimate, settings.poll, submitted.submittedMs).pipe(
         Schedule.mapInput((answer: Counted<StatusAnswer>) => answer.value)
@@ -412,21 +495,32 @@ const statusChanged = (job: Job, submission: Submission, step: PollStep) =>
 /** The completed job's video URL and the API's metrics, which teach the run how long generations take. */
 const fetchResult = Effect.fn("JobRunner.fetchResult")(function*(
   settings: JobSettings,
+  job: Job,
   polled: Polled,
   deadline: JobDeadline
 ) {
   const { submitted } = polled
   const client = yield* SegmindClient
-  const budget = yield* RequestBudget
   const late = deadlinePassed(submitted, deadline, "result")
-  const { failedTries, value: result } = yield* client.result(submitted.submission).pipe(
-    withBudgetBy(budget, settings.retry.base, "call", deadline.atMs, late),
-    retryCounting(settings.retry, isTransient),
-    byDeadline(deadline, () => late()),
-    stopsAt(submitted)
-  )
+  const { failedTries, value: result } = yield* askedAbout(
+    settings,
+    submitted,
+    "call",
+    client.result(submitted.submission),
+    { jobId: job.id, call: "result", requestId: submitted.submission.requestId },
+    { atMs: deadline.atMs, late }
+  ).pipe(byDeadline(deadline, () => late()), stopsAt(submitted))
   const endedMs = yield* Clock.currentTimeMillis
   const metrics = { ...polled.metrics, ...result.metrics }
+  // Before the download: a crash then leaves the URL, which outlives the request by days.
+  yield* Effect.flatMap(Journal, (journal) =>
+    journal.append({
+      _tag: "result",
+      jobId: job.id,
+      requestId: submitted.submission.requestId,
+      videoUrl: result.videoUrl,
+      metrics
+    })).pipe(stopsAt({ ...submitted, tries: submitted.tries + failedTries }))
   // What the API measured beats what polling saw (which lags by up to a poll gap).
   const tookMs = metrics.inference_time === undefined
     ? endedMs - submitted.submittedMs
@@ -460,7 +554,11 @@ const download = Effect.fn("JobRunner.download")(function*(
     runFiles(path, settings.runDirectory),
     { durationSeconds: params.duration, audio: params.generate_audio }
   ).pipe(
-    retryCounting(settings.retry, isTransient),
+    retryCounting(settings.retry, isTransient, {
+      jobId: job.id,
+      call: "download",
+      requestId: generated.submission.requestId
+    }),
     byDeadline(deadline, deadlinePassed(generated, deadline, "download")),
     stopsAt(generated)
   )

@@ -2,7 +2,7 @@ import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Either, Option } from "effect"
 import type { Job } from "../domain/Job.js"
-import type { VideoOutput } from "../domain/JobReport.js"
+import type { ReusedFrom, VideoOutput } from "../domain/JobReport.js"
 import { temporaryPathFor } from "../store/AtomicFile.js"
 import { fileMatches, sha256Hex } from "../store/FileDigest.js"
 import { type FrameFileRefused, readFrameFile } from "../store/FrameFile.js"
@@ -18,6 +18,36 @@ export interface ReuseCandidate {
   readonly jobId: string
   readonly file: string
   readonly output: VideoOutput
+  /** what the source job's own report says of its request, kept so the record stands once that run is pruned */
+  readonly requestId?: string | undefined
+  readonly cost?: number | undefined
+  readonly inferenceTime?: number | undefined
+}
+
+/** What a job that took `candidate` records of where its video came from. */
+export const reusedFromOf = (candidate: ReuseCandidate): ReusedFrom => ({
+  run: candidate.runId,
+  job: candidate.jobId,
+  ...(candidate.requestId === undefined ? {} : { requestId: candidate.requestId }),
+  ...(candidate.cost === undefined ? {} : { cost: candidate.cost }),
+  ...(candidate.inferenceTime === undefined ? {} : { inferenceTime: candidate.inferenceTime })
+})
+
+/** The API a run renders on, as `--reuse` keys it: one embedded emulator is as good as another, whatever its port. */
+export const EMULATOR_ORIGIN = "emulator"
+
+/**
+ * The origin of a run's videos: `emulator` for the embedded emulator, else
+ * the base URL's scheme://host:port. A video is reused only by a run of the
+ * same origin: an emulator's test pattern never passes for a real render.
+ */
+export const apiOriginOf = (target: { readonly emulator: boolean; readonly baseUrl: string }): string => {
+  if (target.emulator) return EMULATOR_ORIGIN
+  try {
+    return new URL(target.baseUrl).origin
+  } catch {
+    return target.baseUrl
+  }
 }
 
 export interface ReuseIndex {
@@ -62,11 +92,14 @@ export const localFrameDigests = (job: Job): Effect.Effect<FrameDigests, FrameFi
 /**
  * Indexes the completed videos of the runs under `root` (run directories one
  * or two levels down, as `output/<manifest>/<time>/`), by params key. Runs
- * whose journal cannot be read are passed over; files are verified when taken.
+ * whose journal cannot be read are passed over, and so are runs on another
+ * API than `origin` (see `apiOriginOf`; undefined takes every run); files are
+ * verified when taken.
  */
 export const buildReuseIndex = (
   root: string,
-  exclude: string
+  exclude: string,
+  origin: string | undefined
 ): Effect.Effect<ReuseIndex, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
@@ -87,13 +120,26 @@ export const buildReuseIndex = (
       const contents = yield* readJournal(journalFile).pipe(Effect.option)
       if (Option.isNone(contents)) continue
       const run = journaledRun(contents.value.events)
+      // A journal without its settings line cannot say where its videos came from.
+      if (origin !== undefined && (run.run === undefined || apiOriginOf(run.run) !== origin)) continue
       const runId = run.run?.runId ?? path.basename(runDirectory)
       for (const [jobId, state] of run.jobs) {
         const downloaded = state.downloaded
         if (downloaded === undefined) continue
         const file = resolveInside(path, runDirectory, downloaded.output.path)
         if (Either.isLeft(file)) continue
-        index.set(downloaded.paramsKey, { runId, runDirectory, jobId, file: file.right, output: downloaded.output })
+        // A video that was itself reused keeps the figures of the render it came from.
+        const source = downloaded.reusedFrom ?? state.finished
+        index.set(downloaded.paramsKey, {
+          runId,
+          runDirectory,
+          jobId,
+          file: file.right,
+          output: downloaded.output,
+          requestId: source?.requestId ?? downloaded.requestId,
+          cost: source?.cost,
+          inferenceTime: source?.inferenceTime
+        })
       }
     }
     return { find: (key) => index.get(key), size: index.size }

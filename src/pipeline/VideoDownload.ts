@@ -2,11 +2,17 @@ import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Clock, Effect, Either, Option, Stream } from "effect"
 import { createHash } from "node:crypto"
-import { SegmindClient } from "../segmind/SegmindClient.js"
-import type { DownloadError } from "../segmind/SegmindErrors.js"
+import { SegmindClient, type StorageDownloadError } from "../segmind/SegmindClient.js"
+import { UnexpectedResponse } from "../segmind/SegmindErrors.js"
 import { temporaryPathFor } from "../store/AtomicFile.js"
 import { type DiskUnwritable, diskUnwritableOf } from "../store/DiskErrors.js"
-import { checkVideo, inspectMp4, type VideoExpectation } from "../store/Mp4Inspection.js"
+import {
+  checkVideo,
+  inspectMp4,
+  MP4_SIGNATURE_BYTES,
+  startsLikeMp4,
+  type VideoExpectation
+} from "../store/Mp4Inspection.js"
 import { CrashPoints } from "./CrashPoints.js"
 import { DownloadInvalid, DownloadProblem, VideoMismatch } from "./PipelineErrors.js"
 
@@ -20,26 +26,72 @@ export interface DownloadedVideo {
   readonly hasAudio: boolean
 }
 
+/** Far above any Seedance video (tens of MB) and any benchmark's padded one; far below a disk-filling stream. */
+export const DEFAULT_MAX_VIDEO_BYTES = 2 * 1024 ** 3
+
+const QUOTED_BYTES = 24
+
+/** The first bytes of a body, readable in a message. */
+const quoted = (head: Uint8Array): string =>
+  JSON.stringify(String.fromCharCode(...head.subarray(0, QUOTED_BYTES)).replace(/[^\x20-\x7e]/g, "."))
+
+/**
+ * A body that is not an MP4 or does not end is what this URL serves, not a
+ * mishap: it fails the job (UnexpectedResponse) instead of being fetched again.
+ */
+const notAVideo = (url: string, message: string) =>
+  new UnexpectedResponse({ url, httpStatus: 200, problem: undefined, detail: `${message}; not downloaded again` })
+
+/**
+ * Checks a body as it streams, before a chunk is written: it opens with an
+ * ftyp box and stays under `maxBytes`, so an error page or an endless stream
+ * goes no further.
+ */
+const bodyCheck = (url: string, maxBytes: number) => {
+  // The body's first bytes until they show an MP4; then no longer kept.
+  let head: Uint8Array | undefined = new Uint8Array(0)
+  return (bytesSoFar: number, chunk: Uint8Array): Effect.Effect<void, UnexpectedResponse> => {
+    if (bytesSoFar + chunk.length > maxBytes) {
+      return Effect.fail(notAVideo(url, `the body ran past ${maxBytes} bytes, more than a video may have`))
+    }
+    if (head === undefined) return Effect.void
+    head = new Uint8Array([...head, ...chunk.subarray(0, QUOTED_BYTES - head.length)])
+    if (head.length < MP4_SIGNATURE_BYTES) return Effect.void
+    if (startsLikeMp4(head)) {
+      head = undefined
+      return Effect.void
+    }
+    return Effect.fail(notAVideo(url, `not an MP4: the body starts with ${quoted(head)}, not an ftyp box`))
+  }
+}
+
 /** A write that failed: worth another try, unless the disk refuses writes (full, read-only), which stops the run. */
 const notWritten = (url: string, file: string) => (error: PlatformError): DownloadInvalid | DiskUnwritable =>
   diskUnwritableOf(error, file) ??
     new DownloadInvalid({ url, problem: DownloadProblem.NotWritten({ file, reason: error.message }) })
 
 /** Streams the video into `temporary` while hashing it: whole only when as long as the server said. */
-const receive = (url: string, temporary: string) =>
+const receive = (url: string, temporary: string, maxBytes: number) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const client = yield* SegmindClient
     const crashPoints = yield* CrashPoints
     const { contentLength, stream } = yield* client.download(url)
+    if (Option.isSome(contentLength) && contentLength.value > maxBytes) {
+      return yield* Effect.fail(
+        notAVideo(url, `Content-Length ${contentLength.value} is more than the ${maxBytes} bytes a video may have`)
+      )
+    }
     const file = yield* fs.open(temporary, { flag: "w" }).pipe(Effect.mapError(notWritten(url, temporary)))
     const hash = createHash("sha256")
     let bytes = 0
+    const checkBody = bodyCheck(url, maxBytes)
     yield* Stream.runForEach(stream, (chunk) =>
-      Effect.sync(() => {
-        hash.update(chunk)
-        bytes += chunk.length
-      }).pipe(
+      checkBody(bytes, chunk).pipe(
+        Effect.zipRight(Effect.sync(() => {
+          hash.update(chunk)
+          bytes += chunk.length
+        })),
         Effect.zipRight(file.writeAll(chunk).pipe(Effect.mapError(notWritten(url, temporary)))),
         Effect.zipRight(
           Effect.suspend(() => (bytes === chunk.length ? crashPoints.reach("mid-download") : Effect.void))
@@ -76,10 +128,13 @@ export const downloadVideo = (
   url: string,
   target: string,
   directories: { readonly partial: string; readonly rejected: string },
-  expect: VideoExpectation
+  expect: VideoExpectation & {
+    /** the most bytes taken from the storage host; `DEFAULT_MAX_VIDEO_BYTES` when not given */
+    readonly maxBytes?: number
+  }
 ): Effect.Effect<
   DownloadedVideo,
-  DownloadError | DownloadInvalid | VideoMismatch | DiskUnwritable,
+  StorageDownloadError | DownloadInvalid | VideoMismatch | DiskUnwritable,
   SegmindClient | FileSystem.FileSystem | Path.Path
 > =>
   Effect.gen(function*() {
@@ -88,7 +143,9 @@ export const downloadVideo = (
     const temporary = temporaryPathFor(path, path.join(directories.partial, path.basename(target)))
     const removeTemporary = fs.remove(temporary).pipe(Effect.ignore)
     const startedMs = yield* Clock.currentTimeMillis
-    const received = yield* receive(url, temporary).pipe(Effect.onError(() => removeTemporary))
+    const received = yield* receive(url, temporary, expect.maxBytes ?? DEFAULT_MAX_VIDEO_BYTES).pipe(
+      Effect.onError(() => removeTemporary)
+    )
     const info = yield* inspectMp4(temporary).pipe(
       Effect.mapError((error) =>
         new DownloadInvalid({ url, problem: DownloadProblem.NotPlayable({ reason: error.reason }) })

@@ -1,12 +1,14 @@
 import { HttpClient, type HttpClientError, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
-import { Clock, Effect, Option, Schema, type Scope, Stream } from "effect"
+import { Clock, Effect, Option, Schema } from "effect"
 import type { SeedanceParams } from "../domain/SeedanceParams.js"
+import { makeApiOriginGuard } from "./ApiOrigin.js"
+import { API_BODY_LIMIT_BYTES, readBodyText } from "./BodyLimit.js"
+import { refuseUnsendableHeaders } from "./HeaderCheck.js"
 import { retryAfterFrom } from "./RetryAfter.js"
 import { apiKeyHeader, SegmindConfig } from "./SegmindConfig.js"
 import {
   type ApiCallError,
   BadRequest,
-  type DownloadError,
   Forbidden,
   GenerationFailed,
   InsufficientCredits,
@@ -26,6 +28,7 @@ import {
   type UploadError,
   UploadFailed
 } from "./SegmindErrors.js"
+import { makeStorageDownload } from "./StorageDownload.js"
 import { findVideoUrl } from "./VideoUrl.js"
 import {
   ErrorBody,
@@ -53,10 +56,7 @@ export interface CompletedResult {
   readonly metrics: Metrics
 }
 
-export interface VideoDownload {
-  readonly contentLength: Option.Option<number>
-  readonly stream: Stream.Stream<Uint8Array, TransportError>
-}
+export type { StorageDownloadError, VideoDownload } from "./StorageDownload.js"
 
 /** Connection errors that prove the request never reached the server. */
 const NOT_SENT_CODES = new Set([
@@ -65,7 +65,9 @@ const NOT_SENT_CODES = new Set([
   "EAI_AGAIN",
   "EHOSTUNREACH",
   "ENETUNREACH",
-  "UND_ERR_CONNECT_TIMEOUT"
+  "UND_ERR_CONNECT_TIMEOUT",
+  // undici refuses a bad argument (a header value with a newline) before it connects
+  "UND_ERR_INVALID_ARG"
 ])
 
 const causeCode = (error: unknown): string | undefined => {
@@ -178,10 +180,13 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
       ok: (status: number) => boolean
     ): Effect.Effect<{ readonly status: number; readonly text: string }, ApiCallError | E404> =>
       Effect.gen(function*() {
+        yield* refuseUnsendableHeaders(request)
         const { response, text } = yield* api.execute(request).pipe(
-          Effect.flatMap((response) => Effect.map(response.text, (text) => ({ response, text }))),
+          Effect.flatMap((response) =>
+            Effect.map(readBodyText(response, API_BODY_LIMIT_BYTES), (text) => ({ response, text }))
+          ),
           Effect.scoped,
-          Effect.mapError((error) => transportError(request.url, error))
+          Effect.mapError((error) => error._tag === "UnexpectedResponse" ? error : transportError(request.url, error))
         )
         if (ok(response.status)) return { status: response.status, text }
         const nowMs = yield* Clock.currentTimeMillis
@@ -209,6 +214,7 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
       new GenerationFailed({ requestId: submission.requestId, detail })
 
     const submitUrl = `${config.baseUrl}/v2/${config.model}`
+    const onApiOrigin = makeApiOriginGuard(config.baseUrl)
 
     const submit = (params: SeedanceParams): Effect.Effect<Submission, SubmitError> =>
       call(
@@ -223,7 +229,7 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
                 unexpected(submitUrl, status, "submit answer without request_id/status_url/response_url", text)
               ),
             onSome: (body) =>
-              Effect.succeed<Submission>({
+              onApiOrigin<Submission>({
                 requestId: body.request_id,
                 statusUrl: body.status_url,
                 responseUrl: body.response_url
@@ -234,7 +240,7 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
       )
 
     /** 200 while the job lives; FAILED comes as 422 but the body decides. */
-    const status = (submission: Submission): Effect.Effect<StatusAnswer, StatusError> =>
+    const statusAt = (submission: Submission): Effect.Effect<StatusAnswer, StatusError> =>
       call(
         HttpClientRequest.get(submission.statusUrl),
         expired(submission, submission.statusUrl),
@@ -260,7 +266,10 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
         Effect.withSpan("SegmindClient.status")
       )
 
-    const result = (submission: Submission): Effect.Effect<CompletedResult, ResultError> =>
+    const status = (submission: Submission): Effect.Effect<StatusAnswer, StatusError> =>
+      Effect.flatMap(onApiOrigin(submission), statusAt)
+
+    const resultAt = (submission: Submission): Effect.Effect<CompletedResult, ResultError> =>
       call(
         HttpClientRequest.get(submission.responseUrl),
         expired(submission, submission.responseUrl),
@@ -287,6 +296,9 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
         Effect.withSpan("SegmindClient.result")
       )
 
+    const result = (submission: Submission): Effect.Effect<CompletedResult, ResultError> =>
+      Effect.flatMap(onApiOrigin(submission), resultAt)
+
     /** Uploads one image given as a data URI; answers the URL to send as a frame. */
     const upload = (dataUrl: string): Effect.Effect<string, UploadError> =>
       call(
@@ -307,29 +319,12 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
       )
 
     /** Opens a finished video for streaming; the storage host is not the API, so no key is sent. */
-    const download = (url: string): Effect.Effect<VideoDownload, DownloadError, Scope.Scope> =>
-      Effect.gen(function*() {
-        const response = yield* http.execute(HttpClientRequest.get(url)).pipe(
-          Effect.mapError((error) => transportError(url, error))
-        )
-        const httpStatus = response.status
-        if (httpStatus !== 200) {
-          const detail = detailOf(yield* response.text.pipe(Effect.orElseSucceed(() => "")))
-          if (httpStatus === 404 || httpStatus === 403 || httpStatus === 410) {
-            return yield* Effect.fail(new ResultExpired({ requestId: undefined, url, detail }))
-          }
-          return yield* Effect.fail(
-            httpStatus >= 500
-              ? new ServerError({ httpStatus, detail })
-              : new UnexpectedResponse({ url, httpStatus, problem: undefined, detail })
-          )
-        }
-        const length = Number(response.headers["content-length"])
-        return {
-          contentLength: Number.isInteger(length) && length >= 0 ? Option.some(length) : Option.none(),
-          stream: response.stream.pipe(Stream.mapError((error) => transportError(url, error)))
-        }
-      })
+    const download = makeStorageDownload({
+      http,
+      idleTimeoutMs: config.downloadIdleTimeoutMs,
+      transportError,
+      detailOf
+    })
 
     return { submit, status, result, upload, download } as const
   })

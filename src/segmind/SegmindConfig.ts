@@ -14,6 +14,8 @@ export class SegmindConfig extends Context.Tag("shotlist/SegmindConfig")<
     readonly uploadUrl: string
     /** how long one HTTP call may take before it counts as lost */
     readonly requestTimeoutMs: number
+    /** how long a video download may go without a byte before the attempt counts as lost */
+    readonly downloadIdleTimeoutMs: number
   }
 >() {}
 
@@ -32,14 +34,22 @@ export interface SegmindSettings {
   readonly uploadUrl?: string | undefined
   readonly model?: string | undefined
   readonly requestTimeoutMs?: number | undefined
+  readonly downloadIdleTimeoutMs?: number | undefined
+}
+
+/** A key copied from a secret file often ends in a newline, which no HTTP client will send. */
+const trimmedKey = (key: Redacted.Redacted<string>): Redacted.Redacted<string> => {
+  const value = Redacted.value(key)
+  return value.trim() === value ? key : Redacted.make(value.trim())
 }
 
 export const makeSegmindConfig = (settings: SegmindSettings): Context.Tag.Service<SegmindConfig> => ({
   baseUrl: trimSlash(settings.baseUrl),
-  apiKey: settings.apiKey,
+  apiKey: trimmedKey(settings.apiKey),
   model: settings.model ?? SEEDANCE_MODEL,
   uploadUrl: settings.uploadUrl ?? uploadUrlFor(settings.baseUrl),
-  requestTimeoutMs: settings.requestTimeoutMs ?? 60_000
+  requestTimeoutMs: settings.requestTimeoutMs ?? 60_000,
+  downloadIdleTimeoutMs: settings.downloadIdleTimeoutMs ?? 30_000
 })
 
 export const layerSegmindConfig = (settings: SegmindSettings): Layer.Layer<SegmindConfig> =>
@@ -52,7 +62,9 @@ export const baseUrlConfig = (flag: Option.Option<string>): Config.Config<string
     onNone: () => Config.string("SEGMIND_BASE_URL").pipe(Config.withDefault(DEFAULT_BASE_URL))
   })
 
-export const apiKeyConfig: Config.Config<Redacted.Redacted<string>> = Config.redacted("SEGMIND_API_KEY")
+export const apiKeyConfig: Config.Config<Redacted.Redacted<string>> = Config.redacted("SEGMIND_API_KEY").pipe(
+  Config.map(trimmedKey)
+)
 
 /** Where local frames are uploaded, when not the default for the base URL. */
 

@@ -21,6 +21,13 @@ interface Box {
   readonly end: number
 }
 
+/** Bytes enough to tell an MP4 from anything else: its first box header. */
+export const MP4_SIGNATURE_BYTES = 8
+
+/** An MP4 (ISO BMFF) opens with an `ftyp` box; an error page or a JSON body does not. */
+export const startsLikeMp4 = (head: Uint8Array): boolean =>
+  head.length >= MP4_SIGNATURE_BYTES && String.fromCharCode(...head.subarray(4, 8)) === "ftyp"
+
 /** The moov box of a video is kilobytes; anything this large is not one. */
 const MAX_MOOV_BYTES = 64 * 1024 * 1024
 

@@ -4,7 +4,7 @@ import { Duration, Effect } from "effect"
 import { noFaults } from "../../src/emulator/Emulator.js"
 import type { ScriptedFault } from "../../src/emulator/EmulatorConfig.js"
 import { testEmulator } from "../support/TestRun.js"
-import { jobOf, renderOneJob } from "./OneJob.js"
+import { emulated, jobOf, renderJob } from "./JobHarness.js"
 
 /** The API closes every call for a day (429, Retry-After: 86400) at the scripted call. */
 const closedForADay = (...script: ReadonlyArray<ScriptedFault>) =>
@@ -21,7 +21,7 @@ describe("deadlines bound every wait of a job", () => {
         const emulator = yield* closedForADay({ endpoint: "status", call: 1, fault: "429" })
         const { journal, report, tookMs } = yield* withinSeconds(
           60,
-          renderOneJob(emulator, jobOf("patient"), { runDeadline: Duration.seconds(30) })
+          renderJob(emulated(emulator), jobOf("patient"), { runDeadline: Duration.seconds(30) })
         )
         const requestId = (yield* emulator.stats).submitted[0]!.requestId
         expect(report).toMatchObject({ status: "failed", requestId, error: { tag: "PollDeadlineExceeded" } })
@@ -36,7 +36,7 @@ describe("deadlines bound every wait of a job", () => {
         const emulator = yield* closedForADay({ endpoint: "result", call: 1, fault: "429" })
         const { report, tookMs } = yield* withinSeconds(
           30,
-          renderOneJob(emulator, jobOf("late-result"), { poll: { deadline: Duration.seconds(5) } })
+          renderJob(emulated(emulator), jobOf("late-result"), { poll: { deadline: Duration.seconds(5) } })
         )
         const requestId = (yield* emulator.stats).submitted[0]!.requestId
         expect(report).toMatchObject({ status: "failed", requestId, error: { tag: "PollDeadlineExceeded" } })
@@ -55,7 +55,7 @@ describe("deadlines bound every wait of a job", () => {
         })
         const { report, tookMs } = yield* withinSeconds(
           60,
-          renderOneJob(emulator, jobOf("slow-video"), { poll: { deadline: Duration.seconds(3) } })
+          renderJob(emulated(emulator), jobOf("slow-video"), { poll: { deadline: Duration.seconds(3) } })
         )
         const requestId = (yield* emulator.stats).submitted[0]!.requestId
         expect(report).toMatchObject({ status: "failed", requestId, error: { tag: "PollDeadlineExceeded" } })
@@ -68,7 +68,7 @@ describe("deadlines bound every wait of a job", () => {
         const emulator = yield* closedForADay({ endpoint: "submit", call: 1, fault: "429" })
         const { report, tookMs } = yield* withinSeconds(
           60,
-          renderOneJob(emulator, jobOf("unsent"), { runDeadline: Duration.seconds(30) })
+          renderJob(emulated(emulator), jobOf("unsent"), { runDeadline: Duration.seconds(30) })
         )
         expect(report).toMatchObject({ status: "skipped", error: { tag: "RunDeadlineReached" } })
         expect(report.error?.message).toContain("1d")

@@ -6,7 +6,7 @@ import { SEEDANCE_MODEL } from "../../src/domain/SeedanceParams.js"
 import { buildReuseIndex, paramsKeyOf } from "../../src/pipeline/ReuseCache.js"
 import { sha256Hex } from "../../src/store/FileDigest.js"
 import { testEmulator } from "../support/TestRun.js"
-import { jobOf, renderOneJob } from "./OneJob.js"
+import { emulated, jobOf, renderJob } from "./JobHarness.js"
 
 const at = new Date(0).toISOString()
 
@@ -41,11 +41,11 @@ describe("videos of earlier runs, taken instead of rendering", () => {
           `${root}/earlier/journal.jsonl`,
           events.map((event) => JSON.stringify(event)).join("\n") + "\n"
         )
-        const reuse = yield* buildReuseIndex(root, `${root}/now`)
+        const reuse = yield* buildReuseIndex(root, `${root}/now`, undefined)
         expect(reuse.size).toBe(1)
 
         const emulator = yield* testEmulator()
-        const { report, runDirectory } = yield* renderOneJob(emulator, job, { reuse })
+        const { report, runDirectory } = yield* renderJob(emulated(emulator), job, { reuse })
         expect(report.status).toBe("completed")
         expect(report.reusedFrom).toBeUndefined()
         expect((yield* emulator.stats).submissions).toBe(1)
