@@ -5,6 +5,7 @@ import { ExitCode, ProcessExitCode } from "./cli/ExitCode.js"
 import { stderrLoggerLayer } from "./cli/Logging.js"
 import { withTopLevelErrors } from "./cli/TopLevelErrors.js"
 import { CrashPoints } from "./pipeline/CrashPoints.js"
+import { PosterMaker } from "./report/Posters.js"
 
 // Whatever fails a command ends it in one `shotlist: …` line and its exit code, never a stack trace.
 const program = Effect.gen(function*() {
@@ -17,7 +18,8 @@ const layers = Layer.mergeAll(
   NodeHttpClient.layerUndici,
   ProcessExitCode.layer,
   stderrLoggerLayer,
-  CrashPoints.layerFromEnv
+  CrashPoints.layerFromEnv,
+  PosterMaker.ffmpeg.pipe(Layer.provide(NodeContext.layer))
 )
 
 /**

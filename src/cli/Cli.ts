@@ -4,17 +4,34 @@ import { closestKey } from "../domain/ClosestName.js"
 import { TOOL_NAME, TOOL_VERSION } from "../domain/Tool.js"
 import { emulatorCommand } from "./EmulatorCommand.js"
 import { ExitCode, setExitCode } from "./ExitCode.js"
+import { listCommand } from "./ListCommand.js"
+import { pickCommand } from "./PickCommand.js"
+import { pinCommand } from "./PinCommand.js"
 import { planCommand } from "./PlanCommand.js"
+import { pruneCommand } from "./PruneCommand.js"
 import { replayCommand } from "./ReplayCommand.js"
 import { resumeCommand } from "./ResumeCommand.js"
 import { runCommand } from "./RunCommand.js"
 import { schemaCommand } from "./SchemaCommand.js"
+import { statusCommand } from "./StatusCommand.js"
 
 const shotlist = Command.make("shotlist").pipe(
   Command.withDescription(
     "Render storyboards of video shots with Seedance 1.5 Pro on Segmind's async API, reproducibly. Start with `shotlist plan MANIFEST`, then `shotlist run MANIFEST` (add --emulator to try it for free)."
   ),
-  Command.withSubcommands([runCommand, resumeCommand, replayCommand, planCommand, schemaCommand, emulatorCommand])
+  Command.withSubcommands([
+    runCommand,
+    resumeCommand,
+    replayCommand,
+    planCommand,
+    statusCommand,
+    listCommand,
+    pickCommand,
+    pinCommand,
+    pruneCommand,
+    schemaCommand,
+    emulatorCommand
+  ])
 )
 
 /** Each subcommand's usage, which lists its flags. */
@@ -23,8 +40,13 @@ const usages: Readonly<Record<string, () => Usage.Usage>> = {
   resume: () => Command.getUsage(resumeCommand),
   replay: () => Command.getUsage(replayCommand),
   plan: () => Command.getUsage(planCommand),
+  status: () => Command.getUsage(statusCommand),
+  list: () => Command.getUsage(listCommand),
+  prune: () => Command.getUsage(pruneCommand),
   schema: () => Command.getUsage(schemaCommand),
-  emulator: () => Command.getUsage(emulatorCommand)
+  emulator: () => Command.getUsage(emulatorCommand),
+  pick: () => Command.getUsage(pickCommand),
+  pin: () => Command.getUsage(pinCommand)
 }
 
 const runShotlist = Command.run(shotlist, { name: TOOL_NAME, version: TOOL_VERSION })

@@ -54,6 +54,7 @@ export const planCommand = Command.make(
         concurrency,
         rpm,
         jobs: planned,
+        frameImages: loaded.frameImages,
         estimate: estimateRun(toRender(planned), { model, concurrency, rpm })
       }
       yield* Console.log(args.json ? JSON.stringify(planDocument(plan), null, 2) : renderPlan(plan))

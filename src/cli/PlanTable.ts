@@ -1,3 +1,4 @@
+import { adaptiveAspect } from "../domain/AdaptiveAspect.js"
 import type { Job } from "../domain/Job.js"
 import { formatDuration } from "../report/DurationFormat.js"
 import {
@@ -18,6 +19,8 @@ export interface Plan {
   readonly concurrency: number
   readonly rpm: number
   readonly jobs: ReadonlyArray<PlannedJob>
+  /** each local frame's pixel size, by absolute path: the shape an `adaptive` job takes */
+  readonly frameImages?: ReadonlyMap<string, { readonly width: number; readonly height: number }>
   /** of the jobs to render, not of the reused ones */
   readonly estimate: RunEstimate
 }
@@ -42,6 +45,14 @@ const PLAN_ROWS = 1000
 
 /** Where a job's seed comes from: written on the shot or in defaults, listed in its sweep, or derived from seed_base. */
 const seedOrigin = (job: Job): string => job.sweep?.seed !== undefined ? "swept" : job.seedDrawn ? "derived" : "given"
+
+/** The aspect a job renders in: an `adaptive` one says which shape its first frame gives it. */
+const aspectOf = (plan: Plan, job: Job): string => {
+  const frame = job.firstFrame?._tag === "File" ? plan.frameImages?.get(job.firstFrame.absolutePath) : undefined
+  return job.params.aspect_ratio === "adaptive" && frame !== undefined
+    ? `adaptive → ${adaptiveAspect(frame)}`
+    : job.params.aspect_ratio
+}
 
 const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`
 
@@ -71,7 +82,7 @@ export const renderPlan = (plan: Plan): string => {
     seedOrigin(entry.job),
     `${entry.job.params.duration} s`,
     entry.job.params.resolution,
-    entry.job.params.aspect_ratio,
+    aspectOf(plan, entry.job),
     entry.job.params.generate_audio ? "yes" : "no",
     entry.reusedFrom === undefined ? formatUsd(plannedCost(plan, entry)) : "-",
     ...(totals.reused > 0 ? [reuseSource(entry)] : [])

@@ -10,9 +10,10 @@ import { apiOriginOfFlags, apiTarget } from "./ApiTarget.js"
 import { hasBudget, withinBudget } from "./Budget.js"
 import { onlyFlag, reseedFlag, selectJobs } from "./JobSelection.js"
 import { withLogFormat } from "./Logging.js"
+import { chooseRunDirectory, markLatestRun, waitFlag } from "./OutputFolderLock.js"
 import { renderFlags } from "./RenderFlags.js"
 import { lookUpReuse, reuseFlags, toRender } from "./ReuseLookup.js"
-import { claimNewRunDirectory, executeRun, resumeRun, timeStamp } from "./RunExecution.js"
+import { claimNewRunDirectory, executeRun, resumeRun } from "./RunExecution.js"
 import { DEFAULT_MAX_JOBS, resolveRunSettings } from "./RunSettings.js"
 import { usageError, usageProblems } from "./UsageErrors.js"
 
@@ -31,6 +32,7 @@ export const runCommand = Command.make(
     manifest: manifestArg,
     out: outOption,
     only: onlyFlag("render"),
+    wait: waitFlag,
     ...reuseFlags,
     reseed: reseedFlag,
     ...renderFlags
@@ -43,8 +45,7 @@ export const runCommand = Command.make(
       if (jobs.length === 0) return yield* usageError(`${args.manifest} expands to no jobs`)
       if (Option.isNone(args.maxJobs)) yield* refuseOversizedRun(loaded, jobs, DEFAULT_MAX_JOBS)
 
-      const runDirectory = Option.getOrElse(args.out, () =>
-        path.join("output", loaded.manifest.name, timeStamp(new Date())))
+      const runDirectory = yield* chooseRunDirectory(args.out, loaded.manifest.name, args.wait)
       if (yield* fs.exists(runFiles(path, runDirectory).journal)) {
         yield* Effect.logInfo(`${runDirectory} already holds a run of this manifest: resuming it`)
         return yield* resumeRun({
@@ -84,6 +85,7 @@ export const runCommand = Command.make(
         )
       }
       yield* claimNewRunDirectory(runDirectory)
+      yield* markLatestRun(args.out, runDirectory)
       yield* Effect.logInfo(
         `rendering ${jobs.length} jobs of ${loaded.file} into ${runDirectory} (concurrency ${settings.concurrency}, ${settings.rpm} API calls/min${
           reuse.size > 0 ? `, ${reuse.size} earlier videos reusable` : ""

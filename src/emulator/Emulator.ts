@@ -1,5 +1,5 @@
 import { type FileSystem, HttpPlatform, HttpRouter, HttpServer, type Path } from "@effect/platform"
-import { NodeHttpPlatform, NodeHttpServer } from "@effect/platform-node"
+import { NodeHttpClient, NodeHttpPlatform, NodeHttpServer } from "@effect/platform-node"
 import type { CommandExecutor } from "@effect/platform/CommandExecutor"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import { Context, Effect, Layer, Option, type Scope } from "effect"
@@ -40,11 +40,13 @@ export const startEmulator = (
   Effect.gen(function*() {
     const store = yield* makeEmulatorStore
     const dice = yield* makeDice(config.faults.seed)
-    const enqueue = yield* startWorkers(config, store, dice)
     const server = yield* NodeHttpServer.make(() => createServer(), { port: config.port, host: "127.0.0.1" })
     const baseUrl = server.address._tag === "TcpAddress"
       ? `http://127.0.0.1:${server.address.port}`
       : "http://127.0.0.1"
+    // Frames on other local servers are fetched as the API would fetch them.
+    const client = NodeHttpClient.makeUndici(yield* NodeHttpClient.makeDispatcher)
+    const enqueue = yield* startWorkers(config, store, dice, { baseUrl, client })
     const routes = emulatorRoutes({
       config,
       baseUrl,

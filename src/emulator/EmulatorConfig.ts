@@ -91,6 +91,12 @@ export interface EmulatorConfig {
   readonly syntheticVideoBytes?: number
   /** when set, replaces the default generation time model */
   readonly generationTimeModel?: GenerationTimeModel
+  /**
+   * when true, every job of one size, duration and audio serves the same plain
+   * clip (no stamp, no opening frame): for benchmarks, where rendering a clip
+   * per job would dominate what they measure
+   */
+  readonly sharedClips?: boolean
 }
 
 export const defaultEmulatorConfig: EmulatorConfig = {

@@ -89,7 +89,7 @@ export class FrameResolver extends Context.Tag("shotlist/FrameResolver")<
         const budget = yield* RequestBudget
         const journal = yield* Journal
         return yield* makeFrameResolver((dataUrl, jobId) =>
-          withBudget(budget, retry.base)(client.upload(dataUrl)).pipe(
+          withBudget(budget, retry.base, "upload")(client.upload(dataUrl)).pipe(
             Effect.retry(announcedRetrySchedule(retry, isTransient, { jobId, call: "upload" })),
             Effect.provideService(Journal, journal)
           )

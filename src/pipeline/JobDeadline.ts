@@ -1,7 +1,7 @@
-import { Clock, Duration, Effect, Option } from "effect"
+import { Clock, Duration, Effect, Option, Ref } from "effect"
 import { RateLimited } from "../segmind/SegmindErrors.js"
 import type { PollSettings } from "./PollSchedule.js"
-import { type RequestBudget, withBudget } from "./RequestBudget.js"
+import { type CallPriority, type RequestBudget, withBudget } from "./RequestBudget.js"
 import { RunGate } from "./RunGate.js"
 
 /** When a job in flight must have ended. */
@@ -34,6 +34,30 @@ export const jobDeadlineFrom = (
 const waitOf = (ms: number) => Duration.seconds(Math.ceil(Math.max(0, ms) / 1000))
 
 /**
+ * `call`, sent no later than `atMs`: it fails with `late` when its slot comes
+ * later, and once sent it runs to its answer. Whichever happens first, sending
+ * or giving up, rules the other out, so a call is never both sent and given up.
+ */
+const sentBy = <L>(
+  atMs: number,
+  late: () => L,
+  slotted: <A, E, R>(call: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+) =>
+<A, E, R>(call: Effect.Effect<A, E, R>): Effect.Effect<A, E | L, R> =>
+  Effect.gen(function*() {
+    const state = yield* Ref.make<"waiting" | "sent" | "late">("waiting")
+    const claim = (next: "sent" | "late") =>
+      Ref.modify(state, (now) => (now === "waiting" ? [true, next] as const : [false, now] as const))
+    const send = Effect.flatMap(
+      claim("sent"),
+      (sent): Effect.Effect<A, E | L, R> => (sent ? call : Effect.fail(late()))
+    )
+    const giveUp = Effect.flatMap(claim("late"), (gaveUp) => (gaveUp ? Effect.fail(late()) : Effect.never))
+    const leftMs = atMs - (yield* Clock.currentTimeMillis)
+    return yield* Effect.raceFirst(slotted(send), Effect.delay(giveUp, Duration.millis(Math.max(0, leftMs))))
+  })
+
+/**
  * `withBudget`, within a deadline (`atMs`; none when undefined). A call whose
  * slot would come later fails with `late` instead of waiting: at once when a
  * 429 already told the run to wait past it (`late` gets that wait), else when
@@ -43,29 +67,23 @@ const waitOf = (ms: number) => Duration.seconds(Math.ceil(Math.max(0, ms) / 1000
 export const withBudgetBy = <L>(
   budget: RequestBudget["Type"],
   fallback: Duration.Duration,
-  kind: "call" | "poll",
+  priority: CallPriority,
   atMs: number | undefined,
   late: (rateLimitedFor: Duration.Duration | undefined) => L
 ) =>
 <A, E, R>(call: Effect.Effect<A, E, R>): Effect.Effect<A, E | L, R | RunGate> =>
   Effect.gen(function*() {
     const gate = yield* RunGate
-    const take = kind === "poll" ? budget.takePoll : budget.take
-    if (atMs === undefined) {
-      yield* take
-    } else {
+    const budgeted = withBudget(budget, fallback, priority)
+    if (atMs !== undefined) {
       const nowMs = yield* Clock.currentTimeMillis
       const resumeAtMs = yield* gate.callsResumeAtMs
       if (resumeAtMs > atMs) return yield* Effect.fail(late(waitOf(resumeAtMs - nowMs)))
-      yield* take.pipe(
-        Effect.timeoutFail({ duration: Duration.millis(Math.max(0, atMs - nowMs)), onTimeout: () => late(undefined) })
-      )
     }
-    // The slot is taken: `withBudget` only makes the call and closes the budget on a 429.
-    const taken: RequestBudget["Type"] = { ...budget, take: Effect.void, takePoll: Effect.void }
-    return yield* withBudget(taken, fallback, kind)(call).pipe(
+    const sent = atMs === undefined ? budgeted(call) : sentBy(atMs, () => late(undefined), budgeted)(call)
+    return yield* sent.pipe(
       Effect.catchIf(
-        (error: E): error is E & RateLimited => error instanceof RateLimited,
+        (error: E | L): error is (E | L) & RateLimited => error instanceof RateLimited,
         (error) =>
           Effect.gen(function*() {
             const waitMs = Duration.toMillis(Option.getOrElse(error.retryAfter, () => fallback))

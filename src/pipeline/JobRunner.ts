@@ -38,7 +38,7 @@ import {
 import { JobStart, submitStart } from "./JobStart.js"
 import { PollDeadlineExceeded, RunDeadlineReached, SubmitUncertain } from "./PipelineErrors.js"
 import { firstPollDelay, pollSchedule, type PollSettings } from "./PollSchedule.js"
-import { RequestBudget } from "./RequestBudget.js"
+import { type CallPriority, RequestBudget } from "./RequestBudget.js"
 import type { RetrySettings } from "./RetryPolicy.js"
 import {
   type FrameDigests,
@@ -308,7 +308,7 @@ const submit = Effect.fn("JobRunner.submit")(function*(settings: JobSettings, jo
     new RunDeadlineReached(rateLimitedFor === undefined ? {} : { rateLimitedFor })
   const { failedTries, value: submission } = yield* gate.check.pipe(
     Effect.zipRight(sendOnce(job, prepared)),
-    withBudgetBy(budget, settings.retry.base, "call", gate.deadlineAtMs, late),
+    withBudgetBy(budget, settings.retry.base, "submit", gate.deadlineAtMs, late),
     retryCounting(settings.retry, isSafeToResubmit, { jobId: job.id, call: "submit" }),
     stopsAt(prepared)
   )
@@ -435,7 +435,7 @@ const DOUBTFUL_TRIES = 3
 const askedAbout = <A, R>(
   settings: JobSettings,
   submitted: Submitted,
-  kind: "call" | "poll",
+  priority: CallPriority,
   call: Effect.Effect<A, JobError, R>,
   retried: RetriedCall,
   within: { readonly atMs: number; readonly late: (rateLimitedFor?: Duration.Duration) => PollDeadlineExceeded }
@@ -444,7 +444,7 @@ const askedAbout = <A, R>(
     const budget = yield* RequestBudget
     const sinceSubmitMs = (yield* Clock.currentTimeMillis) - submitted.submittedMs
     const counted = yield* call.pipe(
-      withBudgetBy(budget, settings.retry.base, kind, within.atMs, within.late),
+      withBudgetBy(budget, settings.retry.base, priority, within.atMs, within.late),
       retryCounting({ ...settings.retry, tries: DOUBTFUL_TRIES }, isDoubtfulAnswer(sinceSubmitMs), retried),
       Effect.catchTag("GaveUp", (gaveUp) => Effect.fail(gaveUp.error)),
       retryCounting(settings.retry, isTransient, retried)
@@ -505,7 +505,7 @@ const fetchResult = Effect.fn("JobRunner.fetchResult")(function*(
   const { failedTries, value: result } = yield* askedAbout(
     settings,
     submitted,
-    "call",
+    "result",
     client.result(submitted.submission),
     { jobId: job.id, call: "result", requestId: submitted.submission.requestId },
     { atMs: deadline.atMs, late }

@@ -7,6 +7,7 @@ import { temporaryPathFor } from "../store/AtomicFile.js"
 import { fileMatches, sha256Hex } from "../store/FileDigest.js"
 import { type FrameFileRefused, readFrameFile } from "../store/FrameFile.js"
 import { journaledRun, readJournal } from "../store/JournalReader.js"
+import { LATEST_LINK } from "../store/LatestLink.js"
 import { checkVideo, inspectMp4, type VideoExpectation } from "../store/Mp4Inspection.js"
 import { runFiles } from "../store/RunDirectory.js"
 import { resolveInside } from "../store/SafePath.js"
@@ -107,7 +108,12 @@ export const buildReuseIndex = (
     if (!(yield* fs.exists(root).pipe(Effect.orElseSucceed(() => false)))) return emptyReuseIndex
     const subdirectories = (directory: string) =>
       fs.readDirectory(directory).pipe(
-        Effect.map((names) => names.filter((name) => !name.startsWith(".")).map((name) => path.join(directory, name))),
+        // `latest` is a link to a run listed under its own name, and may move to this very run.
+        Effect.map((names) =>
+          names.filter((name) => !name.startsWith(".") && name !== LATEST_LINK).map((name) =>
+            path.join(directory, name)
+          )
+        ),
         Effect.orElseSucceed((): Array<string> => [])
       )
     const level1 = yield* subdirectories(root)

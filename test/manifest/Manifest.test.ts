@@ -16,7 +16,7 @@ const load = (text: string | Uint8Array, name = "storyboard.yaml") =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const dir = yield* fs.makeTempDirectoryScoped()
-    yield* fs.writeFile(`${dir}/frame.png`, new Uint8Array([0x89, 0x50, 0x4e, 0x47]))
+    yield* fs.copyFile("test/fixtures/frames/red-640x360.png", `${dir}/frame.png`)
     const file = `${dir}/${name}`
     yield* typeof text === "string" ? fs.writeFileString(file, text) : fs.writeFile(file, text)
     return yield* loadManifest(file)

@@ -13,8 +13,11 @@ describe("a local frame, read right before each use", () => {
   layer(NodeContext.layer, { excludeTestServices: true })((it) => {
     it.scoped("a regular file of at most 30 MB is read whole", () =>
       Effect.gen(function*() {
-        const bytes = yield* readFrameFile("test/fixtures/runs/frames/start.png")
-        expect(bytes.length).toBe(6971)
+        const frame = "test/fixtures/runs/frames/start.png"
+        const bytes = yield* readFrameFile(frame)
+        const whole = yield* Effect.flatMap(FileSystem.FileSystem, (fs) => fs.readFile(frame))
+        expect(bytes.length).toBeGreaterThan(0)
+        expect(Buffer.from(bytes).equals(Buffer.from(whole))).toBe(true)
       }))
 
     it.scoped("a symlink to /dev/zero, a FIFO, a directory or a file over 30 MB is refused, naming what it is", () =>
