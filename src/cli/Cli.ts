@@ -2,6 +2,7 @@ import { CliConfig, Command, HelpDoc, Usage, ValidationError } from "@effect/cli
 import { Console, Effect } from "effect"
 import { closestKey } from "../domain/ClosestName.js"
 import { TOOL_NAME, TOOL_VERSION } from "../domain/Tool.js"
+import { assembleCommand } from "./AssembleCommand.js"
 import { emulatorCommand } from "./EmulatorCommand.js"
 import { ExitCode, setExitCode } from "./ExitCode.js"
 import { listCommand } from "./ListCommand.js"
@@ -28,6 +29,7 @@ const shotlist = Command.make("shotlist").pipe(
     listCommand,
     pickCommand,
     pinCommand,
+    assembleCommand,
     pruneCommand,
     schemaCommand,
     emulatorCommand
@@ -46,7 +48,8 @@ const usages: Readonly<Record<string, () => Usage.Usage>> = {
   schema: () => Command.getUsage(schemaCommand),
   emulator: () => Command.getUsage(emulatorCommand),
   pick: () => Command.getUsage(pickCommand),
-  pin: () => Command.getUsage(pinCommand)
+  pin: () => Command.getUsage(pinCommand),
+  assemble: () => Command.getUsage(assembleCommand)
 }
 
 const runShotlist = Command.run(shotlist, { name: TOOL_NAME, version: TOOL_VERSION })
