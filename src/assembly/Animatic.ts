@@ -1,7 +1,7 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Clock, Data, Effect, Either, Option } from "effect"
 import { FRAMES_PER_SECOND } from "../domain/SeedanceParams.js"
-import { decodeReport } from "../report/ReportFile.js"
+import { decodeReport, writeReportFiles } from "../report/ReportFile.js"
 import { temporaryPathFor, writeFileAtomic } from "../store/AtomicFile.js"
 import { sha256OfFile } from "../store/FileDigest.js"
 import { inspectMp4, type Mp4Info } from "../store/Mp4Inspection.js"
@@ -335,6 +335,8 @@ export const assembleAnimatic = Effect.fn("Animatic.assemble")(function*(
     parts: partsOf(placed)
   }
   yield* writeFileAtomic(files.record, encodeAnimaticRecord(record) + "\n")
+  // report.html shows the animatic above the shots.
+  yield* writeReportFiles(runFiles(path, runDirectory), report, record.output.path)
   yield* listener.line(
     `wrote ${target}: ${placed.length} shots${
       cards.length === 0 ? "" : ` (${cards.length} black card${cards.length === 1 ? "" : "s"})`

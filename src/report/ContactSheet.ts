@@ -254,7 +254,12 @@ const storyboardName = (report: Report) =>
  * variants in a grid of its sweep, to compare them playing together and pick
  * one per shot. `stills` are the clips' posters and last frames where known.
  */
-export const renderContactSheet = (report: Report, stills: ReadonlyMap<string, ClipStills> = new Map()): string => {
+export const renderContactSheet = (
+  report: Report,
+  stills: ReadonlyMap<string, ClipStills> = new Map(),
+  /** the run's animatic, relative to the run directory, when `shotlist assemble` made one */
+  animatic?: string
+): string => {
   const { run, summary } = report
   const stat = (name: string, value: number) => html`<span class="stat ${name}"><b>${value}</b> ${name}</span>`
   const cost = summary.cost
@@ -290,6 +295,13 @@ ${
 <p class="keys"><kbd>j</kbd>/<kbd>k</kbd> or <kbd>↓</kbd>/<kbd>↑</kbd> shot · <kbd>h</kbd>/<kbd>l</kbd> or <kbd>←</kbd>/<kbd>→</kbd> variant · <kbd>space</kbd> play/pause · <kbd>p</kbd> pick · <kbd>a</kbd> sound · then <code>shotlist pin RUN_DIR --picks picks.yaml</code></p>
 </div>
 </header>
+${
+    animatic === undefined ? undefined : html`<section class="animatic" aria-label="animatic">
+<h2>animatic</h2>
+<video controls preload="metadata" src="${relativeUrl(animatic)}"></video>
+<p>every shot's take in storyboard order, as <code>shotlist assemble</code> joined them</p>
+</section>`
+  }
 <main>
 ${storyboard(report.jobs).map(shotSection(stills))}
 </main>

@@ -1,4 +1,4 @@
-import { type FileSystem, Path } from "@effect/platform"
+import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Schema } from "effect"
 import { writeFileAtomic } from "../store/AtomicFile.js"
@@ -18,11 +18,21 @@ export const writeReport = (
 /** `report.json` and the contact sheet `report.html` built from it (with the clips' stills it can find or make), each written whole. */
 export const writeReportFiles = (
   files: { readonly report: string; readonly contactSheet: string },
-  report: Report
+  report: Report,
+  /** the animatic, relative to the run directory (default: `animatic.mp4` when there is one) */
+  animatic?: string
 ): Effect.Effect<void, PlatformError, FileSystem.FileSystem | Path.Path> =>
-  writeReport(files.report, report).pipe(
-    Effect.zipRight(Effect.flatMap(Path.Path, (path) => clipStills(path.dirname(files.contactSheet), report.jobs))),
-    Effect.flatMap((stills) => writeFileAtomic(files.contactSheet, renderContactSheet(report, stills)))
-  )
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const runDirectory = path.dirname(files.contactSheet)
+    yield* writeReport(files.report, report)
+    const stills = yield* clipStills(runDirectory, report.jobs)
+    const shown = animatic ?? ((yield* fs.exists(path.join(runDirectory, ANIMATIC))) ? ANIMATIC : undefined)
+    yield* writeFileAtomic(files.contactSheet, renderContactSheet(report, stills, shown))
+  })
+
+/** Where `shotlist assemble` puts the animatic by default, relative to the run directory. */
+const ANIMATIC = "animatic.mp4"
 
 export const decodeReport = Schema.decodeUnknown(Schema.parseJson(Report))

@@ -6,6 +6,7 @@ import { assembleAnimatic, type AssembleOptions, type AssemblyListener } from ".
 import { decodeAnimaticRecord } from "../../src/assembly/AnimaticRecord.js"
 import { Ffmpeg } from "../../src/assembly/Ffmpeg.js"
 import { FRAMES_PER_SECOND } from "../../src/domain/SeedanceParams.js"
+import { PosterMaker } from "../../src/report/Posters.js"
 import { writeReport } from "../../src/report/ReportFile.js"
 import { sha256OfFile } from "../../src/store/FileDigest.js"
 import { inspectMp4 } from "../../src/store/Mp4Inspection.js"
@@ -182,7 +183,10 @@ describe("shotlist assemble", () => {
       expect(lines[1]).toContain("not a path inside")
       expect(record.parts[1]).toMatchObject({ shot: "square", card: true, durationSeconds: 4 })
       expect(record.parts[1]?.job).toBeUndefined()
-    }).pipe(Effect.provide(layers)))
+      // The sheet assemble writes again makes stills of the run's own clips only.
+      expect(yield* fs.exists(`${runDirectory}/posters/wide.jpg`)).toBe(true)
+      expect(yield* fs.exists(`${runDirectory}/posters/square.jpg`)).toBe(false)
+    }).pipe(Effect.provide(PosterMaker.ffmpeg), Effect.provide(layers)))
 
   it.scopedLive("--strict refuses a run with a failed shot, naming it, exit 1, and writes nothing", () =>
     Effect.gen(function*() {

@@ -79,6 +79,12 @@ describe("shotlist assemble on a run rendered by the emulator", () => {
         expect(record.run).toBe(report.run.id)
         expect(record.output.sha256).toBe(yield* sha256OfFile(output))
         expect(record.parts.map((part) => part.job ?? "card")).toEqual(["pier", "lanterns~take=1", "card", "street"])
+        // The contact sheet now opens with the animatic, above the shots.
+        const sheet = yield* fs.readFileString(path.join(runDirectory, "report.html"))
+        expect(sheet).toMatch(
+          /<section class="animatic"[^>]*>\s*<h2>animatic<\/h2>\s*<video controls preload="metadata" src="animatic\.mp4">/
+        )
+        expect(sheet.indexOf("class=\"animatic\"")).toBeLessThan(sheet.indexOf("<main>"))
       }).pipe(Effect.provide(NodeContext.layer))
   )
 })
