@@ -3,11 +3,13 @@ import { Cause, Effect, Exit, Layer, Ref } from "effect"
 import { cli } from "./cli/Cli.js"
 import { ExitCode, ProcessExitCode } from "./cli/ExitCode.js"
 import { stderrLoggerLayer } from "./cli/Logging.js"
+import { withTopLevelErrors } from "./cli/TopLevelErrors.js"
 import { CrashPoints } from "./pipeline/CrashPoints.js"
 import { PosterMaker } from "./report/Posters.js"
 
+// Whatever fails a command ends it in one `shotlist: …` line and its exit code, never a stack trace.
 const program = Effect.gen(function*() {
-  yield* cli(process.argv)
+  yield* withTopLevelErrors(cli(process.argv))
   return yield* Ref.get(yield* ProcessExitCode)
 })
 

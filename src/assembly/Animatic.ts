@@ -6,6 +6,7 @@ import { temporaryPathFor, writeFileAtomic } from "../store/AtomicFile.js"
 import { sha256OfFile } from "../store/FileDigest.js"
 import { inspectMp4, type Mp4Info } from "../store/Mp4Inspection.js"
 import { runFiles } from "../store/RunDirectory.js"
+import { resolveInside } from "../store/SafePath.js"
 import {
   commonFrameSize,
   ffmpegArguments,
@@ -116,7 +117,10 @@ const place = Effect.fn("Animatic.place")(function*(runDirectory: string, choice
   const { job, reason, shot } = choice
   const source = job.output?.path ?? ""
   const card = (why: string): Placed => ({ _tag: "Card", shot, choice: why, seconds: job.params.duration })
-  return yield* inspectMp4(path.join(runDirectory, source)).pipe(
+  // A path read back from the report: one leading out of the run (an edited report) is never read.
+  const file = resolveInside(path, runDirectory, source)
+  if (Either.isLeft(file)) return card(`${job.id}'s video: ${file.left.message}`)
+  return yield* inspectMp4(file.right).pipe(
     Effect.map((info): Placed =>
       Option.match(info.video, {
         onNone: () => card(`${job.id}'s video ${source} has no video track`),

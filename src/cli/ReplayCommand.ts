@@ -2,11 +2,13 @@ import { Args, Command, Options } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
 import { Effect, Option } from "effect"
 import type { Job } from "../domain/Job.js"
+import { jobIdProblem } from "../domain/JobId.js"
 import type { JobReport } from "../domain/JobReport.js"
 import { makeRunPlan } from "../pipeline/RunPipeline.js"
 import { decodeReport } from "../report/ReportFile.js"
 import { observedCosts } from "../segmind/ModelCatalog.js"
 import { runFiles } from "../store/RunDirectory.js"
+import { containedPathProblem } from "../store/SafePath.js"
 import { apiTarget } from "./ApiTarget.js"
 import { withinBudget } from "./Budget.js"
 import { onlyFlag, onlyJobs } from "./JobSelection.js"
@@ -16,6 +18,14 @@ import { withKeptFrames } from "./ReplayFrames.js"
 import { claimNewRunDirectory, executeRun, timeStamp } from "./RunExecution.js"
 import { resolveRunSettings } from "./RunSettings.js"
 import { reportUsageError, usageError } from "./UsageErrors.js"
+
+/** What a report says that no run of shotlist writes: an id that is no job id (it names a file), a path out of its run. */
+const forgedEntries = (jobs: ReadonlyArray<JobReport>): ReadonlyArray<string> =>
+  jobs.flatMap((job) => {
+    const problem = jobIdProblem(job.id) ??
+      (job.output === undefined ? undefined : containedPathProblem(job.output.path))
+    return problem === undefined ? [] : [problem]
+  })
 
 /**
  * A recorded job as a job to render again: the exact body that was sent
@@ -54,6 +64,12 @@ export const replayCommand = Command.make(
         Effect.flatMap(decodeReport),
         Effect.catchAll((error) => usageError(`${args.report} is not a shotlist report.json: ${error.message}`))
       )
+      const forged = forgedEntries(source.jobs)
+      if (forged.length > 0) {
+        return yield* usageError(
+          `${args.report} was edited or is not shotlist's: ${forged.join("; ")}; nothing was sent`
+        )
+      }
       // Jobs of one id would be rendered, and paid for, into one video file.
       const ids = source.jobs.map((job) => job.id)
       const duplicated = [...new Set(ids.filter((id, index) => ids.indexOf(id) !== index))]

@@ -1,9 +1,11 @@
 import { Path } from "@effect/platform"
-import { Effect } from "effect"
+import { Effect, Either, Option } from "effect"
 import type { FrameSource, Job } from "../domain/Job.js"
 import type { FrameRecord, JobReport } from "../domain/JobReport.js"
-import { fileMatches } from "../store/FileDigest.js"
+import { sha256Hex } from "../store/FileDigest.js"
+import { readFrameFile } from "../store/FrameFile.js"
 import { localFrameCopy } from "../store/RunDirectory.js"
+import { resolveInside } from "../store/SafePath.js"
 import { usageError } from "./UsageErrors.js"
 
 /**
@@ -14,8 +16,13 @@ import { usageError } from "./UsageErrors.js"
 const keptCopyOf = (entry: JobReport, frame: FrameRecord & { readonly sha256: string }, sourceDirectory: string) =>
   Effect.gen(function*() {
     const path = yield* Path.Path
-    const copy = path.join(sourceDirectory, localFrameCopy(frame.source, frame.sha256))
-    if (!(yield* fileMatches(copy, frame.sha256))) {
+    const relative = localFrameCopy(frame.source, frame.sha256)
+    const copy = path.join(sourceDirectory, relative)
+    // A digest read back from a report must not lead out of the source run; the copy is checked as a frame before it is read.
+    const bytes = Either.isLeft(resolveInside(path, sourceDirectory, relative))
+      ? Option.none()
+      : yield* Effect.option(readFrameFile(copy))
+    if (Option.isNone(bytes) || sha256Hex(bytes.value) !== frame.sha256) {
       return yield* usageError(
         `${entry.id}: its ${frame.role} ${frame.source} cannot be sent again: the source run's copy ${copy} is missing or no longer has sha256 ${frame.sha256}; nothing was sent`
       )

@@ -8,6 +8,7 @@ import type {
   TransportError,
   UnexpectedResponse
 } from "../segmind/SegmindErrors.js"
+import type { DiskUnwritable } from "../store/DiskErrors.js"
 import type {
   DownloadInvalid,
   PollDeadlineExceeded,
@@ -25,6 +26,7 @@ export type JobError =
   | SubmitUncertain
   | RunAborted
   | RunDeadlineReached
+  | DiskUnwritable
 
 /**
  * transient: retry with backoff; job: this job fails, the run goes on;
@@ -43,6 +45,7 @@ export const classify = (error: JobError): FailureClass => {
     case "Forbidden":
     case "InsufficientCredits":
     case "ModelRetired":
+    case "DiskUnwritable":
       return "fatal"
     case "BadRequest":
     case "ModelNotFound":

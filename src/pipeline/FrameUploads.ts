@@ -1,10 +1,12 @@
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { Cache, Context, Duration, Effect, Equal, Exit, Hash, Layer } from "effect"
+import { Cache, Context, Duration, Effect, Equal, Exit, Hash, Layer, Option } from "effect"
 import type { FrameSource, Job } from "../domain/Job.js"
 import { SegmindClient } from "../segmind/SegmindClient.js"
 import { type UploadError, UploadFailed } from "../segmind/SegmindErrors.js"
+import { writeFileAtomic } from "../store/AtomicFile.js"
 import { sha256Hex } from "../store/FileDigest.js"
+import { readFrameFile } from "../store/FrameFile.js"
 import { Journal } from "../store/Journal.js"
 import { localFrameCopy } from "../store/RunDirectory.js"
 import { announcedRetrySchedule } from "./CountedRetry.js"
@@ -54,10 +56,11 @@ export const makeFrameResolver = (upload: (dataUrl: string, jobId: string) => Ef
     const resolve = (frame: FrameSource, jobId: string): Effect.Effect<ResolvedFrame, UploadError> => {
       if (frame._tag === "Url") return Effect.succeed({ url: frame.url, sha256: undefined })
       return Effect.gen(function*() {
-        const bytes = yield* fs.readFile(frame.absolutePath).pipe(
+        const bytes = yield* readFrameFile(frame.absolutePath).pipe(
           Effect.mapError((error) =>
-            new UploadFailed({ reason: "FrameUnreadable", frame: frame.path, detail: error.message })
-          )
+            new UploadFailed({ reason: "FrameUnreadable", frame: frame.path, detail: error.reason })
+          ),
+          Effect.provideService(FileSystem.FileSystem, fs)
         )
         const sha256 = sha256Hex(bytes)
         const extension = frame.absolutePath.split(".").pop()?.toLowerCase() ?? ""
@@ -112,15 +115,14 @@ export const keepFrameCopies = (
       for (const frame of [job.firstFrame, job.lastFrame]) {
         if (frame?._tag !== "File" || seen.has(frame.absolutePath)) continue
         seen.add(frame.absolutePath)
-        if (!(yield* fs.exists(frame.absolutePath))) continue
-        const bytes = yield* fs.readFile(frame.absolutePath)
-        const copy = path.join(
-          runDirectory,
-          localFrameCopy(frame.path, sha256Hex(bytes))
-        )
+        // A frame gone or swapped for something else since the jobs read it is not copied (they failed naming it).
+        const bytes = yield* Effect.option(readFrameFile(frame.absolutePath))
+        if (Option.isNone(bytes)) continue
+        const copy = path.join(runDirectory, localFrameCopy(frame.path, sha256Hex(bytes.value)))
         if (yield* fs.exists(copy)) continue
         yield* fs.makeDirectory(path.dirname(copy), { recursive: true })
-        yield* fs.writeFile(copy, bytes)
+        // Whole or absent: a copy cut short by a full disk would pass for the frame on the next run.
+        yield* writeFileAtomic(copy, bytes.value)
       }
     }
   })

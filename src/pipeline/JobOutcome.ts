@@ -11,6 +11,7 @@ import {
 import type { SeedanceParams } from "../domain/SeedanceParams.js"
 import type { Submission } from "../segmind/SegmindClient.js"
 import type { Metrics } from "../segmind/WireSchemas.js"
+import type { DiskUnwritable } from "../store/DiskErrors.js"
 import { type JobError, reportErrorOf } from "./FailureClass.js"
 
 /** Known at every stage: why a resume sent the job again, and the tries its calls took so far (1: none retried). */
@@ -68,10 +69,16 @@ export type JobOutcome = Data.TaggedEnum<{
   Failed: { readonly progress: JobProgress; readonly error: JobError }
   /** never submitted: the run's gate was closed, or the submit itself was refused with a fatal answer */
   Skipped: { readonly progress: JobProgress; readonly error: JobError }
+  /** stopped by a disk that refused a write: nothing journaled as its end, so a resume takes it up where it stood */
+  Held: { readonly progress: JobProgress; readonly error: DiskUnwritable }
 }>
 export const JobOutcome = Data.taggedEnum<JobOutcome>()
 
 const isoAt = (ms: number) => new Date(ms).toISOString()
+
+/** The API had accepted the job: it has a request id, and is paid for. */
+export const isAccepted = (progress: JobProgress): progress is Submitted | Generated =>
+  progress._tag === "Submitted" || progress._tag === "Generated"
 
 /** What a report says of the stage a job reached. */
 const progressFields = (progress: JobProgress) => {
@@ -112,5 +119,13 @@ export const reportOf = (job: Job, outcome: JobOutcome): JobReport => {
       return { ...base, status: "failed", attempts: outcome.progress.tries, error: reportErrorOf(outcome.error) }
     case "Skipped":
       return { ...base, status: "skipped", attempts: outcome.progress.tries, error: reportErrorOf(outcome.error) }
+    case "Held":
+      return {
+        ...base,
+        // Accepted by the API: still running there, and polled again on resume.
+        status: isAccepted(outcome.progress) ? "running" : "skipped",
+        attempts: outcome.progress.tries,
+        error: reportErrorOf(outcome.error)
+      }
   }
 }

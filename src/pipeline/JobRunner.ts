@@ -1,4 +1,4 @@
-import { Path } from "@effect/platform"
+import { type FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Chunk, Clock, Data, Duration, Effect, Either, Option, Schedule, Stream } from "effect"
 import type { Job } from "../domain/Job.js"
@@ -6,6 +6,7 @@ import type { FrameRecord, VideoOutput } from "../domain/JobReport.js"
 import { SegmindClient, type StatusAnswer, type Submission } from "../segmind/SegmindClient.js"
 import { type SubmitError, UploadFailed } from "../segmind/SegmindErrors.js"
 import type { Metrics } from "../segmind/WireSchemas.js"
+import { type DiskUnwritable, diskUnwritableOf, withFix } from "../store/DiskErrors.js"
 import { Journal } from "../store/Journal.js"
 import { runFiles, videoPathOf } from "../store/RunDirectory.js"
 import { type Counted, type GaveUp, type RetriedCall, retryCounting } from "./CountedRetry.js"
@@ -23,8 +24,10 @@ import {
 } from "./FailureClass.js"
 import { FrameResolver } from "./FrameUploads.js"
 import { GenerationTimes } from "./GenerationTimes.js"
+import { type JobDeadline, jobDeadlineFrom, withBudgetBy } from "./JobDeadline.js"
 import {
   type Generated,
+  isAccepted,
   JobOutcome,
   JobProgress,
   type Planned,
@@ -33,9 +36,9 @@ import {
   type Submitted
 } from "./JobOutcome.js"
 import { JobStart, submitStart } from "./JobStart.js"
-import { PollDeadlineExceeded, SubmitUncertain } from "./PipelineErrors.js"
+import { PollDeadlineExceeded, RunDeadlineReached, SubmitUncertain } from "./PipelineErrors.js"
 import { firstPollDelay, pollSchedule, type PollSettings } from "./PollSchedule.js"
-import { type CallPriority, RequestBudget, withBudget } from "./RequestBudget.js"
+import { type CallPriority, RequestBudget } from "./RequestBudget.js"
 import type { RetrySettings } from "./RetryPolicy.js"
 import {
   type FrameDigests,
@@ -70,7 +73,10 @@ class JobStopped extends Data.TaggedError("JobStopped")<{
   }
 }
 
-/** A job error stops the job at `progress` (after the tries of a call that gave up); a file system error passes. */
+/**
+ * A job error stops the job at `progress` (after the tries of a call that gave
+ * up), and so does a disk that refuses a write; another file system error passes.
+ */
 const stopsAt = (progress: JobProgress) =>
 <A, R>(
   effect: Effect.Effect<A, JobError | GaveUp | PlatformError, R>
@@ -82,7 +88,9 @@ const stopsAt = (progress: JobProgress) =>
         progress: { ...progress, tries: progress.tries + error.failedTries }
       })
     }
-    return isPlatformError(error) ? error : new JobStopped({ error, progress })
+    if (!isPlatformError(error)) return new JobStopped({ error, progress })
+    const refused = diskUnwritableOf(error)
+    return refused === undefined ? error : new JobStopped({ error: refused, progress })
   })
 
 /** A job's move to another phase, told to whoever watches the run. */
@@ -109,14 +117,18 @@ export const runJob = Effect.fn("JobRunner.runJob")(function*(
     Download: (finished) => fromDownload(settings, job, finished)
   })
   const outcome = yield* rendered.pipe(Effect.catchTag("JobStopped", (stopped) => Effect.succeed(outcomeOf(stopped))))
-  return yield* settle(job, outcome)
+  return yield* settle(settings, job, outcome)
 })
 
-/** A job stopped short: skipped when it was never sent (a closed gate, or the fatal answer to its own submit), else failed. */
+/**
+ * A job stopped short: held for resume when the disk refused a write; skipped
+ * when it was never sent (a closed gate, or the fatal answer to its own
+ * submit); else failed.
+ */
 const outcomeOf = ({ error, progress }: JobStopped): JobOutcome => {
-  const accepted = progress._tag === "Submitted" || progress._tag === "Generated"
+  if (error._tag === "DiskUnwritable") return JobOutcome.Held({ progress, error })
   const notSent = error._tag === "RunAborted" || error._tag === "RunDeadlineReached" ||
-    (classify(error) === "fatal" && !accepted)
+    (classify(error) === "fatal" && !isAccepted(progress))
   return notSent ? JobOutcome.Skipped({ progress, error }) : JobOutcome.Failed({ progress, error })
 }
 
@@ -186,7 +198,8 @@ const fromDownload = Effect.fn("JobRunner.fromDownload")(function*(
     endedMs: start.endedAtMs
   })
   const paramsKey = paramsKeyOf(settings.model, job, digestsOf(generated.frames))
-  return yield* download(settings, job, generated, paramsKey).pipe(
+  const deadline = yield* deadlineOf(settings, generated.submittedMs)
+  return yield* download(settings, job, generated, paramsKey, deadline).pipe(
     Effect.catchTag("JobStopped", (stopped) =>
       // The storage host no longer serves the video: the request may still name it, for free.
       stopped.error._tag === "ResultExpired"
@@ -200,13 +213,44 @@ const fromDownload = Effect.fn("JobRunner.fromDownload")(function*(
 const digestsOf = (frames: ReadonlyArray<FrameRecord>): FrameDigests =>
   Object.fromEntries(frames.flatMap((frame) => (frame.sha256 === undefined ? [] : [[frame.role, frame.sha256]])))
 
-/** From an accepted request to a verified video. */
+/** From an accepted request to a verified video, all of it within the job's deadline. */
 const finish = (settings: JobSettings, job: Job, submitted: Submitted, paramsKey: string) =>
   Effect.gen(function*() {
-    const polled = yield* poll(settings, job, submitted)
-    const generated = yield* fetchResult(settings, job, polled)
-    return yield* download(settings, job, generated, paramsKey)
+    const deadline = yield* deadlineOf(settings, submitted.submittedMs)
+    const polled = yield* poll(settings, job, submitted, deadline)
+    const generated = yield* fetchResult(settings, job, polled, deadline)
+    return yield* download(settings, job, generated, paramsKey, deadline)
   })
+
+/** A job's deadline, counted from its submission, or from now when a resume takes it up later. */
+const deadlineOf = (settings: JobSettings, submittedMs: number) =>
+  Effect.gen(function*() {
+    const fromMs = Math.max(submittedMs, yield* Clock.currentTimeMillis)
+    return jobDeadlineFrom(settings.poll, (yield* RunGate).deadlineAtMs, fromMs)
+  })
+
+/** What a job in flight fails with at its deadline, at `stage`, or when a 429 asks it to wait past it. */
+const deadlinePassed = (
+  submitted: Submitted | Generated,
+  deadline: JobDeadline,
+  stage?: "result" | "download"
+) =>
+(rateLimitedFor?: Duration.Duration) =>
+  new PollDeadlineExceeded({
+    requestId: submitted.submission.requestId,
+    after: deadline.after,
+    byRun: deadline.byRun,
+    ...(stage === undefined ? {} : { stage }),
+    ...(rateLimitedFor === undefined ? {} : { rateLimitedFor })
+  })
+
+/** `effect` cut short when the job's deadline comes. */
+const byDeadline = <E>(deadline: JobDeadline, late: () => E) => <A, E2, R>(effect: Effect.Effect<A, E2, R>) =>
+  Effect.flatMap(
+    Clock.currentTimeMillis,
+    (nowMs) =>
+      Effect.timeoutFail(effect, { duration: Duration.millis(Math.max(0, deadline.atMs - nowMs)), onTimeout: late })
+  )
 
 /** A verified video of an earlier run with the same model and body: taken, not rendered. */
 const reuse = Effect.fn("JobRunner.reuse")(function*(
@@ -219,13 +263,17 @@ const reuse = Effect.fn("JobRunner.reuse")(function*(
   const candidate = settings.reuse.find(paramsKey)
   if (candidate === undefined) return Option.none<JobOutcome>()
   const relative = videoPathOf(job.id)
-  if (!(yield* takeReusedVideo(candidate, path.join(settings.runDirectory, relative)))) return Option.none<JobOutcome>()
+  const expect = { durationSeconds: job.params.duration, audio: job.params.generate_audio }
+  const taken = yield* takeReusedVideo(candidate, path.join(settings.runDirectory, relative), expect).pipe(
+    stopsAt(planned)
+  )
+  if (!taken) return Option.none<JobOutcome>()
   const output = { ...candidate.output, path: relative }
   const reusedFrom = reusedFromOf(candidate)
   yield* Effect.flatMap(
     Journal,
     (journal) => journal.append({ _tag: "downloaded", jobId: job.id, output, paramsKey, reusedFrom })
-  )
+  ).pipe(stopsAt(planned))
   return Option.some(JobOutcome.Reused({ progress: planned, output, reusedFrom }))
 })
 
@@ -248,11 +296,19 @@ const resolveFrames = Effect.fn("JobRunner.resolveFrames")(function*(job: Job, p
   return JobProgress.Prepared({ ...planned, params, frames })
 })
 
-/** Sends the body, again only where the API certainly did not take it. */
+/**
+ * Sends the body, again only where the API certainly did not take it; not
+ * at all when the run's gate closed while it waited for a slot, or when the
+ * wait would pass the run's deadline.
+ */
 const submit = Effect.fn("JobRunner.submit")(function*(settings: JobSettings, job: Job, prepared: Prepared) {
   const budget = yield* RequestBudget
-  const { failedTries, value: submission } = yield* sendOnce(job, prepared).pipe(
-    withBudget(budget, settings.retry.base, "submit"),
+  const gate = yield* RunGate
+  const late = (rateLimitedFor?: Duration.Duration) =>
+    new RunDeadlineReached(rateLimitedFor === undefined ? {} : { rateLimitedFor })
+  const { failedTries, value: submission } = yield* gate.check.pipe(
+    Effect.zipRight(sendOnce(job, prepared)),
+    withBudgetBy(budget, settings.retry.base, "submit", gate.deadlineAtMs, late),
     retryCounting(settings.retry, isSafeToResubmit, { jobId: job.id, call: "submit" }),
     stopsAt(prepared)
   )
@@ -331,25 +387,20 @@ const nextStep = (
 const sameStatus = (a: PollStep, b: PollStep) =>
   Either.isRight(a.seen) && Either.isRight(b.seen) && a.seen.right.status === b.seen.right.status
 
-/** How long a job is polled: its own deadline, or what is left of the run's when that is sooner. */
-const pollDeadline = (settings: PollSettings, runDeadlineAtMs: number | undefined, submitted: Submitted) => {
-  const runLeftMs = runDeadlineAtMs === undefined ? Infinity : runDeadlineAtMs - submitted.submittedMs
-  const byRun = runLeftMs < Duration.toMillis(settings.deadline)
-  return new PollDeadlineExceeded({
-    requestId: submitted.submission.requestId,
-    after: byRun ? Duration.millis(Math.max(0, runLeftMs)) : settings.deadline,
-    byRun
-  })
-}
-
 /**
  * Status calls until COMPLETED, within the job's deadline: each change of
  * status is journaled and told.
  */
-const poll = Effect.fn("JobRunner.poll")(function*(settings: JobSettings, job: Job, submitted: Submitted) {
-  const deadline = pollDeadline(settings.poll, (yield* RunGate).deadlineAtMs, submitted)
-  const last = yield* statusAnswers(settings, job, submitted).pipe(
-    Stream.interruptWhen(Effect.delay(Effect.fail(deadline), deadline.after)),
+const poll = Effect.fn("JobRunner.poll")(function*(
+  settings: JobSettings,
+  job: Job,
+  submitted: Submitted,
+  deadline: JobDeadline
+) {
+  const passed = deadlinePassed(submitted, deadline)()
+  const leftMs = deadline.atMs - (yield* Clock.currentTimeMillis)
+  const last = yield* statusAnswers(settings, job, submitted, deadline).pipe(
+    Stream.interruptWhen(Effect.delay(Effect.fail(passed), Duration.millis(Math.max(0, leftMs)))),
     Stream.either,
     Stream.mapAccum(justSubmitted, (before, seen) => {
       const step = nextStep(before, seen)
@@ -359,7 +410,8 @@ const poll = Effect.fn("JobRunner.poll")(function*(settings: JobSettings, job: J
     Stream.changesWith(sameStatus),
     Stream.drop(1),
     Stream.tap((step) => statusChanged(job, submitted.submission, step)),
-    Stream.runFold(justSubmitted, (_, step) => step)
+    Stream.runFold(justSubmitted, (_, step) => step),
+    stopsAt(submitted)
   )
   const progress = { ...submitted, tries: submitted.tries + last.failedTries }
   return yield* Either.match(last.seen, {
@@ -367,7 +419,7 @@ const poll = Effect.fn("JobRunner.poll")(function*(settings: JobSettings, job: J
     onRight: (answer) =>
       answer.status === "COMPLETED"
         ? Effect.succeed<Polled>({ submitted: progress, polls: last.polls, metrics: answer.metrics })
-        : Effect.fail(new JobStopped({ error: deadline, progress }))
+        : Effect.fail(new JobStopped({ error: passed, progress }))
   })
 })
 
@@ -375,22 +427,24 @@ const poll = Effect.fn("JobRunner.poll")(function*(settings: JobSettings, job: J
 const DOUBTFUL_TRIES = 3
 
 /**
- * A call about an accepted request, within the run's budget, retried as the
- * run's policy says; a doubtful answer is asked again a few times first. The
- * failed tries of both count.
+ * A call about an accepted request, within the run's budget and the job's
+ * deadline (`within`: a slot or a 429 wait past `atMs` fails with `late`),
+ * retried as the run's policy says; a doubtful answer is asked again a few
+ * times first. The failed tries of both count.
  */
 const askedAbout = <A, R>(
   settings: JobSettings,
   submitted: Submitted,
   priority: CallPriority,
   call: Effect.Effect<A, JobError, R>,
-  retried: RetriedCall
-): Effect.Effect<Counted<A>, GaveUp | PlatformError, R | RequestBudget | Journal> =>
+  retried: RetriedCall,
+  within: { readonly atMs: number; readonly late: (rateLimitedFor?: Duration.Duration) => PollDeadlineExceeded }
+): Effect.Effect<Counted<A>, GaveUp | PlatformError, R | RequestBudget | RunGate | Journal> =>
   Effect.gen(function*() {
     const budget = yield* RequestBudget
     const sinceSubmitMs = (yield* Clock.currentTimeMillis) - submitted.submittedMs
     const counted = yield* call.pipe(
-      withBudget(budget, settings.retry.base, priority),
+      withBudgetBy(budget, settings.retry.base, priority, within.atMs, within.late),
       retryCounting({ ...settings.retry, tries: DOUBTFUL_TRIES }, isDoubtfulAnswer(sinceSubmitMs), retried),
       Effect.catchTag("GaveUp", (gaveUp) => Effect.fail(gaveUp.error)),
       retryCounting(settings.retry, isTransient, retried)
@@ -402,7 +456,7 @@ const askedAbout = <A, R>(
  * The job's status answers, each with the failed tries it took: the first
  * where the job likely ends, then as the poll schedule says, until COMPLETED.
  */
-const statusAnswers = (settings: JobSettings, job: Job, submitted: Submitted) =>
+const statusAnswers = (settings: JobSettings, job: Job, submitted: Submitted, deadline: JobDeadline) =>
   Stream.unwrap(Effect.gen(function*() {
     const client = yield* SegmindClient
     const estimate = (yield* GenerationTimes).estimate(submitted.params)
@@ -410,11 +464,14 @@ const statusAnswers = (settings: JobSettings, job: Job, submitted: Submitted) =>
     const elapsedMs = (yield* Clock.currentTimeMillis) - submitted.submittedMs
     yield* Effect.sleep(Duration.millis(Math.max(0, firstDelayMs - elapsedMs)))
     return Stream.repeatEffectWithSchedule(
-      askedAbout(settings, submitted, "poll", client.status(submitted.submission), {
-        jobId: job.id,
-        call: "status",
-        requestId: submitted.submission.requestId
-      }),
+      askedAbout(
+        settings,
+        submitted,
+        "poll",
+        client.status(submitted.submission),
+        { jobId: job.id, call: "status", requestId: submitted.submission.requestId },
+        { atMs: deadline.atMs, late: deadlinePassed(submitted, deadline) }
+      ),
       pollSchedule(estimate, settings.poll, submitted.submittedMs).pipe(
         Schedule.mapInput((answer: Counted<StatusAnswer>) => answer.value)
       )
@@ -436,16 +493,23 @@ const statusChanged = (job: Job, submission: Submission, step: PollStep) =>
   })
 
 /** The completed job's video URL and the API's metrics, which teach the run how long generations take. */
-const fetchResult = Effect.fn("JobRunner.fetchResult")(function*(settings: JobSettings, job: Job, polled: Polled) {
+const fetchResult = Effect.fn("JobRunner.fetchResult")(function*(
+  settings: JobSettings,
+  job: Job,
+  polled: Polled,
+  deadline: JobDeadline
+) {
   const { submitted } = polled
   const client = yield* SegmindClient
+  const late = deadlinePassed(submitted, deadline, "result")
   const { failedTries, value: result } = yield* askedAbout(
     settings,
     submitted,
     "result",
     client.result(submitted.submission),
-    { jobId: job.id, call: "result", requestId: submitted.submission.requestId }
-  ).pipe(stopsAt(submitted))
+    { jobId: job.id, call: "result", requestId: submitted.submission.requestId },
+    { atMs: deadline.atMs, late }
+  ).pipe(byDeadline(deadline, () => late()), stopsAt(submitted))
   const endedMs = yield* Clock.currentTimeMillis
   const metrics = { ...polled.metrics, ...result.metrics }
   // Before the download: a crash then leaves the URL, which outlives the request by days.
@@ -456,7 +520,7 @@ const fetchResult = Effect.fn("JobRunner.fetchResult")(function*(settings: JobSe
       requestId: submitted.submission.requestId,
       videoUrl: result.videoUrl,
       metrics
-    }))
+    })).pipe(stopsAt({ ...submitted, tries: submitted.tries + failedTries }))
   // What the API measured beats what polling saw (which lags by up to a poll gap).
   const tookMs = metrics.inference_time === undefined
     ? endedMs - submitted.submittedMs
@@ -472,12 +536,13 @@ const fetchResult = Effect.fn("JobRunner.fetchResult")(function*(settings: JobSe
   })
 })
 
-/** The video streamed to its place under `videos/`, checked, and journaled: the job is done. */
+/** The video streamed to its place under `videos/`, checked, and journaled, by the job's deadline: the job is done. */
 const download = Effect.fn("JobRunner.download")(function*(
   settings: JobSettings,
   job: Job,
   generated: Generated,
-  paramsKey: string
+  paramsKey: string,
+  deadline: JobDeadline
 ) {
   const path = yield* Path.Path
   const { params, videoUrl } = generated
@@ -494,6 +559,7 @@ const download = Effect.fn("JobRunner.download")(function*(
       call: "download",
       requestId: generated.submission.requestId
     }),
+    byDeadline(deadline, deadlinePassed(generated, deadline, "download")),
     stopsAt(generated)
   )
   yield* Effect.flatMap(CrashPoints, (crashPoints) => crashPoints.reach("after-download"))
@@ -517,7 +583,7 @@ const download = Effect.fn("JobRunner.download")(function*(
         output,
         paramsKey
       })
-  )
+  ).pipe(stopsAt(generated))
   return JobOutcome.Completed({
     progress: { ...generated, tries: generated.tries + failedTries },
     output,
@@ -526,27 +592,56 @@ const download = Effect.fn("JobRunner.download")(function*(
   })
 })
 
-/** The job's end, told; its report is journaled as `finished`. */
-const settle = Effect.fn("JobRunner.settle")(function*(job: Job, outcome: JobOutcome) {
+/**
+ * The job's end, told; its report is journaled as `finished`. A job the disk
+ * stopped journals nothing more (resume takes it up where it stood) and
+ * closes the run's gate; so does a disk that refuses the end's own lines.
+ */
+const settle = Effect.fn("JobRunner.settle")(function*(settings: JobSettings, job: Job, outcome: JobOutcome) {
   const report = reportOf(job, outcome)
-  yield* JobOutcome.$match(outcome, {
-    Completed: ({ output }) =>
-      tell(job, "completed", `completed: ${output.path} (${(output.bytes / 1e6).toFixed(1)} MB)`),
-    Reused: ({ reusedFrom }) =>
-      tell(job, "completed", `completed: reused ${reusedFrom.run}/${reusedFrom.job} (same model, params and seed)`),
-    Failed: ({ error }) =>
-      closeGateIfFatal(error).pipe(
-        Effect.zipRight(journalFailure(job, report.requestId, error)),
-        Effect.zipRight(tell(job, "failed", `failed: ${error._tag}: ${error.message}`))
-      ),
-    Skipped: ({ error }) =>
-      closeGateIfFatal(error).pipe(
-        Effect.zipRight(tell(job, "skipped", `not submitted: ${error._tag}: ${error.message}`))
-      )
-  })
-  yield* Effect.flatMap(Journal, (journal) => journal.append({ _tag: "finished", jobId: job.id, report }))
+  const told: Effect.Effect<void, PlatformError, Journal | RunGate | RunProgress | FileSystem.FileSystem | Path.Path> =
+    JobOutcome.$match(outcome, {
+      Completed: ({ output }) =>
+        tell(job, "completed", `completed: ${output.path} (${(output.bytes / 1e6).toFixed(1)} MB)`),
+      Reused: ({ reusedFrom }) =>
+        tell(job, "completed", `completed: reused ${reusedFrom.run}/${reusedFrom.job} (same model, params and seed)`),
+      Failed: ({ error }) =>
+        closeGateIfFatal(error).pipe(
+          Effect.zipRight(journalFailure(job, report.requestId, error)),
+          Effect.zipRight(tell(job, "failed", `failed: ${error._tag}: ${error.message}`))
+        ),
+      Skipped: ({ error }) =>
+        closeGateIfFatal(error).pipe(
+          Effect.zipRight(tell(job, "skipped", `not submitted: ${error._tag}: ${error.message}`))
+        ),
+      Held: ({ error, progress }) =>
+        Effect.flatMap(closeGateForDisk(settings, error), (stopped) =>
+          tell(
+            job,
+            isAccepted(progress) ? "failed" : "skipped",
+            `stopped: ${stopped.message}${report.requestId === undefined ? "" : ` (request ${report.requestId} kept)`}`
+          ))
+    })
+  const finished = outcome._tag === "Held"
+    ? Effect.void
+    : Effect.flatMap(Journal, (journal) => journal.append({ _tag: "finished", jobId: job.id, report }))
+  yield* told.pipe(
+    Effect.zipRight(finished),
+    Effect.catchAll((error) => {
+      const refused = diskUnwritableOf(error)
+      return refused === undefined ? Effect.fail(error) : Effect.asVoid(closeGateForDisk(settings, refused))
+    })
+  )
   return report
 })
+
+/** A disk that refuses writes stops every submission of the run after it; the run says the fix, and how to resume. */
+const closeGateForDisk = (settings: JobSettings, error: DiskUnwritable) =>
+  Effect.gen(function*() {
+    const stopped = yield* withFix(error, settings.runDirectory)
+    yield* Effect.flatMap(RunGate, (gate) => gate.close({ tag: stopped._tag, message: stopped.message }))
+    return stopped
+  })
 
 /** A fatal answer stops every submission of the run after it. */
 const closeGateIfFatal = (error: JobError) =>

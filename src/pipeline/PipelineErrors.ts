@@ -2,17 +2,34 @@ import { Data, Duration } from "effect"
 import type { ErrorRecord } from "../domain/JobReport.js"
 import type { ServerError, TransportError, UnexpectedResponse } from "../segmind/SegmindErrors.js"
 
-/** The job did not end before its per-job deadline, or before the run's (`byRun`); its request id is kept for resume. */
+/**
+ * The job did not end before its per-job deadline, or before the run's
+ * (`byRun`): still generating, fetching its result or downloading its video,
+ * or told by a 429 to wait past it. Its request id is kept for resume.
+ */
 export class PollDeadlineExceeded extends Data.TaggedError("PollDeadlineExceeded")<{
   readonly requestId: string
   /** how long polling was given */
   readonly after: Duration.Duration
   readonly byRun: boolean
+  /** past polling: the deadline came while the result was fetched or the video downloaded */
+  readonly stage?: "result" | "download"
+  /** the wait a 429 asked for (Retry-After) that would have ended past the deadline */
+  readonly rateLimitedFor?: Duration.Duration
 }> {
   override get message() {
+    const resumable = `request ${this.requestId} can still be resumed`
+    const deadline = this.byRun ? "the run's deadline" : `its deadline (${Duration.format(this.after)})`
+    if (this.rateLimitedFor !== undefined) {
+      return `the API asked to wait ${Duration.format(this.rateLimitedFor)} (429), past ${deadline}; ${resumable}`
+    }
+    if (this.stage !== undefined) {
+      const doing = this.stage === "result" ? "fetching its result" : "downloading its video"
+      return `${deadline} passed while ${doing}; ${resumable}`
+    }
     return this.byRun
-      ? `the run's deadline passed while it was in flight; request ${this.requestId} can still be resumed`
-      : `no end within ${Duration.format(this.after)} of submission; request ${this.requestId} can still be resumed`
+      ? `the run's deadline passed while it was in flight; ${resumable}`
+      : `no end within ${Duration.format(this.after)} of submission; ${resumable}`
   }
 }
 
@@ -84,9 +101,14 @@ export class VideoMismatch extends Data.TaggedError("VideoMismatch")<{
   }
 }
 
-/** The run's own deadline (`--deadline`) passed before this job was submitted. */
-export class RunDeadlineReached extends Data.TaggedError("RunDeadlineReached") {
+/** The run's own deadline (`--deadline`) passed before this job was submitted, or a 429 asked to wait past it. */
+export class RunDeadlineReached extends Data.TaggedError("RunDeadlineReached")<{
+  /** the wait a 429 asked for (Retry-After) that would have ended past the deadline */
+  readonly rateLimitedFor?: Duration.Duration
+}> {
   override get message() {
-    return "not submitted: the run's deadline had passed"
+    return this.rateLimitedFor === undefined
+      ? "not submitted: the run's deadline had passed"
+      : `not submitted: the API asked to wait ${Duration.format(this.rateLimitedFor)} (429), past the run's deadline`
   }
 }

@@ -1,14 +1,16 @@
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { Effect, Option } from "effect"
+import { Effect, Either, Option } from "effect"
 import type { Job } from "../domain/Job.js"
 import type { ReusedFrom, VideoOutput } from "../domain/JobReport.js"
 import { temporaryPathFor } from "../store/AtomicFile.js"
-import { fileMatches, sha256OfFile } from "../store/FileDigest.js"
-import { sha256Hex } from "../store/FileDigest.js"
+import { fileMatches, sha256Hex } from "../store/FileDigest.js"
+import { type FrameFileRefused, readFrameFile } from "../store/FrameFile.js"
 import { journaledRun, readJournal } from "../store/JournalReader.js"
 import { LATEST_LINK } from "../store/LatestLink.js"
+import { checkVideo, inspectMp4, type VideoExpectation } from "../store/Mp4Inspection.js"
 import { runFiles } from "../store/RunDirectory.js"
+import { resolveInside } from "../store/SafePath.js"
 
 /** A verified video of an earlier run that a job of this run may take instead of rendering. */
 export interface ReuseCandidate {
@@ -77,12 +79,14 @@ const canonicalJson = (value: unknown): string => {
 export const paramsKeyOf = (model: string, job: Job, frames: FrameDigests): string =>
   sha256Hex(canonicalJson({ model, params: job.params, frames }))
 
-/** The digests of a job's local frame files (URL frames are part of `params` already). */
-export const localFrameDigests = (job: Job): Effect.Effect<FrameDigests, PlatformError, FileSystem.FileSystem> =>
+/** The digests of a job's local frame files (URL frames are part of `params` already), each checked as a frame first. */
+export const localFrameDigests = (job: Job): Effect.Effect<FrameDigests, FrameFileRefused, FileSystem.FileSystem> =>
   Effect.gen(function*() {
     const digests: { first_frame?: string; last_frame?: string } = {}
-    if (job.firstFrame?._tag === "File") digests.first_frame = yield* sha256OfFile(job.firstFrame.absolutePath)
-    if (job.lastFrame?._tag === "File") digests.last_frame = yield* sha256OfFile(job.lastFrame.absolutePath)
+    if (job.firstFrame?._tag === "File") {
+      digests.first_frame = sha256Hex(yield* readFrameFile(job.firstFrame.absolutePath))
+    }
+    if (job.lastFrame?._tag === "File") digests.last_frame = sha256Hex(yield* readFrameFile(job.lastFrame.absolutePath))
     return digests
   })
 
@@ -128,13 +132,15 @@ export const buildReuseIndex = (
       for (const [jobId, state] of run.jobs) {
         const downloaded = state.downloaded
         if (downloaded === undefined) continue
+        const file = resolveInside(path, runDirectory, downloaded.output.path)
+        if (Either.isLeft(file)) continue
         // A video that was itself reused keeps the figures of the render it came from.
         const source = downloaded.reusedFrom ?? state.finished
         index.set(downloaded.paramsKey, {
           runId,
           runDirectory,
           jobId,
-          file: path.join(runDirectory, downloaded.output.path),
+          file: file.right,
           output: downloaded.output,
           requestId: source?.requestId ?? downloaded.requestId,
           cost: source?.cost,
@@ -145,21 +151,44 @@ export const buildReuseIndex = (
     return { find: (key) => index.get(key), size: index.size }
   })
 
+/** Whether a file is the video it claims to be: its bytes (sha256), and a playable MP4 of what was asked for. */
+const isVerifiedVideo = (file: string, output: VideoOutput, expect: VideoExpectation) =>
+  Effect.gen(function*() {
+    if (!(yield* fileMatches(file, output.sha256))) return false
+    const info = yield* Effect.either(inspectMp4(file))
+    return Either.isRight(info) && Either.isRight(checkVideo(info.right, expect))
+  })
+
 /**
  * Puts a verified earlier video at `target`: hard-linked where the file
- * system allows, else copied; through a temporary name, so `target` is whole
- * or absent. `false` when the earlier file is gone or changed.
+ * system allows, else copied, to a temporary name; what landed there is
+ * checked (sha256, and a playable MP4 of the duration and audio asked for)
+ * before it is renamed in, so `target` is whole or absent. `false` when the
+ * earlier file is gone, changed, or no such video.
  */
 export const takeReusedVideo = (
   candidate: ReuseCandidate,
-  target: string
+  target: string,
+  expect: VideoExpectation
 ): Effect.Effect<boolean, PlatformError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    if (!(yield* fileMatches(candidate.file, candidate.output.sha256))) return false
     const temporary = temporaryPathFor(path, target)
-    yield* fs.link(candidate.file, temporary).pipe(Effect.orElse(() => fs.copyFile(candidate.file, temporary)))
-    yield* fs.rename(temporary, target).pipe(Effect.tapError(() => fs.remove(temporary).pipe(Effect.ignore)))
+    const removeTemporary = fs.remove(temporary).pipe(Effect.ignore)
+    const placed = yield* Effect.either(
+      fs.link(candidate.file, temporary).pipe(Effect.orElse(() => fs.copyFile(candidate.file, temporary)))
+    )
+    if (Either.isLeft(placed)) {
+      yield* removeTemporary
+      // Only an earlier file that is gone is no error: a write refused here (a full disk) is the run's.
+      const gone = !(yield* fs.exists(candidate.file).pipe(Effect.orElseSucceed(() => false)))
+      return gone ? false : yield* Effect.fail(placed.left)
+    }
+    if (!(yield* isVerifiedVideo(temporary, candidate.output, expect))) {
+      yield* removeTemporary
+      return false
+    }
+    yield* fs.rename(temporary, target).pipe(Effect.tapError(() => removeTemporary))
     return true
   })

@@ -9,6 +9,7 @@ import { writeReportFiles } from "../report/ReportFile.js"
 import { SegmindClient } from "../segmind/SegmindClient.js"
 import { layerSegmindConfig, type SegmindSettings } from "../segmind/SegmindConfig.js"
 import { writeFileAtomic } from "../store/AtomicFile.js"
+import { type DiskUnwritable, diskUnwritableOf, withFix } from "../store/DiskErrors.js"
 import { Journal, type JournalEntry } from "../store/Journal.js"
 import type { JournaledRun } from "../store/JournalReader.js"
 import { type RunFiles, runFiles } from "../store/RunDirectory.js"
@@ -87,17 +88,29 @@ export const runServices = (segmind: SegmindSettings, rpm: number) =>
  * concurrency bound; one job's failure never stops the others, a fatal answer
  * stops new submissions. Ends with `report.json` written. On resume, each job
  * carries on from where the journal says it stopped. The caller holds the
- * run directory's lock.
+ * run directory's lock. A disk that refuses the run's own files fails it
+ * with `DiskUnwritable`, which names the fix and the resume command.
  */
 export const runPipeline = (
   plan: RunPlan
-): Effect.Effect<Report, PlatformError, SegmindClient | RequestBudget | FileSystem.FileSystem | Path.Path> =>
+): Effect.Effect<
+  Report,
+  PlatformError | DiskUnwritable,
+  SegmindClient | RequestBudget | FileSystem.FileSystem | Path.Path
+> =>
   Effect.gen(function*() {
     const files = runFiles(yield* Path.Path, plan.runDirectory)
     const nowMs = yield* Clock.currentTimeMillis
     yield* prepareRunDirectory(plan, files)
     return yield* renderRun(plan, files, nowMs).pipe(Effect.provide(runLayer(plan, files, nowMs)))
-  })
+  }).pipe(
+    Effect.catchAll(
+      (error): Effect.Effect<never, PlatformError | DiskUnwritable, FileSystem.FileSystem | Path.Path> => {
+        const refused = diskUnwritableOf(error)
+        return refused === undefined ? Effect.fail(error) : Effect.flip(withFix(refused, plan.runDirectory))
+      }
+    )
+  )
 
 /** What the jobs of a run share for its length: its journal, its gate, its frame uploads, what it learns of generation times. */
 const runLayer = (plan: RunPlan, files: RunFiles, nowMs: number) => {

@@ -1,9 +1,11 @@
 import { FileSystem, Path } from "@effect/platform"
+import type { PlatformError } from "@effect/platform/Error"
 import { Clock, Effect, Either, Option, Stream } from "effect"
 import { createHash } from "node:crypto"
 import { SegmindClient, type StorageDownloadError } from "../segmind/SegmindClient.js"
 import { UnexpectedResponse } from "../segmind/SegmindErrors.js"
 import { temporaryPathFor } from "../store/AtomicFile.js"
+import { type DiskUnwritable, diskUnwritableOf } from "../store/DiskErrors.js"
 import {
   checkVideo,
   inspectMp4,
@@ -63,8 +65,10 @@ const bodyCheck = (url: string, maxBytes: number) => {
   }
 }
 
-const notWritten = (url: string, file: string) => (error: { readonly message: string }) =>
-  new DownloadInvalid({ url, problem: DownloadProblem.NotWritten({ file, reason: error.message }) })
+/** A write that failed: worth another try, unless the disk refuses writes (full, read-only), which stops the run. */
+const notWritten = (url: string, file: string) => (error: PlatformError): DownloadInvalid | DiskUnwritable =>
+  diskUnwritableOf(error, file) ??
+    new DownloadInvalid({ url, problem: DownloadProblem.NotWritten({ file, reason: error.message }) })
 
 /** Streams the video into `temporary` while hashing it: whole only when as long as the server said. */
 const receive = (url: string, temporary: string, maxBytes: number) =>
@@ -130,7 +134,7 @@ export const downloadVideo = (
   }
 ): Effect.Effect<
   DownloadedVideo,
-  StorageDownloadError | DownloadInvalid | VideoMismatch,
+  StorageDownloadError | DownloadInvalid | VideoMismatch | DiskUnwritable,
   SegmindClient | FileSystem.FileSystem | Path.Path
 > =>
   Effect.gen(function*() {

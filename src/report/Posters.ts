@@ -1,9 +1,11 @@
 import { Command, CommandExecutor, FileSystem, Path } from "@effect/platform"
 import ffmpegInstaller from "@ffmpeg-installer/ffmpeg"
 import { Clock, Context, Effect, Layer, Option } from "effect"
+import { isJobId } from "../domain/JobId.js"
 import type { JobReport } from "../domain/JobReport.js"
 import { temporaryPathFor } from "../store/AtomicFile.js"
 import { posterPathsOf, runFiles } from "../store/RunDirectory.js"
+import { isContainedPath } from "../store/SafePath.js"
 
 /** The still images of a clip the contact sheet shows, relative to the run directory. */
 export interface ClipStills {
@@ -80,7 +82,8 @@ export const clipStills = (
     const exists = (file: string) => fs.exists(path.join(runDirectory, file)).pipe(Effect.orElseSucceed(() => false))
     const stillsOf = (job: JobReport) =>
       Effect.gen(function*() {
-        if (job.output === undefined) return []
+        // A report read back (assemble) may be edited: an id or a path that would lead out of the run gets no stills.
+        if (job.output === undefined || !isJobId(job.id) || !isContainedPath(job.output.path)) return []
         const stills = posterPathsOf(job.id)
         if ((yield* exists(stills.poster)) && (yield* exists(stills.lastFrame))) return [[job.id, stills] as const]
         if (Option.isNone(maker) || (yield* Clock.currentTimeMillis) > deadline) return []

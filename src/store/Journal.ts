@@ -1,6 +1,6 @@
 import { FileSystem } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { Clock, Context, Effect, Either, Layer, Schema, type Scope } from "effect"
+import { Clock, Context, Effect, Either, Layer, Option, Ref, Schema, type Scope } from "effect"
 import { Job } from "../domain/Job.js"
 import {
   ErrorRecord,
@@ -14,6 +14,7 @@ import {
 } from "../domain/JobReport.js"
 import { SeedanceParams } from "../domain/SeedanceParams.js"
 import { Metrics } from "../segmind/WireSchemas.js"
+import { namingFile } from "./DiskErrors.js"
 
 const At = { at: Schema.String }
 
@@ -154,12 +155,19 @@ export class Journal extends Context.Tag("shotlist/Journal")<
       const handle = yield* fs.open(file, { flag: "a" })
       // One writer at a time, so lines never interleave.
       const lock = yield* Effect.makeSemaphore(1)
+      // A failed write (a full disk) may leave a torn line: nothing may follow it, or the journal would be corrupt.
+      const failed = yield* Ref.make(Option.none<PlatformError>())
       const append = (entry: JournalEntry) =>
         Effect.gen(function*() {
+          const earlier = yield* Ref.get(failed)
+          if (Option.isSome(earlier)) return yield* Effect.fail(earlier.value)
           const at = new Date(yield* Clock.currentTimeMillis).toISOString()
           const line = encodeEvent({ ...entry, at } as JournalEvent) + "\n"
-          yield* handle.writeAll(new TextEncoder().encode(line))
-          yield* handle.sync
+          yield* handle.writeAll(new TextEncoder().encode(line)).pipe(
+            Effect.zipRight(handle.sync),
+            Effect.mapError(namingFile(file)),
+            Effect.tapError((error) => Ref.set(failed, Option.some(error)))
+          )
         }).pipe(lock.withPermits(1))
       return { append }
     })

@@ -2,8 +2,10 @@ import { FileSystem } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Data, Effect, Either, Schema } from "effect"
 import type { Job } from "../domain/Job.js"
+import { jobIdProblem } from "../domain/JobId.js"
 import type { JobReport, Resubmitted } from "../domain/JobReport.js"
 import { JournalEvent } from "./Journal.js"
+import { containedPathProblem } from "./SafePath.js"
 
 /** A line other than the last does not decode: the journal was edited or damaged, not torn by a crash. */
 export class JournalCorrupt extends Data.TaggedError("JournalCorrupt")<{
@@ -21,10 +23,34 @@ export interface JournalContents {
 
 const decodeLine = Schema.decodeUnknownEither(Schema.parseJson(JournalEvent))
 
+/** An id or a path no run of shotlist writes: the line was forged or edited, and is never acted on. */
+const readBackProblem = (event: JournalEvent): string | undefined => {
+  switch (event._tag) {
+    case "planned":
+      return jobIdProblem(event.job.id)
+    case "downloaded":
+      return jobIdProblem(event.jobId) ?? containedPathProblem(event.output.path)
+    case "finished":
+      return jobIdProblem(event.jobId) ?? jobIdProblem(event.report.id) ??
+        (event.report.output === undefined ? undefined : containedPathProblem(event.report.output.path))
+    case "submitting":
+    case "submitted":
+    case "status":
+    case "result":
+    case "retry":
+    case "failed":
+      return jobIdProblem(event.jobId)
+    case "run":
+    case "resumed":
+      return undefined
+  }
+}
+
 /**
  * Reads `journal.jsonl`. A torn last line, left by a crash in the middle of a
  * write, is ignored (it recorded a step that was never acted on); any other
- * bad line is `JournalCorrupt`.
+ * bad line is `JournalCorrupt`, and so is a line naming a job id or a video
+ * path no run writes (a path outside the run directory).
  */
 export const readJournal = (
   file: string
@@ -48,6 +74,10 @@ export const readJournal = (
           break
         }
         return yield* new JournalCorrupt({ file, line: index + 1, message: `line ${index + 1} is not a journal event` })
+      }
+      const problem = readBackProblem(decoded.right)
+      if (problem !== undefined) {
+        return yield* new JournalCorrupt({ file, line: index + 1, message: `line ${index + 1}: ${problem}` })
       }
       if (last) {
         // A whole event without its newline: the crash came between the two writes' bytes; keep it.

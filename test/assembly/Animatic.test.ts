@@ -6,6 +6,8 @@ import { assembleAnimatic, type AssembleOptions, type AssemblyListener } from ".
 import { decodeAnimaticRecord } from "../../src/assembly/AnimaticRecord.js"
 import { Ffmpeg } from "../../src/assembly/Ffmpeg.js"
 import { FRAMES_PER_SECOND } from "../../src/domain/SeedanceParams.js"
+import { PosterMaker } from "../../src/report/Posters.js"
+import { writeReport } from "../../src/report/ReportFile.js"
 import { sha256OfFile } from "../../src/store/FileDigest.js"
 import { inspectMp4 } from "../../src/store/Mp4Inspection.js"
 import { runCli } from "../support/TestRun.js"
@@ -157,6 +159,34 @@ describe("shotlist assemble", () => {
         meanOf(card, 640, { x: 0, y: 0, w: 640, h: 100 })
       )
     }).pipe(Effect.provide(layers)))
+
+  it.scopedLive("a take whose report path leads out of the run (an edited report) becomes a black card, never read", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const runDirectory = yield* newRunDirectory
+      const report = yield* makeRun(runDirectory, [
+        { id: "wide", shot: "wide", seed: 1, clip: WIDE },
+        { id: "square", shot: "square", seed: 3, clip: SQUARE }
+      ])
+      // A real clip beside the run, which the edited report names instead of the run's own.
+      yield* fs.rename(`${runDirectory}/videos/square.mp4`, `${runDirectory}/../outside.mp4`)
+      const edited = report.jobs.map((job) =>
+        job.id === "square" && job.output !== undefined
+          ? { ...job, output: { ...job.output, path: "../outside.mp4" } }
+          : job
+      )
+      yield* writeReport(`${runDirectory}/report.json`, { ...report, jobs: edited })
+      const { lines, listener } = listening()
+      const record = yield* assembleAnimatic(options(runDirectory), listener)
+
+      expect(lines[1]).toContain("square")
+      expect(lines[1]).toContain("not a path inside")
+      expect(record.parts[1]).toMatchObject({ shot: "square", card: true, durationSeconds: 4 })
+      expect(record.parts[1]?.job).toBeUndefined()
+      // The sheet assemble writes again makes stills of the run's own clips only.
+      expect(yield* fs.exists(`${runDirectory}/posters/wide.jpg`)).toBe(true)
+      expect(yield* fs.exists(`${runDirectory}/posters/square.jpg`)).toBe(false)
+    }).pipe(Effect.provide(PosterMaker.ffmpeg), Effect.provide(layers)))
 
   it.scopedLive("--strict refuses a run with a failed shot, naming it, exit 1, and writes nothing", () =>
     Effect.gen(function*() {

@@ -1,6 +1,6 @@
 import { FileSystem, HttpClient, HttpClientResponse, Path } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
-import { Effect, Layer, Redacted } from "effect"
+import { Duration, Effect, Layer, Redacted } from "effect"
 import type { Job } from "../../src/domain/Job.js"
 import type { ErrorRecord } from "../../src/domain/JobReport.js"
 import { SEEDANCE_MODEL, type SeedanceParams } from "../../src/domain/SeedanceParams.js"
@@ -54,9 +54,14 @@ export interface JobRunOptions {
   /** the fatal answer that already closed the run's gate */
   readonly stoppedBy?: ErrorRecord
   readonly poll?: Partial<JobSettings["poll"]>
+  /** the run's deadline (`--deadline`), from now */
+  readonly runDeadline?: Duration.Duration
 }
 
-/** Runs one job in a fresh run directory; what it journaled and what it told come back with its report. */
+/**
+ * Runs one job in a fresh run directory; what it journaled and what it told
+ * come back with its report, and how long it took.
+ */
 export const renderJob = (api: Api, job: Job, options: JobRunOptions = {}) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
@@ -74,9 +79,12 @@ export const renderJob = (api: Api, job: Job, options: JobRunOptions = {}) =>
       runDirectory,
       reuse: options.reuse ?? emptyReuseIndex
     }
+    const deadlineAtMs = options.runDeadline === undefined
+      ? undefined
+      : Date.now() + Duration.toMillis(options.runDeadline)
     const gate = Layer.effect(
       RunGate,
-      RunGate.make(undefined).pipe(
+      RunGate.make(deadlineAtMs).pipe(
         Effect.tap((gate) => (options.stoppedBy === undefined ? Effect.void : gate.close(options.stoppedBy)))
       )
     )
@@ -90,6 +98,7 @@ export const renderJob = (api: Api, job: Job, options: JobRunOptions = {}) =>
       Layer.provideMerge(runServices({ baseUrl: api.baseUrl, apiKey: Redacted.make(TEST_KEY) }, 6000)),
       Layer.provide(api.http)
     )
+    const startedMs = Date.now()
     const report = yield* runJob(settings, job, options.start ?? submitStart).pipe(
       Effect.provide(run),
       Effect.provideService(RunProgress, {
@@ -97,8 +106,9 @@ export const renderJob = (api: Api, job: Job, options: JobRunOptions = {}) =>
         changed: (event) => Effect.sync(() => void told.push(event))
       })
     )
+    const tookMs = Date.now() - startedMs
     const journal = (yield* readJournal(journalFile)).events
-    return { report, journal, told, tags: journal.map((event) => event._tag), runDirectory }
+    return { report, journal, told, tags: journal.map((event) => event._tag), runDirectory, tookMs }
   })
 
 export const withScript = (...script: ReadonlyArray<ScriptedFault>) => testEmulator({ faults: { ...noFaults, script } })

@@ -3,10 +3,11 @@ import { NodeContext } from "@effect/platform-node"
 import { describe, expect, layer } from "@effect/vitest"
 import { Duration, Effect, Option } from "effect"
 import { SEEDANCE_MODEL } from "../../src/domain/SeedanceParams.js"
+import { makeClipRenderer } from "../../src/emulator/ClipRenderer.js"
 import { JobStart } from "../../src/pipeline/JobStart.js"
 import { paramsKeyOf, type ReuseIndex } from "../../src/pipeline/ReuseCache.js"
 import { sha256Hex } from "../../src/store/FileDigest.js"
-import { testEmulator } from "../support/TestRun.js"
+import { TEST_CLIP_CACHE, testEmulator } from "../support/TestRun.js"
 import { emulated, isSubmit, jobOf, renderJob, stubApi, withScript } from "./JobHarness.js"
 
 describe("one job, phase by phase", () => {
@@ -122,7 +123,12 @@ describe("one job, phase by phase", () => {
         const fs = yield* FileSystem.FileSystem
         const emulator = yield* testEmulator()
         const earlier = yield* fs.makeTempDirectoryScoped()
-        const bytes = new TextEncoder().encode("an earlier run's video")
+        // A real video of what the job asks for (4 s, no audio): a reused file is checked as an MP4.
+        const clip = yield* Effect.flatMap(
+          makeClipRenderer(TEST_CLIP_CACHE),
+          (render) => render({ width: 864, height: 496, durationSeconds: 4, audio: false })
+        )
+        const bytes = yield* fs.readFile(clip.path)
         yield* fs.writeFile(`${earlier}/video.mp4`, bytes)
         const job = jobOf("again")
         const key = paramsKeyOf(SEEDANCE_MODEL, job, {})
@@ -141,7 +147,7 @@ describe("one job, phase by phase", () => {
           reusedFrom: { run: "run-a", job: "first" },
           output: { path: "videos/again.mp4", sha256: sha256Hex(bytes) }
         })
-        expect(yield* fs.readFileString(`${runDirectory}/videos/again.mp4`)).toBe("an earlier run's video")
+        expect(sha256Hex(yield* fs.readFile(`${runDirectory}/videos/again.mp4`))).toBe(sha256Hex(bytes))
         expect(journal.map((event) => event._tag)).toEqual(["downloaded", "finished"])
         expect(journal[0]).toMatchObject({ paramsKey: key, reusedFrom: { run: "run-a", job: "first" } })
         expect((yield* emulator.stats).requests).toEqual([])
