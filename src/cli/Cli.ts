@@ -4,7 +4,7 @@ import { closestKey } from "../domain/ClosestName.js"
 import { TOOL_NAME, TOOL_VERSION } from "../domain/Tool.js"
 import { emulatorCommand } from "./EmulatorCommand.js"
 import { ExitCode, setExitCode } from "./ExitCode.js"
-import { commandHelp, helpSubject, type HelpSubject, overviewHelp } from "./HelpText.js"
+import { commandHelp, type HelpSubject, helpSubject, overviewHelp } from "./HelpText.js"
 import { withShotlistConsole } from "./Logging.js"
 import { planCommand } from "./PlanCommand.js"
 import { replayCommand } from "./ReplayCommand.js"
@@ -101,7 +101,9 @@ const answerHelp = (options: ReadonlyArray<string>) =>
     const name = commandNameOf(options)
     const subject = subjectOf(name)
     if (name !== undefined && subject === undefined) {
-      yield* Console.error(`shotlist: no command ${JSON.stringify(name)}; the commands are ${Object.keys(subcommands).join(", ")}`)
+      yield* Console.error(
+        `shotlist: no command ${JSON.stringify(name)}; the commands are ${Object.keys(subcommands).join(", ")}`
+      )
       return yield* setExitCode(ExitCode.Usage)
     }
     yield* Console.log(

@@ -1,4 +1,5 @@
-import { CliConfig, Command, HelpDoc, Usage } from "@effect/cli"
+import type { HelpDoc } from "@effect/cli"
+import { CliConfig, Command, Usage } from "@effect/cli"
 import type { Span } from "@effect/cli/HelpDoc/Span"
 
 /** Help fits a 100-column terminal, and a cron mail or CI log read in one. */
@@ -158,7 +159,10 @@ const BUILT_IN_FLAGS: ReadonlyArray<readonly [string, string]> = [
   ["-h, --help", "this help; after a command, that command's arguments and flags with their defaults"],
   ["--version", "print shotlist's version"],
   ["--completions SHELL", "print a completion script for sh, bash, fish or zsh (none by default)"],
-  ["--log-level LEVEL", "least severe log line shown: trace, debug, info, warning, error, fatal or none (default: info)"],
+  [
+    "--log-level LEVEL",
+    "least severe log line shown: trace, debug, info, warning, error, fatal or none (default: info)"
+  ],
   ["--wizard", "build a command line by answering questions; needs a terminal (off by default)"]
 ]
 

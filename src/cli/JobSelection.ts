@@ -10,7 +10,7 @@ import { usageError } from "./UsageErrors.js"
 export const onlyFlag = (verb: string) =>
   Options.text("only").pipe(
     Options.withDescription(
-      `${verb} only the jobs whose id, or whose shot's id, matches this glob (* and ?): --only driver takes every job of shot driver; repeatable`
+      `${verb} only the jobs whose id, or whose shot's id, matches this glob (* and ?): --only driver takes every job of shot driver; repeatable (default: every job)`
     ),
     Options.repeated
   )

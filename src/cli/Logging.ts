@@ -32,7 +32,9 @@ export const messageText = (message: unknown): string =>
     .join(" ")
 
 const levelWord = (logLevel: LogLevel.LogLevel): string =>
-  LogLevel.greaterThanEqual(logLevel, LogLevel.Warning) ? `${logLevel.label.toLowerCase().replace("warn", "warning")}: ` : ""
+  LogLevel.greaterThanEqual(logLevel, LogLevel.Warning)
+    ? `${logLevel.label.toLowerCase().replace("warn", "warning")}: `
+    : ""
 
 /**
  * `shotlist: 12:00:01 warning: text key=value`, every line of it (a cause's

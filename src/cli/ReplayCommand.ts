@@ -9,6 +9,7 @@ import { observedCosts } from "../segmind/ModelCatalog.js"
 import { runFiles } from "../store/RunDirectory.js"
 import { apiTarget } from "./ApiTarget.js"
 import { withinBudget } from "./Budget.js"
+import { displayPath } from "./DisplayPath.js"
 import { onlyFlag, onlyJobs } from "./JobSelection.js"
 import { withLogFormat } from "./Logging.js"
 import { renderFlags } from "./RenderFlags.js"
@@ -89,7 +90,9 @@ export const replayCommand = Command.make(
         { concurrency: source.run.concurrency, rpm: target.isEmulator ? undefined : source.run.rpm, retry: undefined },
         target.isEmulator
       )
-      yield* Effect.logInfo(`replaying ${jobs.length} jobs of ${args.report} into ${runDirectory}`)
+      yield* Effect.logInfo(
+        `replaying ${jobs.length} jobs of ${displayPath(args.report)} into ${displayPath(runDirectory)}`
+      )
       yield* executeRun(
         makeRunPlan({
           runId: path.basename(path.resolve(runDirectory)),

@@ -7,6 +7,7 @@ import { makeRunPlan } from "../pipeline/RunPipeline.js"
 import { runFiles } from "../store/RunDirectory.js"
 import { apiTarget } from "./ApiTarget.js"
 import { hasBudget, withinBudget } from "./Budget.js"
+import { displayPath } from "./DisplayPath.js"
 import { onlyFlag, selectJobs } from "./JobSelection.js"
 import { withLogFormat } from "./Logging.js"
 import { renderFlags } from "./RenderFlags.js"
@@ -43,7 +44,7 @@ export const runCommand = Command.make(
       const runDirectory = Option.getOrElse(args.out, () =>
         path.join("output", loaded.manifest.name, timeStamp(new Date())))
       if (yield* fs.exists(runFiles(path, runDirectory).journal)) {
-        yield* Effect.logInfo(`${runDirectory} already holds a run of this manifest: resuming it`)
+        yield* Effect.logInfo(`${displayPath(runDirectory)} already holds a run of this manifest: resuming it`)
         return yield* resumeRun({ runDirectory, flags: args, retryFailed: false, expectManifestSha256: loaded.sha256 })
       }
       const model = loaded.manifest.model ?? SEEDANCE_MODEL
@@ -69,7 +70,9 @@ export const runCommand = Command.make(
       )
       yield* claimNewRunDirectory(runDirectory)
       yield* Effect.logInfo(
-        `rendering ${jobs.length} jobs of ${loaded.file} into ${runDirectory} (concurrency ${settings.concurrency}, ${settings.rpm} API calls/min${
+        `rendering ${jobs.length} jobs of ${displayPath(loaded.file)} into ${
+          displayPath(runDirectory)
+        } (concurrency ${settings.concurrency}, ${settings.rpm} API calls/min${
           reuse.size > 0 ? `, ${reuse.size} earlier videos reusable` : ""
         })`
       )
