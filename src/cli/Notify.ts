@@ -149,12 +149,22 @@ export const runNotification = (ending: RunEnding, runDirectory: string, reportF
 export const postNotification = (target: NotifyTarget, notification: RunNotification) =>
   Effect.gen(function*() {
     const http = yield* HttpClient.HttpClient
-    const request = HttpClientRequest.post(Redacted.value(target.url)).pipe(
-      HttpClientRequest.bodyUnsafeJson(notification)
-    )
+    const url = new URL(Redacted.value(target.url))
+    // Credentials in the URL (https://user:pass@host/…) become Basic auth: the client sends a URL's origin and path only.
+    const credentials = url.username === "" && url.password === ""
+      ? undefined
+      : [decodeURIComponent(url.username), decodeURIComponent(url.password)] as const
+    url.username = ""
+    url.password = ""
+    const post = HttpClientRequest.post(url.href).pipe(HttpClientRequest.bodyUnsafeJson(notification))
+    const request = credentials === undefined
+      ? post
+      : HttpClientRequest.basicAuth(post, Redacted.make(credentials[0]), Redacted.make(credentials[1]))
     const outcome = yield* http.execute(request).pipe(
       Effect.map((response) => response.status),
       Effect.scoped,
+      // It runs as a finalizer of the run, where nothing is interruptible: the timeout must be able to cut it off.
+      Effect.interruptible,
       Effect.timeout(NOTIFY_TIMEOUT),
       Effect.either
     )

@@ -16,16 +16,18 @@ export interface ChildOutcome {
 /**
  * Runs the real `shotlist` binary as its own process, so it can be killed
  * for real. `whileRunning` gets the child's pid once it started; what it does
- * (send a signal when the journal says so) runs beside the process.
+ * (send a signal when the journal says so) runs beside the process. It runs
+ * in the clone unless `cwd` names another working folder.
  */
 export const runChildCli = (
   args: ReadonlyArray<string>,
   env: Record<string, string>,
-  whileRunning: (pid: number) => Effect.Effect<void> = () => Effect.void
+  whileRunning: (pid: number) => Effect.Effect<void> = () => Effect.void,
+  cwd: string = REPO
 ) =>
   Effect.gen(function*() {
     const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: REPO,
+      cwd,
       env: { ...process.env, NO_COLOR: "1", ...env },
       stdio: ["ignore", "pipe", "pipe"]
     })
