@@ -4,6 +4,7 @@ import { cli } from "./cli/Cli.js"
 import { ExitCode, ProcessExitCode } from "./cli/ExitCode.js"
 import { stderrLoggerLayer } from "./cli/Logging.js"
 import { CrashPoints } from "./pipeline/CrashPoints.js"
+import { PosterMaker } from "./report/Posters.js"
 
 const program = Effect.gen(function*() {
   yield* cli(process.argv)
@@ -15,7 +16,8 @@ const layers = Layer.mergeAll(
   NodeHttpClient.layerUndici,
   ProcessExitCode.layer,
   stderrLoggerLayer,
-  CrashPoints.layerFromEnv
+  CrashPoints.layerFromEnv,
+  PosterMaker.ffmpeg.pipe(Layer.provide(NodeContext.layer))
 )
 
 /**

@@ -39,7 +39,8 @@ const FORBIDDEN: Readonly<Record<string, ReadonlyArray<string>>> = {
   manifest: ["segmind", "pipeline"],
   store: ["pipeline"],
   report: ["pipeline"],
-  emulator: ["pipeline"]
+  emulator: ["pipeline"],
+  assembly: ["pipeline"]
 }
 
 /** Every import that runs against the direction of the code map in README.md, named by file, line and specifier. */

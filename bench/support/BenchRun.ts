@@ -1,6 +1,6 @@
 import { FileSystem, HttpClient, HttpClientRequest, HttpClientResponse, Path } from "@effect/platform"
 import type { Duration, Schema } from "effect"
-import { Effect, Logger, LogLevel, Option, Redacted, Stream } from "effect"
+import { Effect, Layer, Logger, LogLevel, Option, Redacted, Stream } from "effect"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { Job } from "../../src/domain/Job.js"
@@ -15,10 +15,13 @@ import {
 import { makeClipPadder } from "../../src/emulator/SyntheticVideo.js"
 import { expandJobs } from "../../src/manifest/JobExpansion.js"
 import { loadManifest } from "../../src/manifest/ManifestLoader.js"
-import { DEFAULT_POLL } from "../../src/pipeline/PollSchedule.js"
-import { DEFAULT_RETRY } from "../../src/pipeline/RetryPolicy.js"
+import { DEFAULT_POLL, type PollSettings } from "../../src/pipeline/PollSchedule.js"
+import type { RequestBudget } from "../../src/pipeline/RequestBudget.js"
+import { DEFAULT_RETRY, type RetrySettings } from "../../src/pipeline/RetryPolicy.js"
 import { makeRunPlan, runPipeline, runServices } from "../../src/pipeline/RunPipeline.js"
 import { decodeReport } from "../../src/report/ReportFile.js"
+import { SegmindClient } from "../../src/segmind/SegmindClient.js"
+import { layerSegmindConfig } from "../../src/segmind/SegmindConfig.js"
 import { findVideoUrl } from "../../src/segmind/VideoUrl.js"
 import { ResultResponse, StatusResponse, SubmitResponse } from "../../src/segmind/WireSchemas.js"
 
@@ -28,7 +31,7 @@ export const BENCH_KEY = "SG_bench0000000000"
 export const BENCH_CLIP_CACHE = join(tmpdir(), "shotlist-bench-clips")
 
 /** The job every benchmark renders: 4 s of 480p 16:9, silent. */
-const SHOT = { duration: 4, resolution: "480p", aspect_ratio: "16:9", generate_audio: false } as const
+export const BENCH_SHOT = { duration: 4, resolution: "480p", aspect_ratio: "16:9", generate_audio: false } as const
 
 /** Writes a manifest of one shot swept over `jobs` seeds (1..jobs) into `directory`. */
 export const writeSweepManifest = (directory: string, name: string, jobs: number) =>
@@ -43,10 +46,10 @@ export const writeSweepManifest = (directory: string, name: string, jobs: number
         "version: 1",
         `name: ${name}`,
         "defaults:",
-        `  duration: ${SHOT.duration}`,
-        `  resolution: ${SHOT.resolution}`,
-        `  aspect_ratio: "${SHOT.aspect_ratio}"`,
-        `  generate_audio: ${SHOT.generate_audio}`,
+        `  duration: ${BENCH_SHOT.duration}`,
+        `  resolution: ${BENCH_SHOT.resolution}`,
+        `  aspect_ratio: "${BENCH_SHOT.aspect_ratio}"`,
+        `  generate_audio: ${BENCH_SHOT.generate_audio}`,
         "shots:",
         "  - id: lighthouse",
         "    prompt: A lighthouse on a rocky point at dusk, waves below, slow push in.",
@@ -63,9 +66,9 @@ export const loadJobs = (manifestFile: string) => Effect.flatMap(loadManifest(ma
 /** The emulator in-process; the benchmark's shot is rendered (and padded) before anything is timed. */
 export const benchEmulator = (config: Partial<EmulatorConfig>) =>
   Effect.gen(function*() {
-    const [width, height] = pixelSize(SHOT.resolution, SHOT.aspect_ratio)
+    const [width, height] = pixelSize(BENCH_SHOT.resolution, BENCH_SHOT.aspect_ratio)
     const clip = yield* Effect.flatMap(makeClipRenderer(BENCH_CLIP_CACHE), (render) =>
-      render({ width, height, durationSeconds: SHOT.duration, audio: SHOT.generate_audio }))
+      render({ width, height, durationSeconds: BENCH_SHOT.duration, audio: BENCH_SHOT.generate_audio }))
     const bytes = config.syntheticVideoBytes
     if (bytes !== undefined) {
       yield* Effect.flatMap(makeClipPadder(BENCH_CLIP_CACHE), (pad) =>
@@ -76,6 +79,7 @@ export const benchEmulator = (config: Partial<EmulatorConfig>) =>
       apiKey: BENCH_KEY,
       workers: 1024,
       clipCacheDir: BENCH_CLIP_CACHE,
+      sharedClips: true,
       ...config
     })
   }).pipe(Effect.orDie)
@@ -94,6 +98,11 @@ export const renderWithPipeline = (
     readonly runDeadline?: Duration.Duration
     /** the prior of the model's generation time, as `--expect` sets it (default: Segmind's figure) */
     readonly expect?: Duration.Duration
+    /** poll and retry settings other than production's (a time-scaled benchmark scales them) */
+    readonly poll?: PollSettings
+    readonly retry?: RetrySettings
+    /** a request budget other than `rpm` calls a minute (a time-scaled window, or another implementation) */
+    readonly budget?: Layer.Layer<RequestBudget>
   }
 ) =>
   Effect.gen(function*() {
@@ -109,11 +118,22 @@ export const renderWithPipeline = (
       baseUrl,
       concurrency: options.concurrency,
       rpm: options.rpm,
-      poll: options.expect === undefined ? DEFAULT_POLL : { ...DEFAULT_POLL, prior: () => options.expect! },
-      retry: DEFAULT_RETRY,
+      poll: options.expect === undefined
+        ? options.poll ?? DEFAULT_POLL
+        : { ...(options.poll ?? DEFAULT_POLL), prior: () => options.expect! },
+      retry: options.retry ?? DEFAULT_RETRY,
       runDeadline: options.runDeadline
     })).pipe(
-      Effect.provide(runServices({ baseUrl, apiKey: Redacted.make(BENCH_KEY) }, options.rpm)),
+      Effect.provide(
+        options.budget === undefined
+          ? runServices({ baseUrl, apiKey: Redacted.make(BENCH_KEY) }, options.rpm)
+          : Layer.mergeAll(
+            SegmindClient.Default.pipe(
+              Layer.provide(layerSegmindConfig({ baseUrl, apiKey: Redacted.make(BENCH_KEY) }))
+            ),
+            options.budget
+          )
+      ),
       Logger.withMinimumLogLevel(LogLevel.None)
     )
   })

@@ -1,6 +1,7 @@
 import { ConfigError, Effect, Option, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { defaultEmulatorConfig, Emulator } from "../emulator/Emulator.js"
+import { apiOriginOf, EMULATOR_ORIGIN } from "../pipeline/ReuseCache.js"
 import { apiKeyConfig, baseUrlConfig, uploadUrlConfig } from "../segmind/SegmindConfig.js"
 import { usageError } from "./UsageErrors.js"
 
@@ -33,3 +34,9 @@ export const apiTarget = Effect.fn("ApiTarget.apiTarget")(
     return { baseUrl, apiKey, uploadUrl, isEmulator: false } satisfies ApiTarget
   }
 )
+
+/** The origin a run with these flags renders on, known before anything starts: the key of the videos it may reuse. */
+export const apiOriginOfFlags = (useEmulator: boolean, baseUrlFlag: Option.Option<string>) =>
+  useEmulator
+    ? Effect.succeed(EMULATOR_ORIGIN)
+    : Effect.map(baseUrlConfig(baseUrlFlag), (baseUrl) => apiOriginOf({ emulator: false, baseUrl }))

@@ -7,7 +7,7 @@ import { usageError } from "./UsageErrors.js"
 export const budgetFlags = {
   maxJobs: Options.integer("max-jobs").pipe(
     Options.withDescription(
-      "refuse (exit 2, nothing sent) if more than N jobs would be sent to the API: on resume, the jobs it would submit or submit again; videos reused or already rendered do not count (default: no limit)"
+      "refuse (exit 2, nothing sent) if more than N jobs would be sent to the API: on resume, the jobs it would submit or submit again; videos reused or already rendered do not count (default: none; run without it still refuses more than 1000 jobs, reused or not)"
     ),
     Options.optional
   ),

@@ -2,22 +2,41 @@ import { CliConfig, Command, HelpDoc, Usage, ValidationError } from "@effect/cli
 import { Console, Effect } from "effect"
 import { closestKey } from "../domain/ClosestName.js"
 import { TOOL_NAME, TOOL_VERSION } from "../domain/Tool.js"
+import { assembleCommand } from "./AssembleCommand.js"
 import { emulatorCommand } from "./EmulatorCommand.js"
 import { ExitCode, setExitCode } from "./ExitCode.js"
 import { commandHelp, type HelpSubject, helpSubject, overviewHelp } from "./HelpText.js"
+import { listCommand } from "./ListCommand.js"
 import { withShotlistConsole } from "./Logging.js"
+import { pickCommand } from "./PickCommand.js"
+import { pinCommand } from "./PinCommand.js"
 import { planCommand } from "./PlanCommand.js"
+import { pruneCommand } from "./PruneCommand.js"
 import { replayCommand } from "./ReplayCommand.js"
 import { resumeCommand } from "./ResumeCommand.js"
 import { runCommand } from "./RunCommand.js"
 import { schemaCommand } from "./SchemaCommand.js"
+import { statusCommand } from "./StatusCommand.js"
 
 const DESCRIPTION =
   "Render storyboards of video shots with Seedance 1.5 Pro on Segmind's async API, reproducibly. Start with `shotlist plan MANIFEST`, then `shotlist run MANIFEST` (add --emulator to try it for free)."
 
 const shotlist = Command.make("shotlist").pipe(
   Command.withDescription(DESCRIPTION),
-  Command.withSubcommands([runCommand, resumeCommand, replayCommand, planCommand, schemaCommand, emulatorCommand])
+  Command.withSubcommands([
+    runCommand,
+    resumeCommand,
+    replayCommand,
+    planCommand,
+    statusCommand,
+    listCommand,
+    pickCommand,
+    pinCommand,
+    assembleCommand,
+    pruneCommand,
+    schemaCommand,
+    emulatorCommand
+  ])
 )
 
 /** Each subcommand, in the order help lists them; its usage lists its flags. */
@@ -26,6 +45,12 @@ const subcommands: Readonly<Record<string, () => HelpSubject>> = {
   resume: () => helpSubject(resumeCommand),
   replay: () => helpSubject(replayCommand),
   plan: () => helpSubject(planCommand),
+  status: () => helpSubject(statusCommand),
+  list: () => helpSubject(listCommand),
+  pick: () => helpSubject(pickCommand),
+  pin: () => helpSubject(pinCommand),
+  assemble: () => helpSubject(assembleCommand),
+  prune: () => helpSubject(pruneCommand),
   schema: () => helpSubject(schemaCommand),
   emulator: () => helpSubject(emulatorCommand)
 }

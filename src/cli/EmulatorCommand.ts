@@ -6,7 +6,19 @@ import type { ScriptedFault } from "../emulator/EmulatorConfig.js"
 import { reportUsageError, usageError } from "./UsageErrors.js"
 
 const SCRIPT_ENDPOINTS = ["submit", "status", "result", "download", "upload"] as const
-const SCRIPT_FAULTS = ["500", "502", "503", "504", "429", "drop", "drop-after", "slow", "truncate"] as const
+const SCRIPT_FAULTS = [
+  "500",
+  "502",
+  "503",
+  "504",
+  "429",
+  "drop",
+  "drop-after",
+  "502-after",
+  "504-after",
+  "slow",
+  "truncate"
+] as const
 
 /** "submit:2:drop-after,download:1:truncate" -> scripted faults. */
 const parseScript = (text: string) =>
@@ -120,7 +132,7 @@ export const emulatorCommand = Command.make(
     ),
     script: Options.text("script").pipe(
       Options.withDescription(
-        "faults on given calls, e.g. submit:2:drop-after,download:1:truncate (faults: 500 502 503 504 429 drop drop-after slow truncate; default: none)"
+        "faults on given calls, e.g. submit:2:drop-after,download:1:truncate (faults: 500 502 503 504 429 drop drop-after 502-after 504-after slow truncate; default: none)"
       ),
       Options.withDefault("")
     ),

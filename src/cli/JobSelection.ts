@@ -1,7 +1,7 @@
 import { Options } from "@effect/cli"
 import { Effect } from "effect"
 import type { Job } from "../domain/Job.js"
-import { expandJobs } from "../manifest/JobExpansion.js"
+import { expandJobs, freshSeedBase } from "../manifest/JobExpansion.js"
 import { filterJobs } from "../manifest/JobFilter.js"
 import { loadManifest } from "../manifest/ManifestLoader.js"
 import { usageError } from "./UsageErrors.js"
@@ -49,10 +49,22 @@ export const onlyJobs = (jobs: ReadonlyArray<Job>, only: ReadonlyArray<string>, 
     : Effect.succeed(jobs.filter((job) => kept.some((entry) => entry.jobs.has(job))))
 }
 
-/** The manifest's jobs, narrowed by `--only`. */
-export const selectJobs = (file: string, only: ReadonlyArray<string>) =>
+/** `--reseed` (run, plan): a fresh seed_base instead of the manifest's. */
+export const reseedFlag = Options.boolean("reseed").pipe(
+  Options.withDescription(
+    "derive the seeds the manifest leaves open from a fresh random seed_base instead of the manifest's (it is printed; the seeds are journaled and reported; default: off)"
+  )
+)
+
+/** The manifest's jobs, narrowed by `--only`; `reseedBase` is the fresh seed_base under `--reseed`. */
+export const selectJobs = (file: string, only: ReadonlyArray<string>, reseed = false) =>
   Effect.gen(function*() {
     const loaded = yield* loadManifest(file)
-    const jobs = yield* onlyJobs(yield* expandJobs(loaded), only, file)
-    return { loaded, jobs }
+    const reseedBase = reseed ? yield* freshSeedBase : undefined
+    const jobs = yield* onlyJobs(
+      yield* expandJobs(loaded, reseedBase === undefined ? {} : { seedBase: reseedBase }),
+      only,
+      file
+    )
+    return { loaded, jobs, reseedBase }
   })

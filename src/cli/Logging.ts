@@ -31,6 +31,9 @@ export const messageText = (message: unknown): string =>
   (Array.isArray(message) ? message : [message]).map((part) => (typeof part === "string" ? part : JSON.stringify(part)))
     .join(" ")
 
+/** What a line's text says already: fields for --log-format json only (a job's id and phase, a retry's request, attempt and error). */
+const SAID_IN_TEXT = new Set(["job", "phase", "requestId", "attempt", "error"])
+
 const levelWord = (logLevel: LogLevel.LogLevel): string =>
   LogLevel.greaterThanEqual(logLevel, LogLevel.Warning)
     ? `${logLevel.label.toLowerCase().replace("warn", "warning")}: `
@@ -38,13 +41,12 @@ const levelWord = (logLevel: LogLevel.LogLevel): string =>
 
 /**
  * `shotlist: 12:00:01 warning: text key=value`, every line of it (a cause's
- * too) starting `shotlist: `. A job's id and phase are in the text already;
- * they are fields for --log-format json.
+ * too) starting `shotlist: `; only fields the text does not say are appended.
  */
 export const formatLogLine = (
   { annotations, cause, date, logLevel, message }: Logger.Logger.Options<unknown>
 ): string => {
-  const fields = [...HashMap.entries(annotations)].filter(([key]) => key !== "job" && key !== "phase")
+  const fields = [...HashMap.entries(annotations)].filter(([key]) => !SAID_IN_TEXT.has(key))
   const extras = fields.length === 0 ? "" : " " + fields.map(([k, v]) => `${k}=${String(v)}`).join(" ")
   const failure = Cause.isEmpty(cause) ? "" : `\n${Cause.pretty(cause)}`
   return prefixLines(`${clock(date)} ${levelWord(logLevel)}${messageText(message)}${extras}${failure}`)

@@ -3,7 +3,7 @@ import { Console, Effect, Option } from "effect"
 import { SEEDANCE_MODEL } from "../domain/SeedanceParams.js"
 import { buildReuseIndex, emptyReuseIndex } from "../pipeline/ReuseCache.js"
 import { estimateRun } from "../segmind/ModelCatalog.js"
-import { onlyFlag, selectJobs } from "./JobSelection.js"
+import { onlyFlag, reseedFlag, selectJobs } from "./JobSelection.js"
 import { planDocument } from "./PlanDocument.js"
 import { type Plan, renderPlan } from "./PlanTable.js"
 import { lookUpReuse, reuseFlags, toRender } from "./ReuseLookup.js"
@@ -15,6 +15,7 @@ export const planCommand = Command.make(
   {
     manifest: Args.text({ name: "MANIFEST" }).pipe(Args.withDescription("the YAML manifest to check and expand")),
     only: onlyFlag("show"),
+    reseed: reseedFlag,
     concurrency: Options.integer("concurrency").pipe(
       Options.withDescription(
         `jobs in flight at once, for the wall-time estimate (default: the manifest's, else ${DEFAULT_CONCURRENCY})`
@@ -36,15 +37,15 @@ export const planCommand = Command.make(
   },
   (args) =>
     Effect.gen(function*() {
-      const { jobs, loaded } = yield* selectJobs(args.manifest, args.only)
+      const { jobs, loaded, reseedBase } = yield* selectJobs(args.manifest, args.only, args.reseed)
       const model = loaded.manifest.model ?? SEEDANCE_MODEL
       const concurrency = Option.getOrElse(args.concurrency, () => loaded.manifest.concurrency ?? DEFAULT_CONCURRENCY)
       if (concurrency < 1) return yield* usageError(`--concurrency must be at least 1 (got ${concurrency})`)
       const rpm = Option.getOrElse(args.rpm, () => loaded.manifest.rpm ?? DEFAULT_RPM)
       if (rpm < 1) return yield* usageError(`--rpm must be at least 1 (got ${rpm})`)
       const reuseRoot = Option.getOrElse(args.reuseFrom, () => "output")
-      // The root itself is no run directory: nothing is excluded.
-      const reuse = args.noReuse ? emptyReuseIndex : yield* buildReuseIndex(reuseRoot, reuseRoot)
+      // The root itself is no run directory: nothing is excluded; plan takes no API flags, so runs of every API count.
+      const reuse = args.noReuse ? emptyReuseIndex : yield* buildReuseIndex(reuseRoot, reuseRoot, undefined)
       const planned = yield* lookUpReuse(jobs, model, reuse)
       const plan: Plan = {
         manifest: args.manifest,
@@ -53,12 +54,18 @@ export const planCommand = Command.make(
         concurrency,
         rpm,
         jobs: planned,
+        frameImages: loaded.frameImages,
         estimate: estimateRun(toRender(planned), { model, concurrency, rpm })
       }
       yield* Console.log(args.json ? JSON.stringify(planDocument(plan), null, 2) : renderPlan(plan))
+      if (reseedBase !== undefined && !args.json) {
+        yield* Console.log(
+          `--reseed: seed_base ${reseedBase} (a run --reseed draws its own); write \`seed_base: ${reseedBase}\` in the manifest to render these seeds again`
+        )
+      }
     }).pipe(Effect.catchTags(usageProblems))
 ).pipe(
   Command.withDescription(
-    "Validate MANIFEST and print the jobs it expands to (id, seed, duration, resolution, aspect, audio, price), which of them an earlier run's verified video would supply and from where, and the estimated cost and wall time of the rest. Sends nothing. Seeds marked * are drawn anew on each run. --json prints it as one JSON document."
+    "Validate MANIFEST and print the jobs it expands to (id, seed, duration, resolution, aspect, audio, price), which of them an earlier run's verified video would supply and from where, and the estimated cost and wall time of the rest. Sends nothing. A seed is given (by the manifest), swept, or derived from the manifest's seed_base and the job's id: the seeds `run` sends; --reseed shows fresh ones. --json prints it as one JSON document."
   )
 )

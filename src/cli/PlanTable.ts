@@ -1,3 +1,5 @@
+import { adaptiveAspect } from "../domain/AdaptiveAspect.js"
+import type { Job } from "../domain/Job.js"
 import { formatDuration } from "../report/DurationFormat.js"
 import {
   API_CALLS_PER_JOB,
@@ -18,6 +20,8 @@ export interface Plan {
   readonly concurrency: number
   readonly rpm: number
   readonly jobs: ReadonlyArray<PlannedJob>
+  /** each local frame's pixel size, by absolute path: the shape an `adaptive` job takes */
+  readonly frameImages?: ReadonlyMap<string, { readonly width: number; readonly height: number }>
   /** of the jobs to render, not of the reused ones */
   readonly estimate: RunEstimate
 }
@@ -37,6 +41,20 @@ export const planTotals = (plan: Plan) => {
   }
 }
 
+/** Rows a plan prints; past them it counts the rest, which `--only` shows. */
+const PLAN_ROWS = 1000
+
+/** Where a job's seed comes from: written on the shot or in defaults, listed in its sweep, or derived from seed_base. */
+const seedOrigin = (job: Job): string => job.sweep?.seed !== undefined ? "swept" : job.seedDrawn ? "derived" : "given"
+
+/** The aspect a job renders in: an `adaptive` one says which shape its first frame gives it. */
+const aspectOf = (plan: Plan, job: Job): string => {
+  const frame = job.firstFrame?._tag === "File" ? plan.frameImages?.get(job.firstFrame.absolutePath) : undefined
+  return job.params.aspect_ratio === "adaptive" && frame !== undefined
+    ? `adaptive → ${adaptiveAspect(frame)}`
+    : job.params.aspect_ratio
+}
+
 const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`
 
 /** Where a reused video comes from: the earlier run's directory, and its job when the id changed. */
@@ -53,6 +71,7 @@ export const renderPlan = (plan: Plan): string => {
   const header = [
     "id",
     "seed",
+    "seed is",
     "duration",
     "resolution",
     "aspect",
@@ -60,12 +79,13 @@ export const renderPlan = (plan: Plan): string => {
     "cost",
     ...(totals.reused > 0 ? ["earlier video"] : [])
   ]
-  const rows = plan.jobs.map((entry) => [
+  const rows = plan.jobs.slice(0, PLAN_ROWS).map((entry) => [
     entry.job.id,
-    `${entry.job.seed}${entry.job.seedDrawn ? "*" : ""}`,
+    String(entry.job.seed),
+    seedOrigin(entry.job),
     `${entry.job.params.duration} s`,
     entry.job.params.resolution,
-    entry.job.params.aspect_ratio,
+    aspectOf(plan, entry.job),
     entry.job.params.generate_audio ? "yes" : "no",
     entry.reusedFrom === undefined ? formatUsd(plannedCost(plan, entry)) : "-",
     ...(totals.reused > 0 ? [reuseSource(entry)] : [])
@@ -77,12 +97,15 @@ export const renderPlan = (plan: Plan): string => {
     line(header),
     line(widths.map((w) => "-".repeat(w))),
     ...rows.map(line),
+    ...(plan.jobs.length > rows.length
+      ? [`… ${plan.jobs.length - rows.length} more jobs (show them with --only)`]
+      : []),
     "",
     `${plural(totals.jobs, "job")} from ${plural(totals.shots, "shot")}, ${totals.videoSeconds} s of video`,
     ...(totals.reused > 0
       ? [`${plural(totals.reused, "job")} reused from earlier runs at no cost, ${totals.toRender} to render`]
       : []),
-    ...(drawn ? ["* seed drawn by shotlist; a run draws its own and records it in the journal and report"] : []),
+    ...(drawn ? ["derived: from the manifest's seed_base and the job's id; every run sends these seeds"] : []),
     ...estimateLines(plan)
   ].join("\n")
 }

@@ -13,15 +13,17 @@ import { displayPath } from "./DisplayPath.js"
 import { onlyFlag, onlyJobs } from "./JobSelection.js"
 import { withLogFormat } from "./Logging.js"
 import { renderFlags } from "./RenderFlags.js"
+import { withKeptFrames } from "./ReplayFrames.js"
 import { claimNewRunDirectory, executeRun, timeStamp } from "./RunExecution.js"
 import { resolveRunSettings } from "./RunSettings.js"
 import { reportUsageError, usageError } from "./UsageErrors.js"
 
 /**
  * A recorded job as a job to render again: the exact body that was sent
- * (seed, frame URLs and all), so the API gets the very same request.
+ * (seed and URL frames included), so the API gets the very same request;
+ * local frames are uploaded again (`withKeptFrames`).
  */
-const jobOfReport = (entry: JobReport): Job => ({
+export const jobOfReport = (entry: JobReport): Job => ({
   id: entry.id,
   shot: entry.shot,
   ...(entry.sweep === undefined ? {} : { sweep: entry.sweep }),
@@ -63,7 +65,12 @@ export const replayCommand = Command.make(
           }: each would be rendered into one file; nothing was sent`
         )
       }
-      const jobs = yield* onlyJobs(source.jobs.map(jobOfReport), args.only, args.report)
+      const sourceDirectory = path.dirname(reportFile)
+      const entries = new Map(source.jobs.map((entry) => [entry.id, entry]))
+      const jobs = yield* Effect.forEach(
+        yield* onlyJobs(source.jobs.map(jobOfReport), args.only, args.report),
+        (job) => withKeptFrames(job, entries.get(job.id)!, sourceDirectory)
+      )
       if (jobs.length === 0) return yield* usageError(`${args.report} records no jobs`)
 
       // Nothing is reused on replay: every job is sent, priced at what the source run was billed where it says.
@@ -74,7 +81,6 @@ export const replayCommand = Command.make(
         observed: observedCosts(source.jobs.filter((entry) => entry.status === "completed"))
       })
 
-      const sourceDirectory = path.dirname(reportFile)
       const runDirectory = Option.getOrElse(args.out, () =>
         path.join(path.dirname(sourceDirectory), timeStamp(new Date())))
       if (path.resolve(runDirectory) === sourceDirectory) {
@@ -103,7 +109,8 @@ export const replayCommand = Command.make(
           baseUrl: target.baseUrl,
           emulator: target.isEmulator,
           ...settings,
-          replayOf: { report: reportFile, runId: source.run.id }
+          replayOf: { report: reportFile, runId: source.run.id },
+          only: args.only
         }),
         target,
         args
@@ -111,6 +118,6 @@ export const replayCommand = Command.make(
     }).pipe(Effect.scoped, withLogFormat(args.logFormat), Effect.catchTag("UsageError", reportUsageError))
 ).pipe(
   Command.withDescription(
-    "Render again exactly the jobs REPORT_JSON records: same model, same body, same seeds, into a new run directory whose report links the source. Nothing is reused: every job is sent. Exit codes as for `run`."
+    "Render again exactly the jobs REPORT_JSON records: same model, same body, same seeds, into a new run directory whose report links the source. Local frames are uploaded again from the source run's copies (exit 2 if one is missing or changed). Nothing is reused: every job is sent. Exit codes as for `run`."
   )
 )

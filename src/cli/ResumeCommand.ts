@@ -13,7 +13,12 @@ export const resumeCommand = Command.make(
     ),
     retryFailed: Options.boolean("retry-failed").pipe(
       Options.withDescription(
-        "render failed jobs again (by default they stay failed); a job whose request may still end is polled, not paid for again"
+        "render failed jobs again, paying for them (by default they stay failed); a failed job whose request or video can still be fetched is fetched, not paid for again"
+      )
+    ),
+    resendUncertain: Options.boolean("resend-uncertain").pipe(
+      Options.withDescription(
+        "send again the jobs whose earlier submit got no answer that says whether the API took it (lost answer, 502/504, a crash mid-submit); each is named in the report, and may be billed twice (default: off, they stay held)"
       )
     ),
     ...renderFlags
@@ -23,6 +28,7 @@ export const resumeCommand = Command.make(
       runDirectory: args.runDirectory,
       flags: args,
       retryFailed: args.retryFailed,
+      resendUncertain: args.resendUncertain,
       expectManifestSha256: undefined
     }).pipe(
       Effect.scoped,
@@ -31,6 +37,6 @@ export const resumeCommand = Command.make(
     )
 ).pipe(
   Command.withDescription(
-    "Continue an interrupted or crashed run from its journal. Verified videos are kept; a job the API accepted is polled again, never submitted again, while the API keeps it (1 h); after that, or on a 404, it is submitted again and the report says so. Jobs never submitted are submitted; failed jobs stay failed unless --retry-failed. The report covers every job. Exit codes as for `run`."
+    "Continue an interrupted or crashed run from its journal. Verified videos are kept; a finished video is downloaded again from its recorded URL; a job the API accepted is polled again, never submitted again, while the API still knows it; only on its 404 is it submitted again, and the report says so. A failed job whose request or video can still be fetched is fetched for free; a failed generation stays failed unless --retry-failed. A submit whose outcome is unknown stays held unless --resend-uncertain. Jobs never submitted (planning cut short included) are submitted. The report covers every job. Exit codes as for `run`."
   )
 )

@@ -2,18 +2,20 @@ import { Args, Command, Options } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
 import { Effect, Option } from "effect"
 import { SEEDANCE_MODEL } from "../domain/SeedanceParams.js"
+import { refuseOversizedRun } from "../manifest/JobExpansion.js"
 import { buildReuseIndex, emptyReuseIndex } from "../pipeline/ReuseCache.js"
 import { makeRunPlan } from "../pipeline/RunPipeline.js"
 import { runFiles } from "../store/RunDirectory.js"
-import { apiTarget } from "./ApiTarget.js"
+import { apiOriginOfFlags, apiTarget } from "./ApiTarget.js"
 import { hasBudget, withinBudget } from "./Budget.js"
 import { displayPath } from "./DisplayPath.js"
-import { onlyFlag, selectJobs } from "./JobSelection.js"
+import { onlyFlag, reseedFlag, selectJobs } from "./JobSelection.js"
 import { withLogFormat } from "./Logging.js"
+import { chooseRunDirectory, markLatestRun, waitFlag } from "./OutputFolderLock.js"
 import { renderFlags } from "./RenderFlags.js"
 import { lookUpReuse, reuseFlags, toRender } from "./ReuseLookup.js"
-import { claimNewRunDirectory, executeRun, resumeRun, timeStamp } from "./RunExecution.js"
-import { resolveRunSettings } from "./RunSettings.js"
+import { claimNewRunDirectory, executeRun, resumeRun } from "./RunExecution.js"
+import { DEFAULT_MAX_JOBS, resolveRunSettings } from "./RunSettings.js"
 import { usageError, usageProblems } from "./UsageErrors.js"
 
 const manifestArg = Args.text({ name: "MANIFEST" }).pipe(Args.withDescription("the YAML manifest of shots to render"))
@@ -31,26 +33,36 @@ export const runCommand = Command.make(
     manifest: manifestArg,
     out: outOption,
     only: onlyFlag("render"),
+    wait: waitFlag,
     ...reuseFlags,
+    reseed: reseedFlag,
     ...renderFlags
   },
   (args) =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const path = yield* Path.Path
-      const { loaded, jobs } = yield* selectJobs(args.manifest, args.only)
+      const { loaded, jobs, reseedBase } = yield* selectJobs(args.manifest, args.only, args.reseed)
       if (jobs.length === 0) return yield* usageError(`${args.manifest} expands to no jobs`)
+      if (Option.isNone(args.maxJobs)) yield* refuseOversizedRun(loaded, jobs, DEFAULT_MAX_JOBS)
 
-      const runDirectory = Option.getOrElse(args.out, () =>
-        path.join("output", loaded.manifest.name, timeStamp(new Date())))
+      const runDirectory = yield* chooseRunDirectory(args.out, loaded.manifest.name, args.wait)
       if (yield* fs.exists(runFiles(path, runDirectory).journal)) {
         yield* Effect.logInfo(`${displayPath(runDirectory)} already holds a run of this manifest: resuming it`)
-        return yield* resumeRun({ runDirectory, flags: args, retryFailed: false, expectManifestSha256: loaded.sha256 })
+        return yield* resumeRun({
+          runDirectory,
+          flags: args,
+          retryFailed: false,
+          resendUncertain: false,
+          expectManifestSha256: loaded.sha256
+        })
       }
       const model = loaded.manifest.model ?? SEEDANCE_MODEL
       const reuseRoot = Option.getOrElse(args.reuseFrom, () =>
         Option.isSome(args.out) ? path.dirname(path.resolve(runDirectory)) : "output")
-      const reuse = args.noReuse ? emptyReuseIndex : yield* buildReuseIndex(reuseRoot, runDirectory)
+      const reuse = args.noReuse
+        ? emptyReuseIndex
+        : yield* buildReuseIndex(reuseRoot, runDirectory, yield* apiOriginOfFlags(args.emulator, args.baseUrl))
       if (hasBudget(args)) {
         const rendered = toRender(yield* lookUpReuse(jobs, model, reuse))
         const reused = jobs.length - rendered.length
@@ -68,7 +80,13 @@ export const runCommand = Command.make(
         { concurrency: loaded.manifest.concurrency, rpm: loaded.manifest.rpm, retry: loaded.manifest.retry },
         target.isEmulator
       )
+      if (reseedBase !== undefined) {
+        yield* Effect.logInfo(
+          `--reseed: seed_base ${reseedBase}; write \`seed_base: ${reseedBase}\` in the manifest to render the same seeds again`
+        )
+      }
       yield* claimNewRunDirectory(runDirectory)
+      yield* markLatestRun(args.out, runDirectory)
       yield* Effect.logInfo(
         `rendering ${jobs.length} jobs of ${displayPath(loaded.file)} into ${
           displayPath(runDirectory)
@@ -86,7 +104,8 @@ export const runCommand = Command.make(
           baseUrl: target.baseUrl,
           emulator: target.isEmulator,
           ...settings,
-          reuse
+          reuse,
+          only: args.only
         }),
         target,
         args

@@ -1,5 +1,6 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Clock, Console, Effect, Logger, Option } from "effect"
+import { type LostRequest, lostWithEmulator, submitAgainIfLost } from "../pipeline/LostRequests.js"
 import { REQUEST_TTL, resumeStartOf } from "../pipeline/ResumePlan.js"
 import { makeRunPlan, runPipeline, type RunPlan, runServices } from "../pipeline/RunPipeline.js"
 import { RunProgress } from "../pipeline/RunProgress.js"
@@ -19,6 +20,7 @@ import { stderrLogger } from "./Logging.js"
 import { notifyingRunEnd, type NotifyTarget } from "./Notify.js"
 import { canRedraw, liveProgressView } from "./ProgressView.js"
 import type { RenderFlags } from "./RenderFlags.js"
+import { jobsToResume } from "./ResumeJobs.js"
 import { resolveRunSettings } from "./RunSettings.js"
 import { usageError } from "./UsageErrors.js"
 
@@ -89,7 +91,7 @@ export const executeRun = (plan: RunPlan, target: ApiTarget, outputs: RunOutputs
         )
       )
     )
-    yield* printSummary(report, runFiles(path, plan.runDirectory))
+    yield* printSummary(report, plan.runDirectory, runFiles(path, plan.runDirectory))
     if (Option.isSome(junit)) {
       yield* writeFileAtomic(junit.value, renderJUnit(report))
       yield* Console.log(`junit: ${displayPath(junit.value)}`)
@@ -98,7 +100,7 @@ export const executeRun = (plan: RunPlan, target: ApiTarget, outputs: RunOutputs
     return report
   }).pipe(notifyingRunEnd(outputs.notify, plan.runDirectory))
 
-export const printSummary = (report: Report, files: RunFiles) =>
+export const printSummary = (report: Report, runDirectory: string, files: RunFiles) =>
   Effect.gen(function*() {
     const { summary } = report
     const reused = report.jobs.filter((job) => job.reusedFrom !== undefined).length
@@ -132,6 +134,7 @@ export const printSummary = (report: Report, files: RunFiles) =>
         if (job.resubmitted !== undefined) yield* Console.log(`  ${job.id}: ${job.resubmitted.reason}`)
       }
     }
+    yield* printHeldSubmits(report, runDirectory)
     if (report.run.aborted !== undefined) {
       yield* Console.log(`run stopped: ${report.run.aborted.tag}: ${report.run.aborted.message}`)
       yield* Console.log(abortAdvice(report.run.aborted.tag))
@@ -139,6 +142,24 @@ export const printSummary = (report: Report, files: RunFiles) =>
     yield* Console.log(`videos: ${displayPath(files.videos)}`)
     yield* Console.log(`report: ${displayPath(files.report)}`)
     yield* Console.log(`contact sheet: ${displayPath(files.contactSheet)}`)
+  })
+
+/** Submits whose outcome is unknown are held, never re-sent silently: the summary names them and the command that sends them. */
+const printHeldSubmits = (report: Report, runDirectory: string) =>
+  Effect.gen(function*() {
+    const held = report.jobs.filter((job) => job.status === "failed" && job.error?.tag === "SubmitUncertain")
+    if (held.length === 0) return
+    const them = held.length === 1 ? "it" : "them"
+    yield* Console.log(
+      `held, not re-sent: ${held.length} submit(s) whose answer does not say whether the API took (and bills) ${them}: ${
+        held.map((job) => job.id).join(", ")
+      }`
+    )
+    yield* Console.log(
+      `to send ${them} again (each may then be billed twice): shotlist resume ${
+        displayPath(runDirectory)
+      } --resend-uncertain`
+    )
   })
 
 const abortAdvice = (tag: string): string => {
@@ -159,6 +180,8 @@ export interface ResumeRequest {
   readonly runDirectory: string
   readonly flags: RenderFlags
   readonly retryFailed: boolean
+  /** send again the submits whose outcome is unknown (`--resend-uncertain`) */
+  readonly resendUncertain: boolean
   /** set by `run --out`: the manifest must be the one the run was started with */
   readonly expectManifestSha256: string | undefined
 }
@@ -167,13 +190,20 @@ export interface ResumeRequest {
  * `--max-jobs` / `--max-cost` of a resume: the jobs it would submit, for the
  * first time or again, count; videos kept and requests polled again do not.
  */
-const resumeWithinBudget = (request: ResumeRequest, journaled: JournaledRun) =>
+const resumeWithinBudget = (request: ResumeRequest, journaled: JournaledRun, lost: LostRequest | undefined) =>
   Effect.gen(function*() {
     if (!hasBudget(request.flags) || journaled.run === undefined) return
     const now = yield* Clock.currentTimeMillis
-    const options = { retryFailed: request.retryFailed, requestTtl: REQUEST_TTL }
+    const options = {
+      retryFailed: request.retryFailed,
+      resendUncertain: request.resendUncertain,
+      requestTtl: REQUEST_TTL
+    }
     const states = [...journaled.jobs.values()]
-    const starts = yield* Effect.forEach(states, (state) => resumeStartOf(state, request.runDirectory, now, options))
+    const starts = yield* Effect.forEach(
+      states,
+      (state) => Effect.map(resumeStartOf(state, request.runDirectory, now, options), submitAgainIfLost(lost))
+    )
     const outgoing = states.filter((_, i) => starts[i]?._tag === "Submit").map((state) => state.job)
     const kept = starts.filter((start) => start._tag === "Keep").length
     const polled = starts.filter((start) => start._tag === "Poll").length
@@ -199,7 +229,9 @@ export const resumeRun = (request: ResumeRequest) =>
     const path = yield* Path.Path
     const files = runFiles(path, request.runDirectory)
     if (!(yield* fs.exists(files.journal))) {
-      return yield* usageError(`${request.runDirectory} holds no journal.jsonl: there is no run to resume there`)
+      return yield* usageError(
+        `${displayPath(request.runDirectory)} holds no journal.jsonl: there is no run to resume there`
+      )
     }
     yield* lockRunDirectory(request.runDirectory)
     const contents = yield* readJournal(files.journal).pipe(
@@ -226,19 +258,19 @@ export const resumeRun = (request: ResumeRequest) =>
       )
     }
 
-    yield* resumeWithinBudget(request, journaled)
-
     const useEmulator = request.flags.emulator || (run.emulator && Option.isNone(request.flags.baseUrl))
-    const target = yield* apiTarget(
-      useEmulator,
-      Option.orElse(request.flags.baseUrl, () => (useEmulator ? Option.none() : Option.some(run.baseUrl)))
-    )
+    const baseUrl = Option.orElse(request.flags.baseUrl, () => (useEmulator ? Option.none() : Option.some(run.baseUrl)))
+    // An embedded emulator's requests died with its process: they are sent again, never polled.
+    const lost = lostWithEmulator(run, { emulator: useEmulator, baseUrl: Option.getOrElse(baseUrl, () => run.baseUrl) })
+    yield* resumeWithinBudget(request, journaled, lost)
+
+    const target = yield* apiTarget(useEmulator, baseUrl)
     const settings = yield* resolveRunSettings(request.flags, {
       concurrency: run.concurrency,
       rpm: run.emulator === useEmulator ? run.rpm : undefined,
       retry: undefined
     }, target.isEmulator)
-    const jobs = [...journaled.jobs.values()].map((state) => state.job)
+    const jobs = yield* jobsToResume(request.runDirectory, journaled, run)
     yield* Effect.logInfo(`resuming ${jobs.length} jobs of ${displayPath(request.runDirectory)} on ${target.baseUrl}`)
     return yield* executeRun(
       makeRunPlan({
@@ -251,7 +283,16 @@ export const resumeRun = (request: ResumeRequest) =>
         emulator: target.isEmulator,
         ...settings,
         replayOf: run.replayOf,
-        resume: { journaled, options: { retryFailed: request.retryFailed, requestTtl: REQUEST_TTL } }
+        only: run.only ?? [],
+        resume: {
+          journaled,
+          options: {
+            retryFailed: request.retryFailed,
+            resendUncertain: request.resendUncertain,
+            requestTtl: REQUEST_TTL
+          },
+          lost
+        }
       }),
       target,
       request.flags

@@ -9,6 +9,8 @@ import { usageError } from "./UsageErrors.js"
 
 export const DEFAULT_CONCURRENCY = 4
 export const DEFAULT_RPM = 45
+/** Without `--max-jobs`, a run renders at most this many jobs: more is likely a sweep that multiplies by mistake. */
+export const DEFAULT_MAX_JOBS = 1000
 /** The embedded emulator has no plan limit; the budget then only keeps the demo polite. */
 export const EMULATOR_RPM = 600
 /** The emulator's clips take seconds, not Segmind's ~100 s: its own time model is the prior. */

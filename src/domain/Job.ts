@@ -30,7 +30,7 @@ export const Job = Schema.Struct({
   /** 1-based take number when the shot has `takes` */
   take: Schema.optional(Schema.Int),
   seed: Schema.Int,
-  /** true when the manifest gave no seed and shotlist drew one */
+  /** true when the manifest gave no seed: shotlist derived it from the seed base and the job id */
   seedDrawn: Schema.Boolean,
   /**
    * The body to submit. `first_frame_url`/`last_frame_url` are set here for

@@ -40,8 +40,18 @@ export const FrameRecord = Schema.Struct({
 })
 export type FrameRecord = typeof FrameRecord.Type
 
-/** The earlier run and job whose verified video a job took instead of rendering. */
-export const ReusedFrom = Schema.Struct({ run: Schema.String, job: Schema.String })
+/**
+ * The earlier run and job whose verified video a job took instead of
+ * rendering, with what that render's report said of its request and price
+ * (a record of the source, not a bill of this run: the reuse cost nothing).
+ */
+export const ReusedFrom = Schema.Struct({
+  run: Schema.String,
+  job: Schema.String,
+  requestId: Schema.optional(Schema.String),
+  cost: Schema.optional(Schema.Number),
+  inferenceTime: Schema.optional(Schema.Number)
+})
 export type ReusedFrom = typeof ReusedFrom.Type
 
 /** The report whose jobs a replay renders again. */

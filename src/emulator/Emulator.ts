@@ -1,5 +1,5 @@
 import { type FileSystem, HttpPlatform, HttpRouter, HttpServer, type Path } from "@effect/platform"
-import { NodeHttpPlatform, NodeHttpServer } from "@effect/platform-node"
+import { NodeHttpClient, NodeHttpPlatform, NodeHttpServer } from "@effect/platform-node"
 import type { CommandExecutor } from "@effect/platform/CommandExecutor"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import { Context, Effect, Layer, Option, type Scope } from "effect"
@@ -40,7 +40,6 @@ export const startEmulator = (
   Effect.gen(function*() {
     const store = yield* makeEmulatorStore
     const dice = yield* makeDice(config.faults.seed)
-    const enqueue = yield* startWorkers(config, store, dice)
     const host = config.host ?? "127.0.0.1"
     const server = yield* NodeHttpServer.make(() => createServer(), { port: config.port, host })
     // Every interface is reached from this machine at 127.0.0.1; a named address, as named.
@@ -48,6 +47,9 @@ export const startEmulator = (
     const baseUrl = server.address._tag === "TcpAddress"
       ? `http://${urlHost}:${server.address.port}`
       : `http://${urlHost}`
+    // Frames on other local servers are fetched as the API would fetch them.
+    const client = NodeHttpClient.makeUndici(yield* NodeHttpClient.makeDispatcher)
+    const enqueue = yield* startWorkers(config, store, dice, { baseUrl, client })
     const routes = emulatorRoutes({
       config,
       baseUrl,

@@ -6,8 +6,19 @@ import { join } from "node:path"
 export interface ScriptedFault {
   readonly endpoint: "submit" | "status" | "result" | "download" | "upload"
   readonly call: number
-  /** "drop-after": the request is handled (a submit is accepted), then the answer is lost */
-  readonly fault: "500" | "502" | "503" | "504" | "429" | "drop" | "drop-after" | "slow" | "truncate"
+  /** "drop-after" / "502-after" / "504-after": the request is handled (a submit is accepted), then the answer is lost or a gateway error */
+  readonly fault:
+    | "500"
+    | "502"
+    | "503"
+    | "504"
+    | "429"
+    | "drop"
+    | "drop-after"
+    | "502-after"
+    | "504-after"
+    | "slow"
+    | "truncate"
 }
 
 /** Faults to inject: drawn from a PRNG seeded by `seed` so a run can be repeated, or scripted call by call. */
@@ -82,6 +93,12 @@ export interface EmulatorConfig {
   readonly syntheticVideoBytes?: number
   /** when set, replaces the default generation time model */
   readonly generationTimeModel?: GenerationTimeModel
+  /**
+   * when true, every job of one size, duration and audio serves the same plain
+   * clip (no stamp, no opening frame): for benchmarks, where rendering a clip
+   * per job would dominate what they measure
+   */
+  readonly sharedClips?: boolean
 }
 
 export const defaultEmulatorConfig: EmulatorConfig = {

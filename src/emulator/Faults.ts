@@ -31,12 +31,16 @@ export const scriptedFaults = (plan: FaultPlan): Middleware => (app) =>
     return yield* app
   })
 
-/** The script's "drop-after": the call is handled (a submit is queued and billed), then its answer is lost. */
+/** The script's "drop-after" / "502-after" / "504-after": the call is handled (a submit is queued and billed), then its answer is lost, or a gateway's error comes instead. */
 export const lostAnswers = (plan: FaultPlan): Middleware => (app) =>
   Effect.gen(function*() {
     const call = yield* Call
     const response = yield* app
-    return scriptedFor(plan, call) === "drop-after" ? yield* dropped(call, true) : response
+    const fault = scriptedFor(plan, call)
+    if (fault === "502-after" || fault === "504-after") {
+      return errorJson(Number(fault.slice(0, 3)), "Gateway error (scripted, after the request was handled)")
+    }
+    return fault === "drop-after" ? yield* dropped(call, true) : response
   })
 
 const SERVER_ERRORS = [500, 502, 503, 504] as const

@@ -1,20 +1,60 @@
 import { Effect, Random } from "effect"
+import * as Crypto from "node:crypto"
 import type { FrameSource, Job, SweepValue } from "../domain/Job.js"
 import { SEED_MAX, SEED_MIN, SEEDANCE_DEFAULTS, type SeedanceParams } from "../domain/SeedanceParams.js"
-import type { FrameRef, Shot, ShotFields } from "./Manifest.js"
+import { type FrameRef, JOB_ID_MAX_BYTES, type Manifest, type Shot, type ShotFields } from "./Manifest.js"
+import { ManifestInvalid } from "./ManifestErrors.js"
 import type { LoadedManifest } from "./ManifestLoader.js"
+
+type Sweep = NonNullable<Shot["sweep"]>
+type Combination = ReadonlyArray<readonly [string, SweepValue]>
 
 /** A sweep value as it appears in a job id: safe in a file name on every system. */
 const idValue = (value: SweepValue): string => String(value).replace(/:/g, "x").replace(/[^A-Za-z0-9._-]/g, "-")
 
-/** Every combination of the sweep, first key varying slowest. */
-const combinations = (
-  sweep: ReadonlyArray<readonly [string, ReadonlyArray<SweepValue>]>
-): ReadonlyArray<ReadonlyArray<readonly [string, SweepValue]>> =>
-  sweep.reduce<ReadonlyArray<ReadonlyArray<readonly [string, SweepValue]>>>(
-    (partial, [key, values]) => partial.flatMap((combo) => values.map((value) => [...combo, [key, value] as const])),
-    [[]]
-  )
+/** `cliff~seed=11~camera_fixed=true`: a shot and one combination of its sweep. */
+const combinationId = (shot: string, combination: Combination): string =>
+  [shot, ...combination.map(([key, value]) => `${key}=${idValue(value)}`)].join("~")
+
+/** `cliff~seed=11~camera_fixed=true`, `ending~take=2`: the same for the same shot, combination and take. */
+const takeId = (combination: string, take: number | undefined): string =>
+  take === undefined ? combination : `${combination}~take=${take}`
+
+const jobIdOf = (shot: string, combination: Combination, take: number | undefined): string =>
+  takeId(combinationId(shot, combination), take)
+
+/** sha256 in hex; the one-shot `hash` (Node 20.12+) is much faster over a million jobs. */
+const sha256Text = (text: string): string =>
+  typeof Crypto.hash === "function"
+    ? Crypto.hash("sha256", text)
+    : Crypto.createHash("sha256").update(text).digest("hex")
+
+/** Every combination of the sweep, first key varying slowest, one at a time: a large sweep is never held whole. */
+function* combinations(sweep: Sweep): Generator<Combination> {
+  const indices = sweep.map(() => 0)
+  while (true) {
+    yield sweep.map(([key, values], axis) => [key, values[indices[axis]!]!] as const)
+    let axis = sweep.length - 1
+    while (axis >= 0 && ++indices[axis]! === sweep[axis]![1].length) indices[axis--] = 0
+    if (axis < 0) return
+  }
+}
+
+/**
+ * The seed of a job the manifest gives none: sha256 of the seed base and the
+ * job id, in SEED_MIN..SEED_MAX. A later `attempt` picks another on a collision.
+ */
+export const deriveSeed = (seedBase: string, jobId: string, attempt = 0): number => {
+  const digest = sha256Text(`${seedBase}\u0000${jobId}${attempt === 0 ? "" : `\u0000${attempt}`}`)
+  // The first 48 bits: an exact integer, and the modulo's bias is below one in 10^8.
+  return (Number.parseInt(digest.slice(0, 12), 16) % (SEED_MAX - SEED_MIN + 1)) + SEED_MIN
+}
+
+/** The manifest's `seed_base`, else its name: fixed for the manifest, so its seeds are too. */
+export const seedBaseOf = (manifest: Manifest): string => manifest.seedBase ?? manifest.name
+
+/** A seed base for `--reseed`: fresh seeds for one run, which writing it as `seed_base` brings back. */
+export const freshSeedBase: Effect.Effect<string> = Effect.map(Random.nextIntBetween(1, 1_000_000_000), String)
 
 const frameSource = (frame: FrameRef): FrameSource =>
   frame._tag === "Url"
@@ -34,47 +74,133 @@ const paramsOf = (fields: ShotFields & { readonly prompt: string }, seed: number
   ...(fields.last_frame?._tag === "Url" ? { last_frame_url: fields.last_frame.url } : {})
 })
 
-const drawSeed = Random.nextIntBetween(SEED_MIN, SEED_MAX + 1)
-
-const expandShot = (defaults: ShotFields, shot: Shot): Effect.Effect<ReadonlyArray<Job>> =>
-  Effect.gen(function*() {
-    const jobs: Array<Job> = []
-    const takes = shot.takes === undefined ? [undefined] : Array.from({ length: shot.takes }, (_, i) => i + 1)
-    for (const combo of combinations(shot.sweep ?? [])) {
-      for (const take of takes) {
-        const fields = { ...defaults, ...shot, ...Object.fromEntries(combo) } as ShotFields & {
-          readonly prompt: string
-        }
-        const seedDrawn = fields.seed === undefined
-        const seed = fields.seed ?? (yield* drawSeed)
-        const id = [
-          shot.id,
-          ...combo.map(([key, value]) => `${key}=${idValue(value)}`),
-          ...(take === undefined ? [] : [`take=${take}`])
-        ].join("~")
-        jobs.push({
-          id,
-          shot: shot.id,
-          ...(shot.sweep === undefined ? {} : { sweep: Object.fromEntries(combo) }),
-          ...(take === undefined ? {} : { take }),
-          seed,
-          seedDrawn,
-          params: paramsOf(fields, seed),
-          ...(fields.first_frame === undefined ? {} : { firstFrame: frameSource(fields.first_frame) }),
-          ...(fields.last_frame === undefined ? {} : { lastFrame: frameSource(fields.last_frame) })
-        })
+/** Appends the jobs of one shot: per combination of its sweep, per take; derived seeds distinct within the shot. */
+const expandShot = (jobs: Array<Job>, defaults: ShotFields, shot: Shot, seedBase: string): void => {
+  const takes = shot.takes === undefined ? [undefined] : Array.from({ length: shot.takes }, (_, i) => i + 1)
+  const derived = new Set<number>()
+  for (const combination of combinations(shot.sweep ?? [])) {
+    const sweep = Object.fromEntries(combination)
+    const fields = { ...defaults, ...shot, ...sweep } as ShotFields & { readonly prompt: string }
+    const params = paramsOf(fields, SEED_MIN)
+    const firstFrame = fields.first_frame === undefined ? {} : { firstFrame: frameSource(fields.first_frame) }
+    const lastFrame = fields.last_frame === undefined ? {} : { lastFrame: frameSource(fields.last_frame) }
+    const prefix = combinationId(shot.id, combination)
+    for (const take of takes) {
+      const id = takeId(prefix, take)
+      let seed = fields.seed ?? deriveSeed(seedBase, id)
+      for (let attempt = 1; fields.seed === undefined && derived.has(seed); attempt++) {
+        seed = deriveSeed(seedBase, id, attempt)
       }
+      if (fields.seed === undefined) derived.add(seed)
+      jobs.push({
+        id,
+        shot: shot.id,
+        ...(shot.sweep === undefined ? {} : { sweep }),
+        ...(take === undefined ? {} : { take }),
+        seed,
+        seedDrawn: fields.seed === undefined,
+        params: { ...params, seed },
+        ...firstFrame,
+        ...lastFrame
+      })
     }
-    return jobs
-  })
+  }
+}
 
 /**
  * The jobs of a manifest in storyboard order: one per shot, per sweep
- * combination or per take. Seeds the manifest leaves open are drawn from
- * Effect's `Random`, so the caller records them before anything is sent.
+ * combination or per take. A seed the manifest leaves open is derived from
+ * the seed base (`seedBase`, else the manifest's) and the job id, so the
+ * same manifest always means the same jobs.
  */
-export const expandJobs = (loaded: LoadedManifest): Effect.Effect<ReadonlyArray<Job>> =>
-  Effect.map(
-    Effect.forEach(loaded.manifest.shots, (shot) => expandShot(loaded.manifest.defaults, shot)),
-    (perShot) => perShot.flat()
+export const expandJobs = (
+  loaded: LoadedManifest,
+  seeding: { readonly seedBase?: string } = {}
+): Effect.Effect<ReadonlyArray<Job>> =>
+  Effect.sync(() => {
+    const seedBase = seeding.seedBase ?? seedBaseOf(loaded.manifest)
+    const jobs: Array<Job> = []
+    for (const shot of loaded.manifest.shots) expandShot(jobs, loaded.manifest.defaults, shot, seedBase)
+    return jobs
+  })
+
+/** The longest job id a shot expands to: its longest value on each axis, and its last take. */
+const longestJobId = (shotId: string, sweep: Sweep, takes: number | undefined): string =>
+  jobIdOf(
+    shotId,
+    sweep.map(([key, values]) => [
+      key,
+      values.reduce((longest, value) => (idValue(value).length > idValue(longest).length ? value : longest))
+    ]),
+    takes
   )
+
+export const longestJobIdBytes = (shotId: string, sweep: Sweep, takes: number | undefined): number =>
+  Buffer.byteLength(longestJobId(shotId, sweep, takes))
+
+/** Job ids that would not fit a file name, or two values of one axis whose ids differ only in case (one file on Windows and macOS). */
+export const jobIdProblems = (
+  shots: ReadonlyArray<Shot>
+): Array<{ readonly path: ReadonlyArray<PropertyKey>; readonly message: string }> =>
+  shots.flatMap((shot, index) => {
+    const longest = longestJobId(shot.id, shot.sweep ?? [], shot.takes)
+    const bytes = Buffer.byteLength(longest)
+    const tooLong = bytes <= JOB_ID_MAX_BYTES ? [] : [{
+      path: ["shots", index, "id"],
+      message: `job id ${
+        JSON.stringify(longest)
+      } is ${bytes} bytes; a job id may be at most ${JOB_ID_MAX_BYTES}, to fit a file name with its .mp4 and download suffixes`
+    }]
+    const sameButCase = (shot.sweep ?? []).flatMap(([key, values]) =>
+      values.flatMap((value, position) => {
+        const earlier = values.slice(0, position).find((other) =>
+          idValue(other).toLowerCase() === idValue(value).toLowerCase()
+        )
+        if (earlier === undefined) return []
+        const id = jobIdOf(shot.id, [[key, value]], undefined)
+        const same = idValue(earlier) === idValue(value) ? "the same job id" : "the same job id but for case"
+        return [{
+          path: ["shots", index, "sweep", key, position],
+          message: `${JSON.stringify(value)} and ${
+            JSON.stringify(earlier)
+          } give ${same} (${id}); ids must differ in more than case`
+        }]
+      })
+    )
+    return [...tooLong, ...sameButCase]
+  })
+
+/**
+ * More jobs than `cap` is refused as a manifest error at the shot that
+ * multiplies most: its sweep's axes and sizes, and the total.
+ */
+export const refuseOversizedRun = (
+  loaded: LoadedManifest,
+  jobs: ReadonlyArray<Job>,
+  cap: number
+): Effect.Effect<void, ManifestInvalid> => {
+  if (jobs.length <= cap) return Effect.void
+  const perShot = new Map<string, number>()
+  for (const job of jobs) perShot.set(job.shot, (perShot.get(job.shot) ?? 0) + 1)
+  const shots = loaded.manifest.shots
+  const index = shots.reduce(
+    (most, shot, i) => ((perShot.get(shot.id) ?? 0) > (perShot.get(shots[most]!.id) ?? 0) ? i : most),
+    0
+  )
+  const shot = shots[index]!
+  const axes = [
+    ...(shot.sweep ?? []).map(([key, values]) => ({ name: key, size: values.length })),
+    ...(shot.takes === undefined ? [] : [{ name: "takes", size: shot.takes }])
+  ]
+  const over = `the run would render ${jobs.length}, over the ${cap} a run renders unless --max-jobs allows more`
+  const product = axes.reduce((total, axis) => total * axis.size, 1)
+  const [path, message] = axes.length === 0
+    ? [["shots"], `${shots.length} shots; ${over}`]
+    : [
+      ["shots", index, shot.sweep === undefined ? "takes" : "sweep"],
+      `${shot.sweep === undefined ? "" : "sweep "}${
+        axes.map(({ name, size }) => `${name} (${size})`).join(" × ")
+      } = ${product} jobs; ${over}`
+    ]
+  return Effect.fail(new ManifestInvalid({ file: loaded.file, issues: [loaded.locate(path, message)] }))
+}

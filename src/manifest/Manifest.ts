@@ -34,6 +34,8 @@ export interface Shot extends ShotFields {
 export interface Manifest {
   readonly version: 1
   readonly name: string
+  /** written `seed_base`, as text; without it seeds derive from `name` */
+  readonly seedBase?: string
   readonly model: string
   readonly concurrency?: number
   readonly rpm?: number
@@ -67,7 +69,17 @@ export const SWEEP_KEYS = [
 ] as const
 
 export const SHOT_KEYS = ["id", ...SHOT_PARAM_KEYS, "sweep", "takes"] as const
-export const TOP_KEYS = ["version", "name", "model", "concurrency", "rpm", "retry", "defaults", "shots"] as const
+export const TOP_KEYS = [
+  "version",
+  "name",
+  "seed_base",
+  "model",
+  "concurrency",
+  "rpm",
+  "retry",
+  "defaults",
+  "shots"
+] as const
 export const RETRY_KEYS = ["tries", "base", "cap"] as const
 
 /** A shot id: safe in a job id and a file name. */
@@ -75,6 +87,21 @@ export const SHOT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/
 export const SHOT_ID_MAX_LENGTH = 64
 /** A run name: one plain folder name, never `..`. */
 export const RUN_NAME = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._-]*$/
+/** The longest component a file system takes, in bytes. */
+const FILE_NAME_MAX_BYTES = 255
+/** `20261125T101500Z`, the run's folder under `output/<name>/`. */
+const RUN_STAMP_LENGTH = 16
+/** A run name, in bytes (its characters are ASCII): a file name less the time stamp beside it. */
+export const RUN_NAME_MAX_BYTES = FILE_NAME_MAX_BYTES - RUN_STAMP_LENGTH
+/** A job id, in bytes: `videos/<id>.mp4` and its download's `.<id>.mp4.<8 hex>.part` must fit a file name. */
+export const JOB_ID_MAX_BYTES = FILE_NAME_MAX_BYTES - ".".length - ".mp4".length - ".12345678.part".length
+/** Device names Windows reserves in every folder, in any case and with any extension. */
+export const DEVICE_NAME = /^(?:CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9])(?:\..*)?$/i
+/** DEVICE_NAME without the `i` flag, for JSON Schema, whose patterns have none. */
+export const DEVICE_NAME_PATTERN = DEVICE_NAME.source.replace(
+  /[A-Z]/g,
+  (letter) => `[${letter}${letter.toLowerCase()}]`
+)
 
 /** Inclusive bounds of the numeric settings; `integer` says whether fractions are allowed. */
 export const LIMITS = {

@@ -1,8 +1,10 @@
 import { FileSystem, Path } from "@effect/platform"
-import { Array as Arr, Effect, Either, ParseResult, Predicate, Schema } from "effect"
+import { Effect, Either, Option, ParseResult, Predicate, Schema } from "effect"
 import { type Document, isMap, isNode, isScalar, LineCounter, type Node, parseDocument } from "yaml"
+import { FRAME_HEADER_BYTES, type FrameImage, frameImageOf, frameProblem } from "../domain/FrameLimits.js"
 import { SEEDANCE_MODEL } from "../domain/SeedanceParams.js"
 import { sha256Hex } from "../store/FileDigest.js"
+import { jobIdProblems } from "./JobExpansion.js"
 import type { FrameRef, Manifest, Shot, ShotFields } from "./Manifest.js"
 import { ManifestInvalid, type ManifestIssue, ManifestUnreadable } from "./ManifestErrors.js"
 import {
@@ -24,10 +26,13 @@ export interface LoadedManifest {
   readonly text: string
   readonly sha256: string
   readonly manifest: Manifest
+  /** A problem found after loading, placed at its node: `["shots", 1, "sweep"]`. */
+  readonly locate: (path: ReadonlyArray<PropertyKey>, message: string) => ManifestIssue
+  /** each local frame's format and pixel size, by absolute path: what an `adaptive` job's shape follows */
+  readonly frameImages: ReadonlyMap<string, FrameImage>
 }
 
 const MAX_MANIFEST_BYTES = 1024 * 1024
-const MAX_FRAME_BYTES = 30 * 1024 * 1024
 /** Every problem at once; maps keep the order written, so a sweep's first key still varies slowest. */
 const DECODE = { errors: "all", onExcessProperty: "error", propertyOrder: "original" } as const
 
@@ -167,19 +172,25 @@ const writtenShots = (document: unknown) =>
 
 const isShotId = Schema.is(ShotId)
 
-/** A second use of an id, naming the line of the first; the schema sees one shot at a time. */
+/** A second use of an id, even in another case, naming the line of the first; the schema sees one shot at a time. */
 const duplicateIds = (parsed: Parsed): Array<Problem> => {
-  const firstLine = new Map<string, number>()
+  const first = new Map<string, { readonly id: string; readonly line: number }>()
   return writtenShots(parsed.document).flatMap(({ index, shot }) => {
     if (!isShotId(shot.id)) return []
     const id = String(shot.id)
     const path = ["shots", index, "id"]
-    const first = firstLine.get(id)
-    if (first !== undefined) {
-      return [{ path, message: `id "${id}" is already used by the shot on line ${first}; ids must be unique` }]
+    const earlier = first.get(id.toLowerCase())
+    if (earlier === undefined) {
+      const line = parsed.lineCounter.linePos(nearestNode(parsed.doc, path)?.range?.[0] ?? 0).line
+      first.set(id.toLowerCase(), { id, line })
+      return []
     }
-    firstLine.set(id, parsed.lineCounter.linePos(nearestNode(parsed.doc, path)?.range?.[0] ?? 0).line)
-    return []
+    return [{
+      path,
+      message: earlier.id === id
+        ? `id "${id}" is already used by the shot on line ${earlier.line}; ids must be unique`
+        : `id "${id}" differs from "${earlier.id}" (the shot on line ${earlier.line}) only in case; Windows and macOS would write both jobs to one file: ids must differ in more than case`
+    }]
   })
 }
 
@@ -205,28 +216,59 @@ const localFrames = (document: unknown) => {
   )
 }
 
-/** Why a local frame cannot be uploaded, if it cannot: missing, not a file, or too large. */
-const frameProblem = (fs: FileSystem.FileSystem, absolutePath: string) =>
+/** What stat calls a file that is not a regular one, as a user would name it. */
+const FILE_KINDS: Partial<Record<FileSystem.File.Type, string>> = {
+  Directory: "a directory, not an image file",
+  FIFO: "a FIFO, not a regular file",
+  Socket: "a socket, not a regular file",
+  BlockDevice: "a block device, not a regular file",
+  CharacterDevice: "a character device, not a regular file"
+}
+
+/** A local frame as found on disk: what its header says, or why it cannot be sent (a phrase after its name). */
+type FrameCheck = { readonly image: FrameImage } | { readonly problem: string }
+
+/** Checks a frame by its bytes, reading only its header: never a whole huge file, never a FIFO at all. */
+const checkFrameFile = (fs: FileSystem.FileSystem, absolutePath: string): Effect.Effect<FrameCheck> =>
   Effect.gen(function*() {
     const info = yield* Effect.either(fs.stat(absolutePath))
-    if (Either.isLeft(info) || info.right.type !== "File") return "no such file (paths are relative to the manifest)"
-    if (Number(info.right.size) > MAX_FRAME_BYTES) return `${info.right.size} bytes; a frame may be at most 30 MB`
-    return undefined
+    if (Either.isLeft(info)) return { problem: ": no such file (paths are relative to the manifest)" }
+    if (info.right.type !== "File") return { problem: ` is ${FILE_KINDS[info.right.type] ?? "not a regular file"}` }
+    const header = yield* Effect.scoped(
+      Effect.flatMap(fs.open(absolutePath, { flag: "r" }), (file) => file.readAlloc(FRAME_HEADER_BYTES))
+    ).pipe(Effect.either)
+    if (Either.isLeft(header)) return { problem: `: cannot be read (${header.left.message})` }
+    const image = Option.match(header.right, { onNone: () => undefined, onSome: frameImageOf })
+    const problem = frameProblem(image, Number(info.right.size))
+    return image !== undefined && problem === undefined ? { image } : { problem: ` ${problem}` }
   })
 
-/** The local frames that are not on disk as they should be; checked even when other fields are wrong. */
-const frameFileProblems = Effect.fn("ManifestLoader.frameFiles")(function*(document: unknown, directory: string) {
+/**
+ * The local frames that cannot be sent as they are, each at its field, and the
+ * pixel size of those that can (by absolute path); checked even when other
+ * fields are wrong.
+ */
+const checkFrameFiles = Effect.fn("ManifestLoader.frameFiles")(function*(document: unknown, directory: string) {
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
-  const problems = yield* Effect.forEach(
-    localFrames(document),
-    ({ path: at, written }) =>
-      Effect.map(
-        frameProblem(fs, path.resolve(directory, written)),
-        (problem) => problem === undefined ? [] : [{ path: at, message: `${written}: ${problem}` }]
-      )
+  const frames = localFrames(document).map((frame) => ({
+    ...frame,
+    absolutePath: path.resolve(directory, frame.written)
+  }))
+  // A frame named in several places is read once.
+  const checks = new Map(
+    yield* Effect.forEach(
+      new Set(frames.map((frame) => frame.absolutePath)),
+      (absolutePath) => Effect.map(checkFrameFile(fs, absolutePath), (check) => [absolutePath, check] as const)
+    )
   )
-  return Arr.flatten(problems)
+  const problems = frames.flatMap(({ absolutePath, path: at, written }): Array<Problem> => {
+    const check = checks.get(absolutePath)
+    return check !== undefined && "problem" in check ? [{ path: at, message: `${written}${check.problem}` }] : []
+  })
+  const images = new Map<string, FrameImage>()
+  for (const [absolutePath, check] of checks) if ("image" in check) images.set(absolutePath, check.image)
+  return { problems, images }
 })
 
 /** The fields of a shot or of `defaults` as decoded: frames still as written. */
@@ -264,6 +306,7 @@ const toManifest = (decoded: ManifestShape, stem: string, frame: (written: strin
   return {
     version: 1,
     name: decoded.name === undefined ? stem : String(decoded.name),
+    ...(decoded.seed_base === undefined ? {} : { seedBase: String(decoded.seed_base) }),
     model: SEEDANCE_MODEL,
     ...(decoded.concurrency === undefined ? {} : { concurrency: decoded.concurrency }),
     ...(decoded.rpm === undefined ? {} : { rpm: decoded.rpm }),
@@ -284,11 +327,8 @@ export const loadManifest = Effect.fn("ManifestLoader.load")(function*(file: str
   const directory = path.dirname(absolutePath)
   const stem = path.basename(absolutePath).replace(/\.ya?ml$/i, "")
   const shape = Schema.decodeUnknownEither(ManifestShape, DECODE)(parsed.document)
-  const problems = [
-    ...duplicateIds(parsed),
-    ...fileNameProblems(parsed.document, stem),
-    ...(yield* frameFileProblems(parsed.document, directory))
-  ]
+  const frames = yield* checkFrameFiles(parsed.document, directory)
+  const problems = [...duplicateIds(parsed), ...fileNameProblems(parsed.document, stem), ...frames.problems]
   const issues = [...schemaIssues(parsed, shape), ...problems.map((problem) => locate(parsed, problem))]
   if (issues.length > 0 || Either.isLeft(shape)) {
     issues.sort((a, b) => a.line - b.line || a.column - b.column)
@@ -299,5 +339,17 @@ export const loadManifest = Effect.fn("ManifestLoader.load")(function*(file: str
       ? { _tag: "Url", url: written }
       : { _tag: "File", path: written, absolutePath: path.resolve(directory, written) }
   const manifest = toManifest(shape.right, stem, frame)
-  return { file, absolutePath, directory, text, sha256: sha256Hex(bytes), manifest } satisfies LoadedManifest
+  const jobIdIssues = jobIdProblems(manifest.shots).map((problem) => locate(parsed, problem))
+  if (jobIdIssues.length > 0) return yield* new ManifestInvalid({ file, issues: jobIdIssues })
+  const locateHere = (at: ReadonlyArray<PropertyKey>, message: string) => locate(parsed, { path: at, message })
+  return {
+    file,
+    absolutePath,
+    directory,
+    text,
+    sha256: sha256Hex(bytes),
+    manifest,
+    locate: locateHere,
+    frameImages: frames.images
+  } satisfies LoadedManifest
 })

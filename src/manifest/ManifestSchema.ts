@@ -19,8 +19,11 @@ import {
 } from "../domain/SeedanceParams.js"
 import type { RETRY_KEYS } from "./Manifest.js"
 import {
+  DEVICE_NAME,
+  DEVICE_NAME_PATTERN,
   LIMITS,
   RUN_NAME,
+  RUN_NAME_MAX_BYTES,
   SHOT_ID,
   SHOT_ID_MAX_LENGTH,
   type SHOT_PARAM_KEYS,
@@ -141,7 +144,7 @@ const AspectRatioField = AspectRatio.annotations({
 const SeedField = Seed.annotations(
   field(
     "seed",
-    `The seed, ${SEED_MIN}-${SEED_MAX}; the same seed and fields render the same clip. Without one, shotlist draws a seed and records it.`,
+    `The seed, ${SEED_MIN}-${SEED_MAX}; the same seed and fields render the same clip. Without one, a job's seed is derived from seed_base and its id: the same on every run.`,
     got(`seed must be an integer from ${SEED_MIN} to ${SEED_MAX}`)
   )
 )
@@ -234,24 +237,36 @@ export const Sweep = Schema.Struct(sweepFields)
 
 const idRule = `1-${SHOT_ID_MAX_LENGTH} letters, digits, _ and -, starting with a letter or digit`
 
+const isDeviceName = (actual: unknown): actual is string => typeof actual === "string" && DEVICE_NAME.test(actual)
+
+/** A name Windows keeps for a device (`NUL`, `com1.txt`) cannot name a file or folder there. */
+const notDeviceName = Schema.filter((name: string) => !isDeviceName(name), {
+  jsonSchema: { not: { pattern: DEVICE_NAME_PATTERN } }
+})
+
+const deviceNameRefused = (key: string, name: string) =>
+  `${key} ${
+    JSON.stringify(name)
+  } is a device name Windows reserves (CON, PRN, AUX, NUL, COM1-COM9, LPT1-LPT9, in any case); choose another`
+
 export const ShotId = Schema.Union(
-  Schema.String.pipe(Schema.pattern(SHOT_ID), Schema.maxLength(SHOT_ID_MAX_LENGTH)).annotations({
+  Schema.String.pipe(Schema.pattern(SHOT_ID), Schema.maxLength(SHOT_ID_MAX_LENGTH), notDeviceName).annotations({
     title: "text",
-    description: idRule
+    description: `${idRule}; not a device name such as CON or NUL`
   }),
   WrittenNumber
 ).annotations(
   field(
     "id",
-    `Names the shot and its jobs and files: ${idRule}; unique in the manifest.`,
-    got(`id must be ${idRule}`)
+    `Names the shot and its jobs and files: ${idRule}; unique in the manifest, even ignoring case.`,
+    (actual) => isDeviceName(actual) ? deviceNameRefused("id", actual) : got(`id must be ${idRule}`)(actual)
   )
 )
 
 const Takes = bounded(
   "takes",
   "takes",
-  `Renders this many jobs (${LIMITS.takes.min}-${LIMITS.takes.max}), each with its own drawn seed; not together with a seed.`
+  `Renders this many jobs (${LIMITS.takes.min}-${LIMITS.takes.max}) per combination of the sweep, each with its own seed derived from seed_base; give either takes or seeds (seed, sweep.seed).`
 )
 
 export const Shot = Schema.Struct({
@@ -291,18 +306,45 @@ export const Retry = Schema.Struct(
   message: () => "retry must be a map of tries, base and cap (seconds)"
 })
 
+const nameRefused = (actual: unknown): string =>
+  typeof actual !== "string" || !RUN_NAME.test(actual)
+    ? got("name must be a plain folder name: letters, digits, \".\", \"_\", \"-\", starting with a letter or digit")(
+      actual
+    )
+    : DEVICE_NAME.test(actual)
+    ? deviceNameRefused("name", actual)
+    : `name is ${actual.length} bytes; a run's folder name may be at most ${RUN_NAME_MAX_BYTES} (a file name's 255 less the run's time stamp)`
+
 /** The run's folder name, written as `name` or taken from the manifest's file name. */
 export const RunName = Schema.Union(
-  Schema.String.pipe(Schema.pattern(RUN_NAME)).annotations({
+  Schema.String.pipe(Schema.pattern(RUN_NAME), Schema.maxLength(RUN_NAME_MAX_BYTES), notDeviceName).annotations({
     title: "text",
-    description: "letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit"
+    description:
+      `letters, digits, ".", "_" and "-", starting with a letter or digit; at most ${RUN_NAME_MAX_BYTES} characters; not a device name such as NUL`
   }),
   WrittenNumber
 ).annotations(
   field(
     "name",
     "Names the run's output folder; defaults to the manifest's file name without .yaml. One plain folder name.",
-    got("name must be a plain folder name: letters, digits, \".\", \"_\", \"-\", starting with a letter or digit")
+    nameRefused
+  )
+)
+
+const SEED_BASE_MAX_LENGTH = 200
+
+/** Where the seeds the manifest leaves open come from; read as text. */
+export const SeedBase = Schema.Union(
+  Schema.String.pipe(Schema.minLength(1), Schema.maxLength(SEED_BASE_MAX_LENGTH)).annotations({
+    title: "text",
+    description: `1-${SEED_BASE_MAX_LENGTH} characters`
+  }),
+  Schema.Int.annotations({ title: "number", description: "a whole number, read as text" })
+).annotations(
+  field(
+    "seed base",
+    "Each job without a seed gets one derived from seed_base and its id, so every run of the manifest sends the same seeds. Default: the manifest's name. Another value (or `run --reseed`) gives fresh ones.",
+    got(`seed_base must be text of 1-${SEED_BASE_MAX_LENGTH} characters or a whole number`)
   )
 )
 
@@ -314,6 +356,7 @@ const topFields = {
     "version is required; write `version: 1`"
   ),
   name: optional(RunName),
+  seed_base: optional(SeedBase),
   model: optional(
     Schema.Literal(SEEDANCE_MODEL).annotations({
       ...field("model", "The Segmind model that renders the shots.", got(`model must be "${SEEDANCE_MODEL}"`)),
@@ -350,7 +393,8 @@ const topFields = {
 
 /** Every field of the manifest, each checked on its own; unknown keys are errors at every level. */
 export const ManifestShape = Schema.Struct(topFields).annotations({
-  message: () => "a manifest is a map with version, shots and optional name, model, concurrency, rpm, retry, defaults"
+  message: () =>
+    "a manifest is a map with version, shots and optional name, seed_base, model, concurrency, rpm, retry, defaults"
 })
 export type ManifestShape = typeof ManifestShape.Type
 
@@ -399,13 +443,27 @@ const promptRule: ShotRule = {
   broken: (shot) => !shot.given("prompt")
 }
 
+const EITHER_TAKES_OR_SEED = "give either takes or a seed, not both"
+const EACH_TAKE = "each take gets its own seed, derived from seed_base"
+
 /** The rules across the fields of a shot and its defaults; JSON Schema can say only the first. */
 const SHOT_RULES: ReadonlyArray<ShotRule> = [
   promptRule,
   {
     at: ["takes"],
-    message: "takes draws a seed for each take; remove the seed, or remove takes",
-    broken: (shot) => shot.own("takes") && (shot.value("seed") !== undefined || shot.swept("seed").length > 0)
+    message: `${EITHER_TAKES_OR_SEED}: ${EACH_TAKE}`,
+    broken: (shot) => shot.own("takes") && shot.own("seed")
+  },
+  {
+    at: ["takes"],
+    message:
+      `${EITHER_TAKES_OR_SEED}: defaults gives every shot its seed, and each take needs its own (derived from seed_base); move the seed to the shots that keep it`,
+    broken: (shot) => shot.own("takes") && !shot.own("seed") && shot.value("seed") !== undefined
+  },
+  {
+    at: ["takes"],
+    message: `give either takes or a seed list, not both: ${EACH_TAKE}, and a sweep.seed list renders one job per seed`,
+    broken: (shot) => shot.own("takes") && shot.swept("seed").length > 0
   },
   {
     at: ["sweep", "seed"],

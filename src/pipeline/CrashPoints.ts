@@ -6,6 +6,8 @@ import { Config, Context, Effect, Layer, Option } from "effect"
  * finalizer, no flush) and then resume it.
  */
 export type CrashPoint =
+  /** a job's `planned` line is written; the later jobs' are not */
+  | "mid-plan"
   /** a job is about to send its submit */
   | "before-submit"
   /** the API accepted a submit; its request id is not yet in the journal */

@@ -1,6 +1,13 @@
 import type { PlatformError } from "@effect/platform/Error"
+import { Duration } from "effect"
 import type { ErrorRecord } from "../domain/JobReport.js"
-import type { SegmindError } from "../segmind/SegmindErrors.js"
+import type {
+  SegmindError,
+  ServerError,
+  SubmitError,
+  TransportError,
+  UnexpectedResponse
+} from "../segmind/SegmindErrors.js"
 import type {
   DownloadInvalid,
   PollDeadlineExceeded,
@@ -60,11 +67,37 @@ export const isPlatformError = (error: JobError | PlatformError): error is Platf
 
 export const isTransient = (error: JobError): boolean => classify(error) === "transient"
 
-/** A submit may be sent again only where the server certainly did not accept it. */
+/** A submit may be sent again only where the API certainly did not take it: 429, 503, a connection never made. */
 export const isSafeToResubmit = (error: JobError): boolean =>
   error._tag === "RateLimited" ||
-  error._tag === "ServerError" ||
+  (error._tag === "ServerError" && error.httpStatus === 503) ||
   (error._tag === "TransportError" && !error.requestSent)
+
+const isSuccessStatus = (httpStatus: number) => httpStatus >= 200 && httpStatus <= 299
+
+/**
+ * Answers to a sent submit that leave open whether the API took (and bills)
+ * it: none, a 5xx other than 503 (a gateway may have passed the body on), or
+ * a 2xx that cannot be read.
+ */
+export const leavesSubmitUncertain = (
+  error: SubmitError
+): error is TransportError | ServerError | UnexpectedResponse =>
+  (error._tag === "TransportError" && error.requestSent) ||
+  (error._tag === "ServerError" && error.httpStatus !== 503) ||
+  (error._tag === "UnexpectedResponse" && isSuccessStatus(error.httpStatus))
+
+/** How soon after a submit the API may not know the request yet: a 404 then is asked again. */
+export const EARLY_NOT_FOUND = Duration.minutes(1)
+
+/**
+ * An answer about an accepted request that may not be the API's own: a 2xx
+ * that cannot be read (a proxy's page), or a 404 within a minute of the
+ * submit. Asking again costs nothing, so it is asked again a few times.
+ */
+export const isDoubtfulAnswer = (sinceSubmitMs: number) => (error: JobError): boolean =>
+  (error._tag === "UnexpectedResponse" && isSuccessStatus(error.httpStatus)) ||
+  (error._tag === "ResultExpired" && sinceSubmitMs < Duration.toMillis(EARLY_NOT_FOUND))
 
 export const httpStatusOf = (error: JobError): number | undefined => {
   switch (error._tag) {

@@ -5,10 +5,12 @@ import type { FrameSource, Job } from "../domain/Job.js"
 import { SegmindClient } from "../segmind/SegmindClient.js"
 import { type UploadError, UploadFailed } from "../segmind/SegmindErrors.js"
 import { sha256Hex } from "../store/FileDigest.js"
+import { Journal } from "../store/Journal.js"
 import { localFrameCopy } from "../store/RunDirectory.js"
+import { announcedRetrySchedule } from "./CountedRetry.js"
 import { isTransient } from "./FailureClass.js"
 import { RequestBudget, withBudget } from "./RequestBudget.js"
-import { retrySchedule, type RetrySettings } from "./RetryPolicy.js"
+import type { RetrySettings } from "./RetryPolicy.js"
 
 export interface ResolvedFrame {
   /** the URL sent to the API */
@@ -24,9 +26,9 @@ const MIME_TYPES: Record<string, string> = {
   webp: "image/webp"
 }
 
-/** A local frame to upload, the same as another with the same bytes, whatever its name or type. */
+/** A local frame to upload, the same as another with the same bytes, whatever its name or type (or the job that asks). */
 class FrameContent implements Equal.Equal {
-  constructor(readonly sha256: string, readonly dataUrl: string) {}
+  constructor(readonly sha256: string, readonly dataUrl: string, readonly jobId: string) {}
   [Equal.symbol](that: Equal.Equal): boolean {
     return that instanceof FrameContent && that.sha256 === this.sha256
   }
@@ -39,17 +41,17 @@ class FrameContent implements Equal.Equal {
  * Resolves frames to URLs: an https URL as is, a local file uploaded once per
  * content (two shots sharing a frame pay one upload, and wait for the same one).
  */
-export const makeFrameResolver = (upload: (dataUrl: string) => Effect.Effect<string, UploadError>) =>
+export const makeFrameResolver = (upload: (dataUrl: string, jobId: string) => Effect.Effect<string, UploadError>) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const uploads = yield* Cache.makeWith({
       capacity: Number.MAX_SAFE_INTEGER,
-      lookup: (content: FrameContent) => upload(content.dataUrl),
+      lookup: (content: FrameContent) => upload(content.dataUrl, content.jobId),
       // A failed upload is not kept: the next job to need the frame tries again.
       timeToLive: (exit) => (Exit.isSuccess(exit) ? Duration.infinity : Duration.zero)
     })
 
-    const resolve = (frame: FrameSource): Effect.Effect<ResolvedFrame, UploadError> => {
+    const resolve = (frame: FrameSource, jobId: string): Effect.Effect<ResolvedFrame, UploadError> => {
       if (frame._tag === "Url") return Effect.succeed({ url: frame.url, sha256: undefined })
       return Effect.gen(function*() {
         const bytes = yield* fs.readFile(frame.absolutePath).pipe(
@@ -61,7 +63,7 @@ export const makeFrameResolver = (upload: (dataUrl: string) => Effect.Effect<str
         const extension = frame.absolutePath.split(".").pop()?.toLowerCase() ?? ""
         const mime = MIME_TYPES[extension] ?? "application/octet-stream"
         const url = yield* uploads.get(
-          new FrameContent(sha256, `data:${mime};base64,${Buffer.from(bytes).toString("base64")}`)
+          new FrameContent(sha256, `data:${mime};base64,${Buffer.from(bytes).toString("base64")}`, jobId)
         )
         return { url, sha256 }
       })
@@ -72,7 +74,8 @@ export const makeFrameResolver = (upload: (dataUrl: string) => Effect.Effect<str
 /** A run's frames as the API gets them: local files uploaded once per content, through the run's request budget. */
 export class FrameResolver extends Context.Tag("shotlist/FrameResolver")<
   FrameResolver,
-  { readonly resolve: (frame: FrameSource) => Effect.Effect<ResolvedFrame, UploadError> }
+  /** `jobId`: the job that needs the frame, named by the upload's retries */
+  { readonly resolve: (frame: FrameSource, jobId: string) => Effect.Effect<ResolvedFrame, UploadError> }
 >() {
   /** Uploads take a slot of the request budget and are retried as `retry` says. */
   static readonly layer = (retry: RetrySettings) =>
@@ -81,9 +84,11 @@ export class FrameResolver extends Context.Tag("shotlist/FrameResolver")<
       Effect.gen(function*() {
         const client = yield* SegmindClient
         const budget = yield* RequestBudget
-        return yield* makeFrameResolver((dataUrl) =>
-          withBudget(budget, retry.base)(client.upload(dataUrl)).pipe(
-            Effect.retry(retrySchedule(retry, isTransient))
+        const journal = yield* Journal
+        return yield* makeFrameResolver((dataUrl, jobId) =>
+          withBudget(budget, retry.base, "upload")(client.upload(dataUrl)).pipe(
+            Effect.retry(announcedRetrySchedule(retry, isTransient, { jobId, call: "upload" })),
+            Effect.provideService(Journal, journal)
           )
         )
       })

@@ -8,15 +8,17 @@ import { type SubmitError, UploadFailed } from "../segmind/SegmindErrors.js"
 import type { Metrics } from "../segmind/WireSchemas.js"
 import { Journal } from "../store/Journal.js"
 import { runFiles, videoPathOf } from "../store/RunDirectory.js"
-import { type Counted, type GaveUp, retryCounting } from "./CountedRetry.js"
+import { type Counted, type GaveUp, type RetriedCall, retryCounting } from "./CountedRetry.js"
 import { CrashPoints } from "./CrashPoints.js"
 import {
   classify,
   httpStatusOf,
+  isDoubtfulAnswer,
   isPlatformError,
   isSafeToResubmit,
   isTransient,
   type JobError,
+  leavesSubmitUncertain,
   reportErrorOf
 } from "./FailureClass.js"
 import { FrameResolver } from "./FrameUploads.js"
@@ -30,12 +32,19 @@ import {
   reportOf,
   type Submitted
 } from "./JobOutcome.js"
-import { type JobStart, submitStart } from "./JobStart.js"
+import { JobStart, submitStart } from "./JobStart.js"
 import { PollDeadlineExceeded, SubmitUncertain } from "./PipelineErrors.js"
 import { firstPollDelay, pollSchedule, type PollSettings } from "./PollSchedule.js"
-import { RequestBudget, withBudget } from "./RequestBudget.js"
+import { type CallPriority, RequestBudget, withBudget } from "./RequestBudget.js"
 import type { RetrySettings } from "./RetryPolicy.js"
-import { type FrameDigests, localFrameDigests, paramsKeyOf, type ReuseIndex, takeReusedVideo } from "./ReuseCache.js"
+import {
+  type FrameDigests,
+  localFrameDigests,
+  paramsKeyOf,
+  reusedFromOf,
+  type ReuseIndex,
+  takeReusedVideo
+} from "./ReuseCache.js"
 import { RunGate } from "./RunGate.js"
 import { type JobPhase, RunProgress } from "./RunProgress.js"
 import { downloadVideo } from "./VideoDownload.js"
@@ -94,9 +103,11 @@ export const runJob = Effect.fn("JobRunner.runJob")(function*(
   job: Job,
   start: JobStart = submitStart
 ) {
-  const rendered = start._tag === "Poll"
-    ? fromPoll(settings, job, start)
-    : fromSubmit(settings, job, JobProgress.Planned({ resubmitted: start.resubmitted, tries: 1 }))
+  const rendered = JobStart.$match(start, {
+    Submit: ({ resubmitted }) => fromSubmit(settings, job, JobProgress.Planned({ resubmitted, tries: 1 })),
+    Poll: (accepted) => fromPoll(settings, job, accepted),
+    Download: (finished) => fromDownload(settings, job, finished)
+  })
   const outcome = yield* rendered.pipe(Effect.catchTag("JobStopped", (stopped) => Effect.succeed(outcomeOf(stopped))))
   return yield* settle(job, outcome)
 })
@@ -126,14 +137,11 @@ const fromSubmit = Effect.fn("JobRunner.fromSubmit")(function*(settings: JobSett
   return yield* finish(settings, job, submitted, paramsKey)
 })
 
-/** A request the API already accepted: polled again, and sent again only when the API has forgotten it. */
-const fromPoll = Effect.fn("JobRunner.fromPoll")(function*(
-  settings: JobSettings,
-  job: Job,
-  start: Data.TaggedEnum.Value<JobStart, "Poll">
-) {
-  const { requestId } = start.submission
-  const submitted = JobProgress.Submitted({
+/** A request the API accepted earlier, as the journal recorded it. */
+type Accepted = Data.TaggedEnum.Value<JobStart, "Poll" | "Download">
+
+const acceptedProgress = (start: Accepted): Submitted =>
+  JobProgress.Submitted({
     resubmitted: start.resubmitted,
     tries: start.submitAttempts,
     params: start.params,
@@ -141,20 +149,51 @@ const fromPoll = Effect.fn("JobRunner.fromPoll")(function*(
     submission: start.submission,
     submittedMs: start.submittedAtMs
   })
+
+/** A request the API already accepted: polled again, and sent again only when the API has forgotten it and the resume allows it. */
+const fromPoll = Effect.fn("JobRunner.fromPoll")(function*(settings: JobSettings, job: Job, start: Accepted) {
+  const submitted = acceptedProgress(start)
+  const { requestId } = start.submission
   yield* tell(job, "submitted", `resumed: polling ${requestId} again`)
   const paramsKey = paramsKeyOf(settings.model, job, digestsOf(submitted.frames))
   return yield* finish(settings, job, submitted, paramsKey).pipe(
     Effect.catchTag("JobStopped", (stopped) => {
-      // The API no longer knows the request (404): only then is the job sent again.
-      if (stopped.error._tag !== "ResultExpired") return Effect.fail(stopped)
-      const resubmitted = {
-        reason: `request ${requestId} was no longer known to the API (${stopped.error.message}): submitted again`,
-        previousRequestId: requestId
+      // Only the API's own 404 for the request says it is gone; without leave to pay again, the job fails.
+      const { error } = stopped
+      const { ifForgotten } = start
+      if (error._tag !== "ResultExpired" || error.requestId === undefined || ifForgotten === undefined) {
+        return Effect.fail(stopped)
       }
+      const resubmitted = { ...ifForgotten, reason: `${ifForgotten.reason} (${error.message})` }
       return tell(job, "waiting", resubmitted.reason).pipe(
         Effect.zipRight(fromSubmit(settings, job, JobProgress.Planned({ resubmitted, tries: stopped.progress.tries })))
       )
     })
+  )
+})
+
+/** A finished request whose video URL the journal holds: downloaded from it (files outlive requests), else asked for again. */
+const fromDownload = Effect.fn("JobRunner.fromDownload")(function*(
+  settings: JobSettings,
+  job: Job,
+  start: Data.TaggedEnum.Value<JobStart, "Download">
+) {
+  const generated = JobProgress.Generated({
+    ...acceptedProgress(start),
+    videoUrl: start.videoUrl,
+    metrics: start.metrics,
+    polls: 0,
+    endedMs: start.endedAtMs
+  })
+  const paramsKey = paramsKeyOf(settings.model, job, digestsOf(generated.frames))
+  return yield* download(settings, job, generated, paramsKey).pipe(
+    Effect.catchTag("JobStopped", (stopped) =>
+      // The storage host no longer serves the video: the request may still name it, for free.
+      stopped.error._tag === "ResultExpired"
+        ? tell(job, "waiting", `its video is no longer served (${stopped.error.message}): asking the API again`).pipe(
+          Effect.zipRight(fromPoll(settings, job, { ...start, submitAttempts: stopped.progress.tries }))
+        )
+        : Effect.fail(stopped))
   )
 })
 
@@ -165,7 +204,7 @@ const digestsOf = (frames: ReadonlyArray<FrameRecord>): FrameDigests =>
 const finish = (settings: JobSettings, job: Job, submitted: Submitted, paramsKey: string) =>
   Effect.gen(function*() {
     const polled = yield* poll(settings, job, submitted)
-    const generated = yield* fetchResult(settings, polled)
+    const generated = yield* fetchResult(settings, job, polled)
     return yield* download(settings, job, generated, paramsKey)
   })
 
@@ -182,7 +221,7 @@ const reuse = Effect.fn("JobRunner.reuse")(function*(
   const relative = videoPathOf(job.id)
   if (!(yield* takeReusedVideo(candidate, path.join(settings.runDirectory, relative)))) return Option.none<JobOutcome>()
   const output = { ...candidate.output, path: relative }
-  const reusedFrom = { run: candidate.runId, job: candidate.jobId }
+  const reusedFrom = reusedFromOf(candidate)
   yield* Effect.flatMap(
     Journal,
     (journal) => journal.append({ _tag: "downloaded", jobId: job.id, output, paramsKey, reusedFrom })
@@ -197,7 +236,7 @@ const resolveFrames = Effect.fn("JobRunner.resolveFrames")(function*(job: Job, p
   const frames: Array<FrameRecord> = []
   for (const [role, frame] of [["first_frame", job.firstFrame], ["last_frame", job.lastFrame]] as const) {
     if (frame === undefined) continue
-    const resolved = yield* resolver.resolve(frame).pipe(stopsAt(planned))
+    const resolved = yield* resolver.resolve(frame, job.id).pipe(stopsAt(planned))
     frames.push({
       role,
       source: frame._tag === "Url" ? frame.url : frame.path,
@@ -213,8 +252,8 @@ const resolveFrames = Effect.fn("JobRunner.resolveFrames")(function*(job: Job, p
 const submit = Effect.fn("JobRunner.submit")(function*(settings: JobSettings, job: Job, prepared: Prepared) {
   const budget = yield* RequestBudget
   const { failedTries, value: submission } = yield* sendOnce(job, prepared).pipe(
-    withBudget(budget, settings.retry.base),
-    retryCounting(settings.retry, isSafeToResubmit),
+    withBudget(budget, settings.retry.base, "submit"),
+    retryCounting(settings.retry, isSafeToResubmit, { jobId: job.id, call: "submit" }),
     stopsAt(prepared)
   )
   const submittedMs = yield* Clock.currentTimeMillis
@@ -222,9 +261,9 @@ const submit = Effect.fn("JobRunner.submit")(function*(settings: JobSettings, jo
   return JobProgress.Submitted({ ...prepared, tries: prepared.tries + failedTries, submission, submittedMs })
 })
 
-/** A submit sent whose answer was lost may have been taken (and billed): it is not sent again. */
+/** A sent submit whose answer leaves open whether the API took (and bills) it is not sent again. */
 const uncertainOnceSent = (error: SubmitError): SubmitError | SubmitUncertain =>
-  error._tag === "TransportError" && error.requestSent ? new SubmitUncertain({ cause: error }) : error
+  leavesSubmitUncertain(error) ? new SubmitUncertain({ cause: error }) : error
 
 /**
  * One submit attempt and its journal lines, shielded from interruption:
@@ -237,7 +276,12 @@ const sendOnce = Effect.fn("JobRunner.sendOnce")(function*(job: Job, prepared: P
   const crashPoints = yield* CrashPoints
   const { recurrence } = yield* Schedule.CurrentIterationMetadata
   yield* crashPoints.reach("before-submit")
-  yield* journal.append({ _tag: "submitting", jobId: job.id, attempt: prepared.tries + recurrence })
+  yield* journal.append({
+    _tag: "submitting",
+    jobId: job.id,
+    attempt: prepared.tries + recurrence,
+    ...(prepared.resubmitted === undefined ? {} : { resubmitted: prepared.resubmitted })
+  })
   const submission = yield* client.submit(prepared.params).pipe(Effect.mapError(uncertainOnceSent))
   yield* crashPoints.reach("after-submit")
   yield* journal.append({
@@ -304,7 +348,7 @@ const pollDeadline = (settings: PollSettings, runDeadlineAtMs: number | undefine
  */
 const poll = Effect.fn("JobRunner.poll")(function*(settings: JobSettings, job: Job, submitted: Submitted) {
   const deadline = pollDeadline(settings.poll, (yield* RunGate).deadlineAtMs, submitted)
-  const last = yield* statusAnswers(settings, submitted).pipe(
+  const last = yield* statusAnswers(settings, job, submitted).pipe(
     Stream.interruptWhen(Effect.delay(Effect.fail(deadline), deadline.after)),
     Stream.either,
     Stream.mapAccum(justSubmitted, (before, seen) => {
@@ -327,23 +371,50 @@ const poll = Effect.fn("JobRunner.poll")(function*(settings: JobSettings, job: J
   })
 })
 
+/** Tries of a doubtful answer (a proxy's page, a 404 just after the submit) before it counts as the API's. */
+const DOUBTFUL_TRIES = 3
+
+/**
+ * A call about an accepted request, within the run's budget, retried as the
+ * run's policy says; a doubtful answer is asked again a few times first. The
+ * failed tries of both count.
+ */
+const askedAbout = <A, R>(
+  settings: JobSettings,
+  submitted: Submitted,
+  priority: CallPriority,
+  call: Effect.Effect<A, JobError, R>,
+  retried: RetriedCall
+): Effect.Effect<Counted<A>, GaveUp | PlatformError, R | RequestBudget | Journal> =>
+  Effect.gen(function*() {
+    const budget = yield* RequestBudget
+    const sinceSubmitMs = (yield* Clock.currentTimeMillis) - submitted.submittedMs
+    const counted = yield* call.pipe(
+      withBudget(budget, settings.retry.base, priority),
+      retryCounting({ ...settings.retry, tries: DOUBTFUL_TRIES }, isDoubtfulAnswer(sinceSubmitMs), retried),
+      Effect.catchTag("GaveUp", (gaveUp) => Effect.fail(gaveUp.error)),
+      retryCounting(settings.retry, isTransient, retried)
+    )
+    return { value: counted.value.value, failedTries: counted.failedTries + counted.value.failedTries }
+  })
+
 /**
  * The job's status answers, each with the failed tries it took: the first
  * where the job likely ends, then as the poll schedule says, until COMPLETED.
  */
-const statusAnswers = (settings: JobSettings, submitted: Submitted) =>
+const statusAnswers = (settings: JobSettings, job: Job, submitted: Submitted) =>
   Stream.unwrap(Effect.gen(function*() {
     const client = yield* SegmindClient
-    const budget = yield* RequestBudget
     const estimate = (yield* GenerationTimes).estimate(submitted.params)
     const firstDelayMs = Duration.toMillis(firstPollDelay(yield* estimate, settings.poll))
     const elapsedMs = (yield* Clock.currentTimeMillis) - submitted.submittedMs
     yield* Effect.sleep(Duration.millis(Math.max(0, firstDelayMs - elapsedMs)))
     return Stream.repeatEffectWithSchedule(
-      client.status(submitted.submission).pipe(
-        withBudget(budget, settings.retry.base, "poll"),
-        retryCounting(settings.retry, isTransient)
-      ),
+      askedAbout(settings, submitted, "poll", client.status(submitted.submission), {
+        jobId: job.id,
+        call: "status",
+        requestId: submitted.submission.requestId
+      }),
       pollSchedule(estimate, settings.poll, submitted.submittedMs).pipe(
         Schedule.mapInput((answer: Counted<StatusAnswer>) => answer.value)
       )
@@ -365,17 +436,27 @@ const statusChanged = (job: Job, submission: Submission, step: PollStep) =>
   })
 
 /** The completed job's video URL and the API's metrics, which teach the run how long generations take. */
-const fetchResult = Effect.fn("JobRunner.fetchResult")(function*(settings: JobSettings, polled: Polled) {
+const fetchResult = Effect.fn("JobRunner.fetchResult")(function*(settings: JobSettings, job: Job, polled: Polled) {
   const { submitted } = polled
   const client = yield* SegmindClient
-  const budget = yield* RequestBudget
-  const { failedTries, value: result } = yield* client.result(submitted.submission).pipe(
-    withBudget(budget, settings.retry.base),
-    retryCounting(settings.retry, isTransient),
-    stopsAt(submitted)
-  )
+  const { failedTries, value: result } = yield* askedAbout(
+    settings,
+    submitted,
+    "result",
+    client.result(submitted.submission),
+    { jobId: job.id, call: "result", requestId: submitted.submission.requestId }
+  ).pipe(stopsAt(submitted))
   const endedMs = yield* Clock.currentTimeMillis
   const metrics = { ...polled.metrics, ...result.metrics }
+  // Before the download: a crash then leaves the URL, which outlives the request by days.
+  yield* Effect.flatMap(Journal, (journal) =>
+    journal.append({
+      _tag: "result",
+      jobId: job.id,
+      requestId: submitted.submission.requestId,
+      videoUrl: result.videoUrl,
+      metrics
+    }))
   // What the API measured beats what polling saw (which lags by up to a poll gap).
   const tookMs = metrics.inference_time === undefined
     ? endedMs - submitted.submittedMs
@@ -407,7 +488,14 @@ const download = Effect.fn("JobRunner.download")(function*(
     path.join(settings.runDirectory, relative),
     runFiles(path, settings.runDirectory),
     { durationSeconds: params.duration, audio: params.generate_audio }
-  ).pipe(retryCounting(settings.retry, isTransient), stopsAt(generated))
+  ).pipe(
+    retryCounting(settings.retry, isTransient, {
+      jobId: job.id,
+      call: "download",
+      requestId: generated.submission.requestId
+    }),
+    stopsAt(generated)
+  )
   yield* Effect.flatMap(CrashPoints, (crashPoints) => crashPoints.reach("after-download"))
   const output: VideoOutput = {
     path: relative,

@@ -1,6 +1,6 @@
 import { Data, Duration } from "effect"
 import type { ErrorRecord } from "../domain/JobReport.js"
-import type { TransportError } from "../segmind/SegmindErrors.js"
+import type { ServerError, TransportError, UnexpectedResponse } from "../segmind/SegmindErrors.js"
 
 /** The job did not end before its per-job deadline, or before the run's (`byRun`); its request id is kept for resume. */
 export class PollDeadlineExceeded extends Data.TaggedError("PollDeadlineExceeded")<{
@@ -40,15 +40,22 @@ export class DownloadInvalid extends Data.TaggedError("DownloadInvalid")<{
 }
 
 /**
- * The submit was sent but its answer was lost: the server may have queued
- * (and will bill) it, so it is not sent again blindly.
+ * The submit was sent but its answer does not say whether the API took it
+ * (and will bill it): the answer was lost, or a gateway's 5xx or an
+ * unreadable 2xx came instead. The job is held, not sent again blindly.
  */
 export class SubmitUncertain extends Data.TaggedError("SubmitUncertain")<{
-  /** how the answer was lost */
-  readonly cause: TransportError
+  /** what came instead of an answer */
+  readonly cause: TransportError | ServerError | UnexpectedResponse
 }> {
   override get message() {
-    return `the submit was sent but its answer was lost (${this.cause.message}); not re-sent, to avoid paying twice`
+    const { cause } = this
+    const held = "not re-sent, to avoid paying twice"
+    if (cause._tag === "TransportError") {
+      return `the submit was sent but its answer was lost (${cause.message}); ${held}`
+    }
+    const said = cause.message === `HTTP ${cause.httpStatus}` ? "" : ` (${cause.message})`
+    return `the submit was sent but the answer was HTTP ${cause.httpStatus}${said}, which does not say whether the API took it; ${held}`
   }
 }
 

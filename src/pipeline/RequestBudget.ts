@@ -1,93 +1,314 @@
-import { Clock, Context, Duration, Effect, Layer, Option, SynchronizedRef } from "effect"
+import {
+  Clock,
+  Context,
+  Deferred,
+  Duration,
+  Effect,
+  HashMap,
+  Layer,
+  Option,
+  Order,
+  Queue,
+  RedBlackTree,
+  Ref,
+  type Scope,
+  SortedMap
+} from "effect"
 import { RateLimited } from "../segmind/SegmindErrors.js"
 
-/** The most of the request budget that status polls may take together. */
-export const POLL_SHARE = 0.8
+/**
+ * What a call is for, which decides who is served first when calls wait:
+ * a result fetch (a finished video waiting for its URL), then a submit or an
+ * upload, then a status poll.
+ */
+export type CallPriority = "result" | "submit" | "upload" | "poll"
+
+/** Waiting lines, served first to last. */
+type Line = 0 | 1 | 2
+const LINE_OF: Record<CallPriority, Line> = { result: 0, submit: 1, upload: 1, poll: 2 }
+const POLL_LINE = 2
+
+/** The server's counting window and what we add to it for clock skew and rounding at the server. */
+export interface BudgetWindow {
+  readonly window: Duration.Duration
+  readonly margin: Duration.Duration
+}
+
+/** Segmind counts calls per key per minute; a second of margin is under 2 % of the rate. */
+export const SEGMIND_WINDOW: BudgetWindow = { window: Duration.minutes(1), margin: Duration.seconds(1) }
+
+/** One caller waiting in a line for a slot; ids grow with arrival, so each line is first come, first served. */
+interface Waiter {
+  readonly id: number
+  readonly line: Line
+  readonly granted: Deferred.Deferred<void>
+}
+
+type Lines = readonly [
+  SortedMap.SortedMap<number, Waiter>,
+  SortedMap.SortedMap<number, Waiter>,
+  SortedMap.SortedMap<number, Waiter>
+]
 
 /**
- * One budget of API calls per minute for the whole run: submit, status,
- * result and upload all take a slot, so polling never starves submissions
- * and the run never earns its own 429s. A 429 closes the gate for everyone.
+ * Who waits, and the slots the window holds. A granted slot stays held while
+ * its call is on the wire: the server counted the call somewhere between send
+ * and answer, so only a window after the answer is it surely out of the
+ * server's count.
+ */
+interface BudgetState {
+  readonly nextId: number
+  readonly lines: Lines
+  /** granted calls not answered yet, by waiter id, each with the time a 429 taught it not to free before */
+  readonly onTheWire: HashMap.HashMap<number, number>
+  /** when each other slot of the window frees, earliest first */
+  readonly freeing: RedBlackTree.RedBlackTree<number, undefined>
+  /** when the next poll is due at the even pace */
+  readonly nextPollAtMs: number
+}
+
+interface BudgetLimits {
+  readonly callsPerWindow: number
+  /** the window with its margin: a slot is held this long after its call's answer */
+  readonly heldMs: number
+  /** the window spread evenly over its calls: the pace of polls, and how a window learned full refills */
+  readonly evenGapMs: number
+}
+
+/** Timers fire on whole milliseconds: a pace finer than that catches up within one tick instead of drifting. */
+const TIMER_TICK_MS = 1
+
+/** A 429 teaches at most this many slots: past it, an rpm is no server's real limit. */
+const LEARNED_SLOTS_MAX = 10_000
+
+const limitsOf = (callsPerWindow: number, window: BudgetWindow): BudgetLimits => {
+  const heldMs = Duration.toMillis(window.window) + Duration.toMillis(window.margin)
+  return { callsPerWindow, heldMs, evenGapMs: heldMs / callsPerWindow }
+}
+
+const noSlots = RedBlackTree.empty<number, undefined>(Order.number)
+const noWaiters = SortedMap.empty<number, Waiter>(Order.number)
+
+const emptyState: BudgetState = {
+  nextId: 0,
+  lines: [noWaiters, noWaiters, noWaiters],
+  onTheWire: HashMap.empty(),
+  freeing: noSlots,
+  nextPollAtMs: Number.NEGATIVE_INFINITY
+}
+
+const withLine = (lines: Lines, line: Line, waiters: SortedMap.SortedMap<number, Waiter>): Lines => {
+  const next: [...Lines] = [...lines]
+  next[line] = waiters
+  return next
+}
+
+const enqueue = (
+  state: BudgetState,
+  line: Line,
+  granted: Deferred.Deferred<void>
+): readonly [Waiter, BudgetState] => {
+  const waiter: Waiter = { id: state.nextId, line, granted }
+  return [waiter, {
+    ...state,
+    nextId: state.nextId + 1,
+    lines: withLine(state.lines, line, SortedMap.set(state.lines[line], waiter.id, waiter))
+  }]
+}
+
+/**
+ * Grants every slot that can be granted at `nowMs`: results, then submits and
+ * uploads, take free slots in their order; a poll takes one only when no one
+ * above waits, and at most one per even gap, so a burst of polls never fills
+ * the window ahead of a result. Returns the waiters granted and when to look
+ * again (undefined: when something changes).
+ */
+const serve = (
+  state: BudgetState,
+  limits: BudgetLimits,
+  nowMs: number
+): readonly [{ readonly granted: ReadonlyArray<Waiter>; readonly nextAtMs: number | undefined }, BudgetState] => {
+  let freeing = state.freeing
+  for (let first = RedBlackTree.first(freeing); Option.isSome(first) && first.value[0] <= nowMs;) {
+    freeing = RedBlackTree.removeFirst(freeing, first.value[0])
+    first = RedBlackTree.first(freeing)
+  }
+  let { lines, nextPollAtMs, onTheWire } = state
+  const granted: Array<Waiter> = []
+  const held = () => HashMap.size(onTheWire) + RedBlackTree.size(freeing)
+  const grantFrom = (line: Line): boolean =>
+    Option.match(SortedMap.headOption(lines[line]), {
+      onNone: () => false,
+      onSome: ([id, waiter]) => {
+        lines = withLine(lines, line, SortedMap.remove(lines[line], id))
+        onTheWire = HashMap.set(onTheWire, id, nowMs)
+        granted.push(waiter)
+        return true
+      }
+    })
+  for (const line of [0, 1] as const) {
+    while (held() < limits.callsPerWindow && grantFrom(line));
+  }
+  const lagKeptMs = Math.max(limits.evenGapMs, TIMER_TICK_MS)
+  while (held() < limits.callsPerWindow && nextPollAtMs <= nowMs && grantFrom(POLL_LINE)) {
+    nextPollAtMs = (nextPollAtMs >= nowMs - lagKeptMs ? nextPollAtMs : nowMs) + limits.evenGapMs
+  }
+  // A full window frees at its earliest expiry (unknown while every call in it is on the wire); a poll also waits for its pace.
+  const slotAtMs = held() < limits.callsPerWindow
+    ? nowMs
+    : Option.match(RedBlackTree.first(freeing), { onNone: () => undefined, onSome: ([at]) => at })
+  const nextAtMs = SortedMap.size(lines[0]) + SortedMap.size(lines[1]) > 0
+    ? slotAtMs
+    : SortedMap.size(lines[POLL_LINE]) > 0 && slotAtMs !== undefined
+    ? Math.max(slotAtMs, nextPollAtMs)
+    : undefined
+  return [{ granted, nextAtMs }, { ...state, lines, onTheWire, freeing, nextPollAtMs }]
+}
+
+/** A granted call leaves the wire: its slot frees `atMs` (or at what a 429 taught, if later). */
+const leaveWire = (state: BudgetState, waiter: Waiter, atMs: (floorMs: number) => number): BudgetState =>
+  Option.match(HashMap.get(state.onTheWire, waiter.id), {
+    onNone: () => state,
+    onSome: (floorMs) => ({
+      ...state,
+      onTheWire: HashMap.remove(state.onTheWire, waiter.id),
+      freeing: RedBlackTree.insert(state.freeing, atMs(floorMs), undefined)
+    })
+  })
+
+/** The call of `waiter` was answered (or given up): its slot is out of the server's count a window from now. */
+const settle = (state: BudgetState, limits: BudgetLimits, waiter: Waiter, nowMs: number): BudgetState =>
+  leaveWire(state, waiter, (floorMs) => Math.max(nowMs + limits.heldMs, floorMs))
+
+/** A waiter gives up before its call: out of its line if still there, else the slot it was granted goes back (all but what a 429 taught of it). */
+const withdraw = (state: BudgetState, waiter: Waiter): BudgetState =>
+  SortedMap.has(state.lines[waiter.line], waiter.id)
+    ? { ...state, lines: withLine(state.lines, waiter.line, SortedMap.remove(state.lines[waiter.line], waiter.id)) }
+    : leaveWire(state, waiter, (floorMs) => floorMs)
+
+/**
+ * What a 429 taught: the server's window is full until `untilMs` and frees one
+ * slot per even gap after it, whatever our own count said. Each slot frees at
+ * the later of the two views (largest with largest: calls on the wire first),
+ * so what we knew still holds.
+ */
+const learnFull = (state: BudgetState, limits: BudgetLimits, untilMs: number): BudgetState => {
+  const count = Math.min(limits.callsPerWindow, LEARNED_SLOTS_MAX)
+  const learned = (i: number) => untilMs + (count - 1 - i) * limits.evenGapMs
+  const wire = [...HashMap.entries(state.onTheWire)]
+  const onTheWire = HashMap.fromIterable(
+    wire.map(([id, floorMs], i) => [id, i < count ? Math.max(floorMs, learned(i)) : floorMs] as const)
+  )
+  const ours = [...RedBlackTree.keysReversed(state.freeing)]
+  const slots = Math.max(ours.length, count - wire.length)
+  const freeing = Array.from({ length: slots }, (_, j) => {
+    const i = wire.length + j
+    return Math.max(ours[j] ?? Number.NEGATIVE_INFINITY, i < count ? learned(i) : Number.NEGATIVE_INFINITY)
+  })
+  return {
+    ...state,
+    onTheWire,
+    freeing: RedBlackTree.fromIterable(Order.number)(freeing.map((at) => [at, undefined] as const))
+  }
+}
+
+/**
+ * One budget of API calls for the whole run: submit, status, result and upload
+ * all take a slot, so the run never earns its own 429s: no window of the
+ * server's length ever holds more than `callsPerMinute` calls, however late
+ * a call lands. Waiting calls are served by priority; a 429 closes the gate
+ * for everyone.
  */
 export class RequestBudget extends Context.Tag("shotlist/RequestBudget")<
   RequestBudget,
   {
-    /** waits for the next free slot (and for a closed gate to open) */
-    readonly take: Effect.Effect<void>
     /**
-     * A status poll's slot: polls of all jobs together get at most
-     * `POLL_SHARE` of the budget, so a submit, a result or an upload always
-     * finds room, however many jobs are in flight.
+     * Runs `call` in a slot of the line of `priority`, once one is free (and
+     * the gate is open); the slot stays taken until a window after its answer.
      */
+    readonly withSlot: (priority: CallPriority) => <A, E, R>(call: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+    /** waits for a slot in the line of `priority`, counted from the grant, for a call sent at once */
+    readonly takeSlot: (priority: CallPriority) => Effect.Effect<void>
+    /** a submit's slot: the call that is neither a result nor a poll */
+    readonly take: Effect.Effect<void>
+    /** a status poll's slot: only one nobody above wants, at most one per even gap */
     readonly takePoll: Effect.Effect<void>
-    /** no call of any job starts before `duration` has passed */
+    /** no call of any job starts before `duration` has passed, and the window refills at the even rate after it */
     readonly pause: (duration: Duration.Duration) => Effect.Effect<void>
     readonly callsPerMinute: number
   }
 >() {
-  /** Calls are spaced evenly at 60 s / rpm, which never exceeds rpm in any 60 s window. */
-  static readonly make = (callsPerMinute: number) =>
+  /** A scheduler fiber, alive for the scope, grants the slots; callers wait on their own `Deferred`. */
+  static readonly make = (
+    callsPerMinute: number,
+    window: BudgetWindow = SEGMIND_WINDOW
+  ): Effect.Effect<RequestBudget["Type"], never, Scope.Scope> =>
     Effect.gen(function*() {
-      const intervalMs = 60_000 / callsPerMinute
-      const state = yield* SynchronizedRef.make({ nextSlotMs: 0, closedUntilMs: 0 })
-      const pollIntervalMs = intervalMs / POLL_SHARE
-      const nextPollSlot = yield* SynchronizedRef.make(0)
+      const limits = limitsOf(callsPerMinute, window)
+      const state = yield* Ref.make(emptyState)
+      // Anything that may change who can be served wakes the scheduler; one pending wake is enough.
+      const wake = yield* Queue.sliding<void>(1)
+      const nudge = Queue.offer(wake, undefined)
+      const change = (f: (s: BudgetState, nowMs: number) => BudgetState) =>
+        Clock.currentTimeMillis.pipe(
+          Effect.flatMap((now) => Ref.update(state, (s) => f(s, now))),
+          Effect.zipRight(nudge)
+        )
 
-      const reserve = Effect.gen(function*() {
+      const scheduler = Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
-        return yield* SynchronizedRef.modify(state, (s) => {
-          const slot = Math.max(now, s.nextSlotMs, s.closedUntilMs)
-          return [slot - now, { ...s, nextSlotMs: slot + intervalMs }] as const
-        })
+        const { granted, nextAtMs } = yield* Ref.modify(state, (s) => serve(s, limits, now))
+        yield* Effect.forEach(granted, (waiter) => Deferred.succeed(waiter.granted, undefined), { discard: true })
+        yield* nextAtMs === undefined
+          ? Queue.take(wake)
+          : Effect.raceFirst(Effect.sleep(Duration.millis(Math.max(0, Math.ceil(nextAtMs - now)))), Queue.take(wake))
+      }).pipe(Effect.forever)
+      yield* Effect.forkScoped(scheduler)
+
+      // Waiting is interruptible and gives the slot back; once the call starts, its answer (or end) starts the slot's window.
+      const withSlot = (priority: CallPriority) => <A, E, R>(call: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+        Effect.uninterruptibleMask((restore) =>
+          Effect.gen(function*() {
+            const granted = yield* Deferred.make<void>()
+            const waiter = yield* Ref.modify(state, (s) => enqueue(s, LINE_OF[priority], granted))
+            yield* nudge
+            yield* restore(Deferred.await(waiter.granted)).pipe(
+              Effect.onInterrupt(() => change((s) => withdraw(s, waiter)))
+            )
+            return yield* restore(call).pipe(Effect.ensuring(change((s, now) => settle(s, limits, waiter, now))))
+          })
+        ).pipe(Effect.withSpan("RequestBudget.withSlot", { attributes: { priority } }))
+
+      const takeSlot = (priority: CallPriority) => withSlot(priority)(Effect.void)
+
+      const pause = Effect.fn("RequestBudget.pause")(function*(duration: Duration.Duration) {
+        const untilMs = (yield* Clock.currentTimeMillis) + Duration.toMillis(duration)
+        yield* change((s) => learnFull(s, limits, untilMs))
       })
 
-      // A 429 can arrive while a fiber already sleeps towards its slot: it checks the gate again on waking.
-      const take: Effect.Effect<void> = Effect.gen(function*() {
-        for (;;) {
-          const waitMs = yield* reserve
-          if (waitMs > 0) yield* Effect.sleep(Duration.millis(waitMs))
-          const now = yield* Clock.currentTimeMillis
-          const { closedUntilMs } = yield* SynchronizedRef.get(state)
-          if (now >= closedUntilMs) return
-        }
+      return RequestBudget.of({
+        withSlot,
+        takeSlot,
+        take: takeSlot("submit"),
+        takePoll: takeSlot("poll"),
+        pause,
+        callsPerMinute
       })
-
-      const pause = (duration: Duration.Duration) =>
-        Effect.gen(function*() {
-          const now = yield* Clock.currentTimeMillis
-          const until = now + Duration.toMillis(duration)
-          yield* SynchronizedRef.update(state, (s) => ({
-            closedUntilMs: Math.max(s.closedUntilMs, until),
-            nextSlotMs: Math.max(s.nextSlotMs, until)
-          }))
-        })
-
-      // Polls queue among themselves first, at POLL_SHARE of the rate; only then for a slot of the whole budget.
-      const takePoll = Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        const waitMs = yield* SynchronizedRef.modify(nextPollSlot, (next) => {
-          const slot = Math.max(now, next)
-          return [slot - now, slot + pollIntervalMs] as const
-        })
-        if (waitMs > 0) yield* Effect.sleep(Duration.millis(waitMs))
-        yield* take
-      })
-
-      return RequestBudget.of({ take, takePoll, pause, callsPerMinute })
     })
 
-  static readonly layer = (callsPerMinute: number) => Layer.effect(RequestBudget, RequestBudget.make(callsPerMinute))
+  static readonly layer = (callsPerMinute: number, window: BudgetWindow = SEGMIND_WINDOW) =>
+    Layer.scoped(RequestBudget, RequestBudget.make(callsPerMinute, window))
 }
 
 /**
- * An API call drawn from the budget; a 429 closes the gate for every job, for
- * its Retry-After or else `fallback`.
+ * An API call drawn from the budget in the line of `priority` (default: a
+ * submit's, as every non-poll call had before lines); a 429 closes the gate
+ * for every job, for its Retry-After or else `fallback`.
  */
 export const withBudget =
-  (budget: RequestBudget["Type"], fallback: Duration.Duration, kind: "call" | "poll" = "call") =>
+  (budget: RequestBudget["Type"], fallback: Duration.Duration, priority: CallPriority = "submit") =>
   <A, E, R>(call: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    (kind === "poll" ? budget.takePoll : budget.take).pipe(
-      Effect.zipRight(call),
+    budget.withSlot(priority)(call).pipe(
       Effect.tapError((error) =>
         error instanceof RateLimited ? budget.pause(Option.getOrElse(error.retryAfter, () => fallback)) : Effect.void
       )

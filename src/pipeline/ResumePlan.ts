@@ -1,31 +1,29 @@
 import { type FileSystem, Path } from "@effect/platform"
 import { Duration, Effect } from "effect"
-import { type JobReport, jobReportBase } from "../domain/JobReport.js"
+import { type JobReport, jobReportBase, type Resubmitted } from "../domain/JobReport.js"
 import { fileMatches } from "../store/FileDigest.js"
-import type { JournaledJob } from "../store/JournalReader.js"
+import type { JournaledJob, UncertainSubmit } from "../store/JournalReader.js"
 import { JobStart } from "./JobStart.js"
 
-/** How long Segmind keeps a request's status and result (segmind-v2-api.md): past it, a request id is worth nothing. */
+/** How long Segmind keeps a request's status and result (segmind-v2-api.md): past it, a 404 is what to expect. */
 export const REQUEST_TTL = Duration.hours(1)
 
 export interface ResumeOptions {
-  /** send failed jobs again (`--retry-failed`) */
+  /** render failed jobs again, paying for them (`--retry-failed`) */
   readonly retryFailed: boolean
+  /** send again the submits whose outcome is unknown, each of which may then be billed twice (`--resend-uncertain`) */
+  readonly resendUncertain: boolean
   readonly requestTtl: Duration.Duration
 }
 
 /** A job a resume keeps as it ended, or where it carries it on. */
 export type ResumeStart = { readonly _tag: "Keep"; readonly report: JobReport } | JobStart
 
-/** Errors after which polling the same request again cannot help: a retry must render anew. */
-const RENDER_AGAIN = new Set([
-  "GenerationFailed",
-  "BadRequest",
-  "SubmitUncertain",
-  "ResultExpired",
-  "ModelNotFound",
-  "VideoMismatch"
-])
+/** Failures of the generation itself: asking the API again cannot change them, only a new (paid) render can. */
+const GENERATION_FAILED = new Set(["GenerationFailed", "VideoMismatch"])
+
+/** Failures after which the request may still end: the job was never lost, so a forgotten request is sent again. */
+const NOT_ENDED = new Set(["PollDeadlineExceeded"])
 
 /** The report a journal can rebuild for a job whose `finished` line a crash cut off. */
 const rebuiltReport = (state: JournaledJob, fields: Pick<JobReport, "status"> & Partial<JobReport>): JobReport => ({
@@ -43,11 +41,54 @@ const rebuiltReport = (state: JournaledJob, fields: Pick<JobReport, "status"> & 
   ...fields
 })
 
+const keep = (report: JobReport): ResumeStart => ({ _tag: "Keep", report })
+
+/** Held, or sent again when the user said so: never sent again silently. */
+const uncertainStart = (state: JournaledJob, uncertain: UncertainSubmit, options: ResumeOptions): ResumeStart => {
+  if (options.resendUncertain) {
+    return JobStart.Submit({
+      resubmitted: {
+        reason:
+          `--resend-uncertain: its earlier submit (${uncertain.at}) may have been billed though no request id came back; sent again, it may be billed twice`
+      }
+    })
+  }
+  return keep(
+    state.finished?.error?.tag === "SubmitUncertain"
+      ? state.finished
+      : rebuiltReport(state, { status: "failed", error: { tag: "SubmitUncertain", message: uncertain.message } })
+  )
+}
+
+/** How the job ended before, unless it was never sent (skipped). */
+const failureOf = (state: JournaledJob): JobReport | undefined => {
+  const ended = state.finished ??
+    (state.failed === undefined ? undefined : rebuiltReport(state, { status: "failed", error: state.failed.error }))
+  return ended?.status === "skipped" ? undefined : ended
+}
+
+/** What the report says if the API no longer knows the request and the job is sent again. */
+const forgotten = (
+  submitted: NonNullable<JournaledJob["submitted"]>,
+  nowMs: number,
+  ttl: Duration.Duration
+): Resubmitted => ({
+  reason: nowMs - Date.parse(submitted.at) >= Duration.toMillis(ttl)
+    ? `request ${submitted.requestId} is older than ${
+      Duration.format(ttl)
+    }, past which the API no longer keeps it, and the API no longer knew it: submitted again`
+    : `request ${submitted.requestId} was no longer known to the API: submitted again`,
+  previousRequestId: submitted.requestId
+})
+
 /**
  * Decides how a resumed run carries one job on, from what the journal
- * recorded: a verified video is kept; a request the API still knows is polled
- * again, never submitted again; only a request it cannot know any more (or a
- * submit whose id was never recorded) is sent again, and the report says so.
+ * recorded. A verified video is kept. Whatever can be fetched again for free
+ * is: a journaled video URL is downloaded, a request id is asked at its status
+ * URL (at any age: the API says whether it still knows it). A job is sent
+ * again, and the report says why, only when nothing can be fetched: a request
+ * the API forgot, a submit never sent, a failed generation with
+ * `--retry-failed`, or an uncertain submit with `--resend-uncertain`.
  */
 export const resumeStartOf = (
   state: JournaledJob,
@@ -57,70 +98,66 @@ export const resumeStartOf = (
 ): Effect.Effect<ResumeStart, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
     const path = yield* Path.Path
-    const { submitted } = state
-    const requestFresh = submitted !== undefined &&
-      nowMs - Date.parse(submitted.at) < Duration.toMillis(options.requestTtl)
-    const poll: JobStart | undefined = submitted !== undefined && requestFresh
-      ? JobStart.Poll({
-        submission: {
-          requestId: submitted.requestId,
-          statusUrl: submitted.statusUrl,
-          responseUrl: submitted.responseUrl
-        },
-        submittedAtMs: Date.parse(submitted.at),
-        params: submitted.params,
-        frames: submitted.frames,
-        submitAttempts: Math.max(1, state.submitAttempts),
-        resubmitted: submitted.resubmitted
-      })
-      : undefined
-    const submitAgain = (reason: string): JobStart =>
-      JobStart.Submit({
-        resubmitted: { reason, ...(submitted === undefined ? {} : { previousRequestId: submitted.requestId }) }
-      })
-    const expired = (what: string) =>
-      submitAgain(
-        `${what}, and request ${submitted?.requestId ?? "?"} is older than ${
-          Duration.format(options.requestTtl)
-        }, past which the API no longer keeps it: submitted again`
+    const { downloaded, submitted } = state
+    if (
+      downloaded !== undefined &&
+      (yield* fileMatches(path.join(runDirectory, downloaded.output.path), downloaded.output.sha256))
+    ) {
+      return keep(
+        state.finished?.status === "completed"
+          ? state.finished
+          : rebuiltReport(state, {
+            status: "completed",
+            output: downloaded.output,
+            ...(downloaded.reusedFrom === undefined ? {} : { reusedFrom: downloaded.reusedFrom })
+          })
       )
+    }
+    if (state.uncertain !== undefined) return uncertainStart(state, state.uncertain, options)
 
-    if (state.downloaded !== undefined) {
-      const { output } = state.downloaded
-      if (yield* fileMatches(path.join(runDirectory, output.path), output.sha256)) {
-        return {
-          _tag: "Keep",
-          report: state.finished?.status === "completed"
-            ? state.finished
-            : rebuiltReport(state, {
-              status: "completed",
-              output,
-              ...(state.downloaded.reusedFrom === undefined ? {} : { reusedFrom: state.downloaded.reusedFrom })
-            })
-        }
+    const failure = failureOf(state)
+    const tag = failure?.error?.tag ?? ""
+    const retried: Resubmitted = {
+      reason: `--retry-failed: it had failed with ${tag}`,
+      ...(submitted === undefined ? {} : { previousRequestId: submitted.requestId })
+    }
+    if (submitted === undefined) {
+      // A resubmit that never got a request id (refused, or stopped before it was sent) keeps its reason.
+      if (failure === undefined) {
+        return JobStart.Submit(state.resubmitting === undefined ? {} : { resubmitted: state.resubmitting })
       }
-      if (poll !== undefined) return poll
-      if (submitted === undefined) return JobStart.Submit({})
-      return expired(`its video ${output.path} is missing or changed`)
+      return options.retryFailed ? JobStart.Submit({ resubmitted: retried }) : keep(failure)
+    }
+    if (failure !== undefined && GENERATION_FAILED.has(tag)) {
+      return options.retryFailed ? JobStart.Submit({ resubmitted: retried }) : keep(failure)
     }
 
-    const failure = state.finished ??
-      (state.failed === undefined ? undefined : rebuiltReport(state, { status: "failed", error: state.failed.error }))
-    if (failure !== undefined && failure.status !== "skipped") {
-      const tag = failure.error?.tag ?? ""
-      // A job that ran out of time was never lost: its request can still end.
-      if (tag === "PollDeadlineExceeded" && poll !== undefined) return poll
-      if (!options.retryFailed) return { _tag: "Keep", report: failure }
-      if (poll !== undefined && !RENDER_AGAIN.has(tag)) return poll
-      return submitAgain(`--retry-failed: it had failed with ${tag}`)
+    // A failed job is fetched again for free; it is paid for again only with --retry-failed.
+    const mayResubmit = failure === undefined || NOT_ENDED.has(tag) || options.retryFailed
+    const accepted = {
+      submission: {
+        requestId: submitted.requestId,
+        statusUrl: submitted.statusUrl,
+        responseUrl: submitted.responseUrl
+      },
+      submittedAtMs: Date.parse(submitted.at),
+      params: submitted.params,
+      frames: submitted.frames,
+      submitAttempts: Math.max(1, state.submitAttempts),
+      resubmitted: submitted.resubmitted,
+      ifForgotten: mayResubmit ? forgotten(submitted, nowMs, options.requestTtl) : undefined
     }
-    if (failure !== undefined) return JobStart.Submit({})
-
-    if (submitted !== undefined) return poll ?? expired("it had not ended")
-    if (state.submitUnanswered) {
-      return submitAgain(
-        "its earlier submit was sent but the run stopped before the answer was recorded: sent again; that earlier submit may have been billed too"
-      )
+    if (state.result !== undefined) {
+      const { at, metrics, videoUrl } = state.result
+      return JobStart.Download({ ...accepted, videoUrl, metrics, endedAtMs: Date.parse(at) })
     }
-    return JobStart.Submit({})
+    if (downloaded !== undefined && downloaded.reusedFrom === undefined) {
+      return JobStart.Download({
+        ...accepted,
+        videoUrl: downloaded.output.sourceUrl,
+        metrics: {},
+        endedAtMs: Date.parse(downloaded.at)
+      })
+    }
+    return JobStart.Poll(accepted)
   })

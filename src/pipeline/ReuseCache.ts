@@ -2,11 +2,12 @@ import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Option } from "effect"
 import type { Job } from "../domain/Job.js"
-import type { VideoOutput } from "../domain/JobReport.js"
+import type { ReusedFrom, VideoOutput } from "../domain/JobReport.js"
 import { temporaryPathFor } from "../store/AtomicFile.js"
 import { fileMatches, sha256OfFile } from "../store/FileDigest.js"
 import { sha256Hex } from "../store/FileDigest.js"
 import { journaledRun, readJournal } from "../store/JournalReader.js"
+import { LATEST_LINK } from "../store/LatestLink.js"
 import { runFiles } from "../store/RunDirectory.js"
 
 /** A verified video of an earlier run that a job of this run may take instead of rendering. */
@@ -16,6 +17,36 @@ export interface ReuseCandidate {
   readonly jobId: string
   readonly file: string
   readonly output: VideoOutput
+  /** what the source job's own report says of its request, kept so the record stands once that run is pruned */
+  readonly requestId?: string | undefined
+  readonly cost?: number | undefined
+  readonly inferenceTime?: number | undefined
+}
+
+/** What a job that took `candidate` records of where its video came from. */
+export const reusedFromOf = (candidate: ReuseCandidate): ReusedFrom => ({
+  run: candidate.runId,
+  job: candidate.jobId,
+  ...(candidate.requestId === undefined ? {} : { requestId: candidate.requestId }),
+  ...(candidate.cost === undefined ? {} : { cost: candidate.cost }),
+  ...(candidate.inferenceTime === undefined ? {} : { inferenceTime: candidate.inferenceTime })
+})
+
+/** The API a run renders on, as `--reuse` keys it: one embedded emulator is as good as another, whatever its port. */
+export const EMULATOR_ORIGIN = "emulator"
+
+/**
+ * The origin of a run's videos: `emulator` for the embedded emulator, else
+ * the base URL's scheme://host:port. A video is reused only by a run of the
+ * same origin: an emulator's test pattern never passes for a real render.
+ */
+export const apiOriginOf = (target: { readonly emulator: boolean; readonly baseUrl: string }): string => {
+  if (target.emulator) return EMULATOR_ORIGIN
+  try {
+    return new URL(target.baseUrl).origin
+  } catch {
+    return target.baseUrl
+  }
 }
 
 export interface ReuseIndex {
@@ -58,11 +89,14 @@ export const localFrameDigests = (job: Job): Effect.Effect<FrameDigests, Platfor
 /**
  * Indexes the completed videos of the runs under `root` (run directories one
  * or two levels down, as `output/<manifest>/<time>/`), by params key. Runs
- * whose journal cannot be read are passed over; files are verified when taken.
+ * whose journal cannot be read are passed over, and so are runs on another
+ * API than `origin` (see `apiOriginOf`; undefined takes every run); files are
+ * verified when taken.
  */
 export const buildReuseIndex = (
   root: string,
-  exclude: string
+  exclude: string,
+  origin: string | undefined
 ): Effect.Effect<ReuseIndex, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
@@ -70,7 +104,12 @@ export const buildReuseIndex = (
     if (!(yield* fs.exists(root).pipe(Effect.orElseSucceed(() => false)))) return emptyReuseIndex
     const subdirectories = (directory: string) =>
       fs.readDirectory(directory).pipe(
-        Effect.map((names) => names.filter((name) => !name.startsWith(".")).map((name) => path.join(directory, name))),
+        // `latest` is a link to a run listed under its own name, and may move to this very run.
+        Effect.map((names) =>
+          names.filter((name) => !name.startsWith(".") && name !== LATEST_LINK).map((name) =>
+            path.join(directory, name)
+          )
+        ),
         Effect.orElseSucceed((): Array<string> => [])
       )
     const level1 = yield* subdirectories(root)
@@ -83,16 +122,23 @@ export const buildReuseIndex = (
       const contents = yield* readJournal(journalFile).pipe(Effect.option)
       if (Option.isNone(contents)) continue
       const run = journaledRun(contents.value.events)
+      // A journal without its settings line cannot say where its videos came from.
+      if (origin !== undefined && (run.run === undefined || apiOriginOf(run.run) !== origin)) continue
       const runId = run.run?.runId ?? path.basename(runDirectory)
       for (const [jobId, state] of run.jobs) {
         const downloaded = state.downloaded
         if (downloaded === undefined) continue
+        // A video that was itself reused keeps the figures of the render it came from.
+        const source = downloaded.reusedFrom ?? state.finished
         index.set(downloaded.paramsKey, {
           runId,
           runDirectory,
           jobId,
           file: path.join(runDirectory, downloaded.output.path),
-          output: downloaded.output
+          output: downloaded.output,
+          requestId: source?.requestId ?? downloaded.requestId,
+          cost: source?.cost,
+          inferenceTime: source?.inferenceTime
         })
       }
     }

@@ -17,11 +17,12 @@ import { FrameResolver, keepFrameCopies } from "./FrameUploads.js"
 import { GenerationTimes } from "./GenerationTimes.js"
 import { type JobSettings, runJob } from "./JobRunner.js"
 import { submitStart } from "./JobStart.js"
+import { type LostRequest, submitAgainIfLost } from "./LostRequests.js"
 import { DEFAULT_POLL, type PollSettings } from "./PollSchedule.js"
 import { RequestBudget } from "./RequestBudget.js"
 import { type ResumeOptions, type ResumeStart, resumeStartOf } from "./ResumePlan.js"
 import { DEFAULT_RETRY, type RetrySettings } from "./RetryPolicy.js"
-import { emptyReuseIndex, type ReuseIndex } from "./ReuseCache.js"
+import { apiOriginOf, emptyReuseIndex, type ReuseIndex } from "./ReuseCache.js"
 import { RunGate } from "./RunGate.js"
 import { RunProgress } from "./RunProgress.js"
 /** The manifest a run renders, as recorded in its report. */
@@ -52,8 +53,12 @@ export interface RunPlan {
   /** videos of earlier runs that jobs may take instead of rendering (`--reuse`) */
   readonly reuse: ReuseIndex
   readonly replayOf: { readonly report: string; readonly runId: string } | undefined
-  /** set by `resume`: the journal's record of the run so far */
-  readonly resume: { readonly journaled: JournaledRun; readonly options: ResumeOptions } | undefined
+  /** the `--only` patterns the jobs were selected with; journaled, so a resume selects the same */
+  readonly only: ReadonlyArray<string>
+  /** set by `resume`: the journal's record of the run so far, and which of its requests died with an emulator */
+  readonly resume:
+    | { readonly journaled: JournaledRun; readonly options: ResumeOptions; readonly lost?: LostRequest | undefined }
+    | undefined
 }
 
 /** What a plan leaves out gets these: a new run (not a resume, not a replay) reusing nothing, with production polling and retries, no deadline. */
@@ -64,6 +69,7 @@ const planDefaults = {
   runDeadline: undefined,
   reuse: emptyReuseIndex,
   replayOf: undefined,
+  only: [],
   resume: undefined
 } satisfies Partial<RunPlan>
 
@@ -94,13 +100,16 @@ export const runPipeline = (
   })
 
 /** What the jobs of a run share for its length: its journal, its gate, its frame uploads, what it learns of generation times. */
-const runLayer = (plan: RunPlan, files: RunFiles, nowMs: number) =>
-  Layer.mergeAll(
-    Journal.layer(files.journal),
+const runLayer = (plan: RunPlan, files: RunFiles, nowMs: number) => {
+  // One journal: the frame uploads journal their retries into it too.
+  const journal = Journal.layer(files.journal)
+  return Layer.mergeAll(
+    journal,
     RunGate.layer(plan.runDeadline === undefined ? undefined : nowMs + Duration.toMillis(plan.runDeadline)),
-    FrameResolver.layer(plan.retry),
+    FrameResolver.layer(plan.retry).pipe(Layer.provide(journal)),
     GenerationTimes.layer(plan.poll)
   )
+}
 
 /** The run directory's folders, and a new run's copy of its manifest. */
 const prepareRunDirectory = (plan: RunPlan, files: RunFiles) =>
@@ -151,11 +160,26 @@ const renderRun = (plan: RunPlan, files: RunFiles, nowMs: number) =>
     return report
   })
 
-/** A new run's first lines: its settings, then every job's seed and exact body, before anything is sent. */
+/**
+ * A new run's first lines: its settings, then every job's seed and exact
+ * body, before anything is sent. A resume plans the jobs a crash kept from
+ * being planned.
+ */
 const journalStart = (plan: RunPlan) =>
   Effect.gen(function*() {
     const journal = yield* Journal
-    if (plan.resume !== undefined) return yield* journal.append({ _tag: "resumed", pid: process.pid })
+    const crashPoints = yield* CrashPoints
+    const planAll = (jobs: ReadonlyArray<Job>) =>
+      Effect.forEach(
+        jobs,
+        (job) => journal.append({ _tag: "planned", job }).pipe(Effect.zipRight(crashPoints.reach("mid-plan"))),
+        { discard: true }
+      )
+    if (plan.resume !== undefined) {
+      const known = plan.resume.journaled.jobs
+      yield* journal.append({ _tag: "resumed", pid: process.pid })
+      return yield* planAll(plan.jobs.filter((job) => !known.has(job.id)))
+    }
     yield* journal.append({
       _tag: "run",
       runId: plan.runId,
@@ -166,9 +190,11 @@ const journalStart = (plan: RunPlan) =>
       emulator: plan.emulator,
       concurrency: plan.concurrency,
       rpm: plan.rpm,
-      ...(plan.replayOf === undefined ? {} : { replayOf: plan.replayOf })
+      ...(plan.replayOf === undefined ? {} : { replayOf: plan.replayOf }),
+      ...(plan.only.length === 0 ? {} : { only: plan.only }),
+      jobCount: plan.jobs.length
     })
-    yield* Effect.forEach(plan.jobs, (job) => journal.append({ _tag: "planned", job }), { discard: true })
+    yield* planAll(plan.jobs)
   })
 
 /** Where each job starts: a new run submits them all; a resume carries each on from what the journal recorded. */
@@ -177,7 +203,9 @@ const startsOf = (plan: RunPlan, nowMs: number) =>
     const state = plan.resume?.journaled.jobs.get(job.id)
     return plan.resume === undefined || state === undefined
       ? Effect.succeed<ResumeStart>(submitStart)
-      : resumeStartOf(state, plan.runDirectory, nowMs, plan.resume.options)
+      : resumeStartOf(state, plan.runDirectory, nowMs, plan.resume.options).pipe(
+        Effect.map(submitAgainIfLost(plan.resume.lost))
+      )
   }, { concurrency: 4 })
 
 /** The jobs under the concurrency bound; those a resume keeps are not run again. */
@@ -227,7 +255,9 @@ const makeLedger = (plan: RunPlan, starts: ReadonlyArray<ResumeStart>) => {
   const ended = new Map<string, JobReport>()
   const accepted = new Map<string, string | undefined>()
   for (const [index, start] of starts.entries()) {
-    if (start._tag === "Poll") accepted.set(plan.jobs[index]!.id, start.submission.requestId)
+    if (start._tag === "Poll" || start._tag === "Download") {
+      accepted.set(plan.jobs[index]!.id, start.submission.requestId)
+    }
   }
   const kept = starts.filter((start) => start._tag === "Keep").length
   const record = (entry: JournalEntry) =>
@@ -247,7 +277,7 @@ const makeLedger = (plan: RunPlan, starts: ReadonlyArray<ResumeStart>) => {
       plan.jobs.map((job, index) => {
         const start = starts[index]!
         if (start._tag === "Keep") return start.report
-        return ended.get(job.id) ?? interruptedJob(job, accepted.has(job.id), accepted.get(job.id))
+        return ended.get(job.id) ?? interruptedJob(job, accepted.has(job.id), accepted.get(job.id), plan.emulator)
       })
   }
 }
@@ -255,15 +285,18 @@ const makeLedger = (plan: RunPlan, starts: ReadonlyArray<ResumeStart>) => {
 const logResumeDecisions = (starts: ReadonlyArray<ResumeStart>) => {
   const count = (tag: ResumeStart["_tag"]) => starts.filter((start) => start._tag === tag).length
   const again = starts.filter((start) => start._tag === "Submit" && start.resubmitted !== undefined).length
+  const held = starts.filter((start) => start._tag === "Keep" && start.report.error?.tag === "SubmitUncertain").length
   return Effect.logInfo(
-    `resuming: ${count("Keep")} kept as they ended, ${count("Poll")} polled again (already paid for), ${
+    `resuming: ${count("Keep")} kept as they ended${held > 0 ? ` (${held} uncertain submits held)` : ""}, ${
+      count("Download")
+    } downloaded and ${count("Poll")} polled again (already paid for), ${
       count("Submit") - again
     } never submitted, ${again} submitted again`
   )
 }
 
 /** A job the interruption caught: `running` with its request id when the API had accepted it, else skipped. */
-const interruptedJob = (job: Job, sent: boolean, requestId: string | undefined): JobReport => ({
+const interruptedJob = (job: Job, sent: boolean, requestId: string | undefined, onEmulator: boolean): JobReport => ({
   ...jobReportBase(job),
   status: requestId === undefined ? "skipped" : "running",
   ...(requestId === undefined ? {} : { requestId }),
@@ -271,7 +304,11 @@ const interruptedJob = (job: Job, sent: boolean, requestId: string | undefined):
   error: {
     tag: "Interrupted",
     message: requestId !== undefined
-      ? `interrupted while request ${requestId} was in flight; resume polls it again`
+      ? `interrupted while request ${requestId} was in flight; ${
+        onEmulator
+          ? "the embedded emulator stops with this run, so resume submits it again"
+          : "resume polls it again"
+      }`
       : sent
       ? "interrupted while its submit was on the wire: the API may have accepted (and will bill) it"
       : "not submitted: the run was interrupted"
@@ -294,6 +331,8 @@ const buildReport = (
     manifest: { path: plan.manifest.path, sha256: plan.manifest.sha256 },
     model: plan.model,
     baseUrl: plan.baseUrl,
+    emulator: plan.emulator,
+    apiOrigin: apiOriginOf(plan),
     concurrency: plan.concurrency,
     rpm: plan.rpm,
     startedAt: new Date(startedMs).toISOString(),

@@ -25,6 +25,10 @@ export const Report = Schema.Struct({
     manifest: ManifestRef,
     model: Schema.String,
     baseUrl: Schema.String,
+    /** rendered on the embedded emulator (reports written before it was recorded lack it) */
+    emulator: Schema.optional(Schema.Boolean),
+    /** where its videos count as rendered, for reuse: `emulator`, else the API's scheme://host:port */
+    apiOrigin: Schema.optional(Schema.String),
     concurrency: Schema.Int,
     rpm: Schema.Number,
     startedAt: Schema.String,

@@ -13,6 +13,7 @@ import {
   VideoOutput
 } from "../domain/JobReport.js"
 import { SeedanceParams } from "../domain/SeedanceParams.js"
+import { Metrics } from "../segmind/WireSchemas.js"
 
 const At = { at: Schema.String }
 
@@ -34,13 +35,23 @@ export const JournalEvent = Schema.Union(
     emulator: Schema.Boolean,
     concurrency: Schema.Int,
     rpm: Schema.Number,
-    replayOf: Schema.optional(ReplayOf)
+    replayOf: Schema.optional(ReplayOf),
+    /** the `--only` patterns that narrowed the manifest's jobs */
+    only: Schema.optional(Schema.Array(Schema.String)),
+    /** how many `planned` lines follow: fewer means a crash cut the planning short */
+    jobCount: Schema.optional(Schema.Int)
   }),
   /** a `resume` took the run up again */
   Schema.TaggedStruct("resumed", { ...At, pid: Schema.Int }),
   Schema.TaggedStruct("planned", { ...At, job: Job }),
   /** written just before a submit is sent: a crash after it leaves the job "uncertain", not "new" */
-  Schema.TaggedStruct("submitting", { ...At, jobId: Schema.String, attempt: Schema.Int }),
+  Schema.TaggedStruct("submitting", {
+    ...At,
+    jobId: Schema.String,
+    attempt: Schema.Int,
+    /** set when a resume sends the job again, and why: kept until a request id comes back */
+    resubmitted: Schema.optional(Resubmitted)
+  }),
   Schema.TaggedStruct("submitted", {
     ...At,
     jobId: Schema.String,
@@ -54,6 +65,14 @@ export const JournalEvent = Schema.Union(
     resubmitted: Schema.optional(Resubmitted)
   }),
   Schema.TaggedStruct("status", { ...At, jobId: Schema.String, requestId: Schema.String, status: Schema.String }),
+  /** the finished request's video, written before it is downloaded: the file outlives the request (days, not an hour) */
+  Schema.TaggedStruct("result", {
+    ...At,
+    jobId: Schema.String,
+    requestId: Schema.String,
+    videoUrl: Schema.String,
+    metrics: Metrics
+  }),
   Schema.TaggedStruct("downloaded", {
     ...At,
     jobId: Schema.String,
@@ -64,6 +83,17 @@ export const JournalEvent = Schema.Union(
     /** canonical hash of model + exact body, the key of `--reuse` */
     paramsKey: Schema.String,
     reusedFrom: Schema.optional(ReusedFrom)
+  }),
+  /** a call failed transiently and is tried again after `waitMs` */
+  Schema.TaggedStruct("retry", {
+    ...At,
+    jobId: Schema.String,
+    requestId: Schema.optional(Schema.String),
+    call: Schema.Literal("submit", "status", "result", "download", "upload"),
+    /** the try that failed, 1 for the first */
+    attempt: Schema.Int,
+    error: ErrorRecord,
+    waitMs: Schema.Number
   }),
   Schema.TaggedStruct("failed", {
     ...At,

@@ -2,7 +2,7 @@ import { FileSystem } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Data, Effect, Either, Schema } from "effect"
 import type { Job } from "../domain/Job.js"
-import type { JobReport } from "../domain/JobReport.js"
+import type { JobReport, Resubmitted } from "../domain/JobReport.js"
 import { JournalEvent } from "./Journal.js"
 
 /** A line other than the last does not decode: the journal was edited or damaged, not torn by a crash. */
@@ -64,18 +64,35 @@ export const readJournal = (
 
 type RunEvent = Extract<JournalEvent, { readonly _tag: "run" }>
 type SubmittedEvent = Extract<JournalEvent, { readonly _tag: "submitted" }>
+type ResultEvent = Extract<JournalEvent, { readonly _tag: "result" }>
 type DownloadedEvent = Extract<JournalEvent, { readonly _tag: "downloaded" }>
 type FailedEvent = Extract<JournalEvent, { readonly _tag: "failed" }>
+
+/** A submit that was sent and may have been taken (and billed) by the API, though no request id came back. */
+export interface UncertainSubmit {
+  readonly at: string
+  /** why its outcome is unknown */
+  readonly message: string
+}
 
 /** What the journal knows of one job, latest event last. */
 export interface JournaledJob {
   readonly job: Job
   /** `submitting` lines: every one of them may have reached the API */
   readonly submitAttempts: number
-  /** a submit was sent and neither its request id nor a refusal was recorded */
-  readonly submitUnanswered: boolean
+  /**
+   * A submit whose outcome is unknown (its answer lost, a gateway's error, or
+   * the process gone while it was on the wire). It stays until the job is
+   * really sent again: accepted, or its body refused.
+   */
+  readonly uncertain: UncertainSubmit | undefined
+  /** why the latest submit was a resubmit, while no request id has come back for it */
+  readonly resubmitting: Resubmitted | undefined
+  /** the request the API accepted for the latest submit */
   readonly submitted: SubmittedEvent | undefined
   readonly lastStatus: string | undefined
+  /** the video URL of the latest request, once it finished */
+  readonly result: ResultEvent | undefined
   readonly downloaded: DownloadedEvent | undefined
   readonly failed: FailedEvent | undefined
   readonly finished: JobReport | undefined
@@ -85,9 +102,11 @@ export interface JournaledJob {
 export const plannedJob = (job: Job): JournaledJob => ({
   job,
   submitAttempts: 0,
-  submitUnanswered: false,
+  uncertain: undefined,
+  resubmitting: undefined,
   submitted: undefined,
   lastStatus: undefined,
+  result: undefined,
   downloaded: undefined,
   failed: undefined,
   finished: undefined
@@ -100,12 +119,37 @@ export interface JournaledRun {
   readonly jobs: ReadonlyMap<string, JournaledJob>
 }
 
+/** A job while the journal is folded, with the time of its `submitting` line as long as no answer to it is recorded. */
+interface Folding extends JournaledJob {
+  readonly onTheWireSince: string | undefined
+}
+
+/** The process stopped with this job's submit on the wire: nothing says whether the API took it. */
+const answerLost = (job: Folding): Folding =>
+  job.onTheWireSince === undefined ? job : {
+    ...job,
+    onTheWireSince: undefined,
+    uncertain: {
+      at: job.onTheWireSince,
+      message:
+        "the run stopped while its submit was on the wire, before any answer was recorded; not re-sent, to avoid paying twice"
+    }
+  }
+
+/** How a failure bears on an uncertain submit: a new uncertain one replaces it, a refused body clears it (the earlier send of the same body was refused too). */
+const uncertainAfter = (job: Folding, failed: FailedEvent): UncertainSubmit | undefined =>
+  failed.error.tag === "SubmitUncertain"
+    ? { at: failed.at, message: failed.error.message }
+    : failed.error.tag === "BadRequest"
+    ? undefined
+    : job.uncertain
+
 /** Folds a journal's events into the state of the run and of each job. */
 export const journaledRun = (events: ReadonlyArray<JournalEvent>): JournaledRun => {
   let run: RunEvent | undefined
   const resumedAt: Array<string> = []
-  const jobs = new Map<string, JournaledJob>()
-  const update = (jobId: string, change: (job: JournaledJob) => Partial<JournaledJob>) => {
+  const jobs = new Map<string, Folding>()
+  const update = (jobId: string, change: (job: Folding) => Partial<Folding>) => {
     const known = jobs.get(jobId)
     if (known !== undefined) jobs.set(jobId, { ...known, ...change(known) })
   }
@@ -116,38 +160,59 @@ export const journaledRun = (events: ReadonlyArray<JournalEvent>): JournaledRun 
         break
       case "resumed":
         resumedAt.push(event.at)
+        for (const [jobId, job] of jobs) {
+          if (job.onTheWireSince !== undefined) jobs.set(jobId, answerLost(job))
+        }
         break
       case "planned":
         if (!jobs.has(event.job.id)) {
-          jobs.set(event.job.id, plannedJob(event.job))
+          jobs.set(event.job.id, { ...plannedJob(event.job), onTheWireSince: undefined })
         }
         break
       case "submitting":
-        // A new submission supersedes how the job ended before (a resubmit on resume).
+        // A new submission supersedes the request and the end of the one before (a resubmit on resume).
         update(event.jobId, (job) => ({
           submitAttempts: job.submitAttempts + 1,
-          submitUnanswered: true,
+          onTheWireSince: event.at,
+          resubmitting: event.resubmitted,
+          submitted: undefined,
+          lastStatus: undefined,
+          result: undefined,
           failed: undefined,
           finished: undefined,
           downloaded: undefined
         }))
         break
       case "submitted":
-        update(event.jobId, () => ({ submitted: event, submitUnanswered: false, lastStatus: undefined }))
+        update(
+          event.jobId,
+          () => ({ submitted: event, onTheWireSince: undefined, uncertain: undefined, resubmitting: undefined })
+        )
         break
       case "status":
         update(event.jobId, () => ({ lastStatus: event.status }))
+        break
+      case "result":
+        update(event.jobId, () => ({ result: event }))
         break
       case "downloaded":
         update(event.jobId, () => ({ downloaded: event, failed: undefined, finished: undefined }))
         break
       case "failed":
-        update(event.jobId, () => ({ failed: event, submitUnanswered: false }))
+        update(
+          event.jobId,
+          (job) => ({ failed: event, onTheWireSince: undefined, uncertain: uncertainAfter(job, event) })
+        )
         break
       case "finished":
-        update(event.jobId, () => ({ finished: event.report, submitUnanswered: false }))
+        update(event.jobId, () => ({ finished: event.report, onTheWireSince: undefined }))
         break
     }
   }
-  return { run, resumedAt, jobs }
+  const folded = new Map<string, JournaledJob>()
+  for (const [jobId, job] of jobs) {
+    const { onTheWireSince: _, ...state } = answerLost(job)
+    folded.set(jobId, state)
+  }
+  return { run, resumedAt, jobs: folded }
 }

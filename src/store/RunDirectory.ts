@@ -9,6 +9,8 @@ export const runFiles = (path: Path.Path, runDirectory: string) => ({
   contactSheet: path.join(runDirectory, "report.html"),
   videos: path.join(runDirectory, "videos"),
   frames: path.join(runDirectory, "frames"),
+  posters: path.join(runDirectory, "posters"),
+  picks: path.join(runDirectory, "picks.yaml"),
   partial: path.join(runDirectory, ".partial"),
   rejected: path.join(runDirectory, "rejected")
 })
@@ -22,3 +24,9 @@ export const localFrameCopy = (source: string, sha256: string): string => {
   const extension = /\.([A-Za-z0-9]+)$/.exec(source)?.[1]?.toLowerCase() ?? "img"
   return `frames/${sha256}.${extension}`
 }
+
+/** A job's poster (its video's first frame) and the video's last frame, relative to the run directory. */
+export const posterPathsOf = (jobId: string) => ({
+  poster: `posters/${jobId}.jpg`,
+  lastFrame: `posters/${jobId}.last.jpg`
+})

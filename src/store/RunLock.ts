@@ -61,6 +61,34 @@ const readIfExists = (file: string) =>
     Effect.catchTag("SystemError", (e) => (e.reason === "NotFound" ? Effect.succeedNone : Effect.fail(e)))
   )
 
+/** Who holds a lock, read without taking it: `alive` false for a holder that is gone (a crash, a kill -9). */
+export type LockInspection =
+  | { readonly _tag: "Free" }
+  | {
+    readonly _tag: "Held"
+    readonly pid: number
+    readonly host: string
+    readonly since: string
+    readonly alive: boolean
+  }
+  /** a lock file that does not decode: the next run takes it over */
+  | { readonly _tag: "Unreadable" }
+
+/** Reads `DIRECTORY/.lock` and judges its holder as `acquireRunLock` would; writes nothing. */
+export const inspectRunLock = (
+  directory: string
+): Effect.Effect<LockInspection, PlatformError, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function*() {
+    const path = yield* Path.Path
+    const text = yield* readIfExists(runFiles(path, directory).lock)
+    if (Option.isNone(text)) return { _tag: "Free" }
+    const holder = decodeHolder(text.value)
+    if (Either.isLeft(holder)) return { _tag: "Unreadable" }
+    const here: LockHolder = { pid: process.pid, host: hostname(), since: "", bootId: yield* currentBootId }
+    const { host, pid, since } = holder.right
+    return { _tag: "Held", pid, host, since, alive: yield* holderAlive(holder.right, here) }
+  })
+
 /**
  * Creates `file` holding `text` unless it exists. Written aside and then hard
  * linked: `link` never replaces, and no reader ever sees the file half written.

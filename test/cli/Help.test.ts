@@ -38,6 +38,12 @@ describe("help that reads well", () => {
           ["resume RUN_DIR", "Continue an interrupted"],
           ["replay REPORT_JSON", "Render again"],
           ["plan MANIFEST", "Validate MANIFEST"],
+          ["status RUN_DIR", "What a run did"],
+          ["list \\[OUTPUT_DIR\\]", "The runs under an output folder"],
+          ["pick RUN_DIR SHOT=JOB", "Record the variant"],
+          ["pin RUN_DIR", "Write a run's picks"],
+          ["assemble RUN_DIR", "Join one take per shot"],
+          ["prune \\[OUTPUT_DIR\\]", "Remove old runs"],
           ["schema", "Print the JSON Schema"],
           ["emulator", "Serve a local emulator"]
         ]
@@ -72,7 +78,21 @@ describe("help that reads well", () => {
 
   it.scopedLive("every command's help states each flag's default and fits 100 columns", () =>
     Effect.gen(function*() {
-      for (const command of ["resume", "replay", "plan", "schema", "emulator"]) {
+      for (
+        const command of [
+          "resume",
+          "replay",
+          "plan",
+          "status",
+          "list",
+          "pick",
+          "pin",
+          "assemble",
+          "prune",
+          "schema",
+          "emulator"
+        ]
+      ) {
         const outcome = yield* helpOf(command, "--help")
         expect(outcome.code, command).toBe(0)
         expect(outcome.stdout).toMatch(new RegExp(`^USAGE\\n {2}shotlist ${command}\\b`))

@@ -120,3 +120,20 @@ describe("plan, the dry run", () => {
       expect((yield* emulator.stats).requests.length).toBe(requests)
     }).pipe(Effect.provide(nodeContext)))
 })
+
+describe("plan of an adaptive shot", () => {
+  it.scoped("says which aspect the first frame gives it", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const directory = yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-adaptive-" })
+      yield* fs.copyFile("test/fixtures/runs/frames/start.png", `${directory}/wide.png`)
+      yield* fs.writeFileString(
+        `${directory}/adaptive.yaml`,
+        "version: 1\nshots:\n  - id: wide\n    prompt: A pier at dawn.\n    aspect_ratio: adaptive\n    first_frame: wide.png\n"
+      )
+      const outcome = yield* runCli(["plan", `${directory}/adaptive.yaml`])
+      expect(outcome.exitCode).toBe(0)
+      // start.png is 640×360: the API gives such a job the 16:9 shape.
+      expect(outcome.stdout).toMatch(/^wide\s.*adaptive → 16:9/m)
+    }).pipe(Effect.provide(nodeContext)))
+})

@@ -65,3 +65,42 @@ export const streamDownload = (url: string) =>
       cutOff: outcome._tag === "Left"
     }
   }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici))
+
+/** POSTs `json` with the key: the status and the parsed answer. */
+export const postJson = (url: string, json: unknown) =>
+  Effect.gen(function*() {
+    const client = yield* HttpClient.HttpClient
+    const response = yield* client.execute(
+      HttpClientRequest.post(url).pipe(
+        HttpClientRequest.setHeader("x-api-key", TEST_KEY),
+        HttpClientRequest.bodyUnsafeJson(json)
+      )
+    )
+    return { status: response.status, json: (yield* response.json) as Record<string, unknown> }
+  }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici), Effect.orDie)
+
+/** Submits `params` (the default body's fields unless overridden): the accepted answer. */
+export const submitWith = (baseUrl: string, params: Record<string, unknown>) =>
+  Effect.map(
+    postJson(`${baseUrl}/v2/seedance-1.5-pro`, { ...body, ...params }),
+    (answer) => Schema.decodeUnknownSync(SubmitResponse)(answer.json)
+  )
+
+/** Uploads `bytes` as a data URI of `type`: the URL the emulator serves it at. */
+export const uploadImage = (baseUrl: string, bytes: Uint8Array, type = "image/png") =>
+  Effect.map(
+    postJson(`${baseUrl}/upload-asset`, {
+      data_urls: [`data:${type};base64,${Buffer.from(bytes).toString("base64")}`]
+    }),
+    (answer) => (answer.json["file_urls"] as Array<string>)[0]!
+  )
+
+/** Polls the status URL every 20 ms until the job ends: the last answer (422 for FAILED). */
+export const pollUntilEnded = (statusUrl: string) =>
+  Effect.gen(function*() {
+    for (;;) {
+      const answer = yield* getJson(statusUrl)
+      if (answer.json["status"] === "COMPLETED" || answer.json["status"] === "FAILED") return answer
+      yield* Effect.sleep(Duration.millis(20))
+    }
+  }).pipe(Effect.timeout("60 seconds"))

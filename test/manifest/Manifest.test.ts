@@ -4,8 +4,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Random } from "effect"
 import { type Plan, renderPlan } from "../../src/cli/PlanTable.js"
 import { SEEDANCE_MODEL } from "../../src/domain/SeedanceParams.js"
-import { expandJobs } from "../../src/manifest/JobExpansion.js"
+import { expandJobs, jobIdProblems, longestJobIdBytes } from "../../src/manifest/JobExpansion.js"
 import { filterJobs } from "../../src/manifest/JobFilter.js"
+import { JOB_ID_MAX_BYTES, type Shot } from "../../src/manifest/Manifest.js"
 import { formatIssue, type ManifestIssue } from "../../src/manifest/ManifestErrors.js"
 import { loadManifest } from "../../src/manifest/ManifestLoader.js"
 import { estimateRun } from "../../src/segmind/ModelCatalog.js"
@@ -15,7 +16,7 @@ const load = (text: string | Uint8Array, name = "storyboard.yaml") =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const dir = yield* fs.makeTempDirectoryScoped()
-    yield* fs.writeFile(`${dir}/frame.png`, new Uint8Array([0x89, 0x50, 0x4e, 0x47]))
+    yield* fs.copyFile("test/fixtures/frames/red-640x360.png", `${dir}/frame.png`)
     const file = `${dir}/${name}`
     yield* typeof text === "string" ? fs.writeFileString(file, text) : fs.writeFile(file, text)
     return yield* loadManifest(file)
@@ -91,7 +92,7 @@ describe("manifest validation", () => {
       line: 5,
       column: 12,
       path: "shots[0].takes",
-      message: "takes draws a seed for each take; remove the seed, or remove takes"
+      message: "give either takes or a seed, not both: each take gets its own seed, derived from seed_base"
     }],
     ["sweep:\n      style: [a, b]", {
       line: 6,
@@ -236,7 +237,7 @@ shots:
 `)
       expect(issues.map((i) => `${i.line}:${i.column} ${i.path}: ${i.message}`)).toEqual([
         "2:7 name: name must be a plain folder name: letters, digits, \".\", \"_\", \"-\", starting with a letter or digit (got true)",
-        "6:12 shots[0].takes: takes draws a seed for each take; remove the seed, or remove takes",
+        "6:12 shots[0].takes: give either takes or a seed, not both: each take gets its own seed, derived from seed_base",
         "8:15 shots[0].duration: duration must be an integer number of seconds from 4 to 12 (got 99)",
         "9:9 shots[1].id: id must be 1-64 letters, digits, _ and -, starting with a letter or digit (got \"two words\")",
         "11:18 shots[1].first_frame: gone.png: no such file (paths are relative to the manifest)"
@@ -260,7 +261,7 @@ shots:
     Effect.gen(function*() {
       const issues = yield* issuesOf("version: 1\n5: x\nretry:\n  tryes: 3\nshots:\n  - id: a\n    prompt: x\n")
       expect(issues.map((i) => `${i.line}:${i.column} ${i.path}: ${i.message}`)).toEqual([
-        "2:1 5: unknown key \"5\"; allowed: version, name, model, concurrency, rpm, retry, defaults, shots",
+        "2:1 5: unknown key \"5\"; allowed: version, name, seed_base, model, concurrency, rpm, retry, defaults, shots",
         "4:3 retry.tryes: unknown key \"tryes\" (did you mean \"tries\"?); allowed: tries, base, cap"
       ])
     }).pipe(Effect.provide(NodeContext.layer)))
@@ -268,7 +269,7 @@ shots:
   it.scoped("a manifest that is not a map is told every top-level key, retry included", () =>
     Effect.gen(function*() {
       expect((yield* issuesOf("- a\n- b\n")).map((i) => i.message)).toEqual([
-        "a manifest is a map with version, shots and optional name, model, concurrency, rpm, retry, defaults"
+        "a manifest is a map with version, shots and optional name, seed_base, model, concurrency, rpm, retry, defaults"
       ])
     }).pipe(Effect.provide(NodeContext.layer)))
 
@@ -430,7 +431,7 @@ shots:
       const plan = renderPlan(planOf(SEEDANCE_MODEL, 4, 45))
       for (const job of jobs) expect(plan).toContain(job.id)
       expect(plan).toContain("13 jobs from 4 shots, 102 s of video")
-      expect(plan).toMatch(/ending~take=1\s+\d+\*/)
+      expect(plan).toMatch(/ending~take=1\s+\d+\s+derived\s/)
       // Silent 1080p clips of 6 and 10 s, priced per job; 4 waves of ~100 s at concurrency 4.
       expect(plan).toContain("estimate: $9.38 for 13 jobs, about 7 min at concurrency 4 and 45 API calls/min")
       const unknown = renderPlan(planOf("other-model", 13, 45))
@@ -439,5 +440,155 @@ shots:
       )
       // At 5 calls a minute the request budget, not the waves, sets the pace.
       expect(renderPlan(planOf(SEEDANCE_MODEL, 4, 5))).toContain("the request budget sets the pace")
+    }).pipe(Effect.provide(NodeContext.layer)))
+})
+
+describe("ids and names safe on every file system", () => {
+  it.scoped.each(["CON", "nul", "Com1", "lpt9", "aux", "PRN"])(
+    "the device name %s is refused as a shot id, at the id",
+    (id) =>
+      Effect.gen(function*() {
+        expect(yield* issuesOf(`version: 1\nshots:\n  - id: ${id}\n    prompt: x\n`)).toEqual([{
+          line: 3,
+          column: 9,
+          path: "shots[0].id",
+          shot: id,
+          message:
+            `id "${id}" is a device name Windows reserves (CON, PRN, AUX, NUL, COM1-COM9, LPT1-LPT9, in any case); choose another`
+        }])
+      }).pipe(Effect.provide(NodeContext.layer))
+  )
+
+  it.scoped("names that only contain a device name are fine", () =>
+    Effect.gen(function*() {
+      const loaded = yield* load(
+        "version: 1\nname: console\nshots:\n  - id: CONSOLE\n    prompt: x\n  - id: com10\n    prompt: y\n  - id: nul_2\n    prompt: z\n"
+      )
+      expect(loaded.manifest.shots.map((shot) => shot.id)).toEqual(["CONSOLE", "com10", "nul_2"])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scoped("a device name as the run's name, with or without an extension, is refused", () =>
+    Effect.gen(function*() {
+      const issues = yield* issuesOf("version: 1\nname: aux.v2\nshots:\n  - id: a\n    prompt: x\n")
+      expect(issues.map((i) => `${i.line}:${i.column} ${i.path}: ${i.message}`)).toEqual([
+        "2:7 name: name \"aux.v2\" is a device name Windows reserves (CON, PRN, AUX, NUL, COM1-COM9, LPT1-LPT9, in any case); choose another"
+      ])
+      const stem = yield* Effect.flip(load("version: 1\nshots:\n  - id: a\n    prompt: x\n", "nul.yaml"))
+      expect(stem._tag === "ManifestInvalid" ? stem.issues.map((i) => i.message) : []).toEqual([
+        "name \"nul\" is a device name Windows reserves (CON, PRN, AUX, NUL, COM1-COM9, LPT1-LPT9, in any case); choose another"
+      ])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scoped("two shot ids that differ only in case are refused at the second", () =>
+    Effect.gen(function*() {
+      const issues = yield* issuesOf(
+        "version: 1\nshots:\n  - id: Alley\n    prompt: x\n  - id: street\n    prompt: y\n  - id: alley\n    prompt: z\n"
+      )
+      expect(issues).toEqual([{
+        line: 7,
+        column: 9,
+        path: "shots[2].id",
+        shot: "alley",
+        message:
+          "id \"alley\" differs from \"Alley\" (the shot on line 3) only in case; Windows and macOS would write both jobs to one file: ids must differ in more than case"
+      }])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scoped("a name longer than a file name less the run's time stamp is refused, at name or for the file", () =>
+    Effect.gen(function*() {
+      const fits = yield* load(`version: 1\nname: ${"n".repeat(239)}\nshots:\n  - id: a\n    prompt: x\n`)
+      expect(fits.manifest.name).toHaveLength(239)
+      const long = yield* issuesOf(`version: 1\nname: ${"n".repeat(240)}\nshots:\n  - id: a\n    prompt: x\n`)
+      expect(long.map((i) => `${i.line}:${i.column} ${i.path}: ${i.message}`)).toEqual([
+        "2:7 name: name is 240 bytes; a run's folder name may be at most 239 (a file name's 255 less the run's time stamp)"
+      ])
+      const stem = yield* Effect.flip(load("version: 1\nshots:\n  - id: a\n    prompt: x\n", `${"s".repeat(240)}.yaml`))
+      expect(stem._tag === "ManifestInvalid" ? stem.issues.map((i) => `${i.path}: ${i.message}`) : []).toEqual([
+        "name: name is 240 bytes; a run's folder name may be at most 239 (a file name's 255 less the run's time stamp)"
+      ])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scoped("the longest job id a valid manifest can make still fits a file name, with its download's temporary name", () =>
+    Effect.gen(function*() {
+      const jobs = yield* expandJobs(
+        yield* load(`version: 1
+shots:
+  - id: ${"x".repeat(64)}
+    prompt: Every axis at its longest.
+    first_frame: frame.png
+    takes: 100
+    sweep:
+      duration: [10, 12]
+      resolution: [480p, 1080p]
+      aspect_ratio: [adaptive, "16:9"]
+      camera_fixed: [true, false]
+      generate_audio: [true, false]
+      skip_moderation: [true, false]
+`)
+      )
+      const longest = Math.max(...jobs.map((job) => Buffer.byteLength(job.id)))
+      expect(longest).toBe(longestJobIdBytes(jobs[0]!.shot, [
+        ["duration", [10, 12]],
+        ["resolution", ["480p", "1080p"]],
+        ["aspect_ratio", ["adaptive", "16:9"]],
+        ["camera_fixed", [true, false]],
+        ["generate_audio", [true, false]],
+        ["skip_moderation", [true, false]]
+      ], 100))
+      // `.<id>.mp4.<8 hex>.part` beside the video while it downloads
+      expect(longest + 19).toBeLessThanOrEqual(255)
+      expect(longest).toBeLessThanOrEqual(JOB_ID_MAX_BYTES)
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it("job ids too long for a file name, or equal but for case within a shot, are manifest problems at their field", () => {
+    const shot = (id: string, sweep: Shot["sweep"], takes?: number): Shot => ({
+      id,
+      prompt: "x",
+      ...(sweep === undefined ? {} : { sweep }),
+      ...(takes === undefined ? {} : { takes })
+    })
+    expect(jobIdProblems([shot("a".repeat(64), [["seed", [1, 999_999]]], 100)])).toEqual([])
+    expect(jobIdProblems([shot("ok", undefined), shot("b".repeat(230), [["seed", [1, 999_999]]], 100)])).toEqual([{
+      path: ["shots", 1, "id"],
+      message: `job id "${
+        "b".repeat(230)
+      }~seed=999999~take=100" is 251 bytes; a job id may be at most ${JOB_ID_MAX_BYTES}, to fit a file name with its .mp4 and download suffixes`
+    }])
+    expect(jobIdProblems([shot("c", [["resolution", ["720P", "720p"]]])])).toEqual([{
+      path: ["shots", 0, "sweep", "resolution", 1],
+      message:
+        "\"720p\" and \"720P\" give the same job id but for case (c~resolution=720p); ids must differ in more than case"
+    }])
+  })
+})
+
+describe("takes and seeds", () => {
+  it.scoped.each([
+    [
+      "takes: 3\n    seed: 4",
+      "5:12",
+      "give either takes or a seed, not both: each take gets its own seed, derived from seed_base"
+    ],
+    [
+      "takes: 3\n    sweep:\n      seed: [1, 2]",
+      "5:12",
+      "give either takes or a seed list, not both: each take gets its own seed, derived from seed_base, and a sweep.seed list renders one job per seed"
+    ]
+  ])("%s is refused: give either takes or seeds", ([fields, at, message]) =>
+    Effect.gen(function*() {
+      const issues = yield* issuesOf(oneShot(`    ${fields}\n`))
+      expect(issues.map((i) => `${i.line}:${i.column} ${i.path}: ${i.message}`)).toEqual([
+        `${at} shots[0].takes: ${message}`
+      ])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scoped("a seed in defaults and takes on a shot: the message says where the seed comes from", () =>
+    Effect.gen(function*() {
+      const issues = yield* issuesOf(
+        "version: 1\ndefaults:\n  seed: 4\nshots:\n  - id: a\n    prompt: x\n    takes: 2\n"
+      )
+      expect(issues.map((i) => `${i.line}:${i.column} ${i.path}: ${i.message}`)).toEqual([
+        "7:12 shots[0].takes: give either takes or a seed, not both: defaults gives every shot its seed, and each take needs its own (derived from seed_base); move the seed to the shots that keep it"
+      ])
     }).pipe(Effect.provide(NodeContext.layer)))
 })

@@ -38,7 +38,14 @@ const LOADER_ONLY = [
   "25-aspect-adaptive-no-frame.yaml",
   "38-takes-with-seed.yaml",
   "40-last-frame-without-first.yaml",
-  "41-frame-missing-file.yaml"
+  "41-frame-missing-file.yaml",
+  "52-id-differs-only-in-case.yaml",
+  "54-takes-with-seed-list.yaml",
+  "57-frame-not-an-image.yaml",
+  "58-frame-too-small.yaml",
+  "59-frame-aspect-strip.yaml",
+  "60-frame-gif-named-png.yaml",
+  "61-last-frame-too-small.yaml"
 ]
 const STRUCTURAL = CORPUS_FILES.filter((name) => !YAML_LEVEL.includes(name) && !LOADER_ONLY.includes(name))
 

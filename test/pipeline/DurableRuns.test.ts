@@ -179,13 +179,24 @@ describe("durable runs", () => {
       expect(second.stdout).toContain("4 jobs: 4 completed (3 reused from earlier runs)")
       expect((yield* emulator.stats).submissions).toBe(5)
       const b = yield* readReport(`${root}/runs/b/report.json`)
+      const a = yield* readReport(`${root}/runs/a/report.json`)
+      // Each names its source, and keeps what the source's report said of its request.
+      const from = (job: string) => {
+        const source = a.jobs.find((earlier) => earlier.id === job)!
+        return {
+          run: "a",
+          job,
+          requestId: source.requestId,
+          cost: source.cost,
+          inferenceTime: source.inferenceTime
+        }
+      }
       expect(b.jobs.map((job) => [job.id, job.reusedFrom])).toEqual([
         ["pier", undefined],
-        ["lanterns~seed=11", { run: "a", job: "lanterns~seed=11" }],
-        ["lanterns~seed=22", { run: "a", job: "lanterns~seed=22" }],
-        ["street", { run: "a", job: "street" }]
+        ["lanterns~seed=11", from("lanterns~seed=11")],
+        ["lanterns~seed=22", from("lanterns~seed=22")],
+        ["street", from("street")]
       ])
-      const a = yield* readReport(`${root}/runs/a/report.json`)
       for (const job of b.jobs.slice(1)) {
         expect(job.output?.sha256).toBe(a.jobs.find((earlier) => earlier.id === job.id)?.output?.sha256)
         const stat = yield* fs.stat(`${root}/runs/b/${job.output!.path}`)

@@ -1,131 +1,13 @@
-import { FileSystem, HttpClient, HttpClientResponse, Path } from "@effect/platform"
-import { NodeContext, NodeHttpClient } from "@effect/platform-node"
+import { FileSystem } from "@effect/platform"
+import { NodeContext } from "@effect/platform-node"
 import { describe, expect, layer } from "@effect/vitest"
-import { Duration, Effect, Layer, Option, Redacted } from "effect"
-import type { Job } from "../../src/domain/Job.js"
-import type { ErrorRecord } from "../../src/domain/JobReport.js"
-import { SEEDANCE_MODEL, type SeedanceParams } from "../../src/domain/SeedanceParams.js"
-import { type EmulatorHandle, noFaults } from "../../src/emulator/Emulator.js"
-import type { ScriptedFault } from "../../src/emulator/EmulatorConfig.js"
-import { FrameResolver } from "../../src/pipeline/FrameUploads.js"
-import { GenerationTimes } from "../../src/pipeline/GenerationTimes.js"
-import { type JobSettings, runJob } from "../../src/pipeline/JobRunner.js"
-import { JobStart, submitStart } from "../../src/pipeline/JobStart.js"
-import { emptyReuseIndex, paramsKeyOf, type ReuseIndex } from "../../src/pipeline/ReuseCache.js"
-import { RunGate } from "../../src/pipeline/RunGate.js"
-import { runServices } from "../../src/pipeline/RunPipeline.js"
-import { type ProgressEvent, RunProgress } from "../../src/pipeline/RunProgress.js"
+import { Duration, Effect, Option } from "effect"
+import { SEEDANCE_MODEL } from "../../src/domain/SeedanceParams.js"
+import { JobStart } from "../../src/pipeline/JobStart.js"
+import { paramsKeyOf, type ReuseIndex } from "../../src/pipeline/ReuseCache.js"
 import { sha256Hex } from "../../src/store/FileDigest.js"
-import { Journal } from "../../src/store/Journal.js"
-import { readJournal } from "../../src/store/JournalReader.js"
-import { fastPoll, fastRetry, TEST_KEY, testEmulator } from "../support/TestRun.js"
-
-const params = (prompt: string): SeedanceParams => ({
-  prompt,
-  duration: 4,
-  resolution: "480p",
-  aspect_ratio: "16:9",
-  seed: 7,
-  camera_fixed: false,
-  generate_audio: false,
-  skip_moderation: false
-})
-
-const jobOf = (id: string, prompt = "Waves roll onto a pebble beach."): Job => ({
-  id,
-  shot: id,
-  seed: 7,
-  seedDrawn: false,
-  params: params(prompt)
-})
-
-/** Where the job's calls go: the emulator, or a stub standing in for the API. */
-interface Api {
-  readonly baseUrl: string
-  readonly http: Layer.Layer<HttpClient.HttpClient>
-}
-
-const emulated = (emulator: EmulatorHandle): Api => ({ baseUrl: emulator.baseUrl, http: NodeHttpClient.layerUndici })
-
-interface JobRunOptions {
-  readonly start?: JobStart
-  readonly reuse?: ReuseIndex
-  /** the fatal answer that already closed the run's gate */
-  readonly stoppedBy?: ErrorRecord
-  readonly poll?: Partial<JobSettings["poll"]>
-}
-
-/** Runs one job in a fresh run directory; what it journaled and what it told come back with its report. */
-const renderJob = (api: Api, job: Job, options: JobRunOptions = {}) =>
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const path = yield* Path.Path
-    const runDirectory = yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-job-" })
-    const journalFile = path.join(runDirectory, "journal.jsonl")
-    // As the run prepares it for its jobs.
-    yield* fs.makeDirectory(path.join(runDirectory, "videos"))
-    yield* fs.makeDirectory(path.join(runDirectory, ".partial"))
-    const told: Array<ProgressEvent> = []
-    const settings: JobSettings = {
-      model: SEEDANCE_MODEL,
-      poll: { ...fastPoll, ...options.poll },
-      retry: fastRetry,
-      runDirectory,
-      reuse: options.reuse ?? emptyReuseIndex
-    }
-    const gate = Layer.effect(
-      RunGate,
-      RunGate.make(undefined).pipe(
-        Effect.tap((gate) => (options.stoppedBy === undefined ? Effect.void : gate.close(options.stoppedBy)))
-      )
-    )
-    const run = Layer.mergeAll(
-      Journal.layer(journalFile),
-      gate,
-      FrameResolver.layer(fastRetry),
-      GenerationTimes.layer(settings.poll)
-    ).pipe(
-      Layer.provideMerge(runServices({ baseUrl: api.baseUrl, apiKey: Redacted.make(TEST_KEY) }, 6000)),
-      Layer.provide(api.http)
-    )
-    const report = yield* runJob(settings, job, options.start ?? submitStart).pipe(
-      Effect.provide(run),
-      Effect.provideService(RunProgress, {
-        started: () => Effect.void,
-        changed: (event) => Effect.sync(() => void told.push(event))
-      })
-    )
-    const journal = (yield* readJournal(journalFile)).events
-    return { report, journal, told, tags: journal.map((event) => event._tag), runDirectory }
-  })
-
-const withScript = (...script: ReadonlyArray<ScriptedFault>) => testEmulator({ faults: { ...noFaults, script } })
-
-/**
- * A stand-in for the API, for answers the emulator never gives: `answer`
- * may take any call; the others go as a job that completes at once would.
- */
-const stubApi = (answer: (url: string) => { readonly status: number; readonly body: unknown } | undefined): Api => ({
-  baseUrl: "https://api.test",
-  http: Layer.succeed(
-    HttpClient.HttpClient,
-    HttpClient.make((request) => {
-      const result = "https://api.test/v2/requests/req-1"
-      const { body, status } = answer(request.url) ??
-        (request.url.endsWith("/status")
-          ? { status: 200, body: { status: "COMPLETED", metrics: { inference_time: 1 } } }
-          : request.url === result
-          ? { status: 200, body: { status: "COMPLETED", output: "https://files.test/req-1.mp4" } }
-          : {
-            status: 200,
-            body: { request_id: "req-1", status: "QUEUED", status_url: `${result}/status`, response_url: result }
-          })
-      return Effect.succeed(HttpClientResponse.fromWeb(request, new Response(JSON.stringify(body), { status })))
-    })
-  )
-})
-
-const isSubmit = (url: string) => url === `https://api.test/v2/${SEEDANCE_MODEL}`
+import { testEmulator } from "../support/TestRun.js"
+import { emulated, isSubmit, jobOf, renderJob, stubApi, withScript } from "./JobHarness.js"
 
 describe("one job, phase by phase", () => {
   layer(NodeContext.layer, { excludeTestServices: true })((it) => {
@@ -307,7 +189,11 @@ describe("one job, phase by phase", () => {
           params: job.params,
           frames: undefined,
           submitAttempts: 2,
-          resubmitted: undefined
+          resubmitted: undefined,
+          ifForgotten: {
+            reason: "request gone was no longer known to the API: submitted again",
+            previousRequestId: "gone"
+          }
         })
         const { journal, report } = yield* renderJob(emulated(emulator), job, { start })
         expect(report).toMatchObject({

@@ -41,33 +41,42 @@ const failedWith = (tag: string) => ({
   requestId: "req-1",
   error: { tag, message: tag }
 })
-const decide = (journaled: JournaledJob, minutesLater: number, retryFailed = false) =>
+const decide = (journaled: JournaledJob, minutesLater: number, retryFailed = false, resendUncertain = false) =>
   resumeStartOf(journaled, "/nonexistent", submittedAt + minutesLater * 60_000, {
     retryFailed,
+    resendUncertain,
     requestTtl: REQUEST_TTL
   })
 
 describe("what a resume does with each job", () => {
-  it.effect("a job the API accepted is polled again while the API keeps it, and sent again (said why) after an hour", () =>
+  it.effect("a job the API accepted is polled again at any age; past the API's hour, the reason it would be sent again says so", () =>
     Effect.gen(function*() {
       const accepted = state({ submitAttempts: 1, submitted })
-      expect(yield* decide(accepted, 59)).toMatchObject({ _tag: "Poll", submission: { requestId: "req-1" } })
+      const fresh = yield* decide(accepted, 59)
+      expect(fresh).toMatchObject({ _tag: "Poll", submission: { requestId: "req-1" } })
+      expect(fresh._tag === "Poll" && fresh.ifForgotten?.reason).toContain("no longer known to the API")
       const late = yield* decide(accepted, 61)
-      expect(late).toMatchObject({ _tag: "Submit", resubmitted: { previousRequestId: "req-1" } })
-      expect(late._tag === "Submit" && late.resubmitted?.reason).toContain("older than 1h")
+      expect(late).toMatchObject({ _tag: "Poll", ifForgotten: { previousRequestId: "req-1" } })
+      expect(late._tag === "Poll" && late.ifForgotten?.reason).toContain("older than 1h")
     }).pipe(Effect.provide(nodeContext)))
 
-  it.effect("a submit whose answer was never recorded is sent again and named as possibly billed; a job never sent is just sent", () =>
+  it.effect("a submit whose answer was never recorded is held, and sent again only with --resend-uncertain, named as possibly billed; a job never sent is just sent", () =>
     Effect.gen(function*() {
-      const lost = yield* decide(state({ submitAttempts: 1, submitUnanswered: true }), 1)
-      expect(lost._tag === "Submit" && lost.resubmitted?.reason).toContain("may have been billed")
+      const uncertain = { at: submitted.at, message: "the run stopped while its submit was on the wire" }
+      const lost = state({ submitAttempts: 1, uncertain })
+      expect(yield* decide(lost, 1)).toMatchObject({
+        _tag: "Keep",
+        report: { status: "failed", error: { tag: "SubmitUncertain", message: uncertain.message } }
+      })
+      const resent = yield* decide(lost, 1, false, true)
+      expect(resent._tag === "Submit" && resent.resubmitted?.reason).toContain("may have been billed")
       expect(yield* decide(state({}), 1)).toEqual({ _tag: "Submit" })
       expect(yield* decide(state({ finished: { ...failedWith("RunAborted"), status: "skipped" } }), 1)).toEqual({
         _tag: "Submit"
       })
     }).pipe(Effect.provide(nodeContext)))
 
-  it.effect("failed jobs stay failed unless --retry-failed; a timed-out request is polled again, a FAILED generation is rendered anew", () =>
+  it.effect("a failed generation stays failed unless --retry-failed, which renders it anew; a timed-out or broken download is fetched again", () =>
     Effect.gen(function*() {
       const generationFailed = state({ submitAttempts: 1, submitted, finished: failedWith("GenerationFailed") })
       expect(yield* decide(generationFailed, 5)).toMatchObject({ _tag: "Keep", report: { status: "failed" } })
@@ -79,13 +88,20 @@ describe("what a resume does with each job", () => {
       const timedOut = state({ submitAttempts: 1, submitted, finished: failedWith("PollDeadlineExceeded") })
       expect(yield* decide(timedOut, 20)).toMatchObject({ _tag: "Poll" })
 
+      // Fetching a paid request again is free: a plain resume does it; only --retry-failed may pay if it is gone.
       const downloadBroke = state({ submitAttempts: 1, submitted, finished: failedWith("DownloadInvalid") })
-      expect(yield* decide(downloadBroke, 5)).toMatchObject({ _tag: "Keep" })
-      expect(yield* decide(downloadBroke, 5, true)).toMatchObject({ _tag: "Poll" })
-      expect(yield* decide(downloadBroke, 90, true)).toMatchObject({ _tag: "Submit" })
+      expect(yield* decide(downloadBroke, 5)).toMatchObject({ _tag: "Poll", ifForgotten: undefined })
+      expect(yield* decide(downloadBroke, 5, true)).toMatchObject({
+        _tag: "Poll",
+        ifForgotten: { previousRequestId: "req-1" }
+      })
+      expect(yield* decide(downloadBroke, 90, true)).toMatchObject({
+        _tag: "Poll",
+        ifForgotten: { reason: expect.stringContaining("older than 1h") }
+      })
     }).pipe(Effect.provide(nodeContext)))
 
-  it.effect("a recorded video that is missing is downloaded again from the request while it is known", () =>
+  it.effect("a recorded video that is missing is downloaded again from its source URL", () =>
     Effect.gen(function*() {
       const downloaded = {
         _tag: "downloaded" as const,
@@ -96,6 +112,10 @@ describe("what a resume does with each job", () => {
         paramsKey: "k",
         reusedFrom: undefined
       }
-      expect(yield* decide(state({ submitAttempts: 1, submitted, downloaded }), 10)).toMatchObject({ _tag: "Poll" })
+      expect(yield* decide(state({ submitAttempts: 1, submitted, downloaded }), 10)).toMatchObject({
+        _tag: "Download",
+        videoUrl: "http://files/pier.mp4",
+        submission: { requestId: "req-1" }
+      })
     }).pipe(Effect.provide(nodeContext)))
 })

@@ -105,18 +105,21 @@ describe("a run against the emulator", () => {
           ...noFaults,
           seed: 7,
           truncateRate: 0.4,
-          serverErrorRate: { submit: 0.2, status: 0.2, result: 0.2, download: 0 },
-          // Drawn faults depend on the order requests arrive in; these two always happen.
+          // A submit is sent again only after an answer that proves it was not taken (503, 429): those are scripted.
+          serverErrorRate: { submit: 0, status: 0.2, result: 0.2, download: 0 },
+          // Drawn faults depend on the order requests arrive in; these always happen.
           script: [
             { endpoint: "download", call: 1, fault: "truncate" },
-            { endpoint: "submit", call: 1, fault: "503" }
+            { endpoint: "submit", call: 1, fault: "503" },
+            { endpoint: "submit", call: 3, fault: "503" },
+            { endpoint: "submit", call: 5, fault: "429" }
           ]
         }
       })
       const { report, runDirectory } = yield* renderManifest(SIX_JOBS, emulator.baseUrl, { concurrency: 3 })
       expect(report.summary.completed).toBe(6)
       const stats = yield* emulator.stats
-      // A submit answered 5xx was not accepted, so resending it never pays twice.
+      // A submit answered 503 or 429 was not accepted, so resending it never pays twice.
       expect(stats.submissions).toBe(6)
       expect(report.jobs.some((job) => job.attempts > 1)).toBe(true)
       for (const job of report.jobs) {
