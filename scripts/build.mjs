@@ -1,11 +1,17 @@
 // Bundles the command line into dist/shotlist.mjs: one file node loads in a
 // fraction of a second, where compiling the TypeScript at each start (tsx)
-// takes seconds. bin/shotlist.js runs it while it is newer than src/.
+// takes seconds. bin/shotlist.js runs it while it is newer than src/, and an
+// installed package (npm pack runs this through `prepare`) ships only it.
 import { build } from "esbuild"
+import { mkdirSync, renameSync, writeFileSync } from "node:fs"
+import { dirname } from "node:path"
 
-await build({
+const outfile = "dist/shotlist.mjs"
+
+const result = await build({
   entryPoints: ["src/main.ts"],
-  outfile: "dist/shotlist.mjs",
+  outfile,
+  write: false,
   bundle: true,
   platform: "node",
   target: "node20",
@@ -18,3 +24,11 @@ await build({
   },
   logLevel: "warning"
 })
+
+// Written aside, then renamed over the old bundle: a shotlist starting meanwhile loads one whole file or the other.
+mkdirSync(dirname(outfile), { recursive: true })
+for (const file of result.outputFiles) {
+  const aside = `${file.path}.${process.pid}.tmp`
+  writeFileSync(aside, file.contents)
+  renameSync(aside, file.path)
+}

@@ -4,6 +4,7 @@ import { Console, Effect, Option, Ref } from "effect"
 import { assembleAnimatic, type AssemblyListener } from "../assembly/Animatic.js"
 import { Ffmpeg } from "../assembly/Ffmpeg.js"
 import { ExitCode, setExitCode } from "./ExitCode.js"
+import { LINE_PREFIX } from "./Logging.js"
 
 /** On a terminal, one line rewritten with ffmpeg's percentage; lines said in between clear it first. */
 const terminalListener = Effect.gen(function*() {
@@ -18,13 +19,13 @@ const terminalListener = Effect.gen(function*() {
       Effect.gen(function*() {
         const percent = Math.floor(fraction * 100)
         if ((yield* Ref.getAndSet(shown, percent)) === percent) return
-        process.stderr.write(`\rassembling: ${String(percent).padStart(3)}%`)
+        process.stderr.write(`\r${LINE_PREFIX}assembling: ${String(percent).padStart(3)}%`)
       })
   }
   return { listener, clear }
 })
 
-/** Elsewhere (a log file, CI), the start and end lines say enough. */
+/** Elsewhere (a log file, CI), the start and end lines say enough; the CLI's console marks each `shotlist: `. */
 const plainListener: AssemblyListener = { line: (text) => Console.error(text), progress: () => Effect.void }
 
 const fail = (code: ExitCode) => (error: { readonly message: string }) =>
@@ -46,9 +47,13 @@ export const assembleCommand = Command.make(
       Options.withDescription("the MP4 to write (default: RUN_DIR/animatic.mp4)"),
       Options.optional
     ),
-    label: Options.boolean("label").pipe(Options.withDescription("burn each shot's id and seed into its picture")),
+    label: Options.boolean("label").pipe(
+      Options.withDescription("burn each shot's id and seed into its picture (default: off)")
+    ),
     strict: Options.boolean("strict").pipe(
-      Options.withDescription("fail (exit 1), naming them, when shots have no completed take, instead of black cards")
+      Options.withDescription(
+        "fail (exit 1), naming them, when shots have no completed take (default: off: black cards stand in)"
+      )
     )
   },
   (args) =>

@@ -7,13 +7,13 @@ import { usageError } from "./UsageErrors.js"
 export const budgetFlags = {
   maxJobs: Options.integer("max-jobs").pipe(
     Options.withDescription(
-      "refuse (exit 2, nothing sent) if more than N jobs would be sent to the API: on resume, the jobs it would submit or submit again; videos reused or already rendered do not count (run without it: at most 1000 jobs, reused or not)"
+      "refuse (exit 2, nothing sent) if more than N jobs would be sent to the API: on resume, the jobs it would submit or submit again; videos reused or already rendered do not count (default: none; run without it still refuses more than 1000 jobs, reused or not)"
     ),
     Options.optional
   ),
   maxCost: Options.float("max-cost").pipe(
     Options.withDescription(
-      "refuse (exit 2, nothing sent) if the jobs to send are estimated above this many US dollars: each priced by its duration, resolution and audio, or at what the API billed for such a job in the run (or the replayed one)"
+      "refuse (exit 2, nothing sent) if the jobs to send are estimated above this many US dollars: each priced by its duration, resolution and audio, or at what the API billed for such a job in the run (or the replayed one); default: no limit"
     ),
     Options.optional
   )

@@ -10,7 +10,7 @@ import { usageError } from "./UsageErrors.js"
 export const onlyFlag = (verb: string) =>
   Options.text("only").pipe(
     Options.withDescription(
-      `${verb} only the jobs whose id, or whose shot's id, matches this glob (* and ?): --only driver takes every job of shot driver; repeatable`
+      `${verb} only the jobs whose id, or whose shot's id, matches this glob (* and ?): --only driver takes every job of shot driver; repeatable (default: every job)`
     ),
     Options.repeated
   )
@@ -52,7 +52,7 @@ export const onlyJobs = (jobs: ReadonlyArray<Job>, only: ReadonlyArray<string>, 
 /** `--reseed` (run, plan): a fresh seed_base instead of the manifest's. */
 export const reseedFlag = Options.boolean("reseed").pipe(
   Options.withDescription(
-    "derive the seeds the manifest leaves open from a fresh random seed_base instead of the manifest's (it is printed; the seeds are journaled and reported)"
+    "derive the seeds the manifest leaves open from a fresh random seed_base instead of the manifest's (it is printed; the seeds are journaled and reported; default: off)"
   )
 )
 

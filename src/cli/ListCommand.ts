@@ -80,7 +80,9 @@ export const listCommand = Command.make(
       Args.optional
     ),
     json: Options.boolean("json").pipe(
-      Options.withDescription("print one JSON document on stdout: every run with its jobs by state, cost and state")
+      Options.withDescription(
+        "print one JSON document on stdout: every run with its jobs by state, cost and state (default: a table)"
+      )
     )
   },
   (args) =>

@@ -2,6 +2,30 @@ import { Cause, Effect, HashMap, Logger, LogLevel } from "effect"
 
 const clock = (date: Date) => date.toISOString().slice(11, 19)
 
+/** What every line shotlist writes on stderr starts with, so it stands apart in a cron mail or a CI log. */
+export const LINE_PREFIX = "shotlist: "
+
+/**
+ * ANSI codes only for a terminal, and never with NO_COLOR set (no-color.org:
+ * any non-empty value). Read from the process, like `isTTY`: it is a fact of
+ * the terminal, not a setting of the run.
+ */
+export const colourWanted = (stream: { readonly isTTY?: boolean }): boolean =>
+  stream.isTTY === true && (process.env["NO_COLOR"] ?? "") === ""
+
+const ANSI_CODE = /\x1b\[[0-9;?]*[A-Za-z]/g
+
+export const stripAnsi = (text: string): string => text.replace(ANSI_CODE, "")
+
+/** `file:line:col: …`, the compilers' form that editors and CI annotators jump to: it keeps the line's start. */
+const LOCATED_DIAGNOSTIC = /^[^\s:][^:]*:\d+:\d+: /
+
+/** Each non-blank line of `text`, prefixed with `shotlist: ` unless it already is, or is a located diagnostic. */
+export const prefixLines = (text: string): string =>
+  text.split("\n").filter((line) => line.trim().length > 0).map((line) =>
+    line.startsWith(LINE_PREFIX.trimEnd()) || LOCATED_DIAGNOSTIC.test(line) ? line : LINE_PREFIX + line
+  ).join("\n")
+
 /** The text of a log message, whatever parts it was given as. */
 export const messageText = (message: unknown): string =>
   (Array.isArray(message) ? message : [message]).map((part) => (typeof part === "string" ? part : JSON.stringify(part)))
@@ -10,15 +34,22 @@ export const messageText = (message: unknown): string =>
 /** What a line's text says already: fields for --log-format json only (a job's id and phase, a retry's request, attempt and error). */
 const SAID_IN_TEXT = new Set(["job", "phase", "requestId", "attempt", "error"])
 
-/** `12:00:01 WARN text key=value`: only fields the text does not say are appended. */
+const levelWord = (logLevel: LogLevel.LogLevel): string =>
+  LogLevel.greaterThanEqual(logLevel, LogLevel.Warning)
+    ? `${logLevel.label.toLowerCase().replace("warn", "warning")}: `
+    : ""
+
+/**
+ * `shotlist: 12:00:01 warning: text key=value`, every line of it (a cause's
+ * too) starting `shotlist: `; only fields the text does not say are appended.
+ */
 export const formatLogLine = (
   { annotations, cause, date, logLevel, message }: Logger.Logger.Options<unknown>
 ): string => {
-  const level = LogLevel.greaterThanEqual(logLevel, LogLevel.Warning) ? `${logLevel.label} ` : ""
   const fields = [...HashMap.entries(annotations)].filter(([key]) => !SAID_IN_TEXT.has(key))
   const extras = fields.length === 0 ? "" : " " + fields.map(([k, v]) => `${k}=${String(v)}`).join(" ")
   const failure = Cause.isEmpty(cause) ? "" : `\n${Cause.pretty(cause)}`
-  return `${clock(date)} ${level}${messageText(message)}${extras}${failure}`
+  return prefixLines(`${clock(date)} ${levelWord(logLevel)}${messageText(message)}${extras}${failure}`)
 }
 
 /**
@@ -48,3 +79,24 @@ export const jsonStderrLogger = Logger.make((options) => {
 export const withLogFormat =
   (format: "text" | "json") => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     format === "json" ? Effect.provide(effect, Logger.replace(stderrLogger, jsonStderrLogger)) : effect
+
+const textOf = (parts: ReadonlyArray<unknown>): string =>
+  parts.map((part) => (typeof part === "string" ? part : String(part))).join(" ")
+
+/**
+ * What the commands, and @effect/cli itself, print through `Console`: plain
+ * text where colour is not wanted, and every stderr line marked as shotlist's
+ * (@effect/cli's own messages, "Missing argument <MANIFEST>", included).
+ */
+export const withShotlistConsole = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.consoleWith((console) =>
+    Effect.withConsole(effect, {
+      ...console,
+      log: (...parts: ReadonlyArray<unknown>) =>
+        colourWanted(process.stdout) ? console.log(...parts) : console.log(stripAnsi(textOf(parts))),
+      error: (...parts: ReadonlyArray<unknown>) => {
+        const text = prefixLines(colourWanted(process.stderr) ? textOf(parts) : stripAnsi(textOf(parts)))
+        return text.length === 0 ? Effect.void : console.error(text)
+      }
+    })
+  )

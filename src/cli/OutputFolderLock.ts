@@ -17,7 +17,7 @@ const FIND_HOLDER_SPACING = Duration.millis(100)
 
 export const waitFlag = Options.boolean("wait").pipe(
   Options.withDescription(
-    "when another run of the same manifest is rendering into output/<name>/ (a slow night overlapping the next cron start), wait for it to end, checking every 2 s, and then reuse what it rendered; without --wait such a run is refused with exit 2"
+    "when another run of the same manifest is rendering into output/<name>/ (a slow night overlapping the next cron start), wait for it to end, checking every 2 s, and then reuse what it rendered; by default such a run is refused with exit 2"
   )
 )
 

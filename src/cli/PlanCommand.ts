@@ -31,7 +31,7 @@ export const planCommand = Command.make(
     ...reuseFlags,
     json: Options.boolean("json").pipe(
       Options.withDescription(
-        "print one JSON document on stdout: every job (id, seed, params, reusedFrom, estimatedCostUsd) and the totals"
+        "print one JSON document on stdout: every job (id, seed, params, reusedFrom, estimatedCostUsd) and the totals (default: the table)"
       )
     )
   },

@@ -8,6 +8,7 @@ import {
   MODEL_CATALOG,
   type RunEstimate
 } from "../segmind/ModelCatalog.js"
+import { displayPath } from "./DisplayPath.js"
 import type { PlannedJob } from "./ReuseLookup.js"
 
 /** What `shotlist plan` found: the jobs, which of them an earlier run supplies, and the estimate of the rest. */
@@ -60,7 +61,9 @@ const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`
 const reuseSource = ({ job, reusedFrom }: PlannedJob): string =>
   reusedFrom === undefined
     ? ""
-    : `reused from ${reusedFrom.runDirectory}${reusedFrom.jobId === job.id ? "" : ` (${reusedFrom.jobId})`}`
+    : `reused from ${displayPath(reusedFrom.runDirectory)}${
+      reusedFrom.jobId === job.id ? "" : ` (${reusedFrom.jobId})`
+    }`
 
 /** The jobs of a plan as an aligned text table, then totals and the estimate. */
 export const renderPlan = (plan: Plan): string => {

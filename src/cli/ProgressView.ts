@@ -2,7 +2,10 @@ import { Clock, Duration, Effect, HashMap, Logger, LogLevel, Schedule, type Scop
 import type { JobPhase, ProgressEvent } from "../pipeline/RunProgress.js"
 import type { RunProgress } from "../pipeline/RunProgress.js"
 import { formatDuration } from "../report/DurationFormat.js"
-import { formatLogLine } from "./Logging.js"
+import { colourWanted, formatLogLine } from "./Logging.js"
+
+/** The live view redraws itself with ANSI cursor codes: on a terminal only, and not under NO_COLOR, which asks for none. */
+export const canRedraw = (stream: { readonly isTTY?: boolean }): boolean => colourWanted(stream)
 
 /** What the live view knows of a run. */
 export interface ProgressState {

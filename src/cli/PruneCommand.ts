@@ -108,14 +108,18 @@ export const pruneCommand = Command.make(
       Options.optional
     ),
     olderThan: Options.text("older-than").pipe(
-      Options.withDescription("remove runs that started longer ago than this, with a unit: 30d, 2w, 12h"),
+      Options.withDescription(
+        "remove runs that started longer ago than this, with a unit: 30d, 2w, 12h (default: none, age not asked)"
+      ),
       Options.optional
     ),
     dryRun: Options.boolean("dry-run").pipe(
-      Options.withDescription("list what would be removed and the space it would free; remove nothing")
+      Options.withDescription("list what would be removed and the space it would free; remove nothing (default: off)")
     ),
     includeResumable: Options.boolean("include-resumable").pipe(
-      Options.withDescription("also remove runs with unfinished jobs that `shotlist resume` could carry on")
+      Options.withDescription(
+        "also remove runs with unfinished jobs that `shotlist resume` could carry on (default: off, they are kept)"
+      )
     )
   },
   (args) =>

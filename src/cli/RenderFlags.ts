@@ -1,7 +1,8 @@
-import { Options } from "@effect/cli"
-import type { Option } from "effect"
+import { HelpDoc, Options, ValidationError } from "@effect/cli"
+import { Effect, Either, type Option } from "effect"
 import { DEFAULT_RETRY } from "../pipeline/RetryPolicy.js"
 import { type Budget, budgetFlags } from "./Budget.js"
+import { type NotifyTarget, notifyTarget } from "./Notify.js"
 import { DEFAULT_CONCURRENCY, DEFAULT_RPM } from "./RunSettings.js"
 
 /** Flags every rendering command (`run`, `resume`, `replay`) takes. */
@@ -19,7 +20,7 @@ export const renderFlags = {
     Options.optional
   ),
   emulator: Options.boolean("emulator").pipe(
-    Options.withDescription("render on the embedded Segmind emulator (no API key, no cost)")
+    Options.withDescription("render on the embedded Segmind emulator: no API key, no cost (off by default)")
   ),
   baseUrl: Options.text("base-url").pipe(
     Options.withDescription(
@@ -51,7 +52,7 @@ export const renderFlags = {
   ),
   deadline: Options.text("deadline").pipe(
     Options.withDescription(
-      "deadline of the whole run, with a unit, e.g. 2h: later jobs are not submitted, running ones are recorded as timed out with their request ids"
+      "deadline of the whole run, with a unit, e.g. 2h: later jobs are not submitted, running ones are recorded as timed out with their request ids (default: none)"
     ),
     Options.optional
   ),
@@ -63,13 +64,26 @@ export const renderFlags = {
   ),
   logFormat: Options.choice("log-format", ["text", "json"]).pipe(
     Options.withDescription(
-      "how progress is logged on stderr: text (a live view on a terminal, else one line per change of a job's state) or json (one object per line, with job and phase fields)"
+      "how progress is logged on stderr: text (a live view on a terminal, else one line per change of a job's state) or json (one object per line, with job and phase fields); default: text"
     ),
     Options.withDefault("text" as const)
   ),
   junit: Options.file("junit").pipe(
     Options.withDescription(
-      "also write the outcome as JUnit XML to this file (one test case per job), for CI dashboards"
+      "also write the outcome as JUnit XML to this file (one test case per job), for CI dashboards (default: none)"
+    ),
+    Options.optional
+  ),
+  notify: Options.text("notify").pipe(
+    Options.withPseudoName("URL"),
+    Options.withDescription(
+      "when the run ends (completed, failed, stopped early or interrupted), POST one JSON summary to this URL: counts, cost, the run folder, the resume command; chat webhooks (Slack, Mattermost, Discord) show its text. A webhook that fails or takes over 10 s is a warning, never the run's failure; only the URL's origin is ever printed (default: none)"
+    ),
+    Options.mapEffect((text) =>
+      Either.match(notifyTarget(text), {
+        onLeft: (why) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(why))),
+        onRight: Effect.succeed
+      })
     ),
     Options.optional
   ),
@@ -89,4 +103,5 @@ export interface RenderFlags extends Budget {
   readonly expect: Option.Option<string>
   readonly logFormat: "text" | "json"
   readonly junit: Option.Option<string>
+  readonly notify: Option.Option<NotifyTarget>
 }

@@ -11,6 +11,7 @@ import { runFiles } from "../store/RunDirectory.js"
 import { containedPathProblem } from "../store/SafePath.js"
 import { apiTarget } from "./ApiTarget.js"
 import { withinBudget } from "./Budget.js"
+import { displayPath } from "./DisplayPath.js"
 import { onlyFlag, onlyJobs } from "./JobSelection.js"
 import { withLogFormat } from "./Logging.js"
 import { renderFlags } from "./RenderFlags.js"
@@ -111,7 +112,9 @@ export const replayCommand = Command.make(
         { concurrency: source.run.concurrency, rpm: target.isEmulator ? undefined : source.run.rpm, retry: undefined },
         target.isEmulator
       )
-      yield* Effect.logInfo(`replaying ${jobs.length} jobs of ${args.report} into ${runDirectory}`)
+      yield* Effect.logInfo(
+        `replaying ${jobs.length} jobs of ${displayPath(args.report)} into ${displayPath(runDirectory)}`
+      )
       yield* executeRun(
         makeRunPlan({
           runId: path.basename(path.resolve(runDirectory)),

@@ -18,7 +18,7 @@ export const resumeCommand = Command.make(
     ),
     resendUncertain: Options.boolean("resend-uncertain").pipe(
       Options.withDescription(
-        "send again the jobs whose earlier submit got no answer that says whether the API took it (lost answer, 502/504, a crash mid-submit); each is named in the report, and may be billed twice. Without it they stay held"
+        "send again the jobs whose earlier submit got no answer that says whether the API took it (lost answer, 502/504, a crash mid-submit); each is named in the report, and may be billed twice (default: off, they stay held)"
       )
     ),
     ...renderFlags

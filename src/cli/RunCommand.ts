@@ -8,6 +8,7 @@ import { makeRunPlan } from "../pipeline/RunPipeline.js"
 import { runFiles } from "../store/RunDirectory.js"
 import { apiOriginOfFlags, apiTarget } from "./ApiTarget.js"
 import { hasBudget, withinBudget } from "./Budget.js"
+import { displayPath } from "./DisplayPath.js"
 import { onlyFlag, reseedFlag, selectJobs } from "./JobSelection.js"
 import { withLogFormat } from "./Logging.js"
 import { chooseRunDirectory, markLatestRun, waitFlag } from "./OutputFolderLock.js"
@@ -47,7 +48,7 @@ export const runCommand = Command.make(
 
       const runDirectory = yield* chooseRunDirectory(args.out, loaded.manifest.name, args.wait)
       if (yield* fs.exists(runFiles(path, runDirectory).journal)) {
-        yield* Effect.logInfo(`${runDirectory} already holds a run of this manifest: resuming it`)
+        yield* Effect.logInfo(`${displayPath(runDirectory)} already holds a run of this manifest: resuming it`)
         return yield* resumeRun({
           runDirectory,
           flags: args,
@@ -87,7 +88,9 @@ export const runCommand = Command.make(
       yield* claimNewRunDirectory(runDirectory)
       yield* markLatestRun(args.out, runDirectory)
       yield* Effect.logInfo(
-        `rendering ${jobs.length} jobs of ${loaded.file} into ${runDirectory} (concurrency ${settings.concurrency}, ${settings.rpm} API calls/min${
+        `rendering ${jobs.length} jobs of ${displayPath(loaded.file)} into ${
+          displayPath(runDirectory)
+        } (concurrency ${settings.concurrency}, ${settings.rpm} API calls/min${
           reuse.size > 0 ? `, ${reuse.size} earlier videos reusable` : ""
         })`
       )

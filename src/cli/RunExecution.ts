@@ -14,9 +14,11 @@ import { entriesNotOfShotlist } from "../store/RunDirectoryClaim.js"
 import { acquireRunLock } from "../store/RunLock.js"
 import { type ApiTarget, apiTarget } from "./ApiTarget.js"
 import { hasBudget, withinBudget } from "./Budget.js"
+import { displayPath } from "./DisplayPath.js"
 import { exitCodeOf, setExitCode } from "./ExitCode.js"
 import { stderrLogger } from "./Logging.js"
-import { liveProgressView } from "./ProgressView.js"
+import { notifyingRunEnd, type NotifyTarget } from "./Notify.js"
+import { canRedraw, liveProgressView } from "./ProgressView.js"
 import type { RenderFlags } from "./RenderFlags.js"
 import { jobsToResume } from "./ResumeJobs.js"
 import { resolveRunSettings } from "./RunSettings.js"
@@ -29,15 +31,16 @@ export const timeStamp = (date: Date) => date.toISOString().replace(/[-:]/g, "")
 export const lockRunDirectory = (runDirectory: string) =>
   acquireRunLock(runDirectory).pipe(Effect.catchTag("RunLocked", (locked) => usageError(locked.message)))
 
-/** Where a run's outcome goes besides report.json: `--junit`, and how progress shows. */
+/** Where a run's outcome goes besides report.json: `--junit`, `--notify`, and how progress shows. */
 export interface RunOutputs {
   readonly junit: Option.Option<string>
   readonly logFormat: "text" | "json"
+  readonly notify: Option.Option<NotifyTarget>
 }
 
 /** On a terminal with text logs, the live view watches the run; elsewhere the log lines do. */
 const watchingProgress = <A, E, R>(logFormat: "text" | "json", run: Effect.Effect<A, E, R>) =>
-  logFormat === "text" && process.stderr.isTTY === true
+  logFormat === "text" && canRedraw(process.stderr)
     ? Effect.scoped(
       Effect.flatMap(
         liveProgressView(process.stderr),
@@ -52,16 +55,17 @@ export const claimNewRunDirectory = (runDirectory: string) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
+    const shown = displayPath(runDirectory)
     const refuseUnlessNew = Effect.gen(function*() {
       if (yield* fs.exists(runFiles(path, runDirectory).journal)) {
         return yield* usageError(
-          `${runDirectory} already holds a run; choose another --out, or carry it on with: shotlist resume ${runDirectory}`
+          `${shown} already holds a run; choose another --out, or carry it on with: shotlist resume ${shown}`
         )
       }
       const others = yield* entriesNotOfShotlist(runDirectory)
       if (others.length > 0) {
         return yield* usageError(
-          `${runDirectory} is not empty and holds no run (${others.slice(0, 5).join(", ")}${
+          `${shown} is not empty and holds no run (${others.slice(0, 5).join(", ")}${
             others.length > 5 ? ", ..." : ""
           }); a run writes only into a new or empty folder, so it overwrites nothing: choose another --out`
         )
@@ -90,11 +94,11 @@ export const executeRun = (plan: RunPlan, target: ApiTarget, outputs: RunOutputs
     yield* printSummary(report, plan.runDirectory, runFiles(path, plan.runDirectory))
     if (Option.isSome(junit)) {
       yield* writeFileAtomic(junit.value, renderJUnit(report))
-      yield* Console.log(`junit: ${junit.value}`)
+      yield* Console.log(`junit: ${displayPath(junit.value)}`)
     }
     yield* setExitCode(exitCodeOf(report))
     return report
-  })
+  }).pipe(notifyingRunEnd(outputs.notify, plan.runDirectory))
 
 export const printSummary = (report: Report, runDirectory: string, files: RunFiles) =>
   Effect.gen(function*() {
@@ -135,9 +139,9 @@ export const printSummary = (report: Report, runDirectory: string, files: RunFil
       yield* Console.log(`run stopped: ${report.run.aborted.tag}: ${report.run.aborted.message}`)
       yield* Console.log(abortAdvice(report.run.aborted.tag))
     }
-    yield* Console.log(`videos: ${files.videos}`)
-    yield* Console.log(`report: ${files.report}`)
-    yield* Console.log(`contact sheet: ${files.contactSheet}`)
+    yield* Console.log(`videos: ${displayPath(files.videos)}`)
+    yield* Console.log(`report: ${displayPath(files.report)}`)
+    yield* Console.log(`contact sheet: ${displayPath(files.contactSheet)}`)
   })
 
 /** Submits whose outcome is unknown are held, never re-sent silently: the summary names them and the command that sends them. */
@@ -152,7 +156,9 @@ const printHeldSubmits = (report: Report, runDirectory: string) =>
       }`
     )
     yield* Console.log(
-      `to send ${them} again (each may then be billed twice): shotlist resume ${runDirectory} --resend-uncertain`
+      `to send ${them} again (each may then be billed twice): shotlist resume ${
+        displayPath(runDirectory)
+      } --resend-uncertain`
     )
   })
 
@@ -223,7 +229,9 @@ export const resumeRun = (request: ResumeRequest) =>
     const path = yield* Path.Path
     const files = runFiles(path, request.runDirectory)
     if (!(yield* fs.exists(files.journal))) {
-      return yield* usageError(`${request.runDirectory} holds no journal.jsonl: there is no run to resume there`)
+      return yield* usageError(
+        `${displayPath(request.runDirectory)} holds no journal.jsonl: there is no run to resume there`
+      )
     }
     yield* lockRunDirectory(request.runDirectory)
     const contents = yield* readJournal(files.journal).pipe(
@@ -244,8 +252,9 @@ export const resumeRun = (request: ResumeRequest) =>
       return yield* usageError(`${files.journal} does not start with the run's settings; it cannot be resumed`)
     }
     if (request.expectManifestSha256 !== undefined && request.expectManifestSha256 !== run.manifest.sha256) {
+      const shown = displayPath(request.runDirectory)
       return yield* usageError(
-        `${request.runDirectory} holds a run of another manifest (or of this one before an edit); choose another --out, or finish that run with: shotlist resume ${request.runDirectory}`
+        `${shown} holds a run of another manifest (or of this one before an edit); choose another --out, or finish that run with: shotlist resume ${shown}`
       )
     }
 
@@ -262,7 +271,7 @@ export const resumeRun = (request: ResumeRequest) =>
       retry: undefined
     }, target.isEmulator)
     const jobs = yield* jobsToResume(request.runDirectory, journaled, run)
-    yield* Effect.logInfo(`resuming ${jobs.length} jobs of ${request.runDirectory} on ${target.baseUrl}`)
+    yield* Effect.logInfo(`resuming ${jobs.length} jobs of ${displayPath(request.runDirectory)} on ${target.baseUrl}`)
     return yield* executeRun(
       makeRunPlan({
         runId: run.runId,

@@ -102,7 +102,7 @@ export const statusCommand = Command.make(
     ),
     json: Options.boolean("json").pipe(
       Options.withDescription(
-        "print one JSON document on stdout: jobs by state, cost, requests in flight, the lock, and what a resume would do"
+        "print one JSON document on stdout: jobs by state, cost, requests in flight, the lock, and what a resume would do (default: text)"
       )
     )
   },

@@ -40,10 +40,13 @@ export const startEmulator = (
   Effect.gen(function*() {
     const store = yield* makeEmulatorStore
     const dice = yield* makeDice(config.faults.seed)
-    const server = yield* NodeHttpServer.make(() => createServer(), { port: config.port, host: "127.0.0.1" })
+    const host = config.host ?? "127.0.0.1"
+    const server = yield* NodeHttpServer.make(() => createServer(), { port: config.port, host })
+    // Every interface is reached from this machine at 127.0.0.1; a named address, as named.
+    const urlHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host
     const baseUrl = server.address._tag === "TcpAddress"
-      ? `http://127.0.0.1:${server.address.port}`
-      : "http://127.0.0.1"
+      ? `http://${urlHost}:${server.address.port}`
+      : `http://${urlHost}`
     // Frames on other local servers are fetched as the API would fetch them.
     const client = NodeHttpClient.makeUndici(yield* NodeHttpClient.makeDispatcher)
     const enqueue = yield* startWorkers(config, store, dice, { baseUrl, client })

@@ -80,6 +80,8 @@ export interface EmulatorConfig {
   readonly apiKey: string
   /** 0 picks a free port */
   readonly port: number
+  /** the interface it listens on (default 127.0.0.1: this machine only) */
+  readonly host?: string
   readonly workers: number
   /** multiplies every generation time: 1 is "a few seconds", 0.05 suits tests */
   readonly timeScale: number

@@ -230,8 +230,8 @@ describe("shotlist assemble", () => {
       const picked = yield* runCli(["assemble", runDirectory])
       expect(picked.exitCode, picked.stderr).toBe(0)
       expect(picked.stderr.split("\n").slice(0, 2)).toEqual([
-        "wide: wide~take=2 (picked)",
-        "square: square (only take)"
+        "shotlist: wide: wide~take=2 (picked)",
+        "shotlist: square: square (only take)"
       ])
       const record = yield* readRecord(runDirectory)
       expect(record.picks).toBe("picks.yaml")

@@ -57,14 +57,16 @@ describe("shotlist assemble on a run rendered by the emulator", () => {
         const output = path.join(runDirectory, "animatic.mp4")
         expect(outcome.stdout.trim()).toBe(output)
         expect(outcome.stderr.split("\n").slice(0, 4)).toEqual([
-          "pier: pier (only take)",
-          "lanterns: lanterns~take=1 (first of 2 completed)",
-          "blocked: black card, 4 s (no completed take: 1 failed)",
-          "street: street (only take)"
+          "shotlist: pier: pier (only take)",
+          "shotlist: lanterns: lanterns~take=1 (first of 2 completed)",
+          "shotlist: blocked: black card, 4 s (no completed take: 1 failed)",
+          "shotlist: street: street (only take)"
         ])
+        // Every stderr line is shotlist's, as in a cron mail or CI log.
+        expect(outcome.stderr.trimEnd().split("\n").filter((line) => !line.startsWith("shotlist: "))).toEqual([])
         // Not a terminal: a start and an end line, no percentages.
-        expect(outcome.stderr).toContain(`assembling 4 shots (`)
-        expect(outcome.stderr).toContain(`wrote ${output}: 4 shots (1 black card)`)
+        expect(outcome.stderr).toContain(`shotlist: assembling 4 shots (`)
+        expect(outcome.stderr).toContain(`shotlist: wrote ${output}: 4 shots (1 black card)`)
         expect(outcome.stderr).not.toContain("%")
 
         const info = yield* inspectMp4(output)

@@ -83,8 +83,8 @@ describe("progress", () => {
         { SEGMIND_API_KEY: TEST_KEY }
       )
       expect(outcome.stderr).not.toContain("\x1b[")
-      expect(outcome.stderr).toMatch(/^\d\d:\d\d:\d\d \[\d\/3\] meadow: submitted as \S+$/m)
-      expect(outcome.stderr).toMatch(/^\d\d:\d\d:\d\d \[\d\/3\] meadow: completed: videos\/meadow\.mp4/m)
-      expect(outcome.stderr).toMatch(/^\d\d:\d\d:\d\d \[\d\/3\] blocked: failed: GenerationFailed/m)
+      expect(outcome.stderr).toMatch(/^shotlist: \d\d:\d\d:\d\d \[\d\/3\] meadow: submitted as \S+$/m)
+      expect(outcome.stderr).toMatch(/^shotlist: \d\d:\d\d:\d\d \[\d\/3\] meadow: completed: videos\/meadow\.mp4/m)
+      expect(outcome.stderr).toMatch(/^shotlist: \d\d:\d\d:\d\d \[\d\/3\] blocked: failed: GenerationFailed/m)
     }).pipe(Effect.provide(nodeContext)))
 })

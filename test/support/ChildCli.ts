@@ -14,9 +14,10 @@ export interface ChildOutcome {
 }
 
 /**
- * Runs the real `shotlist` binary as its own process (in `cwd`, the
- * repository unless told), so it can be killed for real. `whileRunning` gets the child's pid once it started; what it does
- * (send a signal when the journal says so) runs beside the process.
+ * Runs the real `shotlist` binary as its own process, so it can be killed
+ * for real. `whileRunning` gets the child's pid once it started; what it does
+ * (send a signal when the journal says so) runs beside the process. It runs
+ * in the clone unless `cwd` names another working folder.
  */
 export const runChildCli = (
   args: ReadonlyArray<string>,
