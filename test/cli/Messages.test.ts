@@ -92,7 +92,8 @@ const everyError = (detail: string) => [
   new SubmitUncertain({ cause: transport }),
   new RunAborted({ stoppedBy: { tag: "Unauthorized", message: new Unauthorized({ detail }).message } }),
   new VideoMismatch({ url, keptAt: "rejected/a.mp4", reason: "video lasts 3.00 s, 5 s were requested" }),
-  new RunDeadlineReached(),
+  new RunDeadlineReached({}),
+  new RunDeadlineReached({ rateLimitedFor: Duration.days(1) }),
   new ManifestUnreadable({ file: "a.yaml", reason: "no such file" }),
   new ManifestInvalid({ file: "a.yaml", issues: [] }),
   new RunLocked({ runDirectory: "output/a/1", lockFile: "output/a/1/.lock", pid: 1, host: "h", since: "now" })
