@@ -27,6 +27,10 @@ export interface Shot extends ShotFields {
   readonly prompt: string
   /** sweep key -> values, in the order written */
   readonly sweep?: ReadonlyArray<readonly [string, ReadonlyArray<SweepValue>]>
+  /** `sweep.prompt`: each variant's name (what the sweep lists) -> its prompt */
+  readonly promptVariants?: ReadonlyMap<string, string>
+  /** `sweep.first_frame`: each frame as written (what the sweep lists) -> the frame */
+  readonly frameVariants?: ReadonlyMap<string, FrameRef>
   readonly takes?: number
 }
 
@@ -59,13 +63,15 @@ export const SHOT_PARAM_KEYS = [
 ] as const
 
 export const SWEEP_KEYS = [
+  "prompt",
   "seed",
   "duration",
   "resolution",
   "aspect_ratio",
   "camera_fixed",
   "generate_audio",
-  "skip_moderation"
+  "skip_moderation",
+  "first_frame"
 ] as const
 
 export const SHOT_KEYS = ["id", ...SHOT_PARAM_KEYS, "sweep", "takes"] as const
