@@ -92,8 +92,34 @@ const sweptVariants = (shot: Shot, sweep: Readonly<Record<string, SweepValue>>):
   }
 }
 
+/** The ids of a shot's jobs, in order: per combination of its sweep, per take. */
+export const shotJobIds = (shot: Shot): Array<string> => {
+  const takes = shot.takes === undefined ? [undefined] : Array.from({ length: shot.takes }, (_, i) => i + 1)
+  const ids: Array<string> = []
+  for (const combination of combinations(shot.sweep ?? [])) {
+    for (const take of takes) ids.push(jobIdOf(shot.id, combination, take))
+  }
+  return ids
+}
+
+/** A job's first frame: a frame as written, or the link to the one job of the shot it opens from. */
+const firstFrameOf = (frame: ShotFields["first_frame"], shots: ReadonlyMap<string, Shot>) => {
+  if (frame === undefined) return {}
+  if (frame._tag !== "Shot") return { firstFrame: frameSource(frame) }
+  const source = shots.get(frame.shot)
+  // The loader refuses a link to no shot or to several videos; the first job stands for a manifest built in code.
+  const job = source === undefined ? frame.shot : shotJobIds(source)[0] ?? frame.shot
+  return { firstFrameFrom: { shot: frame.shot, job } }
+}
+
 /** Appends the jobs of one shot: per combination of its sweep, per take; derived seeds distinct within the shot. */
-const expandShot = (jobs: Array<Job>, defaults: ShotFields, shot: Shot, seedBase: string): void => {
+const expandShot = (
+  jobs: Array<Job>,
+  defaults: ShotFields,
+  shot: Shot,
+  seedBase: string,
+  shots: ReadonlyMap<string, Shot>
+): void => {
   const takes = shot.takes === undefined ? [undefined] : Array.from({ length: shot.takes }, (_, i) => i + 1)
   const derived = new Set<number>()
   for (const combination of combinations(shot.sweep ?? [])) {
@@ -102,7 +128,7 @@ const expandShot = (jobs: Array<Job>, defaults: ShotFields, shot: Shot, seedBase
       readonly prompt: string
     }
     const params = paramsOf(fields, SEED_MIN)
-    const firstFrame = fields.first_frame === undefined ? {} : { firstFrame: frameSource(fields.first_frame) }
+    const firstFrame = firstFrameOf(fields.first_frame, shots)
     const lastFrame = fields.last_frame === undefined ? {} : { lastFrame: frameSource(fields.last_frame) }
     const prefix = combinationId(shot.id, combination)
     for (const take of takes) {
@@ -140,7 +166,8 @@ export const expandJobs = (
   Effect.sync(() => {
     const seedBase = seeding.seedBase ?? seedBaseOf(loaded.manifest)
     const jobs: Array<Job> = []
-    for (const shot of loaded.manifest.shots) expandShot(jobs, loaded.manifest.defaults, shot, seedBase)
+    const shots = new Map(loaded.manifest.shots.map((shot) => [shot.id, shot]))
+    for (const shot of loaded.manifest.shots) expandShot(jobs, loaded.manifest.defaults, shot, seedBase, shots)
     return jobs
   })
 

@@ -8,6 +8,9 @@ export type FrameRef = { readonly _tag: "Url"; readonly url: string } | {
   readonly absolutePath: string
 }
 
+/** A first frame as written: a frame, or `{from: SHOT}`, the last frame of another shot's video. */
+export type FirstFrameRef = FrameRef | { readonly _tag: "Shot"; readonly shot: string }
+
 /** Fields a shot (or `defaults`) may set. */
 export interface ShotFields {
   readonly prompt?: string
@@ -18,7 +21,7 @@ export interface ShotFields {
   readonly camera_fixed?: boolean
   readonly generate_audio?: boolean
   readonly skip_moderation?: boolean
-  readonly first_frame?: FrameRef
+  readonly first_frame?: FirstFrameRef
   readonly last_frame?: FrameRef
 }
 

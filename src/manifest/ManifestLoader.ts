@@ -16,6 +16,7 @@ import {
   ShotId,
   unknownKeyMessage
 } from "./ManifestSchema.js"
+import { chainProblems } from "./ShotLinks.js"
 
 export interface LoadedManifest {
   /** as the user gave it */
@@ -290,7 +291,13 @@ const shotFields = (
   frame: (written: string) => FrameRef
 ): ShotFields => ({
   ...rest,
-  ...(first_frame === undefined ? {} : { first_frame: frame(first_frame) }),
+  ...(first_frame === undefined
+    ? {}
+    : {
+      first_frame: typeof first_frame === "string"
+        ? frame(first_frame)
+        : { _tag: "Shot", shot: String(first_frame.from) }
+    }),
   ...(last_frame === undefined ? {} : { last_frame: frame(last_frame) })
 })
 
@@ -364,7 +371,9 @@ export const loadManifest = Effect.fn("ManifestLoader.load")(function*(file: str
       ? { _tag: "Url", url: written }
       : { _tag: "File", path: written, absolutePath: path.resolve(directory, written) }
   const manifest = toManifest(shape.right, stem, frame)
-  const jobIdIssues = jobIdProblems(manifest.shots).map((problem) => locate(parsed, problem))
+  const jobIdIssues = [...jobIdProblems(manifest.shots), ...chainProblems(manifest)].map((problem) =>
+    locate(parsed, problem)
+  )
   if (jobIdIssues.length > 0) return yield* new ManifestInvalid({ file, issues: jobIdIssues })
   const locateHere = (at: ReadonlyArray<PropertyKey>, message: string) => locate(parsed, { path: at, message })
   return {

@@ -107,6 +107,20 @@ const frameRefused = (key: string) => (actual: unknown): string =>
 const frame = (key: "first_frame" | "last_frame", title: string, description: string) =>
   Schema.Union(FrameUrl, FrameFile).annotations(field(title, description, frameRefused(key)))
 
+/** `first_frame: {from: SHOT}`: the shot opens where another shot's video ends. */
+const FromShot = Schema.Struct({
+  from: Schema.Union(Schema.String.pipe(Schema.pattern(SHOT_ID)), WrittenNumber)
+}).annotations({
+  title: "from a shot",
+  description: "The last frame of another shot's video (its pick, or its only job): `{from: SHOT}`."
+})
+export const isFromShot = Schema.is(FromShot)
+
+const firstFrameRefused = (actual: unknown): string =>
+  typeof actual === "object" && actual !== null && !Array.isArray(actual)
+    ? got("first_frame must be a frame or {from: SHOT}, the id of the shot whose last frame opens this one")(actual)
+    : frameRefused("first_frame")(actual)
+
 const promptRefused = (actual: unknown): string =>
   typeof actual !== "string"
     ? got("prompt must be text")(actual)
@@ -164,10 +178,12 @@ const params = {
   camera_fixed: flag("camera_fixed", "camera fixed", "Keep the camera still."),
   generate_audio: flag("generate_audio", "generate audio", "Render a soundtrack with the clip."),
   skip_moderation: flag("skip_moderation", "skip moderation", "Skip the model's content moderation."),
-  first_frame: frame(
-    "first_frame",
-    "first frame",
-    "The clip's opening frame: an http(s) URL, or a local .png/.jpg/.jpeg/.webp file."
+  first_frame: Schema.Union(FrameUrl, FrameFile, FromShot).annotations(
+    field(
+      "first frame",
+      "The clip's opening frame: an http(s) URL, a local .png/.jpg/.jpeg/.webp file, or {from: SHOT}: the last frame of that shot's video.",
+      firstFrameRefused
+    )
   ),
   last_frame: frame(
     "last_frame",
@@ -247,7 +263,10 @@ const sweepFields = {
   camera_fixed: optional(sweepValues(params.camera_fixed, "camera_fixed")),
   generate_audio: optional(sweepValues(params.generate_audio, "generate_audio")),
   skip_moderation: optional(sweepValues(params.skip_moderation, "skip_moderation")),
-  first_frame: optional(sweepValues(params.first_frame, "first_frame"))
+  first_frame: optional(sweepValues(
+    frame("first_frame", "first frame", "An opening frame to try: an http(s) URL or a local image file."),
+    "first_frame"
+  ))
 } satisfies Record<(typeof SWEEP_KEYS)[number], Schema.PropertySignature.All>
 
 const sweepRule = `sweep must map one or more of ${SWEEP_KEYS.join(", ")} to lists of values`
