@@ -83,8 +83,9 @@ export const makeShotChain = (jobs: ReadonlyArray<Job>, runDirectory: string) =>
   Effect.gen(function*() {
     const path = yield* Path.Path
     const ends = new Map<string, SourceEnd>()
+    const inRun = new Set(jobs.map((job) => job.id))
     for (const job of jobs) {
-      if (job.firstFrameFrom !== undefined && !ends.has(job.firstFrameFrom.job)) {
+      if (job.firstFrameFrom !== undefined && inRun.has(job.firstFrameFrom.job) && !ends.has(job.firstFrameFrom.job)) {
         ends.set(job.firstFrameFrom.job, yield* Deferred.make<string, string>())
       }
     }
@@ -108,9 +109,11 @@ export const makeShotChain = (jobs: ReadonlyArray<Job>, runDirectory: string) =>
       job: Job
     ): Effect.Effect<Job, SourceUnavailable, CommandExecutor | FileSystem.FileSystem | Path.Path> => {
       const from = job.firstFrameFrom
-      const end = from === undefined ? undefined : ends.get(from.job)
-      if (from === undefined || end === undefined) return Effect.succeed(job)
+      if (from === undefined) return Effect.succeed(job)
       const unavailable = (reason: string) => new SourceUnavailable({ shot: from.shot, job: from.job, reason })
+      const end = ends.get(from.job)
+      // A job left out by --only never ends here: its follower would wait for ever.
+      if (end === undefined) return Effect.fail(unavailable("is not part of this run: select it too"))
       return Deferred.await(end).pipe(
         Effect.flatMap((video) =>
           extractLastFrame(video, path.join(runDirectory, "frames", `from-${from.job}.png`)).pipe(

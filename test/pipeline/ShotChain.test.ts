@@ -4,7 +4,7 @@ import { Effect } from "effect"
 import { extractLastFrame } from "../../src/pipeline/ShotChain.js"
 import { sha256Hex } from "../../src/store/FileDigest.js"
 import { runChildCli } from "../support/ChildCli.js"
-import { nodeContext, readReport, renderManifest, TEST_KEY, testEmulator } from "../support/TestRun.js"
+import { nodeContext, readReport, renderManifest, runCli, TEST_KEY, testEmulator } from "../support/TestRun.js"
 
 /** A → B → C, each opening on the last frame of the one before; `first` is A's prompt. */
 const storyboard = (first: string) =>
@@ -88,6 +88,30 @@ describe("shots that follow one another", () => {
         }
         expect(byId.get("B")?.error?.message).toMatch(/which failed \(.*moderation/)
         expect((yield* emulator.stats).submissions).toBe(1)
+      }).pipe(Effect.provide(nodeContext)),
+    60_000
+  )
+
+  it.scopedLive(
+    "a follower selected without its source is skipped with the reason, not left waiting",
+    () =>
+      Effect.gen(function*() {
+        const { dir, file } = yield* writeStoryboard("A closed door.")
+        const emulator = yield* testEmulator()
+        const outcome = yield* runCli(
+          ["run", file, "--only", "B", "--out", `${dir}/run`, "--base-url", emulator.baseUrl, "--rpm", "6000"],
+          { SEGMIND_API_KEY: TEST_KEY }
+        )
+        expect(outcome.exitCode, outcome.stderr).toBe(1)
+        const report = yield* readReport(`${dir}/run/report.json`)
+        expect(report.jobs.map((job) => [job.id, job.status, job.error?.message])).toEqual([
+          [
+            "B",
+            "skipped",
+            "its first frame is the last frame of shot A (A), which is not part of this run: select it too"
+          ]
+        ])
+        expect((yield* emulator.stats).submissions).toBe(0)
       }).pipe(Effect.provide(nodeContext)),
     60_000
   )
