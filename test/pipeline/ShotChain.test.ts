@@ -74,7 +74,7 @@ describe("shots that follow one another", () => {
         const { dir, file } = yield* writeStoryboard("A forbidden door.")
         const emulator = yield* testEmulator()
         const outcome = yield* runChildCli(
-          ["run", file, "--out", `${dir}/run`, "--base-url", emulator.baseUrl, "--rpm", "6000"],
+          ["run", file, "--out", `${dir}/run`, "--base-url", emulator.baseUrl, "--rpm", "6000", "--expect", "0.6s"],
           { SEGMIND_API_KEY: TEST_KEY }
         )
         expect(outcome.code, outcome.stderr).toBe(1)
@@ -121,7 +121,7 @@ describe("shots that follow one another", () => {
       const { dir, file } = yield* writeStoryboard("A closed door.")
       const emulator = yield* testEmulator()
       const runDirectory = `${dir}/run`
-      const common = ["--base-url", emulator.baseUrl, "--rpm", "6000", "--concurrency", "1"]
+      const common = ["--base-url", emulator.baseUrl, "--rpm", "6000", "--concurrency", "1", "--expect", "0.6s"]
       const env = { SEGMIND_API_KEY: TEST_KEY }
       // The second submit is B's: A is rendered, downloaded and journaled by then.
       const killed = yield* runChildCli(["run", file, "--out", runDirectory, ...common], {
