@@ -27,7 +27,8 @@ export interface PlannedJob {
 /** Which jobs would be reused: the pipeline's own key lookup, made before anything is sent. */
 export const lookUpReuse = (jobs: ReadonlyArray<Job>, model: string, reuse: ReuseIndex) =>
   Effect.forEach(jobs, (job) =>
-    reuse.size === 0
+    // A follower's key needs its source's last frame, known only once the source is rendered.
+    reuse.size === 0 || job.firstFrameFrom !== undefined
       ? Effect.succeed<PlannedJob>({ job, reusedFrom: undefined })
       : localFrameDigests(job).pipe(
         // A frame that cannot be read has no key: the run itself will say what is wrong with it.

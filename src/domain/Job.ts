@@ -38,6 +38,8 @@ export const Job = Schema.Struct({
    */
   params: SeedanceParams,
   firstFrame: Schema.optional(FrameSource),
+  /** `first_frame: {from: SHOT}`: the job opens on the last frame of this job's video, extracted when it is done */
+  firstFrameFrom: Schema.optional(Schema.Struct({ shot: Schema.String, job: Schema.String })),
   lastFrame: Schema.optional(FrameSource)
 })
 export type Job = typeof Job.Type

@@ -9,12 +9,20 @@ import type { LoadedManifest } from "./ManifestLoader.js"
 type Sweep = NonNullable<Shot["sweep"]>
 type Combination = ReadonlyArray<readonly [string, SweepValue]>
 
-/** A sweep value as it appears in a job id: safe in a file name on every system. */
-const idValue = (value: SweepValue): string => String(value).replace(/:/g, "x").replace(/[^A-Za-z0-9._-]/g, "-")
+/** A swept frame's file name without its folder and extension: `frames/a.png` -> `a`. */
+const frameStem = (written: string): string =>
+  (written.replace(/[?#].*$/, "").split(/[\\/]/).pop() ?? "").replace(/\.[^.]*$/, "")
+
+/** A sweep value as it appears in a job id: safe in a file name on every system; a frame by its file's stem. */
+const idValue = (key: string, value: SweepValue): string =>
+  (key === "first_frame" ? frameStem(String(value)) : String(value)).replace(/:/g, "x").replace(
+    /[^A-Za-z0-9._-]/g,
+    "-"
+  )
 
 /** `cliff~seed=11~camera_fixed=true`: a shot and one combination of its sweep. */
 const combinationId = (shot: string, combination: Combination): string =>
-  [shot, ...combination.map(([key, value]) => `${key}=${idValue(value)}`)].join("~")
+  [shot, ...combination.map(([key, value]) => `${key}=${idValue(key, value)}`)].join("~")
 
 /** `cliff~seed=11~camera_fixed=true`, `ending~take=2`: the same for the same shot, combination and take. */
 const takeId = (combination: string, take: number | undefined): string =>
@@ -74,15 +82,53 @@ const paramsOf = (fields: ShotFields & { readonly prompt: string }, seed: number
   ...(fields.last_frame?._tag === "Url" ? { last_frame_url: fields.last_frame.url } : {})
 })
 
+/** The prompt and frame a combination names: the sweep lists a variant's name and a frame as written. */
+const sweptVariants = (shot: Shot, sweep: Readonly<Record<string, SweepValue>>): ShotFields => {
+  const prompt = shot.promptVariants?.get(String(sweep.prompt))
+  const firstFrame = shot.frameVariants?.get(String(sweep.first_frame))
+  return {
+    ...(prompt === undefined ? {} : { prompt }),
+    ...(firstFrame === undefined ? {} : { first_frame: firstFrame })
+  }
+}
+
+/** The ids of a shot's jobs, in order: per combination of its sweep, per take. */
+export const shotJobIds = (shot: Shot): Array<string> => {
+  const takes = shot.takes === undefined ? [undefined] : Array.from({ length: shot.takes }, (_, i) => i + 1)
+  const ids: Array<string> = []
+  for (const combination of combinations(shot.sweep ?? [])) {
+    for (const take of takes) ids.push(jobIdOf(shot.id, combination, take))
+  }
+  return ids
+}
+
+/** A job's first frame: a frame as written, or the link to the one job of the shot it opens from. */
+const firstFrameOf = (frame: ShotFields["first_frame"], shots: ReadonlyMap<string, Shot>) => {
+  if (frame === undefined) return {}
+  if (frame._tag !== "Shot") return { firstFrame: frameSource(frame) }
+  const source = shots.get(frame.shot)
+  // The loader refuses a link to no shot or to several videos; the first job stands for a manifest built in code.
+  const job = source === undefined ? frame.shot : shotJobIds(source)[0] ?? frame.shot
+  return { firstFrameFrom: { shot: frame.shot, job } }
+}
+
 /** Appends the jobs of one shot: per combination of its sweep, per take; derived seeds distinct within the shot. */
-const expandShot = (jobs: Array<Job>, defaults: ShotFields, shot: Shot, seedBase: string): void => {
+const expandShot = (
+  jobs: Array<Job>,
+  defaults: ShotFields,
+  shot: Shot,
+  seedBase: string,
+  shots: ReadonlyMap<string, Shot>
+): void => {
   const takes = shot.takes === undefined ? [undefined] : Array.from({ length: shot.takes }, (_, i) => i + 1)
   const derived = new Set<number>()
   for (const combination of combinations(shot.sweep ?? [])) {
     const sweep = Object.fromEntries(combination)
-    const fields = { ...defaults, ...shot, ...sweep } as ShotFields & { readonly prompt: string }
+    const fields = { ...defaults, ...shot, ...sweep, ...sweptVariants(shot, sweep) } as ShotFields & {
+      readonly prompt: string
+    }
     const params = paramsOf(fields, SEED_MIN)
-    const firstFrame = fields.first_frame === undefined ? {} : { firstFrame: frameSource(fields.first_frame) }
+    const firstFrame = firstFrameOf(fields.first_frame, shots)
     const lastFrame = fields.last_frame === undefined ? {} : { lastFrame: frameSource(fields.last_frame) }
     const prefix = combinationId(shot.id, combination)
     for (const take of takes) {
@@ -120,7 +166,8 @@ export const expandJobs = (
   Effect.sync(() => {
     const seedBase = seeding.seedBase ?? seedBaseOf(loaded.manifest)
     const jobs: Array<Job> = []
-    for (const shot of loaded.manifest.shots) expandShot(jobs, loaded.manifest.defaults, shot, seedBase)
+    const shots = new Map(loaded.manifest.shots.map((shot) => [shot.id, shot]))
+    for (const shot of loaded.manifest.shots) expandShot(jobs, loaded.manifest.defaults, shot, seedBase, shots)
     return jobs
   })
 
@@ -130,7 +177,7 @@ const longestJobId = (shotId: string, sweep: Sweep, takes: number | undefined): 
     shotId,
     sweep.map(([key, values]) => [
       key,
-      values.reduce((longest, value) => (idValue(value).length > idValue(longest).length ? value : longest))
+      values.reduce((longest, value) => (idValue(key, value).length > idValue(key, longest).length ? value : longest))
     ]),
     takes
   )
@@ -154,11 +201,11 @@ export const jobIdProblems = (
     const sameButCase = (shot.sweep ?? []).flatMap(([key, values]) =>
       values.flatMap((value, position) => {
         const earlier = values.slice(0, position).find((other) =>
-          idValue(other).toLowerCase() === idValue(value).toLowerCase()
+          idValue(key, other).toLowerCase() === idValue(key, value).toLowerCase()
         )
         if (earlier === undefined) return []
         const id = jobIdOf(shot.id, [[key, value]], undefined)
-        const same = idValue(earlier) === idValue(value) ? "the same job id" : "the same job id but for case"
+        const same = idValue(key, earlier) === idValue(key, value) ? "the same job id" : "the same job id but for case"
         return [{
           path: ["shots", index, "sweep", key, position],
           message: `${JSON.stringify(value)} and ${

@@ -8,6 +8,9 @@ export type FrameRef = { readonly _tag: "Url"; readonly url: string } | {
   readonly absolutePath: string
 }
 
+/** A first frame as written: a frame, or `{from: SHOT}`, the last frame of another shot's video. */
+export type FirstFrameRef = FrameRef | { readonly _tag: "Shot"; readonly shot: string }
+
 /** Fields a shot (or `defaults`) may set. */
 export interface ShotFields {
   readonly prompt?: string
@@ -18,7 +21,7 @@ export interface ShotFields {
   readonly camera_fixed?: boolean
   readonly generate_audio?: boolean
   readonly skip_moderation?: boolean
-  readonly first_frame?: FrameRef
+  readonly first_frame?: FirstFrameRef
   readonly last_frame?: FrameRef
 }
 
@@ -27,6 +30,10 @@ export interface Shot extends ShotFields {
   readonly prompt: string
   /** sweep key -> values, in the order written */
   readonly sweep?: ReadonlyArray<readonly [string, ReadonlyArray<SweepValue>]>
+  /** `sweep.prompt`: each variant's name (what the sweep lists) -> its prompt */
+  readonly promptVariants?: ReadonlyMap<string, string>
+  /** `sweep.first_frame`: each frame as written (what the sweep lists) -> the frame */
+  readonly frameVariants?: ReadonlyMap<string, FrameRef>
   readonly takes?: number
 }
 
@@ -59,13 +66,15 @@ export const SHOT_PARAM_KEYS = [
 ] as const
 
 export const SWEEP_KEYS = [
+  "prompt",
   "seed",
   "duration",
   "resolution",
   "aspect_ratio",
   "camera_fixed",
   "generate_audio",
-  "skip_moderation"
+  "skip_moderation",
+  "first_frame"
 ] as const
 
 export const SHOT_KEYS = ["id", ...SHOT_PARAM_KEYS, "sweep", "takes"] as const

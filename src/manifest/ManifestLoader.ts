@@ -16,6 +16,7 @@ import {
   ShotId,
   unknownKeyMessage
 } from "./ManifestSchema.js"
+import { chainProblems } from "./ShotLinks.js"
 
 export interface LoadedManifest {
   /** as the user gave it */
@@ -208,12 +209,23 @@ const localFrames = (document: unknown) => {
       : []),
     ...writtenShots(document).map(({ index, shot }) => ({ at: ["shots", index], fields: shot }))
   ]
-  return holders.flatMap(({ at, fields }) =>
-    (["first_frame", "last_frame"] as const).flatMap((key) => {
-      const written = fields[key]
-      return isFrameFile(written) ? [{ path: [...at, key], written }] : []
-    })
-  )
+  const sweptFrames = writtenShots(document).flatMap(({ index, shot }) => {
+    const listed = Predicate.isRecord(shot.sweep) ? shot.sweep.first_frame : undefined
+    return Array.isArray(listed)
+      ? listed.flatMap((written: unknown, position) =>
+        isFrameFile(written) ? [{ path: ["shots", index, "sweep", "first_frame", position], written }] : []
+      )
+      : []
+  })
+  return [
+    ...holders.flatMap(({ at, fields }) =>
+      (["first_frame", "last_frame"] as const).flatMap((key) => {
+        const written = fields[key]
+        return isFrameFile(written) ? [{ path: [...at, key], written }] : []
+      })
+    ),
+    ...sweptFrames
+  ]
 }
 
 /** What stat calls a file that is not a regular one, as a user would name it. */
@@ -279,8 +291,30 @@ const shotFields = (
   frame: (written: string) => FrameRef
 ): ShotFields => ({
   ...rest,
-  ...(first_frame === undefined ? {} : { first_frame: frame(first_frame) }),
+  ...(first_frame === undefined
+    ? {}
+    : {
+      first_frame: typeof first_frame === "string"
+        ? frame(first_frame)
+        : { _tag: "Shot", shot: String(first_frame.from) }
+    }),
   ...(last_frame === undefined ? {} : { last_frame: frame(last_frame) })
+})
+
+type WrittenSweep = NonNullable<ManifestShape["shots"][number]["sweep"]>
+
+/** A sweep's axes in the order written: prompt variants by name, frames as written, other values as they are. */
+const sweepAxes = (sweep: WrittenSweep) =>
+  Object.entries(sweep).flatMap(([key, values]) =>
+    values === undefined ? [] : [[key, Array.isArray(values) ? values : Object.keys(values)] as const]
+  )
+
+/** What a swept name or frame stands for, so that expansion can fill in the prompt or the frame. */
+const sweepVariants = (sweep: WrittenSweep, frame: (written: string) => FrameRef) => ({
+  ...(sweep.prompt === undefined ? {} : { promptVariants: new Map(Object.entries(sweep.prompt)) }),
+  ...(sweep.first_frame === undefined
+    ? {}
+    : { frameVariants: new Map(sweep.first_frame.map((written) => [written, frame(written)] as const)) })
 })
 
 const toShot = (
@@ -293,9 +327,7 @@ const toShot = (
     ...own,
     id: String(id),
     prompt: own.prompt ?? defaults.prompt ?? "",
-    ...(sweep === undefined ? {} : {
-      sweep: Object.entries(sweep).flatMap(([key, values]) => (values === undefined ? [] : [[key, values] as const]))
-    }),
+    ...(sweep === undefined ? {} : { sweep: sweepAxes(sweep), ...sweepVariants(sweep, frame) }),
     ...(takes === undefined ? {} : { takes })
   }
 }
@@ -339,7 +371,9 @@ export const loadManifest = Effect.fn("ManifestLoader.load")(function*(file: str
       ? { _tag: "Url", url: written }
       : { _tag: "File", path: written, absolutePath: path.resolve(directory, written) }
   const manifest = toManifest(shape.right, stem, frame)
-  const jobIdIssues = jobIdProblems(manifest.shots).map((problem) => locate(parsed, problem))
+  const jobIdIssues = [...jobIdProblems(manifest.shots), ...chainProblems(manifest)].map((problem) =>
+    locate(parsed, problem)
+  )
   if (jobIdIssues.length > 0) return yield* new ManifestInvalid({ file, issues: jobIdIssues })
   const locateHere = (at: ReadonlyArray<PropertyKey>, message: string) => locate(parsed, { path: at, message })
   return {

@@ -124,6 +124,13 @@ const blockEdits = (text: string, shot: YAMLMap, pin: ShotPin, runId: string): R
   return edits
 }
 
+/** A picked prompt variant is pinned as its text: the pick names it (`calm`), the shot needs what it says. */
+const withVariantTexts = (doc: Document) => (pin: ShotPin): ShotPin => {
+  const name = pin.values["prompt"]
+  const text = name === undefined ? undefined : findShot(doc, pin.shot)?.getIn(["sweep", "prompt", name])
+  return typeof text === "string" ? { ...pin, values: { ...pin.values, prompt: text } } : pin
+}
+
 const applyEdits = (text: string, edits: ReadonlyArray<Edit>) =>
   [...edits]
     .sort((a, b) => b.start - a.start || b.end - a.end)
@@ -183,12 +190,12 @@ export const pinManifest = (
       })
     )
   }
-  const expected = expectedData(doc, pins)
-  const edits = pins.map((pin) => blockEdits(text, findShot(doc, pin.shot)!, pin, runId))
+  const expected = expectedData(doc, pins.map(withVariantTexts(doc)))
+  const edits = pins.map(withVariantTexts(doc)).map((pin) => blockEdits(text, findShot(doc, pin.shot)!, pin, runId))
   if (edits.every((shotEdits): shotEdits is ReadonlyArray<Edit> => shotEdits !== undefined)) {
     const edited = applyEdits(text, edits.flat())
     const check = Either.try(() => parse(edited, { maxAliasCount: 100 }) as unknown)
     if (Either.isRight(check) && isDeepStrictEqual(check.right, expected)) return Either.right(edited)
   }
-  return Either.right(documentEdit(text, pins, runId))
+  return Either.right(documentEdit(text, pins.map(withVariantTexts(doc)), runId))
 }

@@ -107,6 +107,20 @@ const frameRefused = (key: string) => (actual: unknown): string =>
 const frame = (key: "first_frame" | "last_frame", title: string, description: string) =>
   Schema.Union(FrameUrl, FrameFile).annotations(field(title, description, frameRefused(key)))
 
+/** `first_frame: {from: SHOT}`: the shot opens where another shot's video ends. */
+const FromShot = Schema.Struct({
+  from: Schema.Union(Schema.String.pipe(Schema.pattern(SHOT_ID)), WrittenNumber)
+}).annotations({
+  title: "from a shot",
+  description: "The last frame of another shot's video (its pick, or its only job): `{from: SHOT}`."
+})
+export const isFromShot = Schema.is(FromShot)
+
+const firstFrameRefused = (actual: unknown): string =>
+  typeof actual === "object" && actual !== null && !Array.isArray(actual)
+    ? got("first_frame must be a frame or {from: SHOT}, the id of the shot whose last frame opens this one")(actual)
+    : frameRefused("first_frame")(actual)
+
 const promptRefused = (actual: unknown): string =>
   typeof actual !== "string"
     ? got("prompt must be text")(actual)
@@ -164,10 +178,12 @@ const params = {
   camera_fixed: flag("camera_fixed", "camera fixed", "Keep the camera still."),
   generate_audio: flag("generate_audio", "generate audio", "Render a soundtrack with the clip."),
   skip_moderation: flag("skip_moderation", "skip moderation", "Skip the model's content moderation."),
-  first_frame: frame(
-    "first_frame",
-    "first frame",
-    "The clip's opening frame: an http(s) URL, or a local .png/.jpg/.jpeg/.webp file."
+  first_frame: Schema.Union(FrameUrl, FrameFile, FromShot).annotations(
+    field(
+      "first frame",
+      "The clip's opening frame: an http(s) URL, a local .png/.jpg/.jpeg/.webp file, or {from: SHOT}: the last frame of that shot's video.",
+      firstFrameRefused
+    )
   ),
   last_frame: frame(
     "last_frame",
@@ -189,10 +205,12 @@ const paramFields = {
   last_frame: optional(params.last_frame)
 }
 
-const sweepListRule = (key: (typeof SWEEP_KEYS)[number]) => `sweep.${key} must be a non-empty list of values`
+type ListedSweepKey = Exclude<(typeof SWEEP_KEYS)[number], "prompt">
+
+const sweepListRule = (key: ListedSweepKey) => `sweep.${key} must be a non-empty list of values`
 
 /** The values a sweep tries for one field: a non-empty list, each value once. */
-const sweepValues = <A, I>(values: Schema.Schema<A, I>, key: (typeof SWEEP_KEYS)[number]) =>
+const sweepValues = <A, I>(values: Schema.Schema<A, I>, key: ListedSweepKey) =>
   Schema.Array(values)
     .annotations({ message: () => sweepListRule(key) })
     .pipe(
@@ -209,14 +227,46 @@ const sweepValues = <A, I>(values: Schema.Schema<A, I>, key: (typeof SWEEP_KEYS)
     )
     .annotations({ title: key, description: `The ${key} values to render, one job each.` })
 
+const variantNameRule = `1-${SHOT_ID_MAX_LENGTH} letters, digits, _ and -, starting with a letter or digit`
+const promptVariantsRule = `sweep.prompt must map one or more variant names (${variantNameRule}) to non-empty prompts`
+
+/** A prompt variant's name: it goes into job ids (`shot~prompt=calm`), so it is as safe as a shot id. */
+const VariantName = Schema.String.pipe(
+  Schema.pattern(SHOT_ID, {
+    message: (issue) => got(`a prompt variant's name must be ${variantNameRule}`)(issue.actual)
+  }),
+  Schema.maxLength(SHOT_ID_MAX_LENGTH, {
+    message: (issue) => got(`a prompt variant's name must be ${variantNameRule}`)(issue.actual)
+  })
+).annotations({ title: "variant name", description: `${variantNameRule}; it goes into the job id` })
+
+/** Named prompts to render one job each: the name goes into the id and the report, the text to the model. */
+const PromptVariants = Schema.Record({ key: VariantName, value: params.prompt })
+  .annotations({ message: () => promptVariantsRule })
+  .pipe(
+    Schema.filter((variants) => Object.keys(variants).length > 0, {
+      message: () => promptVariantsRule,
+      jsonSchema: { minProperties: 1 }
+    })
+  )
+  .annotations({
+    title: "prompt",
+    description: "Named prompts to render, one job each: `calm: \"…\"`; the name goes into the job id."
+  })
+
 const sweepFields = {
+  prompt: optional(PromptVariants),
   seed: optional(sweepValues(params.seed, "seed")),
   duration: optional(sweepValues(params.duration, "duration")),
   resolution: optional(sweepValues(params.resolution, "resolution")),
   aspect_ratio: optional(sweepValues(params.aspect_ratio, "aspect_ratio")),
   camera_fixed: optional(sweepValues(params.camera_fixed, "camera_fixed")),
   generate_audio: optional(sweepValues(params.generate_audio, "generate_audio")),
-  skip_moderation: optional(sweepValues(params.skip_moderation, "skip_moderation"))
+  skip_moderation: optional(sweepValues(params.skip_moderation, "skip_moderation")),
+  first_frame: optional(sweepValues(
+    frame("first_frame", "first frame", "An opening frame to try: an http(s) URL or a local image file."),
+    "first_frame"
+  ))
 } satisfies Record<(typeof SWEEP_KEYS)[number], Schema.PropertySignature.All>
 
 const sweepRule = `sweep must map one or more of ${SWEEP_KEYS.join(", ")} to lists of values`
@@ -406,6 +456,8 @@ interface ShotView {
   readonly own: (key: keyof typeof ruleFields) => boolean
   /** the shot's valid value, else the valid one in `defaults` */
   readonly value: (key: keyof typeof params) => unknown
+  /** the shot's sweep names `key`, whatever its value */
+  readonly sweeps: (key: (typeof SWEEP_KEYS)[number]) => boolean
   /** the values the shot's sweep lists for `key` */
   readonly swept: (key: (typeof SWEEP_KEYS)[number]) => ReadonlyArray<unknown>
 }
@@ -423,9 +475,10 @@ const shotView = (shot: Readonly<Record<string, unknown>>, defaults: Readonly<Re
     given: (key) => key in shot || key in defaults,
     own: (key) => valid(shot, key),
     value: (key) => valid(shot, key) ? shot[key] : valid(defaults, key) ? defaults[key] : undefined,
+    sweeps: (key) => key in sweep,
     swept: (key) => {
       const values = sweep[key]
-      return Array.isArray(values) ? values : []
+      return Array.isArray(values) ? values : Predicate.isRecord(values) ? Object.keys(values) : []
     }
   }
 }
@@ -440,8 +493,18 @@ interface ShotRule {
 const promptRule: ShotRule = {
   at: ["prompt"],
   message: "prompt is required: what the shot shows",
-  broken: (shot) => !shot.given("prompt")
+  broken: (shot) => !shot.given("prompt") && !shot.sweeps("prompt")
 }
+
+/** A field the shot sets and its sweep varies too: which one renders is unclear. */
+const sweptTwice = (key: "prompt" | "seed" | "first_frame"): ShotRule => ({
+  at: ["sweep", key],
+  message: `${key} is given both on the shot and in its sweep; keep one`,
+  broken: (shot) => shot.own(key) && shot.swept(key).length > 0
+})
+
+/** A first frame written on the shot, in `defaults` or in the shot's sweep. */
+const hasFirstFrame = (shot: ShotView) => shot.given("first_frame") || shot.swept("first_frame").length > 0
 
 const EITHER_TAKES_OR_SEED = "give either takes or a seed, not both"
 const EACH_TAKE = "each take gets its own seed, derived from seed_base"
@@ -465,21 +528,19 @@ const SHOT_RULES: ReadonlyArray<ShotRule> = [
     message: `give either takes or a seed list, not both: ${EACH_TAKE}, and a sweep.seed list renders one job per seed`,
     broken: (shot) => shot.own("takes") && shot.swept("seed").length > 0
   },
-  {
-    at: ["sweep", "seed"],
-    message: "seed is given both on the shot and in its sweep; keep one",
-    broken: (shot) => shot.own("seed") && shot.swept("seed").length > 0
-  },
+  sweptTwice("seed"),
+  sweptTwice("prompt"),
+  sweptTwice("first_frame"),
   {
     at: ["last_frame"],
     message: "last_frame needs a first_frame",
-    broken: (shot) => shot.value("last_frame") !== undefined && !shot.given("first_frame")
+    broken: (shot) => shot.value("last_frame") !== undefined && !hasFirstFrame(shot)
   },
   {
     at: ["aspect_ratio"],
     message: "aspect_ratio \"adaptive\" follows the first frame, so it needs a first_frame",
     broken: (shot) =>
-      [shot.value("aspect_ratio"), ...shot.swept("aspect_ratio")].includes("adaptive") && !shot.given("first_frame")
+      [shot.value("aspect_ratio"), ...shot.swept("aspect_ratio")].includes("adaptive") && !hasFirstFrame(shot)
   }
 ]
 
@@ -512,6 +573,10 @@ const keysAt = (ast: SchemaAST.AST, path: ReadonlyArray<PropertyKey>): ReadonlyA
 
 /** What to say of `key` written in the map at `path` where the shape has no such key. */
 export const unknownKeyMessage = (key: string, path: ReadonlyArray<PropertyKey>): string => {
+  // A prompt variant's key is its name: refused by the name's rule, not as a key the shape lacks.
+  if (path.length >= 2 && path[path.length - 2] === "sweep" && path[path.length - 1] === "prompt") {
+    return got(`a prompt variant's name must be ${variantNameRule}`)(key)
+  }
   const allowed = keysAt(ManifestShape.ast, path)
   const close = closestKey(key, allowed)
   return `unknown key "${key}"${close === undefined ? "" : ` (did you mean "${close}"?)`}; allowed: ${
@@ -534,7 +599,18 @@ export const ManifestDocument = ManifestShape
         },
         else: {
           type: "object",
-          properties: { shots: { type: "array", items: { type: "object", required: ["prompt"] } } }
+          properties: {
+            shots: {
+              type: "array",
+              items: {
+                type: "object",
+                anyOf: [{ required: ["prompt"] }, {
+                  required: ["sweep"],
+                  properties: { sweep: { type: "object", required: ["prompt"] } }
+                }]
+              }
+            }
+          }
         }
       }
     })

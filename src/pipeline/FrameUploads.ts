@@ -1,6 +1,7 @@
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Cache, Context, Duration, Effect, Equal, Exit, Hash, Layer, Option } from "effect"
+import { FRAME_HEADER_BYTES, type FrameFormat, frameImageOf, frameMimeType } from "../domain/FrameLimits.js"
 import type { FrameSource, Job } from "../domain/Job.js"
 import { SegmindClient } from "../segmind/SegmindClient.js"
 import { type UploadError, UploadFailed } from "../segmind/SegmindErrors.js"
@@ -64,7 +65,11 @@ export const makeFrameResolver = (upload: (dataUrl: string, jobId: string) => Ef
         )
         const sha256 = sha256Hex(bytes)
         const extension = frame.absolutePath.split(".").pop()?.toLowerCase() ?? ""
-        const mime = MIME_TYPES[extension] ?? "application/octet-stream"
+        // The bytes say what the image is: a kept copy of a chained frame is named `.img`.
+        const image = frameImageOf(bytes.subarray(0, FRAME_HEADER_BYTES))
+        const mime = image !== undefined && image.format in MIME_TYPES
+          ? frameMimeType(image.format as FrameFormat)
+          : MIME_TYPES[extension] ?? "application/octet-stream"
         const url = yield* uploads.get(
           new FrameContent(sha256, `data:${mime};base64,${Buffer.from(bytes).toString("base64")}`, jobId)
         )

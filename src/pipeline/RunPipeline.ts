@@ -1,4 +1,5 @@
 import { FileSystem, Path } from "@effect/platform"
+import type { CommandExecutor } from "@effect/platform/CommandExecutor"
 import type { PlatformError } from "@effect/platform/Error"
 import { Clock, Duration, Effect, Layer, Option } from "effect"
 import type { Job } from "../domain/Job.js"
@@ -26,6 +27,7 @@ import { DEFAULT_RETRY, type RetrySettings } from "./RetryPolicy.js"
 import { apiOriginOf, emptyReuseIndex, type ReuseIndex } from "./ReuseCache.js"
 import { RunGate } from "./RunGate.js"
 import { RunProgress } from "./RunProgress.js"
+import { chainOrder, makeShotChain, skipFollower } from "./ShotChain.js"
 /** The manifest a run renders, as recorded in its report. */
 export interface RunManifest {
   readonly path: string
@@ -96,7 +98,7 @@ export const runPipeline = (
 ): Effect.Effect<
   Report,
   PlatformError | DiskUnwritable,
-  SegmindClient | RequestBudget | FileSystem.FileSystem | Path.Path
+  SegmindClient | RequestBudget | CommandExecutor | FileSystem.FileSystem | Path.Path
 > =>
   Effect.gen(function*() {
     const files = runFiles(yield* Path.Path, plan.runDirectory)
@@ -240,9 +242,23 @@ const renderJobs = (plan: RunPlan, starts: ReadonlyArray<ResumeStart>, ledger: L
       concurrency: plan.concurrency,
       atMs: yield* Clock.currentTimeMillis
     })
-    return yield* Effect.forEach(plan.jobs, (job, index) => {
+    const chain = yield* makeShotChain(plan.jobs, plan.runDirectory)
+    const order = chainOrder(plan.jobs)
+    // Sources start before their followers, so a follower waiting on its source never holds up the source.
+    const ordered = yield* Effect.forEach(order, (index) => {
+      const job = plan.jobs[index]!
       const start = starts[index]!
-      return start._tag === "Keep" ? Effect.succeed(start.report) : runJob(settings, job, start)
+      const rendered = start._tag === "Keep"
+        ? Effect.succeed(start.report)
+        : start._tag === "Submit"
+        ? chain.opening(job).pipe(
+          Effect.matchEffect({
+            onFailure: (error) => skipFollower(job, error),
+            onSuccess: (opened) => runJob(settings, opened, start)
+          })
+        )
+        : runJob(settings, job, start)
+      return Effect.tap(rendered, chain.settled)
     }, { concurrency: plan.concurrency }).pipe(
       Effect.provideService(Journal, ledger.watching(journal)),
       Effect.provideService(RunProgress, {
@@ -255,6 +271,9 @@ const renderJobs = (plan: RunPlan, starts: ReadonlyArray<ResumeStart>, ledger: L
           )
       })
     )
+    const reports = new Array<JobReport>(plan.jobs.length)
+    for (const [position, index] of order.entries()) reports[index] = ordered[position]!
+    return reports
   })
 
 type Ledger = ReturnType<typeof makeLedger>

@@ -45,7 +45,11 @@ const LOADER_ONLY = [
   "58-frame-too-small.yaml",
   "59-frame-aspect-strip.yaml",
   "60-frame-gif-named-png.yaml",
-  "61-last-frame-too-small.yaml"
+  "61-last-frame-too-small.yaml",
+  "64-sweep-first-frame-missing.yaml",
+  "65-first-frame-from-cycle.yaml",
+  "66-first-frame-from-unknown.yaml",
+  "67-first-frame-from-several-videos.yaml"
 ]
 const STRUCTURAL = CORPUS_FILES.filter((name) => !YAML_LEVEL.includes(name) && !LOADER_ONLY.includes(name))
 
