@@ -3,6 +3,7 @@ import { Console, Effect, Option } from "effect"
 import { SEEDANCE_MODEL } from "../domain/SeedanceParams.js"
 import { buildReuseIndex, emptyReuseIndex } from "../pipeline/ReuseCache.js"
 import { estimateRun } from "../segmind/ModelCatalog.js"
+import { apiOriginOfFlags } from "./ApiTarget.js"
 import { onlyFlag, reseedFlag, selectJobs } from "./JobSelection.js"
 import { planDocument } from "./PlanDocument.js"
 import { type Plan, renderPlan } from "./PlanTable.js"
@@ -29,6 +30,17 @@ export const planCommand = Command.make(
       Options.optional
     ),
     ...reuseFlags,
+    emulator: Options.boolean("emulator").pipe(
+      Options.withDescription(
+        "show the reuse a run with --emulator would make (emulator videos only); without it, a run on the API's origin (off by default)"
+      )
+    ),
+    baseUrl: Options.text("base-url").pipe(
+      Options.withDescription(
+        "the server whose earlier videos count as reusable, as run's --base-url (default: $SEGMIND_BASE_URL, else https://api.segmind.com)"
+      ),
+      Options.optional
+    ),
     json: Options.boolean("json").pipe(
       Options.withDescription(
         "print one JSON document on stdout: every job (id, seed, params, reusedFrom, estimatedCostUsd) and the totals (default: the table)"
@@ -45,7 +57,9 @@ export const planCommand = Command.make(
       if (rpm < 1) return yield* usageError(`--rpm must be at least 1 (got ${rpm})`)
       const reuseRoot = Option.getOrElse(args.reuseFrom, () => "output")
       // The root itself is no run directory: nothing is excluded; plan takes no API flags, so runs of every API count.
-      const reuse = args.noReuse ? emptyReuseIndex : yield* buildReuseIndex(reuseRoot, reuseRoot, undefined)
+      const reuse = args.noReuse
+        ? emptyReuseIndex
+        : yield* buildReuseIndex(reuseRoot, reuseRoot, yield* apiOriginOfFlags(args.emulator, args.baseUrl))
       const planned = yield* lookUpReuse(jobs, model, reuse)
       const plan: Plan = {
         manifest: args.manifest,

@@ -1,4 +1,5 @@
 import { Clock, Duration, Effect } from "effect"
+import { lostWithEmulator, submitAgainIfLost } from "../pipeline/LostRequests.js"
 import { REQUEST_TTL, type ResumeStart, resumeStartOf } from "../pipeline/ResumePlan.js"
 import { roundUsd } from "../segmind/ModelCatalog.js"
 import type { JournaledJob } from "../store/JournalReader.js"
@@ -118,12 +119,15 @@ const failedJobs = (states: ReadonlyArray<JournaledJob>): RunStatus["failed"] =>
 /** What `shotlist resume` would do with each job: the resume's own decision, made without acting on it. */
 const resumeOutlook = (overview: RunOverview, nowMs: number) =>
   Effect.gen(function*() {
+    const run = overview.journaled.run
+    // A plain resume of an emulator run starts a new emulator: the old one's requests died with it.
+    const lost = run === undefined ? undefined : lostWithEmulator(run, { emulator: run.emulator, baseUrl: run.baseUrl })
     const starts = yield* Effect.forEach(overview.journaled.jobs.values(), (state) =>
       resumeStartOf(state, overview.runDirectory, nowMs, {
         retryFailed: false,
         resendUncertain: false,
         requestTtl: REQUEST_TTL
-      }))
+      }).pipe(Effect.map(submitAgainIfLost(lost))))
     const count = (predicate: (start: ResumeStart) => boolean) =>
       starts.filter(predicate).length
     const poll = count((start) =>

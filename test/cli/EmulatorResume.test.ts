@@ -58,6 +58,11 @@ describe("resuming a run of the embedded emulator", () => {
         const partial = yield* readReport(path.join(runDirectory, "report.json"))
         const held = partial.jobs.filter((job) => job.status === "running")
         expect(held.length).toBeGreaterThanOrEqual(2)
+        // status foresees it: a plain resume sends those again rather than polling a dead emulator.
+        const status = yield* runChildCli(["status", runDirectory, "--json"], {})
+        const outlook = (JSON.parse(status.stdout) as { resume: { poll: number; resubmit: number } }).resume
+        expect(outlook.poll).toBe(0)
+        expect(outlook.resubmit).toBeGreaterThanOrEqual(held.length)
 
         const startedMs = Date.now()
         const resumed = yield* runChildCli(["resume", runDirectory], {})

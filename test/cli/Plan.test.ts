@@ -100,7 +100,10 @@ describe("plan, the dry run", () => {
         grown,
         `${six.replace("takes: 3", "seed: 5")}  - id: quay\n    prompt: Fishing boats unload at a quay.\n    seed: 9\n`
       )
-      const plan = yield* planJson([grown, "--reuse-from", `${root}/runs`])
+      // Videos are reused within one API only: planned for Segmind itself, that server's videos count for nothing.
+      const elsewhere = yield* planJson([grown, "--reuse-from", `${root}/runs`])
+      expect(elsewhere.totals.reused).toBe(0)
+      const plan = yield* planJson([grown, "--reuse-from", `${root}/runs`, "--base-url", emulator.baseUrl])
       const reused = plan.jobs.filter((job) => job.reusedFrom !== null)
       expect(reused.map((job) => job.id)).toEqual(["pier", "lanterns~seed=11", "lanterns~seed=22", "street"])
       for (const job of reused) {
@@ -112,7 +115,7 @@ describe("plan, the dry run", () => {
       expect(plan.totals).toMatchObject({ jobs: 5, reused: 4, toRender: 1 })
       expect(plan.totals.estimatedCostUsd).toBeCloseTo(estimateJobCost(quay.params, SEEDANCE_MODEL), 6)
 
-      const text = yield* runCli(["plan", grown, "--reuse-from", `${root}/runs`])
+      const text = yield* runCli(["plan", grown, "--reuse-from", `${root}/runs`, "--base-url", emulator.baseUrl])
       expect(text.exitCode).toBe(0)
       expect(text.stdout).toMatch(/pier\s.*reused from .*runs\/first/)
       expect(text.stdout).toContain("4 jobs reused from earlier runs at no cost, 1 to render")
