@@ -34,7 +34,8 @@ import {
 } from "./JobOutcome.js"
 import { JobStart, submitStart } from "./JobStart.js"
 import { PollDeadlineExceeded, SubmitUncertain } from "./PipelineErrors.js"
-import { firstPollDelay, pollSchedule, type PollSettings } from "./PollSchedule.js"
+import type { PollSettings } from "./PollSchedule.js"
+import { type InSlot, PollScheduler } from "./PollScheduler.js"
 import { type CallPriority, RequestBudget, withBudget } from "./RequestBudget.js"
 import type { RetrySettings } from "./RetryPolicy.js"
 import {
@@ -382,7 +383,7 @@ const DOUBTFUL_TRIES = 3
 const askedAbout = <A, R>(
   settings: JobSettings,
   submitted: Submitted,
-  priority: CallPriority,
+  slot: CallPriority | InSlot,
   call: Effect.Effect<A, JobError, R>,
   retried: RetriedCall
 ): Effect.Effect<Counted<A>, GaveUp | PlatformError, R | RequestBudget | Journal> =>
@@ -390,7 +391,7 @@ const askedAbout = <A, R>(
     const budget = yield* RequestBudget
     const sinceSubmitMs = (yield* Clock.currentTimeMillis) - submitted.submittedMs
     const counted = yield* call.pipe(
-      withBudget(budget, settings.retry.base, priority),
+      typeof slot === "string" ? withBudget(budget, settings.retry.base, slot) : slot,
       retryCounting({ ...settings.retry, tries: DOUBTFUL_TRIES }, isDoubtfulAnswer(sinceSubmitMs), retried),
       Effect.catchTag("GaveUp", (gaveUp) => Effect.fail(gaveUp.error)),
       retryCounting(settings.retry, isTransient, retried)
@@ -399,26 +400,25 @@ const askedAbout = <A, R>(
   })
 
 /**
- * The job's status answers, each with the failed tries it took: the first
- * where the job likely ends, then as the poll schedule says, until COMPLETED.
+ * The job's status answers, each with the failed tries it took: each from a
+ * poll the run's scheduler chose to spend on this job, until COMPLETED.
  */
 const statusAnswers = (settings: JobSettings, job: Job, submitted: Submitted) =>
   Stream.unwrap(Effect.gen(function*() {
     const client = yield* SegmindClient
-    const estimate = (yield* GenerationTimes).estimate(submitted.params)
-    const firstDelayMs = Duration.toMillis(firstPollDelay(yield* estimate, settings.poll))
-    const elapsedMs = (yield* Clock.currentTimeMillis) - submitted.submittedMs
-    yield* Effect.sleep(Duration.millis(Math.max(0, firstDelayMs - elapsedMs)))
-    return Stream.repeatEffectWithSchedule(
-      askedAbout(settings, submitted, "poll", client.status(submitted.submission), {
-        jobId: job.id,
-        call: "status",
-        requestId: submitted.submission.requestId
-      }),
-      pollSchedule(estimate, settings.poll, submitted.submittedMs).pipe(
-        Schedule.mapInput((answer: Counted<StatusAnswer>) => answer.value)
-      )
-    )
+    const scheduler = yield* PollScheduler
+    const context = yield* Effect.context<RequestBudget | Journal>()
+    return scheduler.watch({
+      params: submitted.params,
+      submittedAtMs: submitted.submittedMs,
+      rateLimitedFor: settings.retry.base,
+      ask: (inSlot) =>
+        askedAbout(settings, submitted, inSlot, client.status(submitted.submission), {
+          jobId: job.id,
+          call: "status",
+          requestId: submitted.submission.requestId
+        }).pipe(Effect.provide(context))
+    })
   }))
 
 /** A change of status: journaled, and told unless it is the end (the download that follows says so). */
