@@ -41,11 +41,11 @@ export const doneSinceSeen = (job: PollCandidate, nowMs: number): number => {
   return Math.max(0, (by - before) / (1 - before))
 }
 
-/** A job past the start of its window of likely ends (mean - 2 sd) is polled at least once per cap. */
+/** A job past most of its window of likely ends (mean + 1 sd) is polled at least once per cap, whoever else waits. */
 const capDueAtMs = (job: PollCandidate, settings: PollSettings) =>
   Math.max(
     job.lastPolledAtMs + Duration.toMillis(settings.cap),
-    job.submittedAtMs + job.estimate.meanMs - 2 * job.estimate.sdMs
+    job.submittedAtMs + job.estimate.meanMs + job.estimate.sdMs
   )
 
 /**
