@@ -3,7 +3,7 @@ import type { PlatformError } from "@effect/platform/Error"
 import { Chunk, Clock, Data, Duration, Effect, Either, Option, Schedule, Stream } from "effect"
 import type { Job } from "../domain/Job.js"
 import type { FrameRecord, VideoOutput } from "../domain/JobReport.js"
-import { SegmindClient, type StatusAnswer, type Submission } from "../segmind/SegmindClient.js"
+import { type CompletedResult, type ResultOrPending, SegmindClient, type Submission } from "../segmind/SegmindClient.js"
 import { type SubmitError, UploadFailed } from "../segmind/SegmindErrors.js"
 import type { Metrics } from "../segmind/WireSchemas.js"
 import { Journal } from "../store/Journal.js"
@@ -35,7 +35,7 @@ import {
 import { JobStart, submitStart } from "./JobStart.js"
 import { PollDeadlineExceeded, SubmitUncertain } from "./PipelineErrors.js"
 import type { PollSettings } from "./PollSchedule.js"
-import { type InSlot, PollScheduler } from "./PollScheduler.js"
+import { type InSlot, type PolledAnswer, PollScheduler, type PollVia } from "./PollScheduler.js"
 import { type CallPriority, RequestBudget, withBudget } from "./RequestBudget.js"
 import type { RetrySettings } from "./RetryPolicy.js"
 import {
@@ -301,6 +301,8 @@ interface Polled {
   readonly submitted: Submitted
   readonly polls: number
   readonly metrics: Metrics
+  /** the result, when the poll that saw COMPLETED asked the result URL */
+  readonly result?: CompletedResult
 }
 
 /**
@@ -308,7 +310,7 @@ interface Polled {
  * the status calls that answered, and the failed tries they took.
  */
 interface PollStep {
-  readonly seen: Either.Either<StatusAnswer, GaveUp | PollDeadlineExceeded | PlatformError>
+  readonly seen: Either.Either<PolledAnswer, GaveUp | PollDeadlineExceeded | PlatformError>
   readonly polls: number
   readonly failedTries: number
 }
@@ -318,7 +320,7 @@ const justSubmitted: PollStep = { seen: Either.right({ status: "QUEUED", metrics
 
 const nextStep = (
   before: PollStep,
-  seen: Either.Either<Counted<StatusAnswer>, GaveUp | PollDeadlineExceeded | PlatformError>
+  seen: Either.Either<Counted<PolledAnswer>, GaveUp | PollDeadlineExceeded | PlatformError>
 ): PollStep =>
   Either.match(seen, {
     onLeft: (stop) => ({ ...before, seen: Either.left(stop) }),
@@ -367,7 +369,12 @@ const poll = Effect.fn("JobRunner.poll")(function*(settings: JobSettings, job: J
     onLeft: (stop) => Effect.fail(stop).pipe(stopsAt(progress)),
     onRight: (answer) =>
       answer.status === "COMPLETED"
-        ? Effect.succeed<Polled>({ submitted: progress, polls: last.polls, metrics: answer.metrics })
+        ? Effect.succeed<Polled>({
+          submitted: progress,
+          polls: last.polls,
+          metrics: answer.metrics,
+          ...(answer.result === undefined ? {} : { result: answer.result })
+        })
         : Effect.fail(new JobStopped({ error: deadline, progress }))
   })
 })
@@ -401,25 +408,38 @@ const askedAbout = <A, R>(
 
 /**
  * The job's status answers, each with the failed tries it took: each from a
- * poll the run's scheduler chose to spend on this job, until COMPLETED.
+ * poll the run's scheduler chose to spend on this job, until COMPLETED; at
+ * the status URL, or at the result URL where the run's probe found it
+ * answers "not yet" (a COMPLETED answer then carries the result).
  */
 const statusAnswers = (settings: JobSettings, job: Job, submitted: Submitted) =>
   Stream.unwrap(Effect.gen(function*() {
     const client = yield* SegmindClient
     const scheduler = yield* PollScheduler
     const context = yield* Effect.context<RequestBudget | Journal>()
+    const { submission } = submitted
+    const asked = (via: PollVia): Effect.Effect<PolledAnswer, JobError> =>
+      via === "status"
+        ? client.status(submission)
+        : Effect.map(client.resultOrPending(submission), polledAnswerOf)
     return scheduler.watch({
       params: submitted.params,
       submittedAtMs: submitted.submittedMs,
       rateLimitedFor: settings.retry.base,
-      ask: (inSlot) =>
-        askedAbout(settings, submitted, inSlot, client.status(submitted.submission), {
+      ask: (inSlot, via) =>
+        askedAbout(settings, submitted, inSlot, asked(via), {
           jobId: job.id,
-          call: "status",
-          requestId: submitted.submission.requestId
-        }).pipe(Effect.provide(context))
+          call: via === "status" ? "status" : "result",
+          requestId: submission.requestId
+        }).pipe(Effect.provide(context)),
+      probe: (inSlot) => inSlot(asked("result")).pipe(Effect.option)
     })
   }))
+
+const polledAnswerOf = (answer: ResultOrPending): PolledAnswer =>
+  answer._tag === "Pending"
+    ? answer.answer
+    : { status: "COMPLETED", metrics: answer.result.metrics, result: answer.result }
 
 /** A change of status: journaled, and told unless it is the end (the download that follows says so). */
 const statusChanged = (job: Job, submission: Submission, step: PollStep) =>
@@ -439,13 +459,16 @@ const statusChanged = (job: Job, submission: Submission, step: PollStep) =>
 const fetchResult = Effect.fn("JobRunner.fetchResult")(function*(settings: JobSettings, job: Job, polled: Polled) {
   const { submitted } = polled
   const client = yield* SegmindClient
-  const { failedTries, value: result } = yield* askedAbout(
-    settings,
-    submitted,
-    "result",
-    client.result(submitted.submission),
-    { jobId: job.id, call: "result", requestId: submitted.submission.requestId }
-  ).pipe(stopsAt(submitted))
+  // The poll that saw COMPLETED at the result URL already holds the result.
+  const { failedTries, value: result } = polled.result === undefined
+    ? yield* askedAbout(
+      settings,
+      submitted,
+      "result",
+      client.result(submitted.submission),
+      { jobId: job.id, call: "result", requestId: submitted.submission.requestId }
+    ).pipe(stopsAt(submitted))
+    : { failedTries: 0, value: polled.result }
   const endedMs = yield* Clock.currentTimeMillis
   const metrics = { ...polled.metrics, ...result.metrics }
   // Before the download: a crash then leaves the URL, which outlives the request by days.

@@ -1,6 +1,6 @@
-import { Clock, Context, Duration, Effect, Exit, Layer, Option, Queue, Ref, Stream } from "effect"
+import { Clock, Context, Deferred, Duration, Effect, Exit, Layer, Option, Queue, Ref, Stream } from "effect"
 import type { SeedanceParams } from "../domain/SeedanceParams.js"
-import type { StatusAnswer } from "../segmind/SegmindClient.js"
+import type { CompletedResult, StatusAnswer } from "../segmind/SegmindClient.js"
 import { RateLimited } from "../segmind/SegmindErrors.js"
 import type { Counted } from "./CountedRetry.js"
 import { classOf, GenerationTimes } from "./GenerationTimes.js"
@@ -10,6 +10,14 @@ import { RequestBudget, withBudget } from "./RequestBudget.js"
 
 /** How a call runs in the budget: the scheduler's granted slot for its first try, the poll line for retries. */
 export type InSlot = <A, E, R>(call: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+
+/** Which URL a poll asks: the status URL, or the result URL where the API answers it "not yet". */
+export type PollVia = "status" | "result"
+
+/** A poll's answer; asked of the result URL, a COMPLETED one already carries the result. */
+export interface PolledAnswer extends StatusAnswer {
+  readonly result?: CompletedResult
+}
 
 /** A job awaiting its end, as the scheduler weighs it. */
 export interface PollCandidate {
@@ -93,7 +101,9 @@ interface Watched {
   readonly lastPolledAtMs: number
   readonly inFlight: boolean
   /** asks, hands the answer to the job, and says what it saw (none: the poll ended in an error) */
-  readonly turn: (inSlot: InSlot) => Effect.Effect<Option.Option<StatusAnswer["status"]>>
+  readonly turn: (inSlot: InSlot, via: PollVia) => Effect.Effect<Option.Option<StatusAnswer["status"]>>
+  /** one try of the result URL: the answer handed to the job when it is a recognisable "not yet" or the result */
+  readonly probe: (inSlot: InSlot) => Effect.Effect<Option.Option<StatusAnswer["status"]>>
   readonly rateLimitedFor: Duration.Duration
 }
 
@@ -101,7 +111,9 @@ interface Watched {
 export interface WatchRequest<E> {
   readonly params: SeedanceParams
   readonly submittedAtMs: number
-  readonly ask: (inSlot: InSlot) => Effect.Effect<Counted<StatusAnswer>, E>
+  readonly ask: (inSlot: InSlot, via: PollVia) => Effect.Effect<Counted<PolledAnswer>, E>
+  /** the result URL asked once, not retried: none when its answer is neither "not yet" nor the result */
+  readonly probe: (inSlot: InSlot) => Effect.Effect<Option.Option<PolledAnswer>>
   /** how long a 429 without Retry-After closes the budget */
   readonly rateLimitedFor: Duration.Duration
 }
@@ -121,11 +133,13 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
   PollScheduler,
   {
     /** the job's status answers, each from a poll the scheduler chose, until COMPLETED (or an error) */
-    readonly watch: <E>(request: WatchRequest<E>) => Stream.Stream<Counted<StatusAnswer>, E>
+    readonly watch: <E>(request: WatchRequest<E>) => Stream.Stream<Counted<PolledAnswer>, E>
   }
 >() {
   static readonly make = (settings: PollSettings) =>
     Effect.gen(function*() {
+      // Until a probe says otherwise, the status URL; the probe asks the result URL of the first job polled.
+      const route = yield* Ref.make<PollVia | "probe">(settings.probeResultUrl === false ? "status" : "probe")
       const budget = yield* RequestBudget
       const times = yield* GenerationTimes
       const scope = yield* Effect.scope
@@ -184,20 +198,58 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
               ))
               : call.pipe(withBudget(budget, rateLimitedFor, "poll"))))
 
-      const pollOne = (job: PollCandidate, sentAtMs: number) =>
+      /** A pending answer from the result URL settles the run's route on it; any other shape, on the status URL. */
+      const probeWith = (entry: Watched, inSlot: InSlot) =>
         Effect.gen(function*() {
-          const entry = (yield* Ref.get(watched)).get(job.id)
-          if (entry === undefined) {
-            return
+          const seen = yield* entry.probe(inSlot)
+          if (Option.isNone(seen)) {
+            yield* Ref.set(route, "status")
+            yield* Effect.logInfo("polling status URLs: the result URL answered no recognisable \"not yet\"")
+            return "unseen" as const
           }
-          yield* update(job.id, (w) => ({ ...w, inFlight: true, lastPolledAtMs: sentAtMs }))
-          const seen = yield* entry.turn(yield* grantedSlot(entry.rateLimitedFor))
+          if (seen.value !== "COMPLETED") {
+            yield* Ref.set(route, "result")
+            yield* Effect.logInfo("polling result URLs: they answer \"not yet\", so a job takes 2 calls")
+          }
+          return seen
+        })
+
+      /** The chosen job asked, its first try in the slot being held; what it answered updates what the scheduler knows. */
+      const pollOne = (entry: Watched, sentAtMs: number) =>
+        Effect.gen(function*() {
+          const inSlot = yield* grantedSlot(entry.rateLimitedFor)
+          const via = yield* Ref.get(route)
+          const seen = via === "probe" ? yield* probeWith(entry, inSlot) : yield* entry.turn(inSlot, via)
+          if (seen === "unseen") {
+            // Nothing learnt of the job: it is asked again, at the status URL, as the scheduler sees fit.
+            yield* update(entry.id, (w) => ({ ...w, inFlight: false }))
+            return yield* nudge
+          }
           const running = Option.isSome(seen) && seen.value !== "COMPLETED"
           yield* running
-            ? update(job.id, (w) => ({ ...w, inFlight: false, seenRunningForMs: sentAtMs - w.submittedAtMs }))
-            : remove(job.id)
+            ? update(entry.id, (w) => ({ ...w, inFlight: false, seenRunningForMs: sentAtMs - w.submittedAtMs }))
+            : remove(entry.id)
           yield* nudge
         })
+
+      /**
+       * In a granted poll slot, held until the call's answer: the job most
+       * likely done is chosen then, marked, and asked. `marked` lets the
+       * loop weigh the next poll once the choice is made.
+       */
+      const pollInSlot = (marked: Deferred.Deferred<void>) =>
+        budget.withSlot("poll")(Effect.gen(function*() {
+          const grantedAtMs = yield* Clock.currentTimeMillis
+          const chosen = pickJob(yield* candidates, grantedAtMs, settings)
+          const entry = chosen === undefined ? undefined : (yield* Ref.get(watched)).get(chosen.id)
+          if (entry !== undefined) {
+            yield* update(entry.id, (w) => ({ ...w, inFlight: true, lastPolledAtMs: grantedAtMs }))
+          }
+          yield* Deferred.succeed(marked, undefined)
+          if (entry !== undefined) {
+            yield* pollOne(entry, grantedAtMs)
+          }
+        })).pipe(Effect.ensuring(Deferred.succeed(marked, undefined)))
 
       const step = Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
@@ -212,24 +264,29 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
           yield* Effect.raceFirst(Effect.sleep(Duration.millis(Math.ceil(sleepMs))), Queue.take(wake))
           return
         }
-        yield* budget.takeSlot("poll")
-        const grantedAtMs = yield* Clock.currentTimeMillis
-        const chosen = pickJob(yield* candidates, grantedAtMs, settings)
-        if (chosen !== undefined) yield* Effect.forkIn(pollOne(chosen, grantedAtMs), scope)
-        // Let the chosen job's mark take effect before weighing again.
-        yield* Effect.yieldNow()
+        const marked = yield* Deferred.make<void>()
+        yield* Effect.forkIn(pollInSlot(marked), scope)
+        yield* Deferred.await(marked)
       })
       yield* Effect.forkScoped(Effect.forever(step))
 
       const watch = <E>(request: WatchRequest<E>): Stream.Stream<Counted<StatusAnswer>, E> =>
         Stream.unwrapScoped(Effect.gen(function*() {
-          const answers = yield* Queue.unbounded<Exit.Exit<Counted<StatusAnswer>, E>>()
+          const answers = yield* Queue.unbounded<Exit.Exit<Counted<PolledAnswer>, E>>()
           const id = yield* Ref.getAndUpdate(nextId, (n) => n + 1)
-          const turn = (inSlot: InSlot) =>
-            request.ask(inSlot).pipe(
+          const turn = (inSlot: InSlot, via: PollVia) =>
+            request.ask(inSlot, via).pipe(
               Effect.exit,
               Effect.tap((exit) => Queue.offer(answers, exit)),
               Effect.map((exit) => Exit.isSuccess(exit) ? Option.some(exit.value.value.status) : Option.none())
+            )
+          const probe = (inSlot: InSlot) =>
+            request.probe(inSlot).pipe(
+              Effect.tap(Option.match({
+                onNone: () => Effect.void,
+                onSome: (value) => Queue.offer(answers, Exit.succeed({ failedTries: 0, value }))
+              })),
+              Effect.map(Option.map((answer) => answer.status))
             )
           const entry: Watched = {
             id,
@@ -239,6 +296,7 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
             lastPolledAtMs: request.submittedAtMs,
             inFlight: false,
             turn,
+            probe,
             rateLimitedFor: request.rateLimitedFor
           }
           yield* Effect.acquireRelease(
