@@ -279,7 +279,7 @@ export const budgetBench = Effect.gen(function*() {
         }
       ],
       notes: [
-        "API calls / job counts every keyed call the server admitted (3.00 is the floor); polls beyond the one that says COMPLETED are the price of not knowing when a job ends.",
+        "API calls / job counts every keyed call the server admitted (the floor is 3.00 on status URLs, 2.00 on result URLs); polls beyond the one that says COMPLETED are the price of not knowing when a job ends.",
         "Detection = first result fetch − completion on the emulator's clock; where the budget binds it is the wait for a poll slot, not the poll schedule.",
         "The mean time to result is read against the clairvoyant schedule's mean (that schedule minimises the makespan, not the mean, so this ratio may dip below 1).",
         "The clairvoyant sends in bursts at window edges (rpm calls at once, then rpm more a window later); a budget that cannot know when jobs end spreads its calls, which costs up to one window over a run.",

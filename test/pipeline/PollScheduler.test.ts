@@ -128,6 +128,16 @@ describe("one poll scheduler for the run", () => {
       expect(Math.abs(shortRunning.meanMs - 45_000)).toBeLessThan(3_000)
     }).pipe(Effect.provide(GenerationTimes.layer(settings))))
 
+  it.scoped("the budget's spare share falls as calls take its slots, and comes back a window later", () =>
+    Effect.gen(function*() {
+      const budget = yield* RequestBudget.make(10)
+      expect(yield* budget.spare).toBe(1)
+      for (let i = 0; i < 4; i++) yield* budget.takeSlot("submit")
+      expect(yield* budget.spare).toBeCloseTo(0.6, 5)
+      yield* TestClock.adjust(Duration.seconds(62))
+      expect(yield* budget.spare).toBe(1)
+    }))
+
   it("the censored fit is maximum likelihood: without running jobs it is the sample's mean and spread", () => {
     const fit = fitCensored([90_000, 100_000, 110_000], [], { meanMs: 1, sdMs: 1 }, 0)
     expect(fit.meanMs).toBeCloseTo(100_000, 3)
