@@ -62,6 +62,8 @@ export const evenSpacingBudget = (callsPerMinute: number, window: Duration.Durat
       take,
       takePoll,
       pause,
+      // The old budget knew no spare: polls always spent as if it were tight.
+      spare: Effect.succeed(0),
       callsPerMinute
     })
   })

@@ -8,7 +8,7 @@ import { onlyFlag, reseedFlag, selectJobs } from "./JobSelection.js"
 import { planDocument } from "./PlanDocument.js"
 import { type Plan, renderPlan } from "./PlanTable.js"
 import { lookUpReuse, reuseFlags, toRender } from "./ReuseLookup.js"
-import { DEFAULT_CONCURRENCY, DEFAULT_RPM } from "./RunSettings.js"
+import { DEFAULT_CONCURRENCY_TEXT, DEFAULT_RPM, defaultConcurrency } from "./RunSettings.js"
 import { usageError, usageProblems } from "./UsageErrors.js"
 
 export const planCommand = Command.make(
@@ -19,7 +19,7 @@ export const planCommand = Command.make(
     reseed: reseedFlag,
     concurrency: Options.integer("concurrency").pipe(
       Options.withDescription(
-        `jobs in flight at once, for the wall-time estimate (default: the manifest's, else ${DEFAULT_CONCURRENCY})`
+        `jobs in flight at once, for the wall-time estimate (default: the manifest's, else ${DEFAULT_CONCURRENCY_TEXT})`
       ),
       Options.optional
     ),
@@ -51,10 +51,13 @@ export const planCommand = Command.make(
     Effect.gen(function*() {
       const { jobs, loaded, reseedBase } = yield* selectJobs(args.manifest, args.only, args.reseed)
       const model = loaded.manifest.model ?? SEEDANCE_MODEL
-      const concurrency = Option.getOrElse(args.concurrency, () => loaded.manifest.concurrency ?? DEFAULT_CONCURRENCY)
-      if (concurrency < 1) return yield* usageError(`--concurrency must be at least 1 (got ${concurrency})`)
       const rpm = Option.getOrElse(args.rpm, () => loaded.manifest.rpm ?? DEFAULT_RPM)
       if (rpm < 1) return yield* usageError(`--rpm must be at least 1 (got ${rpm})`)
+      const concurrency = Option.getOrElse(
+        args.concurrency,
+        () => loaded.manifest.concurrency ?? defaultConcurrency(rpm)
+      )
+      if (concurrency < 1) return yield* usageError(`--concurrency must be at least 1 (got ${concurrency})`)
       const reuseRoot = Option.getOrElse(args.reuseFrom, () => "output")
       // The root itself is no run directory: nothing is excluded; plan takes no API flags, so runs of every API count.
       const reuse = args.noReuse

@@ -1,5 +1,7 @@
+import { Duration } from "effect"
 import { adaptiveAspect } from "../domain/AdaptiveAspect.js"
 import type { Job } from "../domain/Job.js"
+import { budgetConcurrency, jobsPerMinute } from "../pipeline/BudgetConcurrency.js"
 import { formatDuration } from "../report/DurationFormat.js"
 import {
   API_CALLS_PER_JOB,
@@ -125,6 +127,13 @@ const estimateLines = ({ concurrency, estimate, model, rpm }: Plan): ReadonlyArr
           Math.round((rpm / API_CALLS_PER_JOB) * 10) / 10
         } jobs a minute (--rpm, or the manifest's rpm:)`
       ]
-      : [])
+      : []),
+    budgetLine(rpm, info?.typicalLatencySeconds ?? 100)
   ]
 }
+
+/** What the budget allows, and the concurrency that keeps it busy with the model's typical generation. */
+const budgetLine = (rpm: number, typicalSeconds: number): string =>
+  `the budget admits ~${Math.round(jobsPerMinute(rpm))} jobs a minute; concurrency ${
+    budgetConcurrency(rpm, Duration.seconds(typicalSeconds))
+  } keeps it busy`

@@ -3,13 +3,13 @@ import { Effect, Either, type Option } from "effect"
 import { DEFAULT_RETRY } from "../pipeline/RetryPolicy.js"
 import { type Budget, budgetFlags } from "./Budget.js"
 import { type NotifyTarget, notifyTarget } from "./Notify.js"
-import { DEFAULT_CONCURRENCY, DEFAULT_RPM } from "./RunSettings.js"
+import { DEFAULT_CONCURRENCY_TEXT, DEFAULT_RPM } from "./RunSettings.js"
 
 /** Flags every rendering command (`run`, `resume`, `replay`) takes. */
 export const renderFlags = {
   concurrency: Options.integer("concurrency").pipe(
     Options.withDescription(
-      `jobs in flight at once (default: the manifest's or the run's, else ${DEFAULT_CONCURRENCY})`
+      `jobs in flight at once (default: the manifest's or the run's, else ${DEFAULT_CONCURRENCY_TEXT})`
     ),
     Options.optional
   ),

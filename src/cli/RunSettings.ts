@@ -1,13 +1,23 @@
 import { Duration, Effect, Either, Option } from "effect"
+import { SEEDANCE_DEFAULTS, type SeedanceParams } from "../domain/SeedanceParams.js"
 import { defaultEmulatorConfig } from "../emulator/Emulator.js"
 import { generationTime } from "../emulator/EmulatorConfig.js"
+import { budgetConcurrency } from "../pipeline/BudgetConcurrency.js"
 import { DEFAULT_POLL, type PollSettings } from "../pipeline/PollSchedule.js"
 import { DEFAULT_RETRY, type RetrySettings } from "../pipeline/RetryPolicy.js"
 import { durationProblemMessage, parseDurationText } from "./DurationText.js"
 import type { RenderFlags } from "./RenderFlags.js"
 import { usageError } from "./UsageErrors.js"
 
-export const DEFAULT_CONCURRENCY = 4
+/** The job a default concurrency is sized for: the model's defaults, with no prompt or frames. */
+const TYPICAL_JOB: SeedanceParams = { prompt: "", seed: 1, ...SEEDANCE_DEFAULTS }
+/** What the help says of the default concurrency. */
+export const DEFAULT_CONCURRENCY_TEXT =
+  "enough to keep the request budget busy (rpm/3 x generation minutes x 1.2, at most 64)"
+
+/** Where neither flag nor manifest sets it: the jobs in flight that keep `rpm` busy with typical jobs. */
+export const defaultConcurrency = (rpm: number, prior: PollSettings["prior"] = DEFAULT_POLL.prior): number =>
+  budgetConcurrency(rpm, prior(TYPICAL_JOB))
 export const DEFAULT_RPM = 45
 /** Without `--max-jobs`, a run renders at most this many jobs: more is likely a sweep that multiplies by mistake. */
 export const DEFAULT_MAX_JOBS = 1000
@@ -52,7 +62,13 @@ export interface RunSettings {
   readonly runDeadline: Duration.Duration | undefined
 }
 
-export const resolveRunSettings = (flags: RenderFlags, defaults: SettingsDefaults, onEmulator: boolean) =>
+/** The flags that shape how a run renders. */
+export type SettingsFlags = Pick<
+  RenderFlags,
+  "concurrency" | "rpm" | "retries" | "retryBase" | "retryCap" | "jobDeadline" | "deadline" | "expect"
+>
+
+export const resolveRunSettings = (flags: SettingsFlags, defaults: SettingsDefaults, onEmulator: boolean) =>
   Effect.gen(function*() {
     yield* positive("concurrency", flags.concurrency)
     yield* positive("rpm", flags.rpm)
@@ -67,14 +83,20 @@ export const resolveRunSettings = (flags: RenderFlags, defaults: SettingsDefault
         onNone: () => (fromDefaults === undefined ? fallback : Duration.seconds(fromDefaults))
       })
     const pollDefaults = onEmulator ? EMULATOR_POLL : DEFAULT_POLL
+    const rpm = Option.getOrElse(flags.rpm, () => defaults.rpm ?? (onEmulator ? EMULATOR_RPM : DEFAULT_RPM))
+    const poll: PollSettings = {
+      ...pollDefaults,
+      ...Option.match(expected, { onNone: () => ({}), onSome: (duration) => ({ prior: () => duration }) }),
+      deadline: Option.getOrElse(jobDeadline, () => pollDefaults.deadline)
+    }
     return {
-      concurrency: Option.getOrElse(flags.concurrency, () => defaults.concurrency ?? DEFAULT_CONCURRENCY),
-      rpm: Option.getOrElse(flags.rpm, () => defaults.rpm ?? (onEmulator ? EMULATOR_RPM : DEFAULT_RPM)),
-      poll: {
-        ...pollDefaults,
-        ...Option.match(expected, { onNone: () => ({}), onSome: (duration) => ({ prior: () => duration }) }),
-        deadline: Option.getOrElse(jobDeadline, () => pollDefaults.deadline)
-      },
+      // Enough jobs in flight to keep the budget busy, unless told.
+      concurrency: Option.getOrElse(
+        flags.concurrency,
+        () => defaults.concurrency ?? defaultConcurrency(rpm, poll.prior)
+      ),
+      rpm,
+      poll,
       retry: {
         tries: Option.getOrElse(flags.retries, () => retry.tries ?? DEFAULT_RETRY.tries),
         base: seconds(flags.retryBase, retry.base, DEFAULT_RETRY.base),

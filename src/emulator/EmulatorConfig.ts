@@ -99,6 +99,11 @@ export interface EmulatorConfig {
    * per job would dominate what they measure
    */
   readonly sharedClips?: boolean
+  /**
+   * what the result URL answers before the job completes: "status" (default) a
+   * 200 like the status URL's, without `output`; "404" as if the request were unknown
+   */
+  readonly resultPending?: "404" | "status"
 }
 
 export const defaultEmulatorConfig: EmulatorConfig = {

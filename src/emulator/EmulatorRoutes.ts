@@ -134,7 +134,9 @@ const status = (deps: RouteDeps) =>
 const result = (deps: RouteDeps) =>
   Effect.gen(function*() {
     const g = yield* liveGeneration(deps)
-    if (g.status !== "COMPLETED" || g.clip === undefined) return pendingResultAnswer(g)
+    if (g.status !== "COMPLETED" || g.clip === undefined) {
+      return deps.config.resultPending === "404" ? yield* refuse(404, "Result not ready") : pendingResultAnswer(g)
+    }
     yield* deps.store.resultServed(g.id, yield* Clock.currentTimeMillis)
     return resultAnswer(deps.baseUrl, g, g.clip.bytes, yield* creditsLeft(deps))
   }).pipe(Effect.merge)

@@ -3,7 +3,7 @@ import type { PlatformError } from "@effect/platform/Error"
 import { Chunk, Clock, Data, Duration, Effect, Either, Option, Schedule, Stream } from "effect"
 import type { Job } from "../domain/Job.js"
 import type { FrameRecord, VideoOutput } from "../domain/JobReport.js"
-import { SegmindClient, type StatusAnswer, type Submission } from "../segmind/SegmindClient.js"
+import { type CompletedResult, type ResultOrPending, SegmindClient, type Submission } from "../segmind/SegmindClient.js"
 import { type SubmitError, UploadFailed } from "../segmind/SegmindErrors.js"
 import type { Metrics } from "../segmind/WireSchemas.js"
 import { type DiskUnwritable, diskUnwritableOf, withFix } from "../store/DiskErrors.js"
@@ -37,7 +37,8 @@ import {
 } from "./JobOutcome.js"
 import { JobStart, submitStart } from "./JobStart.js"
 import { PollDeadlineExceeded, RunDeadlineReached, SubmitUncertain } from "./PipelineErrors.js"
-import { firstPollDelay, pollSchedule, type PollSettings } from "./PollSchedule.js"
+import type { PollSettings } from "./PollSchedule.js"
+import { type InSlot, type PolledAnswer, PollScheduler, type PollVia } from "./PollScheduler.js"
 import { type CallPriority, RequestBudget } from "./RequestBudget.js"
 import type { RetrySettings } from "./RetryPolicy.js"
 import {
@@ -356,6 +357,8 @@ interface Polled {
   readonly submitted: Submitted
   readonly polls: number
   readonly metrics: Metrics
+  /** the result, when the poll that saw COMPLETED asked the result URL */
+  readonly result?: CompletedResult
 }
 
 /**
@@ -363,7 +366,7 @@ interface Polled {
  * the status calls that answered, and the failed tries they took.
  */
 interface PollStep {
-  readonly seen: Either.Either<StatusAnswer, GaveUp | PollDeadlineExceeded | PlatformError>
+  readonly seen: Either.Either<PolledAnswer, GaveUp | PollDeadlineExceeded | PlatformError>
   readonly polls: number
   readonly failedTries: number
 }
@@ -373,7 +376,7 @@ const justSubmitted: PollStep = { seen: Either.right({ status: "QUEUED", metrics
 
 const nextStep = (
   before: PollStep,
-  seen: Either.Either<Counted<StatusAnswer>, GaveUp | PollDeadlineExceeded | PlatformError>
+  seen: Either.Either<Counted<PolledAnswer>, GaveUp | PollDeadlineExceeded | PlatformError>
 ): PollStep =>
   Either.match(seen, {
     onLeft: (stop) => ({ ...before, seen: Either.left(stop) }),
@@ -418,7 +421,12 @@ const poll = Effect.fn("JobRunner.poll")(function*(
     onLeft: (stop) => Effect.fail(stop).pipe(stopsAt(progress)),
     onRight: (answer) =>
       answer.status === "COMPLETED"
-        ? Effect.succeed<Polled>({ submitted: progress, polls: last.polls, metrics: answer.metrics })
+        ? Effect.succeed<Polled>({
+          submitted: progress,
+          polls: last.polls,
+          metrics: answer.metrics,
+          ...(answer.result === undefined ? {} : { result: answer.result })
+        })
         : Effect.fail(new JobStopped({ error: passed, progress }))
   })
 })
@@ -435,7 +443,7 @@ const DOUBTFUL_TRIES = 3
 const askedAbout = <A, R>(
   settings: JobSettings,
   submitted: Submitted,
-  priority: CallPriority,
+  slot: CallPriority | InSlot,
   call: Effect.Effect<A, JobError, R>,
   retried: RetriedCall,
   within: { readonly atMs: number; readonly late: (rateLimitedFor?: Duration.Duration) => PollDeadlineExceeded }
@@ -444,7 +452,7 @@ const askedAbout = <A, R>(
     const budget = yield* RequestBudget
     const sinceSubmitMs = (yield* Clock.currentTimeMillis) - submitted.submittedMs
     const counted = yield* call.pipe(
-      withBudgetBy(budget, settings.retry.base, priority, within.atMs, within.late),
+      typeof slot === "string" ? withBudgetBy(budget, settings.retry.base, slot, within.atMs, within.late) : slot,
       retryCounting({ ...settings.retry, tries: DOUBTFUL_TRIES }, isDoubtfulAnswer(sinceSubmitMs), retried),
       Effect.catchTag("GaveUp", (gaveUp) => Effect.fail(gaveUp.error)),
       retryCounting(settings.retry, isTransient, retried)
@@ -453,30 +461,39 @@ const askedAbout = <A, R>(
   })
 
 /**
- * The job's status answers, each with the failed tries it took: the first
- * where the job likely ends, then as the poll schedule says, until COMPLETED.
+ * The job's status answers, each with the failed tries it took: each from a
+ * poll the run's scheduler chose to spend on this job, until COMPLETED; at
+ * the status URL, or at the result URL where the run's probe found it
+ * answers "not yet" (a COMPLETED answer then carries the result).
  */
 const statusAnswers = (settings: JobSettings, job: Job, submitted: Submitted, deadline: JobDeadline) =>
   Stream.unwrap(Effect.gen(function*() {
     const client = yield* SegmindClient
-    const estimate = (yield* GenerationTimes).estimate(submitted.params)
-    const firstDelayMs = Duration.toMillis(firstPollDelay(yield* estimate, settings.poll))
-    const elapsedMs = (yield* Clock.currentTimeMillis) - submitted.submittedMs
-    yield* Effect.sleep(Duration.millis(Math.max(0, firstDelayMs - elapsedMs)))
-    return Stream.repeatEffectWithSchedule(
-      askedAbout(
-        settings,
-        submitted,
-        "poll",
-        client.status(submitted.submission),
-        { jobId: job.id, call: "status", requestId: submitted.submission.requestId },
-        { atMs: deadline.atMs, late: deadlinePassed(submitted, deadline) }
-      ),
-      pollSchedule(estimate, settings.poll, submitted.submittedMs).pipe(
-        Schedule.mapInput((answer: Counted<StatusAnswer>) => answer.value)
-      )
-    )
+    const scheduler = yield* PollScheduler
+    const context = yield* Effect.context<RequestBudget | RunGate | Journal>()
+    const { submission } = submitted
+    const asked = (via: PollVia): Effect.Effect<PolledAnswer, JobError> =>
+      via === "status"
+        ? client.status(submission)
+        : Effect.map(client.resultOrPending(submission), polledAnswerOf)
+    return scheduler.watch({
+      params: submitted.params,
+      submittedAtMs: submitted.submittedMs,
+      rateLimitedFor: settings.retry.base,
+      ask: (inSlot, via) =>
+        askedAbout(settings, submitted, inSlot, asked(via), {
+          jobId: job.id,
+          call: via === "status" ? "status" : "result",
+          requestId: submission.requestId
+        }, { atMs: deadline.atMs, late: deadlinePassed(submitted, deadline) }).pipe(Effect.provide(context)),
+      probe: (inSlot) => inSlot(asked("result")).pipe(Effect.option)
+    })
   }))
+
+const polledAnswerOf = (answer: ResultOrPending): PolledAnswer =>
+  answer._tag === "Pending"
+    ? answer.answer
+    : { status: "COMPLETED", metrics: answer.result.metrics, result: answer.result }
 
 /** A change of status: journaled, and told unless it is the end (the download that follows says so). */
 const statusChanged = (job: Job, submission: Submission, step: PollStep) =>
@@ -502,14 +519,17 @@ const fetchResult = Effect.fn("JobRunner.fetchResult")(function*(
   const { submitted } = polled
   const client = yield* SegmindClient
   const late = deadlinePassed(submitted, deadline, "result")
-  const { failedTries, value: result } = yield* askedAbout(
-    settings,
-    submitted,
-    "result",
-    client.result(submitted.submission),
-    { jobId: job.id, call: "result", requestId: submitted.submission.requestId },
-    { atMs: deadline.atMs, late }
-  ).pipe(byDeadline(deadline, () => late()), stopsAt(submitted))
+  // The poll that saw COMPLETED at the result URL already holds the result.
+  const { failedTries, value: result } = polled.result === undefined
+    ? yield* askedAbout(
+      settings,
+      submitted,
+      "result",
+      client.result(submitted.submission),
+      { jobId: job.id, call: "result", requestId: submitted.submission.requestId },
+      { atMs: deadline.atMs, late }
+    ).pipe(byDeadline(deadline, () => late()), stopsAt(submitted))
+    : { failedTries: 0, value: polled.result }
   const endedMs = yield* Clock.currentTimeMillis
   const metrics = { ...polled.metrics, ...result.metrics }
   // Before the download: a crash then leaves the URL, which outlives the request by days.

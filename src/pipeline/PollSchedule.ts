@@ -23,6 +23,8 @@ export interface PollSettings {
   readonly cap: Duration.Duration
   /** a job not ended by then is recorded as timed out, with its request id */
   readonly deadline: Duration.Duration
+  /** false: poll status URLs without first probing whether result URLs answer "not yet" (default true) */
+  readonly probeResultUrl?: boolean
 }
 
 /** What the run expects of a job's duration from submission to COMPLETED. */

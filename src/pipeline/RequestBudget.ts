@@ -235,6 +235,8 @@ export class RequestBudget extends Context.Tag("shotlist/RequestBudget")<
     readonly takePoll: Effect.Effect<void>
     /** no call of any job starts before `duration` has passed, and the window refills at the even rate after it */
     readonly pause: (duration: Duration.Duration) => Effect.Effect<void>
+    /** the share of the window's slots free now that nobody above the polls waits for: what polls may spend on latency */
+    readonly spare: Effect.Effect<number>
     readonly callsPerMinute: number
   }
 >() {
@@ -286,8 +288,16 @@ export class RequestBudget extends Context.Tag("shotlist/RequestBudget")<
         yield* change((s) => learnFull(s, limits, untilMs))
       })
 
+      const spare = Effect.zipWith(Ref.get(state), Clock.currentTimeMillis, (s, now) => {
+        const freeing = [...RedBlackTree.keys(s.freeing)].filter((at) => at > now).length
+        const waiting = SortedMap.size(s.lines[0]) + SortedMap.size(s.lines[1])
+        return Math.max(0, limits.callsPerWindow - HashMap.size(s.onTheWire) - freeing - waiting) /
+          limits.callsPerWindow
+      })
+
       return RequestBudget.of({
         withSlot,
+        spare,
         takeSlot,
         take: takeSlot("submit"),
         takePoll: takeSlot("poll"),

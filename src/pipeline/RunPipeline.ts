@@ -16,11 +16,11 @@ import type { JournaledRun } from "../store/JournalReader.js"
 import { type RunFiles, runFiles } from "../store/RunDirectory.js"
 import { CrashPoints } from "./CrashPoints.js"
 import { FrameResolver, keepFrameCopies } from "./FrameUploads.js"
-import { GenerationTimes } from "./GenerationTimes.js"
 import { type JobSettings, runJob } from "./JobRunner.js"
 import { submitStart } from "./JobStart.js"
 import { type LostRequest, submitAgainIfLost } from "./LostRequests.js"
 import { DEFAULT_POLL, type PollSettings } from "./PollSchedule.js"
+import { PollScheduler } from "./PollScheduler.js"
 import { RequestBudget } from "./RequestBudget.js"
 import { type ResumeOptions, type ResumeStart, resumeStartOf } from "./ResumePlan.js"
 import { DEFAULT_RETRY, type RetrySettings } from "./RetryPolicy.js"
@@ -122,7 +122,7 @@ const runLayer = (plan: RunPlan, files: RunFiles, nowMs: number) => {
     journal,
     RunGate.layer(plan.runDeadline === undefined ? undefined : nowMs + Duration.toMillis(plan.runDeadline)),
     FrameResolver.layer(plan.retry).pipe(Layer.provide(journal)),
-    GenerationTimes.layer(plan.poll)
+    PollScheduler.layer(plan.poll)
   )
 }
 

@@ -56,6 +56,11 @@ export interface CompletedResult {
   readonly metrics: Metrics
 }
 
+/** The result URL asked before the job is known to be done: still running, or the result itself. */
+export type ResultOrPending =
+  | { readonly _tag: "Pending"; readonly answer: StatusAnswer }
+  | { readonly _tag: "Done"; readonly result: CompletedResult }
+
 export type { StorageDownloadError, VideoDownload } from "./StorageDownload.js"
 
 /** Connection errors that prove the request never reached the server. */
@@ -269,35 +274,65 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
     const status = (submission: Submission): Effect.Effect<StatusAnswer, StatusError> =>
       Effect.flatMap(onApiOrigin(submission), statusAt)
 
+    /** A result answer read: the video URL and metrics, or why there is none. */
+    const resultFrom = (
+      submission: Submission,
+      httpStatus: number,
+      text: string
+    ): Effect.Effect<CompletedResult, GenerationFailed | UnexpectedResponse | NoVideoUrl> => {
+      const body = Option.flatMap(parseJson(text), decodeResult)
+      if (httpStatus === 422 || (Option.isSome(body) && body.value.status === "FAILED")) {
+        const said = Option.flatMap(body, (b) => Option.fromNullable(b.error))
+        return Effect.fail(failed(submission, Option.getOrElse(said, () => detailOf(text))))
+      }
+      if (Option.isNone(body)) {
+        return Effect.fail(unexpected(submission.responseUrl, httpStatus, "result answer without a status", text))
+      }
+      return Option.match(findVideoUrl(body.value), {
+        onNone: () => Effect.fail(new NoVideoUrl({ requestId: submission.requestId })),
+        onSome: (videoUrl) => Effect.succeed<CompletedResult>({ videoUrl, metrics: body.value.metrics ?? {} })
+      })
+    }
+
     const resultAt = (submission: Submission): Effect.Effect<CompletedResult, ResultError> =>
       call(
         HttpClientRequest.get(submission.responseUrl),
         expired(submission, submission.responseUrl),
         (s) => s === 200 || s === 422
       ).pipe(
-        Effect.flatMap(
-          (
-            { status: httpStatus, text }
-          ): Effect.Effect<CompletedResult, GenerationFailed | UnexpectedResponse | NoVideoUrl> => {
-            const body = Option.flatMap(parseJson(text), decodeResult)
-            if (httpStatus === 422 || (Option.isSome(body) && body.value.status === "FAILED")) {
-              const said = Option.flatMap(body, (b) => Option.fromNullable(b.error))
-              return Effect.fail(failed(submission, Option.getOrElse(said, () => detailOf(text))))
-            }
-            if (Option.isNone(body)) {
-              return Effect.fail(unexpected(submission.responseUrl, httpStatus, "result answer without a status", text))
-            }
-            return Option.match(findVideoUrl(body.value), {
-              onNone: () => Effect.fail(new NoVideoUrl({ requestId: submission.requestId })),
-              onSome: (videoUrl) => Effect.succeed<CompletedResult>({ videoUrl, metrics: body.value.metrics ?? {} })
-            })
-          }
-        ),
+        Effect.flatMap(({ status: httpStatus, text }) => resultFrom(submission, httpStatus, text)),
         Effect.withSpan("SegmindClient.result")
       )
 
     const result = (submission: Submission): Effect.Effect<CompletedResult, ResultError> =>
       Effect.flatMap(onApiOrigin(submission), resultAt)
+
+    /**
+     * The result URL polled as a status URL (undocumented): a 200 that says
+     * QUEUED or PROCESSING and names no video is "not yet"; COMPLETED with a
+     * video is the result, with no separate fetch.
+     */
+    const resultOrPendingAt = (submission: Submission): Effect.Effect<ResultOrPending, ResultError> =>
+      call(
+        HttpClientRequest.get(submission.responseUrl),
+        expired(submission, submission.responseUrl),
+        (s) => s === 200 || s === 422
+      ).pipe(
+        Effect.flatMap(({ status: httpStatus, text }): Effect.Effect<ResultOrPending, ResultError> => {
+          const body = Option.flatMap(parseJson(text), decodeResult)
+          if (httpStatus === 200 && Option.isSome(body) && body.value.status !== "COMPLETED") {
+            const { metrics, status } = body.value
+            if ((status === "QUEUED" || status === "PROCESSING") && Option.isNone(findVideoUrl(body.value))) {
+              return Effect.succeed({ _tag: "Pending", answer: { status, metrics: metrics ?? {} } })
+            }
+          }
+          return Effect.map(resultFrom(submission, httpStatus, text), (result) => ({ _tag: "Done" as const, result }))
+        }),
+        Effect.withSpan("SegmindClient.resultOrPending")
+      )
+
+    const resultOrPending = (submission: Submission): Effect.Effect<ResultOrPending, ResultError> =>
+      Effect.flatMap(onApiOrigin(submission), resultOrPendingAt)
 
     /** Uploads one image given as a data URI; answers the URL to send as a frame. */
     const upload = (dataUrl: string): Effect.Effect<string, UploadError> =>
@@ -326,6 +361,6 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
       detailOf
     })
 
-    return { submit, status, result, upload, download } as const
+    return { submit, status, result, resultOrPending, upload, download } as const
   })
 }) {}

@@ -7,9 +7,9 @@ import { SEEDANCE_MODEL, type SeedanceParams } from "../../src/domain/SeedancePa
 import { type EmulatorHandle, noFaults } from "../../src/emulator/Emulator.js"
 import type { ScriptedFault } from "../../src/emulator/EmulatorConfig.js"
 import { FrameResolver } from "../../src/pipeline/FrameUploads.js"
-import { GenerationTimes } from "../../src/pipeline/GenerationTimes.js"
 import { type JobSettings, runJob } from "../../src/pipeline/JobRunner.js"
 import { type JobStart, submitStart } from "../../src/pipeline/JobStart.js"
+import { PollScheduler } from "../../src/pipeline/PollScheduler.js"
 import { emptyReuseIndex, type ReuseIndex } from "../../src/pipeline/ReuseCache.js"
 import { RunGate } from "../../src/pipeline/RunGate.js"
 import { runServices } from "../../src/pipeline/RunPipeline.js"
@@ -93,7 +93,7 @@ export const renderJob = (api: Api, job: Job, options: JobRunOptions = {}) =>
       journalLayer,
       gate,
       FrameResolver.layer(fastRetry).pipe(Layer.provide(journalLayer)),
-      GenerationTimes.layer(settings.poll)
+      PollScheduler.layer(settings.poll)
     ).pipe(
       Layer.provideMerge(runServices({ baseUrl: api.baseUrl, apiKey: Redacted.make(TEST_KEY) }, 6000)),
       Layer.provide(api.http)

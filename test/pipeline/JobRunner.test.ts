@@ -86,7 +86,10 @@ describe("one job, phase by phase", () => {
           { endpoint: "status", call: 1, fault: "503" },
           { endpoint: "download", call: 1, fault: "truncate" }
         )
-        const { journal, report, runDirectory, told } = yield* renderJob(emulated(emulator), jobOf("cut"))
+        // Status URLs polled, where the 503 is scripted.
+        const { journal, report, runDirectory, told } = yield* renderJob(emulated(emulator), jobOf("cut"), {
+          poll: { probeResultUrl: false }
+        })
         const stats = yield* emulator.stats
         const served = Option.getOrThrow(yield* emulator.servedFile(report.requestId!))
         expect(report).toMatchObject({ status: "completed", attempts: 4, output: { path: "videos/cut.mp4" } })

@@ -144,7 +144,11 @@ describe("a run against the emulator", () => {
           script: [{ endpoint: "status", call: 2, fault: "429" }]
         }
       })
-      const { report } = yield* renderManifest(SIX_JOBS, emulator.baseUrl, { concurrency: 6 })
+      // Status URLs polled, where the 429 is scripted.
+      const { report } = yield* renderManifest(SIX_JOBS, emulator.baseUrl, {
+        concurrency: 6,
+        poll: { probeResultUrl: false }
+      })
       expect(report.summary.completed).toBe(6)
       const stats = yield* emulator.stats
       const keyed = stats.requests.filter((request) => request.path.startsWith("/v2/"))
@@ -299,7 +303,11 @@ describe("a run against the emulator", () => {
           ]
         }
       })
-      const { report } = yield* renderManifest(SIX_JOBS, emulator.baseUrl, { concurrency: 1 })
+      // Status URLs polled, where the 503 is scripted.
+      const { report } = yield* renderManifest(SIX_JOBS, emulator.baseUrl, {
+        concurrency: 1,
+        poll: { probeResultUrl: false }
+      })
       const stats = yield* emulator.stats
       const lost = report.jobs[1]!
       expect(lost.id).toBe("lanterns~seed=11")

@@ -49,6 +49,7 @@ export const renderManifest = (
     readonly rpm?: number
     readonly runDirectory?: string
     readonly runDeadline?: Duration.Duration
+    readonly poll?: Partial<PollSettings>
   } = {}
 ) =>
   Effect.gen(function*() {
@@ -67,7 +68,7 @@ export const renderManifest = (
       baseUrl,
       concurrency: options.concurrency ?? 2,
       rpm,
-      poll: fastPoll,
+      poll: { ...fastPoll, ...options.poll },
       retry: fastRetry,
       runDeadline: options.runDeadline
     })).pipe(

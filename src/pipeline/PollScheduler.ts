@@ -1,0 +1,319 @@
+import { Clock, Context, Deferred, Duration, Effect, Exit, Layer, Option, Queue, Ref, Stream } from "effect"
+import type { SeedanceParams } from "../domain/SeedanceParams.js"
+import type { CompletedResult, StatusAnswer } from "../segmind/SegmindClient.js"
+import { RateLimited } from "../segmind/SegmindErrors.js"
+import type { Counted } from "./CountedRetry.js"
+import { classOf, GenerationTimes } from "./GenerationTimes.js"
+import { normalCdf, normalQuantile } from "./NormalDistribution.js"
+import type { GenerationEstimate, PollSettings } from "./PollSchedule.js"
+import { RequestBudget, withBudget } from "./RequestBudget.js"
+
+/** How a call runs in the budget: the scheduler's granted slot for its first try, the poll line for retries. */
+export type InSlot = <A, E, R>(call: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+
+/** Which URL a poll asks: the status URL, or the result URL where the API answers it "not yet". */
+export type PollVia = "status" | "result"
+
+/** A poll's answer; asked of the result URL, a COMPLETED one already carries the result. */
+export interface PolledAnswer extends StatusAnswer {
+  readonly result?: CompletedResult
+}
+
+/** A job awaiting its end, as the scheduler weighs it. */
+export interface PollCandidate {
+  readonly id: number
+  readonly submittedAtMs: number
+  /** how long after its submission the job was last seen running (0: not asked yet) */
+  readonly seenRunningForMs: number
+  readonly lastPolledAtMs: number
+  readonly estimate: GenerationEstimate
+}
+
+/** Below this chance a poll is not worth a slot when the budget is full; at it when the budget is spare. */
+const THRESHOLD_TIGHT = 0.8
+const THRESHOLD_SPARE = 0.3
+
+/** Past this, a normal's distribution function is 1 to our precision: the job is overdue, not unlikely. */
+const SURE = 1 - 1e-9
+
+/** The chance a poll sent at `threshold`'s share of the budget finds: the fuller the budget, the surer the poll. */
+export const pollThreshold = (spare: number): number => THRESHOLD_TIGHT - (THRESHOLD_TIGHT - THRESHOLD_SPARE) * spare
+
+const seenCdf = (job: PollCandidate) => normalCdf((job.seenRunningForMs - job.estimate.meanMs) / job.estimate.sdMs)
+
+/** The chance the job ended between when it was last seen running and `nowMs` (its hazard over that span). */
+export const doneSinceSeen = (job: PollCandidate, nowMs: number): number => {
+  const before = seenCdf(job)
+  if (before >= SURE) return 1
+  const by = normalCdf((nowMs - job.submittedAtMs - job.estimate.meanMs) / job.estimate.sdMs)
+  return Math.max(0, (by - before) / (1 - before))
+}
+
+/** A job past most of its window of likely ends (mean + 1 sd) is polled at least once per cap, whoever else waits. */
+const capDueAtMs = (job: PollCandidate, settings: PollSettings) =>
+  Math.max(
+    job.lastPolledAtMs + Duration.toMillis(settings.cap),
+    job.submittedAtMs + job.estimate.meanMs + job.estimate.sdMs
+  )
+
+/**
+ * When the job is worth a poll: when the chance it ended since last seen
+ * reaches `threshold`, or the cap says it has waited long enough; never
+ * sooner than the floor after its last poll.
+ */
+export const pollDueAtMs = (job: PollCandidate, threshold: number, settings: PollSettings): number => {
+  const before = seenCdf(job)
+  const byChance = before >= SURE
+    ? Number.NEGATIVE_INFINITY
+    : job.submittedAtMs + job.estimate.meanMs +
+      job.estimate.sdMs * normalQuantile(before + threshold * (1 - before))
+  return Math.max(job.lastPolledAtMs + Duration.toMillis(settings.floor), Math.min(byChance, capDueAtMs(job, settings)))
+}
+
+/**
+ * The job a granted slot goes to: one overdue by the cap first (the oldest
+ * of them), else the one most likely to have ended since last seen.
+ */
+export const pickJob = (
+  jobs: ReadonlyArray<PollCandidate>,
+  nowMs: number,
+  settings: PollSettings
+): PollCandidate | undefined => {
+  const overdue = jobs.filter((job) => capDueAtMs(job, settings) <= nowMs)
+  if (overdue.length > 0) return overdue.reduce((a, b) => (b.lastPolledAtMs < a.lastPolledAtMs ? b : a))
+  const chances = jobs.map((job) => ({ job, chance: doneSinceSeen(job, nowMs) }))
+  return chances.reduce<{ job: PollCandidate; chance: number } | undefined>(
+    (best, next) =>
+      best === undefined || next.chance > best.chance ||
+        (next.chance === best.chance && next.job.submittedAtMs < best.job.submittedAtMs)
+        ? next
+        : best,
+    undefined
+  )?.job
+}
+
+/** A watched job: what the scheduler weighs, and its turn (the status call, its answer handed to the job). */
+interface Watched {
+  readonly id: number
+  readonly params: SeedanceParams
+  readonly submittedAtMs: number
+  readonly seenRunningForMs: number
+  readonly lastPolledAtMs: number
+  readonly inFlight: boolean
+  /** asks, hands the answer to the job, and says what it saw (none: the poll ended in an error) */
+  readonly turn: (inSlot: InSlot, via: PollVia) => Effect.Effect<Option.Option<StatusAnswer["status"]>>
+  /** one try of the result URL: the answer handed to the job when it is a recognisable "not yet" or the result */
+  readonly probe: (inSlot: InSlot) => Effect.Effect<Option.Option<StatusAnswer["status"]>>
+  readonly rateLimitedFor: Duration.Duration
+}
+
+/** What the job gives the scheduler: when it was submitted, what drives its time, and its status call. */
+export interface WatchRequest<E> {
+  readonly params: SeedanceParams
+  readonly submittedAtMs: number
+  readonly ask: (inSlot: InSlot, via: PollVia) => Effect.Effect<Counted<PolledAnswer>, E>
+  /** the result URL asked once, not retried: none when its answer is neither "not yet" nor the result */
+  readonly probe: (inSlot: InSlot) => Effect.Effect<Option.Option<PolledAnswer>>
+  /** how long a 429 without Retry-After closes the budget */
+  readonly rateLimitedFor: Duration.Duration
+}
+
+/** Longest the scheduler sleeps without looking again, in floors: what jobs measure meanwhile moves the estimates. */
+const IDLE_FLOORS = 4
+
+/**
+ * One poller for the run: it holds every job awaiting its end and, each time
+ * the budget grants a poll slot, polls the job most likely to have just
+ * ended under what the run has learned of generation times (jobs still
+ * running count as censored samples). Until a first job has completed it
+ * scouts: only the oldest job is polled. A job never waits more than the cap
+ * between polls once in its window of likely ends.
+ */
+export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
+  PollScheduler,
+  {
+    /** the job's status answers, each from a poll the scheduler chose, until COMPLETED (or an error) */
+    readonly watch: <E>(request: WatchRequest<E>) => Stream.Stream<Counted<PolledAnswer>, E>
+  }
+>() {
+  static readonly make = (settings: PollSettings) =>
+    Effect.gen(function*() {
+      // Until a probe says otherwise, the status URL; the probe asks the result URL of the first job polled.
+      const route = yield* Ref.make<PollVia | "probe">(settings.probeResultUrl === false ? "status" : "probe")
+      const budget = yield* RequestBudget
+      const times = yield* GenerationTimes
+      const scope = yield* Effect.scope
+      const watched = yield* Ref.make(new Map<number, Watched>())
+      const nextId = yield* Ref.make(0)
+      const wake = yield* Queue.sliding<void>(1)
+      const nudge = Queue.offer(wake, undefined)
+      const update = (id: number, f: (job: Watched) => Watched) =>
+        Ref.update(watched, (jobs) => {
+          const job = jobs.get(id)
+          return job === undefined ? jobs : new Map(jobs).set(id, f(job))
+        })
+      const remove = (id: number) =>
+        Ref.update(watched, (jobs) => {
+          const next = new Map(jobs)
+          next.delete(id)
+          return next
+        }).pipe(Effect.zipRight(nudge))
+
+      /** The jobs not being asked now, each with its class's estimate fitted to the run's measured and running jobs. */
+      const candidates = Effect.gen(function*() {
+        const jobs = [...(yield* Ref.get(watched)).values()]
+        const estimates = new Map<string, GenerationEstimate>()
+        for (const job of jobs) {
+          const key = classOf(job.params)
+          if (estimates.has(key)) continue
+          const running = jobs.filter((other) => classOf(other.params) === key && other.seenRunningForMs > 0)
+          estimates.set(key, yield* times.fitted(job.params, running.map((other) => other.seenRunningForMs)))
+        }
+        const weighed = jobs.filter((job) => !job.inFlight).map((job): PollCandidate => ({
+          id: job.id,
+          submittedAtMs: job.submittedAtMs,
+          seenRunningForMs: job.seenRunningForMs,
+          lastPolledAtMs: job.lastPolledAtMs,
+          estimate: estimates.get(classOf(job.params))!
+        }))
+        if ((yield* times.measured) > 0) return weighed
+        // Scouting: the oldest job alone, until one completes and says how long jobs take.
+        const oldest = jobs.reduce<Watched | undefined>(
+          (a, b) => (a === undefined || b.submittedAtMs < a.submittedAtMs ? b : a),
+          undefined
+        )
+        return weighed.filter((job) => job.id === oldest?.id)
+      })
+
+      /** The first try in the slot the scheduler was granted; a retry waits in the poll line. */
+      const grantedSlot = (rateLimitedFor: Duration.Duration) =>
+        Effect.map(Ref.make(true), (first): InSlot => (call) =>
+          Effect.flatMap(Ref.getAndSet(first, false), (granted) =>
+            granted
+              ? call.pipe(Effect.tapError((error) =>
+                error instanceof RateLimited
+                  ? budget.pause(Option.getOrElse(error.retryAfter, () =>
+                    rateLimitedFor))
+                  : Effect.void
+              ))
+              : call.pipe(withBudget(budget, rateLimitedFor, "poll"))))
+
+      /** A pending answer from the result URL settles the run's route on it; any other shape, on the status URL. */
+      const probeWith = (entry: Watched, inSlot: InSlot) =>
+        Effect.gen(function*() {
+          const seen = yield* entry.probe(inSlot)
+          if (Option.isNone(seen)) {
+            yield* Ref.set(route, "status")
+            yield* Effect.logInfo("polling status URLs: the result URL answered no recognisable \"not yet\"")
+            return "unseen" as const
+          }
+          if (seen.value !== "COMPLETED") {
+            yield* Ref.set(route, "result")
+            yield* Effect.logInfo("polling result URLs: they answer \"not yet\", so a job takes 2 calls")
+          }
+          return seen
+        })
+
+      /** The chosen job asked, its first try in the slot being held; what it answered updates what the scheduler knows. */
+      const pollOne = (entry: Watched, sentAtMs: number) =>
+        Effect.gen(function*() {
+          const inSlot = yield* grantedSlot(entry.rateLimitedFor)
+          const via = yield* Ref.get(route)
+          const seen = via === "probe" ? yield* probeWith(entry, inSlot) : yield* entry.turn(inSlot, via)
+          if (seen === "unseen") {
+            // Nothing learnt of the job: it is asked again, at the status URL, as the scheduler sees fit.
+            yield* update(entry.id, (w) => ({ ...w, inFlight: false }))
+            return yield* nudge
+          }
+          const running = Option.isSome(seen) && seen.value !== "COMPLETED"
+          yield* running
+            ? update(entry.id, (w) => ({ ...w, inFlight: false, seenRunningForMs: sentAtMs - w.submittedAtMs }))
+            : remove(entry.id)
+          yield* nudge
+        })
+
+      /**
+       * In a granted poll slot, held until the call's answer: the job most
+       * likely done is chosen then, marked, and asked. `marked` lets the
+       * loop weigh the next poll once the choice is made.
+       */
+      const pollInSlot = (marked: Deferred.Deferred<void>) =>
+        budget.withSlot("poll")(Effect.gen(function*() {
+          const grantedAtMs = yield* Clock.currentTimeMillis
+          const chosen = pickJob(yield* candidates, grantedAtMs, settings)
+          const entry = chosen === undefined ? undefined : (yield* Ref.get(watched)).get(chosen.id)
+          if (entry !== undefined) {
+            yield* update(entry.id, (w) => ({ ...w, inFlight: true, lastPolledAtMs: grantedAtMs }))
+          }
+          yield* Deferred.succeed(marked, undefined)
+          if (entry !== undefined) {
+            yield* pollOne(entry, grantedAtMs)
+          }
+        })).pipe(Effect.ensuring(Deferred.succeed(marked, undefined)))
+
+      const step = Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const threshold = pollThreshold(yield* budget.spare)
+        const jobs = yield* candidates
+        const dueAt = Math.min(...jobs.map((job) =>
+          pollDueAtMs(job, threshold, settings)
+        ))
+        if (dueAt > now) {
+          const idleMs = Duration.toMillis(settings.floor) * IDLE_FLOORS
+          const sleepMs = Number.isFinite(dueAt) ? Math.min(dueAt - now, idleMs) : idleMs
+          yield* Effect.raceFirst(Effect.sleep(Duration.millis(Math.ceil(sleepMs))), Queue.take(wake))
+          return
+        }
+        const marked = yield* Deferred.make<void>()
+        yield* Effect.forkIn(pollInSlot(marked), scope)
+        yield* Deferred.await(marked)
+      })
+      yield* Effect.forkScoped(Effect.forever(step))
+
+      const watch = <E>(request: WatchRequest<E>): Stream.Stream<Counted<StatusAnswer>, E> =>
+        Stream.unwrapScoped(Effect.gen(function*() {
+          const answers = yield* Queue.unbounded<Exit.Exit<Counted<PolledAnswer>, E>>()
+          const id = yield* Ref.getAndUpdate(nextId, (n) => n + 1)
+          const turn = (inSlot: InSlot, via: PollVia) =>
+            request.ask(inSlot, via).pipe(
+              Effect.exit,
+              Effect.tap((exit) => Queue.offer(answers, exit)),
+              Effect.map((exit) => Exit.isSuccess(exit) ? Option.some(exit.value.value.status) : Option.none())
+            )
+          const probe = (inSlot: InSlot) =>
+            request.probe(inSlot).pipe(
+              Effect.tap(Option.match({
+                onNone: () => Effect.void,
+                onSome: (value) => Queue.offer(answers, Exit.succeed({ failedTries: 0, value }))
+              })),
+              Effect.map(Option.map((answer) => answer.status))
+            )
+          const entry: Watched = {
+            id,
+            params: request.params,
+            submittedAtMs: request.submittedAtMs,
+            seenRunningForMs: 0,
+            lastPolledAtMs: request.submittedAtMs,
+            inFlight: false,
+            turn,
+            probe,
+            rateLimitedFor: request.rateLimitedFor
+          }
+          yield* Effect.acquireRelease(
+            Ref.update(watched, (jobs) => new Map(jobs).set(id, entry)).pipe(Effect.zipRight(nudge)),
+            () => remove(id)
+          )
+          return Stream.repeatEffect(Effect.flatten(Queue.take(answers))).pipe(
+            Stream.takeUntil((answer) => answer.value.status === "COMPLETED")
+          )
+        }))
+
+      return PollScheduler.of({ watch })
+    })
+
+  /** One scheduler per run, with the learner of generation times it polls by. */
+  static readonly layer = (settings: PollSettings) =>
+    Layer.scoped(PollScheduler, PollScheduler.make(settings)).pipe(
+      Layer.provideMerge(GenerationTimes.layer(settings))
+    )
+}
