@@ -71,19 +71,34 @@ export const withBudgetBy = <L>(
   atMs: number | undefined,
   late: (rateLimitedFor: Duration.Duration | undefined) => L
 ) =>
-<A, E, R>(call: Effect.Effect<A, E, R>): Effect.Effect<A, E | L, R | RunGate> =>
+<A, E, R>(call: Effect.Effect<A, E, R>): Effect.Effect<A, E | L, R | RunGate> => {
+  const budgeted = withBudget(budget, fallback, priority)
+  return boundByDeadline(fallback, atMs, late)(
+    atMs === undefined ? budgeted(call) : sentBy(atMs, () => late(undefined), budgeted)(call)
+  )
+}
+
+/**
+ * A call already in its budget slot, bounded by a deadline: not sent while the
+ * API's 429 keeps every call back past it, and a 429 asking to wait past it
+ * fails at once (`late`) instead of being waited out.
+ */
+export const boundByDeadline = <L>(
+  fallback: Duration.Duration,
+  atMs: number | undefined,
+  late: (rateLimitedFor: Duration.Duration | undefined) => L
+) =>
+<A, E, R>(sent: Effect.Effect<A, E, R>): Effect.Effect<A, E | L, R | RunGate> =>
   Effect.gen(function*() {
     const gate = yield* RunGate
-    const budgeted = withBudget(budget, fallback, priority)
     if (atMs !== undefined) {
       const nowMs = yield* Clock.currentTimeMillis
       const resumeAtMs = yield* gate.callsResumeAtMs
       if (resumeAtMs > atMs) return yield* Effect.fail(late(waitOf(resumeAtMs - nowMs)))
     }
-    const sent = atMs === undefined ? budgeted(call) : sentBy(atMs, () => late(undefined), budgeted)(call)
     return yield* sent.pipe(
       Effect.catchIf(
-        (error: E | L): error is (E | L) & RateLimited => error instanceof RateLimited,
+        (error: E): error is E & RateLimited => error instanceof RateLimited,
         (error) =>
           Effect.gen(function*() {
             const waitMs = Duration.toMillis(Option.getOrElse(error.retryAfter, () => fallback))

@@ -24,7 +24,7 @@ import {
 } from "./FailureClass.js"
 import { FrameResolver } from "./FrameUploads.js"
 import { GenerationTimes } from "./GenerationTimes.js"
-import { type JobDeadline, jobDeadlineFrom, withBudgetBy } from "./JobDeadline.js"
+import { boundByDeadline, type JobDeadline, jobDeadlineFrom, withBudgetBy } from "./JobDeadline.js"
 import {
   type Generated,
   isAccepted,
@@ -452,7 +452,9 @@ const askedAbout = <A, R>(
     const budget = yield* RequestBudget
     const sinceSubmitMs = (yield* Clock.currentTimeMillis) - submitted.submittedMs
     const counted = yield* call.pipe(
-      typeof slot === "string" ? withBudgetBy(budget, settings.retry.base, slot, within.atMs, within.late) : slot,
+      typeof slot === "string"
+        ? withBudgetBy(budget, settings.retry.base, slot, within.atMs, within.late)
+        : (call) => boundByDeadline(settings.retry.base, within.atMs, within.late)(slot(call)),
       retryCounting({ ...settings.retry, tries: DOUBTFUL_TRIES }, isDoubtfulAnswer(sinceSubmitMs), retried),
       Effect.catchTag("GaveUp", (gaveUp) => Effect.fail(gaveUp.error)),
       retryCounting(settings.retry, isTransient, retried)

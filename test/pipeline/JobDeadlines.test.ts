@@ -6,9 +6,12 @@ import type { ScriptedFault } from "../../src/emulator/EmulatorConfig.js"
 import { testEmulator } from "../support/TestRun.js"
 import { emulated, jobOf, renderJob } from "./JobHarness.js"
 
-/** The API closes every call for a day (429, Retry-After: 86400) at the scripted call. */
+/**
+ * The API closes every call for a day (429, Retry-After: 86400) at the scripted call. Its result URL
+ * answers 404 until a job ends (the documented shape), so jobs are polled at the status URL.
+ */
 const closedForADay = (...script: ReadonlyArray<ScriptedFault>) =>
-  testEmulator({ faults: { ...noFaults, retryAfterSeconds: 86_400, script } })
+  testEmulator({ resultPending: "404", faults: { ...noFaults, retryAfterSeconds: 86_400, script } })
 
 /** A test that would otherwise sleep for a day fails here instead. */
 const withinSeconds = <A, E, R>(seconds: number, effect: Effect.Effect<A, E, R>) =>
@@ -21,7 +24,10 @@ describe("deadlines bound every wait of a job", () => {
         const emulator = yield* closedForADay({ endpoint: "status", call: 1, fault: "429" })
         const { journal, report, tookMs } = yield* withinSeconds(
           60,
-          renderJob(emulated(emulator), jobOf("patient"), { runDeadline: Duration.seconds(30) })
+          renderJob(emulated(emulator), jobOf("patient"), {
+            runDeadline: Duration.seconds(30),
+            poll: { probeResultUrl: false }
+          })
         )
         const requestId = (yield* emulator.stats).submitted[0]!.requestId
         expect(report).toMatchObject({ status: "failed", requestId, error: { tag: "PollDeadlineExceeded" } })
@@ -36,7 +42,9 @@ describe("deadlines bound every wait of a job", () => {
         const emulator = yield* closedForADay({ endpoint: "result", call: 1, fault: "429" })
         const { report, tookMs } = yield* withinSeconds(
           30,
-          renderJob(emulated(emulator), jobOf("late-result"), { poll: { deadline: Duration.seconds(5) } })
+          renderJob(emulated(emulator), jobOf("late-result"), {
+            poll: { deadline: Duration.seconds(5), probeResultUrl: false }
+          })
         )
         const requestId = (yield* emulator.stats).submitted[0]!.requestId
         expect(report).toMatchObject({ status: "failed", requestId, error: { tag: "PollDeadlineExceeded" } })
