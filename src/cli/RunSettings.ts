@@ -1,6 +1,5 @@
 import { Duration, Effect, Either, Option } from "effect"
-import { defaultEmulatorConfig } from "../emulator/Emulator.js"
-import { generationTime } from "../emulator/EmulatorConfig.js"
+import { defaultEmulatorConfig, generationTime } from "../emulator/EmulatorConfig.js"
 import { DEFAULT_POLL, type PollSettings } from "../pipeline/PollSchedule.js"
 import { DEFAULT_RETRY, type RetrySettings } from "../pipeline/RetryPolicy.js"
 import { durationProblemMessage, parseDurationText } from "./DurationText.js"
