@@ -29,6 +29,9 @@ export const DEFAULT_MAX_VIDEO_BYTES = 2 * 1024 ** 3
 
 const QUOTED_BYTES = 24
 
+/** The bytes a download gathers before a file write: small beside a video, large beside a socket read. */
+const WRITE_BYTES = 256 * 1024
+
 /** The first bytes of a body, readable in a message. */
 const quoted = (head: Uint8Array): string =>
   JSON.stringify(String.fromCharCode(...head.subarray(0, QUOTED_BYTES)).replace(/[^\x20-\x7e]/g, "."))
@@ -82,17 +85,34 @@ const receive = (url: string, temporary: string, maxBytes: number) =>
     const hash = createHash("sha256")
     let bytes = 0
     const checkBody = bodyCheck(url, maxBytes)
+    // Past the first chunk, writes of WRITE_BYTES: a file write per socket read costs more CPU than the copy.
+    let gathered: Array<Uint8Array> = []
+    let gatheredBytes = 0
+    const writeGathered = Effect.suspend(() => {
+      const data = gathered.length === 1 ? gathered[0]! : Buffer.concat(gathered)
+      gathered = []
+      gatheredBytes = 0
+      return data.length === 0 ? Effect.void : file.writeAll(data)
+    }).pipe(Effect.mapError(notWritten(url, temporary)))
     yield* Stream.runForEach(stream, (chunk) =>
       checkBody(bytes, chunk).pipe(
         Effect.zipRight(Effect.sync(() => {
           hash.update(chunk)
           bytes += chunk.length
+          gathered.push(chunk)
+          gatheredBytes += chunk.length
         })),
-        Effect.zipRight(file.writeAll(chunk).pipe(Effect.mapError(notWritten(url, temporary)))),
         Effect.zipRight(
-          Effect.suspend(() => (bytes === chunk.length ? crashPoints.reach("mid-download") : Effect.void))
+          Effect.suspend(() =>
+            bytes === chunk.length
+              ? Effect.zipRight(writeGathered, crashPoints.reach("mid-download"))
+              : gatheredBytes >= WRITE_BYTES
+              ? writeGathered
+              : Effect.void
+          )
         )
       ))
+    yield* writeGathered
     yield* file.sync.pipe(Effect.mapError(notWritten(url, temporary)))
     if (Option.isSome(contentLength) && contentLength.value !== bytes) {
       return yield* new DownloadInvalid({

@@ -1,6 +1,6 @@
 import { FileSystem } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { Clock, Context, Effect, Either, Layer, Schema, type Scope } from "effect"
+import { Clock, Context, Deferred, Effect, Either, Layer, Schema, type Scope } from "effect"
 import { Job } from "../domain/Job.js"
 import {
   ErrorRecord,
@@ -152,15 +152,31 @@ export class Journal extends Context.Tag("shotlist/Journal")<
       const fs = yield* FileSystem.FileSystem
       yield* endWithWholeLine(file)
       const handle = yield* fs.open(file, { flag: "a" })
+      const encoder = new TextEncoder()
+      // Lines waiting for the writer, in the order they were appended.
+      const waiting: Array<{ readonly line: string; readonly written: Deferred.Deferred<void, PlatformError> }> = []
       // One writer at a time, so lines never interleave.
       const lock = yield* Effect.makeSemaphore(1)
+      // Every line that queued while the last fsync ran goes down in one write under one fsync.
+      const writeWaiting = Effect.suspend(() => {
+        const batch = waiting.splice(0)
+        if (batch.length === 0) return Effect.void
+        return handle.writeAll(encoder.encode(batch.map((waiter) => waiter.line).join(""))).pipe(
+          Effect.zipRight(handle.sync),
+          Effect.exit,
+          Effect.flatMap((written) => Effect.forEach(batch, (waiter) => Deferred.done(waiter.written, written)))
+        )
+      })
       const append = (entry: JournalEntry) =>
         Effect.gen(function*() {
           const at = new Date(yield* Clock.currentTimeMillis).toISOString()
           const line = encodeEvent({ ...entry, at } as JournalEvent) + "\n"
-          yield* handle.writeAll(new TextEncoder().encode(line))
-          yield* handle.sync
-        }).pipe(lock.withPermits(1))
+          const written = yield* Deferred.make<void, PlatformError>()
+          waiting.push({ line, written })
+          yield* lock.withPermits(1)(writeWaiting)
+          // Returns only once this line is on disk (fsynced), as a line of its own would be.
+          yield* Deferred.await(written)
+        }).pipe(Effect.uninterruptible)
       return { append }
     })
 
