@@ -10,6 +10,7 @@ import { makespanBench } from "./makespan.js"
 import { memoryBench } from "./memory.js"
 import { pollingBench } from "./polling.js"
 import { scaleBench } from "./scale.js"
+import { startupBench } from "./startup.js"
 import {
   type BenchResult,
   isMain,
@@ -21,7 +22,7 @@ import {
   runMain
 } from "./support/BenchResult.js"
 
-const ORDER = ["polling", "makespan", "budget", "memory", "scale"] as const
+const ORDER = ["polling", "makespan", "budget", "memory", "scale", "startup"] as const
 
 const describeMachine = (m: Machine) => `${m.cpu} × ${m.cores}, ${m.memoryGiB} GiB RAM, ${m.os}, Node.js ${m.node}`
 
@@ -86,6 +87,7 @@ export const allBenchmarks = Effect.gen(function*() {
     yield* budgetBench
     yield* memoryBench
     yield* scaleBench
+    yield* startupBench
   }
   yield* writeBenchmarksFile
 })
