@@ -1,4 +1,5 @@
 import { FileSystem, Path } from "@effect/platform"
+import type { PlatformError } from "@effect/platform/Error"
 import { Clock, Effect, Either, Option, Stream } from "effect"
 import { createHash } from "node:crypto"
 import { SegmindClient, type StorageDownloadError } from "../segmind/SegmindClient.js"
@@ -85,34 +86,41 @@ const receive = (url: string, temporary: string, maxBytes: number) =>
     const hash = createHash("sha256")
     let bytes = 0
     const checkBody = bodyCheck(url, maxBytes)
-    // Past the first chunk, writes of WRITE_BYTES: a file write per socket read costs more CPU than the copy.
-    let gathered: Array<Uint8Array> = []
+    // Past the first chunk, writes of WRITE_BYTES from one reused buffer: a write per socket read costs more CPU.
+    const gathered = Buffer.allocUnsafe(WRITE_BYTES)
     let gatheredBytes = 0
     const writeGathered = Effect.suspend(() => {
-      const data = gathered.length === 1 ? gathered[0]! : Buffer.concat(gathered)
-      gathered = []
+      const length = gatheredBytes
       gatheredBytes = 0
-      return data.length === 0 ? Effect.void : file.writeAll(data)
-    }).pipe(Effect.mapError(notWritten(url, temporary)))
+      return length === 0 ? Effect.void : file.writeAll(gathered.subarray(0, length))
+    })
+    const gather = (chunk: Uint8Array): Effect.Effect<void, PlatformError> =>
+      Effect.suspend(() => {
+        if (gatheredBytes + chunk.length > WRITE_BYTES) {
+          return Effect.zipRight(
+            writeGathered,
+            chunk.length >= WRITE_BYTES ? file.writeAll(chunk) : gather(chunk)
+          )
+        }
+        gathered.set(chunk, gatheredBytes)
+        gatheredBytes += chunk.length
+        return gatheredBytes === WRITE_BYTES ? writeGathered : Effect.void
+      })
     yield* Stream.runForEach(stream, (chunk) =>
       checkBody(bytes, chunk).pipe(
         Effect.zipRight(Effect.sync(() => {
           hash.update(chunk)
           bytes += chunk.length
-          gathered.push(chunk)
-          gatheredBytes += chunk.length
         })),
         Effect.zipRight(
           Effect.suspend(() =>
             bytes === chunk.length
-              ? Effect.zipRight(writeGathered, crashPoints.reach("mid-download"))
-              : gatheredBytes >= WRITE_BYTES
-              ? writeGathered
-              : Effect.void
-          )
+              ? Effect.zipRight(file.writeAll(chunk), crashPoints.reach("mid-download"))
+              : gather(chunk)
+          ).pipe(Effect.mapError(notWritten(url, temporary)))
         )
       ))
-    yield* writeGathered
+    yield* writeGathered.pipe(Effect.mapError(notWritten(url, temporary)))
     yield* file.sync.pipe(Effect.mapError(notWritten(url, temporary)))
     if (Option.isSome(contentLength) && contentLength.value !== bytes) {
       return yield* new DownloadInvalid({
