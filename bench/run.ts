@@ -63,7 +63,7 @@ export const writeBenchmarksFile = Effect.gen(function*() {
     "",
     "Figures from the last run of `npm run bench` (`tsx bench/run.ts`); each benchmark also runs alone",
     "(`npx tsx bench/polling.ts`, `bench/makespan.ts`, `bench/budget.ts` (`npm run bench:budget`), `bench/memory.ts`,",
-    "`bench/scale.ts`) and writes `bench/results/<name>.json`; `npx tsx bench/run.ts --report-only` rebuilds this",
+    "`bench/scale.ts`, `bench/startup.ts`) and writes `bench/results/<name>.json`; `npx tsx bench/run.ts --report-only` rebuilds this",
     "file from those. Benchmarks print figures; they assert nothing. The emulator runs with seeded generation times,",
     "in the benchmark's process except for the budget benchmark, which runs it in its own.",
     "",
