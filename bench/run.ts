@@ -10,6 +10,7 @@ import { makespanBench } from "./makespan.js"
 import { memoryBench } from "./memory.js"
 import { pollingBench } from "./polling.js"
 import { scaleBench } from "./scale.js"
+import { startupBench } from "./startup.js"
 import {
   type BenchResult,
   isMain,
@@ -21,7 +22,7 @@ import {
   runMain
 } from "./support/BenchResult.js"
 
-const ORDER = ["polling", "makespan", "budget", "memory", "scale"] as const
+const ORDER = ["polling", "makespan", "budget", "memory", "scale", "startup"] as const
 
 const describeMachine = (m: Machine) => `${m.cpu} × ${m.cores}, ${m.memoryGiB} GiB RAM, ${m.os}, Node.js ${m.node}`
 
@@ -62,7 +63,7 @@ export const writeBenchmarksFile = Effect.gen(function*() {
     "",
     "Figures from the last run of `npm run bench` (`tsx bench/run.ts`); each benchmark also runs alone",
     "(`npx tsx bench/polling.ts`, `bench/makespan.ts`, `bench/budget.ts` (`npm run bench:budget`), `bench/memory.ts`,",
-    "`bench/scale.ts`) and writes `bench/results/<name>.json`; `npx tsx bench/run.ts --report-only` rebuilds this",
+    "`bench/scale.ts`, `bench/startup.ts`) and writes `bench/results/<name>.json`; `npx tsx bench/run.ts --report-only` rebuilds this",
     "file from those. Benchmarks print figures; they assert nothing. The emulator runs with seeded generation times,",
     "in the benchmark's process except for the budget benchmark, which runs it in its own.",
     "",
@@ -86,6 +87,7 @@ export const allBenchmarks = Effect.gen(function*() {
     yield* budgetBench
     yield* memoryBench
     yield* scaleBench
+    yield* startupBench
   }
   yield* writeBenchmarksFile
 })

@@ -130,6 +130,9 @@ export const scaleBench = Effect.gen(function*() {
       "--out",
       runDirectory,
       "--no-reuse",
+      // Past 1,000 jobs a run must be allowed them.
+      "--max-jobs",
+      String(JOBS),
       "--concurrency",
       String(CONCURRENCY),
       "--rpm",
@@ -141,6 +144,7 @@ export const scaleBench = Effect.gen(function*() {
     ],
     { SEGMIND_API_KEY: BENCH_KEY }
   )
+  if (child.code !== 0) yield* Effect.logWarning(`shotlist run exited with ${child.code}: ${child.stderrTail}`)
   const report = yield* readReport(join(runDirectory, "report.json"))
   const figures = pollFigures(yield* emulator.stats)
   const completed = report.summary.completed

@@ -1,5 +1,7 @@
-import { NodeContext, NodeHttpClient, NodeRuntime } from "@effect/platform-node"
-import { Cause, Effect, Exit, Layer, Ref } from "effect"
+import { HttpClient, type HttpClientError } from "@effect/platform"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { Cause, Context, Effect, Exit, Layer, Ref, Scope } from "effect"
 import { cli } from "./cli/Cli.js"
 import { ExitCode, ProcessExitCode } from "./cli/ExitCode.js"
 import { stderrLoggerLayer } from "./cli/Logging.js"
@@ -13,9 +15,31 @@ const program = Effect.gen(function*() {
   return yield* Ref.get(yield* ProcessExitCode)
 })
 
+/**
+ * Undici's client (its megabyte of code, its connection pool) is loaded on
+ * the first request: `plan`, `--help` and the other offline commands never
+ * pay for it. Requests then go to that client unchanged.
+ */
+const undiciOnFirstRequest = Layer.scoped(
+  HttpClient.HttpClient,
+  Effect.gen(function*() {
+    const scope = yield* Scope.Scope
+    const undici = yield* Effect.cached(
+      Effect.promise(() => import("@effect/platform-node/NodeHttpClient")).pipe(
+        Effect.flatMap((module) => Layer.buildWithScope(module.layerUndici, scope)),
+        Effect.map((context) => Context.get(context, HttpClient.HttpClient))
+      )
+    )
+    return HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
+      (request) => Effect.flatMap(Effect.zip(request, undici), ([ready, client]) => client.execute(ready)),
+      Effect.succeed
+    )
+  })
+)
+
 const layers = Layer.mergeAll(
   NodeContext.layer,
-  NodeHttpClient.layerUndici,
+  undiciOnFirstRequest,
   ProcessExitCode.layer,
   stderrLoggerLayer,
   CrashPoints.layerFromEnv,

@@ -1,6 +1,6 @@
 import { ConfigError, Effect, Option, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
-import { defaultEmulatorConfig, Emulator } from "../emulator/Emulator.js"
+import { defaultEmulatorConfig } from "../emulator/EmulatorConfig.js"
 import { apiOriginOf, EMULATOR_ORIGIN } from "../pipeline/ReuseCache.js"
 import { apiKeyConfig, baseUrlConfig, uploadUrlConfig } from "../segmind/SegmindConfig.js"
 import { usageError } from "./UsageErrors.js"
@@ -19,6 +19,8 @@ export const apiTarget = Effect.fn("ApiTarget.apiTarget")(
   function*(useEmulator: boolean, baseUrlFlag: Option.Option<string>) {
     if (useEmulator) {
       const apiKey = `SG_${randomBytes(8).toString("hex")}`
+      // Loaded only for --emulator: the HTTP server and clip renderer stay out of every other start.
+      const { Emulator } = yield* Effect.promise(() => import("../emulator/Emulator.js"))
       const emulator = yield* Emulator.start({ ...defaultEmulatorConfig, apiKey, port: 0 })
       yield* Effect.logInfo(`emulator serving on ${emulator.baseUrl}`)
       return { baseUrl: emulator.baseUrl, apiKey: Redacted.make(apiKey), uploadUrl: undefined, isEmulator: true }

@@ -1,8 +1,7 @@
 import { Command, Options } from "@effect/cli"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import { Config, Console, Duration, Effect, Option } from "effect"
-import { defaultEmulatorConfig, Emulator, noFaults } from "../emulator/Emulator.js"
-import type { ScriptedFault } from "../emulator/EmulatorConfig.js"
+import { defaultEmulatorConfig, noFaults, type ScriptedFault } from "../emulator/EmulatorConfig.js"
 import { reportUsageError, usageError } from "./UsageErrors.js"
 
 const SCRIPT_ENDPOINTS = ["submit", "status", "result", "download", "upload"] as const
@@ -154,6 +153,8 @@ export const emulatorCommand = Command.make(
       const script = yield* parseScript(args.script)
       const fromEnv = yield* Config.option(Config.string("SEGMIND_API_KEY"))
       const apiKey = Option.getOrElse(Option.orElse(args.key, () => fromEnv), () => defaultEmulatorConfig.apiKey)
+      // Loaded here, not at start-up: the HTTP server and clip renderer only serve this command.
+      const { Emulator } = yield* Effect.promise(() => import("../emulator/Emulator.js"))
       const emulator = yield* Emulator.start({
         ...defaultEmulatorConfig,
         apiKey,

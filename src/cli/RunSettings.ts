@@ -1,7 +1,6 @@
 import { Duration, Effect, Either, Option } from "effect"
 import { SEEDANCE_DEFAULTS, type SeedanceParams } from "../domain/SeedanceParams.js"
-import { defaultEmulatorConfig } from "../emulator/Emulator.js"
-import { generationTime } from "../emulator/EmulatorConfig.js"
+import { defaultEmulatorConfig, generationTime } from "../emulator/EmulatorConfig.js"
 import { budgetConcurrency } from "../pipeline/BudgetConcurrency.js"
 import { DEFAULT_POLL, type PollSettings } from "../pipeline/PollSchedule.js"
 import { DEFAULT_RETRY, type RetrySettings } from "../pipeline/RetryPolicy.js"

@@ -1,5 +1,4 @@
 import { Command, CommandExecutor, FileSystem, Path } from "@effect/platform"
-import ffmpegInstaller from "@ffmpeg-installer/ffmpeg"
 import { Clock, Context, Effect, Layer, Option } from "effect"
 import { isJobId } from "../domain/JobId.js"
 import type { JobReport } from "../domain/JobReport.js"
@@ -45,10 +44,17 @@ export class PosterMaker extends Context.Tag("shotlist/PosterMaker")<PosterMaker
       const executor = yield* CommandExecutor.CommandExecutor
       const fs = yield* FileSystem.FileSystem
       const path = yield* Path.Path
+      // The installer is loaded on the first still, not at every start-up of the command line.
+      const ffmpegPath = yield* Effect.cached(
+        Effect.tryPromise(() => import("@ffmpeg-installer/ffmpeg")).pipe(Effect.map((module) => module.default.path))
+      )
       const extract = (video: string, poster: string, lastFrame: string) => {
         const posterPart = temporaryPathFor(path, poster)
         const lastPart = temporaryPathFor(path, lastFrame)
-        return Command.exitCode(Command.make(ffmpegInstaller.path, ...ffmpegArgs(video, posterPart, lastPart))).pipe(
+        return ffmpegPath.pipe(
+          Effect.flatMap((ffmpeg) =>
+            Command.exitCode(Command.make(ffmpeg, ...ffmpegArgs(video, posterPart, lastPart)))
+          ),
           Effect.timeout(EXTRACT_TIMEOUT),
           Effect.flatMap((code) =>
             code === 0
