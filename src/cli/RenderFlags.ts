@@ -62,6 +62,11 @@ export const renderFlags = {
     ),
     Options.optional
   ),
+  pollResultUrl: Options.boolean("poll-result-url").pipe(
+    Options.withDescription(
+      "probe once whether the result URL answers \"not yet\" for a running job and, where it does, poll it instead of the status URL: two API calls a job instead of three (off by default: Segmind documents only the status URL)"
+    )
+  ),
   logFormat: Options.choice("log-format", ["text", "json"]).pipe(
     Options.withDescription(
       "how progress is logged on stderr: text (a live view on a terminal, else one line per change of a job's state) or json (one object per line, with job and phase fields); default: text"
@@ -101,6 +106,7 @@ export interface RenderFlags extends Budget {
   readonly jobDeadline: Option.Option<string>
   readonly deadline: Option.Option<string>
   readonly expect: Option.Option<string>
+  readonly pollResultUrl: boolean
   readonly logFormat: "text" | "json"
   readonly junit: Option.Option<string>
   readonly notify: Option.Option<NotifyTarget>

@@ -64,7 +64,7 @@ export interface RunSettings {
 /** The flags that shape how a run renders. */
 export type SettingsFlags = Pick<
   RenderFlags,
-  "concurrency" | "rpm" | "retries" | "retryBase" | "retryCap" | "jobDeadline" | "deadline" | "expect"
+  "concurrency" | "rpm" | "retries" | "retryBase" | "retryCap" | "jobDeadline" | "deadline" | "expect" | "pollResultUrl"
 >
 
 export const resolveRunSettings = (flags: SettingsFlags, defaults: SettingsDefaults, onEmulator: boolean) =>
@@ -86,7 +86,8 @@ export const resolveRunSettings = (flags: SettingsFlags, defaults: SettingsDefau
     const poll: PollSettings = {
       ...pollDefaults,
       ...Option.match(expected, { onNone: () => ({}), onSome: (duration) => ({ prior: () => duration }) }),
-      deadline: Option.getOrElse(jobDeadline, () => pollDefaults.deadline)
+      deadline: Option.getOrElse(jobDeadline, () => pollDefaults.deadline),
+      probeResultUrl: flags.pollResultUrl
     }
     return {
       // Enough jobs in flight to keep the budget busy, unless told.

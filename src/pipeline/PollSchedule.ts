@@ -24,6 +24,7 @@ export interface PollSettings {
   /** a job not ended by then is recorded as timed out, with its request id */
   readonly deadline: Duration.Duration
   /** false: poll status URLs without first probing whether result URLs answer "not yet" (default true) */
+  /** probe the result URL once and poll it where it answers "not yet" (`--poll-result-url`); off: the status URL, as documented */
   readonly probeResultUrl?: boolean
 }
 

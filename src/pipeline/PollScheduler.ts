@@ -139,7 +139,7 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
   static readonly make = (settings: PollSettings) =>
     Effect.gen(function*() {
       // Until a probe says otherwise, the status URL; the probe asks the result URL of the first job polled.
-      const route = yield* Ref.make<PollVia | "probe">(settings.probeResultUrl === false ? "status" : "probe")
+      const route = yield* Ref.make<PollVia | "probe">(settings.probeResultUrl === true ? "probe" : "status")
       const budget = yield* RequestBudget
       const times = yield* GenerationTimes
       const scope = yield* Effect.scope

@@ -14,11 +14,7 @@ describe("a run's deadline bounds its waits", () => {
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const out = `${yield* fs.makeTempDirectoryScoped()}/run`
-      // Its result URL answers 404 until a job ends, as documented, and generations take seconds: the
-      // run's probe of the result URL finds it useless, so jobs are polled at the status URL.
       const emulator = yield* testEmulator({
-        resultPending: "404",
-        timeScale: 0.2,
         faults: { ...noFaults, retryAfterSeconds: 86_400, script: [{ endpoint: "status", call: 1, fault: "429" }] }
       })
       const started = Date.now()

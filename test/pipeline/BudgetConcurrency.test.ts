@@ -29,7 +29,8 @@ describe("a default concurrency that fits the request budget", () => {
         retryCap: Option.none(),
         jobDeadline: Option.none(),
         deadline: Option.none(),
-        expect: Option.none()
+        expect: Option.none(),
+        pollResultUrl: false
       })
       const none = { concurrency: undefined, rpm: undefined, retry: undefined }
       expect((yield* resolveRunSettings(flags(Option.none()), none, false)).concurrency).toBe(30)

@@ -46,7 +46,7 @@ describe("durable runs", () => {
       yield* fs.writeFileString(`${out}/journal.jsonl`, `${journal}{"_tag":"status","at":"2026-`)
 
       const resumed = yield* runCli(["resume", out, "--base-url", emulator.baseUrl, ...fast], env)
-      expect(resumed.exitCode).toBe(0)
+      expect(resumed.exitCode, resumed.stderr + resumed.stdout).toBe(0)
       expect(yield* fs.readFileString(`${out}/journal.jsonl`)).not.toContain("\"at\":\"2026-\n")
       const after = yield* readReport(`${out}/report.json`)
       expect(after.jobs.map((job) => [job.id, job.output?.sha256])).toEqual(

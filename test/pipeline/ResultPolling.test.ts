@@ -14,7 +14,10 @@ describe("two calls per job where the result URL answers \"not yet\"", () => {
   it.scopedLive("a result URL that answers a pending job like its status URL is polled instead: no status call, no separate result fetch", () =>
     Effect.gen(function*() {
       const emulator = yield* testEmulator({ ...slowEnoughToProbe, resultPending: "status" })
-      const { report } = yield* renderManifest(SIX_JOBS, emulator.baseUrl, { concurrency: 6 })
+      const { report } = yield* renderManifest(SIX_JOBS, emulator.baseUrl, {
+        concurrency: 6,
+        poll: { probeResultUrl: true }
+      })
       const stats = yield* emulator.stats
       expect(report.summary).toMatchObject({ completed: 6 })
       const polls = report.jobs.reduce((sum, job) => sum + (job.statusPolls ?? 0), 0)
@@ -28,7 +31,10 @@ describe("two calls per job where the result URL answers \"not yet\"", () => {
   it.scopedLive("a result URL that answers 404 before the end is probed once, then the status URL is polled: three calls per job", () =>
     Effect.gen(function*() {
       const emulator = yield* testEmulator({ ...slowEnoughToProbe, resultPending: "404" })
-      const { report } = yield* renderManifest(SIX_JOBS, emulator.baseUrl, { concurrency: 6 })
+      const { report } = yield* renderManifest(SIX_JOBS, emulator.baseUrl, {
+        concurrency: 6,
+        poll: { probeResultUrl: true }
+      })
       const stats = yield* emulator.stats
       expect(report.summary).toMatchObject({ completed: 6 })
       const polls = report.jobs.reduce((sum, job) => sum + (job.statusPolls ?? 0), 0)
