@@ -97,7 +97,7 @@ const durationText = (job: JobReport) =>
 /** What sets a job apart from the others of its shot: seed, swept values, take. */
 const differsText = (job: JobReport) =>
   [
-    `seed ${job.seedDrawn ? `${job.seed} (drawn)` : job.seed}`,
+    `seed ${job.seedDrawn ? `${job.seed} (derived)` : job.seed}`,
     ...Object.entries(job.sweep ?? {}).filter(([key]) => key !== "seed").map(([key, value]) =>
       `${key}=${String(value)}`
     ),

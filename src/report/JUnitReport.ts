@@ -70,7 +70,7 @@ const outcome = (job: JobReport): ReadonlyArray<string> => {
 
 const systemOut = (job: JobReport): string =>
   [
-    `seed: ${job.seed}${job.seedDrawn ? " (drawn)" : ""}`,
+    `seed: ${job.seed}${job.seedDrawn ? " (derived from seed_base)" : ""}`,
     `requestId: ${job.requestId ?? "(none)"}`,
     `output: ${job.output?.path ?? "(none)"}`,
     `prompt: ${job.params.prompt}`

@@ -119,7 +119,7 @@ describe("renderContactSheet", () => {
 
   it("shows seed, duration and status of each job", () => {
     expect(page).toContain("5 s (clip 5.04 s)")
-    expect(page).toContain("3 (drawn)")
+    expect(page).toContain("3 (derived)")
     expect(page).toMatch(/<span class="stat failed"><b>1<\/b> failed<\/span>/)
     expect(page).toContain("2 min 5 s")
     expect(page).toContain("seedance-1.5-pro")
