@@ -221,7 +221,8 @@ describe("durable runs", () => {
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const out = `${yield* fs.makeTempDirectoryScoped()}/run`
-      const emulator = yield* testEmulator({ resultTtl: Duration.millis(2500) })
+      // Long enough for the requests sent again on resume to live until the run polls them, on a loaded machine.
+      const emulator = yield* testEmulator({ resultTtl: Duration.seconds(6) })
       const running = yield* Effect.fork(
         runCli(["run", SIX, "--base-url", emulator.baseUrl, "--out", out, ...fast], env)
       )
@@ -236,9 +237,9 @@ describe("durable runs", () => {
       const inFlight = interrupted.jobs.filter((job) => job.status === "running")
       expect(inFlight.length).toBeGreaterThanOrEqual(2)
 
-      yield* Effect.sleep(Duration.seconds(3))
+      yield* Effect.sleep(Duration.millis(6500))
       const resumed = yield* runCli(["resume", out, "--base-url", emulator.baseUrl, ...fast], env)
-      expect(resumed.exitCode).toBe(0)
+      expect(resumed.exitCode, resumed.stdout + resumed.stderr).toBe(0)
       const report = yield* readReport(`${out}/report.json`)
       expect(report.summary.completed).toBe(6)
       for (const job of inFlight) {
