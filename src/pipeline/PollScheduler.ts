@@ -27,6 +27,8 @@ export interface PollCandidate {
   readonly seenRunningForMs: number
   readonly lastPolledAtMs: number
   readonly estimate: GenerationEstimate
+  /** the scout of a run that has measured no job yet: its prior may be far off, so it is polled every cap */
+  readonly scouting?: boolean
 }
 
 /** Below this chance a poll is not worth a slot when the budget is full; at it when the budget is spare. */
@@ -49,12 +51,17 @@ export const doneSinceSeen = (job: PollCandidate, nowMs: number): number => {
   return Math.max(0, (by - before) / (1 - before))
 }
 
-/** A job past most of its window of likely ends (mean + 1 sd) is polled at least once per cap, whoever else waits. */
+/**
+ * A job past most of its window of likely ends (mean + 1 sd) is polled at least once per cap, whoever else
+ * waits; so is the scout from its submission on, since a prior that is far too long must cost one early look.
+ */
 const capDueAtMs = (job: PollCandidate, settings: PollSettings) =>
-  Math.max(
-    job.lastPolledAtMs + Duration.toMillis(settings.cap),
-    job.submittedAtMs + job.estimate.meanMs + job.estimate.sdMs
-  )
+  job.scouting === true
+    ? job.lastPolledAtMs + Duration.toMillis(settings.cap)
+    : Math.max(
+      job.lastPolledAtMs + Duration.toMillis(settings.cap),
+      job.submittedAtMs + job.estimate.meanMs + job.estimate.sdMs
+    )
 
 /**
  * When the job is worth a poll: when the chance it ended since last seen
@@ -182,7 +189,7 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
           (a, b) => (a === undefined || b.submittedAtMs < a.submittedAtMs ? b : a),
           undefined
         )
-        return weighed.filter((job) => job.id === oldest?.id)
+        return weighed.filter((job) => job.id === oldest?.id).map((job) => ({ ...job, scouting: true }))
       })
 
       /** The first try in the slot the scheduler was granted; a retry waits in the poll line. */

@@ -162,4 +162,20 @@ describe("one poll scheduler for the run", () => {
     expect(doneSinceSeen(seenAtMean, 100_000)).toBe(0)
     expect(pollDueAtMs(seenAtMean, 0.5, settings)).toBeGreaterThan(100_000)
   })
+
+  it("the scout of a run that has measured nothing is polled within the cap, however long its prior says jobs take", () => {
+    // A prior of 100 s for jobs that take 5: without the cap the first look would come at about 90 s.
+    const scout = {
+      id: 0,
+      submittedAtMs: 0,
+      seenRunningForMs: 0,
+      lastPolledAtMs: 0,
+      estimate: { meanMs: 100_000, sdMs: 10_000 },
+      scouting: true
+    }
+    expect(pollDueAtMs(scout, pollThreshold(0), settings)).toBe(Duration.toMillis(settings.cap))
+    const seen = { ...scout, seenRunningForMs: 15_000, lastPolledAtMs: 15_000 }
+    expect(pollDueAtMs(seen, pollThreshold(0), settings)).toBe(15_000 + Duration.toMillis(settings.cap))
+    expect(pollDueAtMs({ ...scout, scouting: false }, pollThreshold(0), settings)).toBeGreaterThan(80_000)
+  })
 })
