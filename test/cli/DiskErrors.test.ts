@@ -1,11 +1,6 @@
 import { FileSystem } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Logger, LogLevel, Ref } from "effect"
-import { vi } from "vitest"
-import { cli } from "../../src/cli/Cli.js"
-import { type ExitCode, ProcessExitCode } from "../../src/cli/ExitCode.js"
-import { withTopLevelErrors } from "../../src/cli/TopLevelErrors.js"
+import { Effect } from "effect"
 import { failingDisk } from "../pipeline/FailingDisk.js"
 import { runChildCli } from "../support/ChildCli.js"
 import { nodeContext, readReport, runCli, TEST_KEY, testEmulator } from "../support/TestRun.js"
@@ -13,31 +8,6 @@ import { nodeContext, readReport, runCli, TEST_KEY, testEmulator } from "../supp
 const SIX = "test/fixtures/runs/six-jobs.yaml"
 const env = { SEGMIND_API_KEY: TEST_KEY }
 const fast = ["--rpm", "6000", "--concurrency", "3", "--expect", "0.3s"]
-
-/** The command line in-process as `main.ts` runs it: whatever reaches the top is said in one line with its exit code. */
-const runAtTop = (args: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
-    const exitCode = yield* Ref.make<ExitCode>(0)
-    const out: Array<string> = []
-    const err: Array<string> = []
-    const log = vi.spyOn(console, "log").mockImplementation((...parts: Array<unknown>) =>
-      void out.push(parts.join(" "))
-    )
-    const error = vi.spyOn(console, "error").mockImplementation((...parts: Array<unknown>) =>
-      void err.push(parts.join(" "))
-    )
-    yield* withTopLevelErrors(cli(["node", "shotlist", ...args])).pipe(
-      Effect.provideService(ProcessExitCode, exitCode),
-      Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),
-      Effect.provide(NodeHttpClient.layerUndici),
-      Logger.withMinimumLogLevel(LogLevel.None),
-      Effect.ensuring(Effect.sync(() => {
-        log.mockRestore()
-        error.mockRestore()
-      }))
-    )
-    return { exitCode: yield* Ref.get(exitCode), stdout: out.join("\n"), stderr: err.join("\n") }
-  })
 
 const noStack = (text: string) => expect(text).not.toMatch(/^\s+at /m)
 
@@ -64,7 +34,9 @@ describe("disk problems end a command in one line", () => {
       const out = `${yield* fs.makeTempDirectoryScoped()}/run`
       const emulator = yield* testEmulator()
       const disk = failingDisk({ code: "EROFS", refuses: (path) => path.startsWith(out), afterBytes: 0 })
-      const outcome = yield* runAtTop(["run", SIX, "--base-url", emulator.baseUrl, "--out", out, ...fast]).pipe(
+      const outcome = yield* runCli(["run", SIX, "--base-url", emulator.baseUrl, "--out", out, ...fast], env, {
+        atTop: true
+      }).pipe(
         Effect.provide(disk.layer)
       )
       expect(outcome.exitCode).toBe(2)
@@ -81,7 +53,9 @@ describe("disk problems end a command in one line", () => {
       const out = `${yield* fs.makeTempDirectoryScoped()}/run`
       const emulator = yield* testEmulator()
       const disk = failingDisk({ code: "ENOSPC", refuses: (path) => path.includes("/.report.json."), afterBytes: 0 })
-      const outcome = yield* runAtTop(["run", SIX, "--base-url", emulator.baseUrl, "--out", out, ...fast]).pipe(
+      const outcome = yield* runCli(["run", SIX, "--base-url", emulator.baseUrl, "--out", out, ...fast], env, {
+        atTop: true
+      }).pipe(
         Effect.provide(disk.layer)
       )
       expect(outcome.exitCode).toBe(3)

@@ -6,6 +6,7 @@ import { join } from "node:path"
 import { vi } from "vitest"
 import { cli } from "../../src/cli/Cli.js"
 import { type ExitCode, ProcessExitCode } from "../../src/cli/ExitCode.js"
+import { withTopLevelErrors } from "../../src/cli/TopLevelErrors.js"
 import { defaultEmulatorConfig, Emulator, type EmulatorConfig } from "../../src/emulator/Emulator.js"
 import { expandJobs } from "../../src/manifest/JobExpansion.js"
 import { loadManifest } from "../../src/manifest/ManifestLoader.js"
@@ -83,8 +84,15 @@ export interface CliOutcome {
   readonly stderr: string
 }
 
-/** Runs the real command line in-process with the given environment; captures its output. */
-export const runCli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+/**
+ * Runs the real command line in-process with the given environment; captures its output. `atTop`: as
+ * `main.ts` runs it, whatever reaches the top said in one line with its exit code.
+ */
+export const runCli = (
+  args: ReadonlyArray<string>,
+  env: Record<string, string> = {},
+  options: { readonly atTop?: boolean } = {}
+) =>
   Effect.gen(function*() {
     const exitCode = yield* Ref.make<ExitCode>(0)
     const out: Array<string> = []
@@ -95,7 +103,8 @@ export const runCli = (args: ReadonlyArray<string>, env: Record<string, string> 
     const error = vi.spyOn(console, "error").mockImplementation((...parts: Array<unknown>) =>
       void err.push(parts.join(" "))
     )
-    yield* cli(["node", "shotlist", ...args]).pipe(
+    const program = cli(["node", "shotlist", ...args])
+    yield* Effect.asVoid(options.atTop === true ? withTopLevelErrors(program) : program).pipe(
       Effect.provideService(ProcessExitCode, exitCode),
       Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),
       Effect.provide(NodeHttpClient.layerUndici),
