@@ -3,7 +3,7 @@ import { FileSystem, Path } from "@effect/platform"
 import { Effect, Option } from "effect"
 import type { Job } from "../domain/Job.js"
 import { jobIdProblem } from "../domain/JobId.js"
-import type { JobReport } from "../domain/JobReport.js"
+import { type JobReport, jobReportBase } from "../domain/JobReport.js"
 import { makeRunPlan } from "../pipeline/RunPipeline.js"
 import { decodeReport } from "../report/ReportFile.js"
 import { observedCosts } from "../segmind/ModelCatalog.js"
@@ -33,15 +33,7 @@ const forgedEntries = (jobs: ReadonlyArray<JobReport>): ReadonlyArray<string> =>
  * (seed and URL frames included), so the API gets the very same request;
  * local frames are uploaded again (`withKeptFrames`).
  */
-export const jobOfReport = (entry: JobReport): Job => ({
-  id: entry.id,
-  shot: entry.shot,
-  ...(entry.sweep === undefined ? {} : { sweep: entry.sweep }),
-  ...(entry.take === undefined ? {} : { take: entry.take }),
-  seed: entry.seed,
-  seedDrawn: entry.seedDrawn,
-  params: entry.params
-})
+export const jobOfReport = (entry: JobReport): Job => jobReportBase(entry)
 
 export const replayCommand = Command.make(
   "replay",
