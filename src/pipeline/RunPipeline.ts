@@ -11,6 +11,7 @@ import { SegmindClient } from "../segmind/SegmindClient.js"
 import { layerSegmindConfig, type SegmindSettings } from "../segmind/SegmindConfig.js"
 import { writeFileAtomic } from "../store/AtomicFile.js"
 import { type DiskUnwritable, diskUnwritableOf, withFix } from "../store/DiskErrors.js"
+import { displayPath } from "../store/DisplayPath.js"
 import { Journal, type JournalEntry } from "../store/Journal.js"
 import type { JournaledRun } from "../store/JournalReader.js"
 import { type RunFiles, runFiles } from "../store/RunDirectory.js"
@@ -155,7 +156,9 @@ const renderRun = (plan: RunPlan, files: RunFiles, nowMs: number) =>
       const finishedMs = yield* Clock.currentTimeMillis
       yield* writeReportFiles(files, reportAt(ledger.jobsSoFar(), finishedMs, yield* gate.stoppedBy))
       yield* Effect.logWarning(
-        `interrupted: report written to ${files.report}; every request id is in the journal. Resume with: shotlist resume ${plan.runDirectory}`
+        `interrupted: report written to ${
+          displayPath(files.report)
+        }; every request id is in the journal. Resume with: shotlist resume ${displayPath(plan.runDirectory)}`
       )
     }).pipe(Effect.ignore)
     const reports = yield* renderJobs(plan, starts, ledger).pipe(Effect.onInterrupt(() => writeInterruptedReport))

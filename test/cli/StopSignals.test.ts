@@ -32,15 +32,20 @@ const expectCleanStop = (stop: (pid: number) => Effect.Effect<void>) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const runDirectory = path.join(yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-stop-" }), "run")
+    // Run from the folder that holds the run, told it by its absolute path: the lines name it as every command does.
+    const workingFolder = yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-stop-" })
+    const runDirectory = path.join(workingFolder, "run")
     const journalFile = path.join(runDirectory, "journal.jsonl")
     const outcome = yield* runChildCli(
-      ["run", MANIFEST, "--emulator", "--out", runDirectory, "--concurrency", "2"],
+      ["run", path.resolve(MANIFEST), "--emulator", "--out", runDirectory, "--concurrency", "2"],
       {},
-      (pid) => once(fs, journalFile, "submitted", 1, stop(pid))
+      (pid) => once(fs, journalFile, "submitted", 1, stop(pid)),
+      workingFolder
     )
     expect(outcome.code, outcome.stderr).toBe(130)
     expect(outcome.stderr).not.toContain("exiting at once")
+    expect(outcome.stderr).toContain("report written to run/report.json")
+    expect(outcome.stderr).toContain("Resume with: shotlist resume run\n")
     const report = decodeReport(yield* fs.readFileString(path.join(runDirectory, "report.json")))
     expect(report.summary.total).toBe(6)
     expect(report.jobs.some((job) => job.status === "running" && job.requestId !== undefined)).toBe(true)
