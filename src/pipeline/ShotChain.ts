@@ -1,7 +1,7 @@
 import { Command, FileSystem, Path } from "@effect/platform"
 import type { CommandExecutor } from "@effect/platform/CommandExecutor"
 import ffmpegInstaller from "@ffmpeg-installer/ffmpeg"
-import { Clock, Data, Deferred, Effect } from "effect"
+import { Clock, Data, Deferred, Effect, FiberSet } from "effect"
 import { FRAME_HEADER_BYTES, frameImageOf, frameProblem } from "../domain/FrameLimits.js"
 import type { Job } from "../domain/Job.js"
 import { type JobReport, jobReportBase } from "../domain/JobReport.js"
@@ -42,6 +42,55 @@ export const chainOrder = (jobs: ReadonlyArray<Job>): ReadonlyArray<number> => {
   for (const index of jobs.keys()) place(index, new Set())
   return order
 }
+
+/**
+ * Renders every job, at most `concurrency` at once, sources before their
+ * followers. A follower that `waits` for its source (one about to open on its
+ * last frame) is started only once the source has ended: waiting never holds
+ * a slot, so followers cannot fill the slots their sources need. The first
+ * failure of a `render` (the run's own files refused) ends the whole.
+ */
+export const renderInChainOrder = <E, R>(
+  jobs: ReadonlyArray<Job>,
+  concurrency: number,
+  waits: (index: number) => boolean,
+  render: (index: number) => Effect.Effect<JobReport, E, R>
+): Effect.Effect<Array<JobReport>, E, R> =>
+  Effect.gen(function*() {
+    const slots = yield* Effect.makeSemaphore(concurrency)
+    const indexOf = new Map(jobs.map((job, index) => [job.id, index]))
+    const placed = new Set<number>()
+    const roots: Array<number> = []
+    const followersOf = new Map<number, Array<number>>()
+    for (const index of chainOrder(jobs)) {
+      const source = jobs[index]!.firstFrameFrom
+      const sourceIndex = source === undefined ? undefined : indexOf.get(source.job)
+      // A source not placed yet closes a cycle (the loader refuses those): the follower starts as a root.
+      if (sourceIndex !== undefined && placed.has(sourceIndex) && waits(index)) {
+        followersOf.set(sourceIndex, [...(followersOf.get(sourceIndex) ?? []), index])
+      } else {
+        roots.push(index)
+      }
+      placed.add(index)
+    }
+    const reports = new Array<JobReport>(jobs.length)
+    const followers = yield* FiberSet.make<void, E>()
+    const start = (index: number): Effect.Effect<void, E, R> =>
+      slots.withPermits(1)(render(index)).pipe(
+        Effect.map((report) => void (reports[index] = report)),
+        Effect.zipRight(
+          Effect.forEach(followersOf.get(index) ?? [], (next) => FiberSet.run(followers, start(next)), {
+            discard: true
+          })
+        )
+      )
+    const everyJob = Effect.forEach(roots, start, { concurrency, discard: true }).pipe(
+      Effect.zipRight(FiberSet.awaitEmpty(followers))
+    )
+    // `join` fails with a follower's failure and never succeeds: whichever ends first decides.
+    yield* Effect.raceFirst(everyJob, FiberSet.join(followers))
+    return reports
+  }).pipe(Effect.scoped)
 
 /** The last frame of `video` as a PNG at `output`, by ffmpeg; the frame is checked as a manifest's frame would be. */
 export const extractLastFrame = Effect.fn("ShotChain.extractLastFrame")(function*(video: string, output: string) {
