@@ -10,6 +10,7 @@ import { apiOriginOfFlags, apiTarget } from "./ApiTarget.js"
 import { hasBudget, withinBudget } from "./Budget.js"
 import { displayPath } from "./DisplayPath.js"
 import { onlyFlag, reseedFlag, selectJobs } from "./JobSelection.js"
+import { followedLines, picksFlag, picksForRun } from "./LinkPicks.js"
 import { withLogFormat } from "./Logging.js"
 import { chooseRunDirectory, markLatestRun, waitFlag } from "./OutputFolderLock.js"
 import { renderFlags } from "./RenderFlags.js"
@@ -36,13 +37,17 @@ export const runCommand = Command.make(
     wait: waitFlag,
     ...reuseFlags,
     reseed: reseedFlag,
+    picks: picksFlag,
     ...renderFlags
   },
   (args) =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const path = yield* Path.Path
-      const { loaded, jobs, reseedBase } = yield* selectJobs(args.manifest, args.only, args.reseed)
+      const { jobs, loaded, picks, reseedBase } = yield* selectJobs(args.manifest, args.only, {
+        reseed: args.reseed,
+        picks: picksForRun(args.picks, args.out)
+      })
       if (jobs.length === 0) return yield* usageError(`${args.manifest} expands to no jobs`)
       if (Option.isNone(args.maxJobs)) yield* refuseOversizedRun(loaded, jobs, DEFAULT_MAX_JOBS)
 
@@ -54,7 +59,8 @@ export const runCommand = Command.make(
           flags: args,
           retryFailed: false,
           resendUncertain: false,
-          expectManifestSha256: loaded.sha256
+          expectManifestSha256: loaded.sha256,
+          picks: args.picks
         })
       }
       const model = loaded.manifest.model ?? SEEDANCE_MODEL
@@ -94,6 +100,9 @@ export const runCommand = Command.make(
           reuse.size > 0 ? `, ${reuse.size} earlier videos reusable` : ""
         })`
       )
+      for (const line of followedLines(jobs, picks)) {
+        yield* Effect.logInfo(line)
+      }
       yield* executeRun(
         makeRunPlan({
           runId: path.basename(path.resolve(runDirectory)),
