@@ -5,17 +5,26 @@ import { readPicksFile } from "../assembly/PicksFile.js"
 import type { Job } from "../domain/Job.js"
 import type { Manifest } from "../manifest/Manifest.js"
 import type { ChainPicks } from "../manifest/ShotLinks.js"
-import { latestRunIn } from "../store/LatestLink.js"
+import { LATEST_LINK, latestRunIn } from "../store/LatestLink.js"
 import { runFiles } from "../store/RunDirectory.js"
+import { displayPath } from "./DisplayPath.js"
 import { DEFAULT_OUTPUT } from "./OutputFolderLock.js"
 import { type UsageError, usageError } from "./UsageErrors.js"
 
 // Which variant a `first_frame: {from: SHOT}` follows when SHOT renders several: the pick, read from a picks file.
 
-/** `--picks FILE` (run, plan, resume): the picks the chains of the manifest follow. */
+/** `--picks FILE` (run, plan): the picks the chains of the manifest follow. */
 export const picksFlag = Options.file("picks", { exists: "yes" }).pipe(
   Options.withDescription(
-    "the picks file (picks.yaml, from `shotlist pick` or the contact sheet's export) saying which variant a `first_frame: {from: SHOT}` follows when SHOT renders several (default: the picks.yaml of the manifest's latest run, output/<name>/latest/, or the one beside --out)"
+    "the picks file (picks.yaml, from `shotlist pick` or the contact sheet's export) saying which variant a `first_frame: {from: SHOT}` follows when SHOT renders several (default: the picks.yaml of the manifest's latest run, output/<name>/latest/ or the latest beside --out, else the one last written among the runs there)"
+  ),
+  Options.optional
+)
+
+/** `--picks FILE` of `resume`: only for the jobs a crash kept from being planned; planned links keep the job they follow. */
+export const resumePicksFlag = Options.file("picks", { exists: "yes" }).pipe(
+  Options.withDescription(
+    "the picks file for the `first_frame: {from: SHOT}` links of jobs the run had not planned when it stopped (default: RUN_DIR/picks.yaml); a planned job keeps following the variant it was planned with"
   ),
   Options.optional
 )
@@ -45,9 +54,32 @@ const picksOfRun = (runDirectory: string) =>
     return present ? yield* readChainPicks(file) : undefined
   })
 
+/** The `picks.yaml` written last among the runs in `folder`: a run after the picked one has none of its own. */
+const newestPicksIn = (folder: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const names = yield* fs.readDirectory(folder).pipe(Effect.orElseSucceed((): ReadonlyArray<string> => []))
+    const written = yield* Effect.forEach(
+      names.filter((name) => !name.startsWith(".") && name !== LATEST_LINK),
+      (name) => {
+        const file = runFiles(path, path.join(folder, name)).picks
+        return fs.stat(file).pipe(
+          Effect.map((info) => [{ file, at: Option.getOrElse(info.mtime, () => new Date(0)).getTime() }]),
+          Effect.orElseSucceed(() => [])
+        )
+      }
+    )
+    return written.flat().reduce<{ file: string; at: number } | undefined>(
+      (newest, entry) => newest === undefined || entry.at > newest.at ? entry : newest,
+      undefined
+    )?.file
+  })
+
 /**
  * `run` and `plan`: `--picks FILE`, else the picks of the manifest's latest
- * run: `output/<name>/latest`, or the `latest` beside `--out`.
+ * run (`output/<name>/latest`, or the `latest` beside `--out`), else the
+ * `picks.yaml` last written among the runs there.
  */
 export const picksForRun = (flag: Option.Option<string>, out: Option.Option<string>): PicksSource => (manifest) =>
   Option.match(flag, {
@@ -60,7 +92,10 @@ export const picksForRun = (flag: Option.Option<string>, out: Option.Option<stri
           onSome: (directory) => path.dirname(path.resolve(directory))
         })
         const latest = yield* latestRunIn(folder)
-        return Option.isNone(latest) ? undefined : yield* picksOfRun(latest.value)
+        const own = Option.isNone(latest) ? undefined : yield* picksOfRun(latest.value)
+        if (own !== undefined) return own
+        const newest = yield* newestPicksIn(folder)
+        return newest === undefined ? undefined : yield* readChainPicks(newest)
       })
   })
 
@@ -93,7 +128,9 @@ export const followedLines = (jobs: ReadonlyArray<Job>, picks: ChainPicks | unde
   for (const job of jobs) {
     const from = job.firstFrameFrom
     if (from === undefined || lines.has(job.shot)) continue
-    const picked = picks?.jobs.get(from.shot) === from.job ? ` (picked in ${picks?.file})` : ""
+    const picked = picks !== undefined && picks.jobs.get(from.shot) === from.job
+      ? ` (picked in ${displayPath(picks.file)})`
+      : ""
     lines.set(job.shot, `${job.shot} opens on the last frame of ${from.job}${picked}`)
   }
   return [...lines.values()]
