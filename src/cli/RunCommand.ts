@@ -122,6 +122,6 @@ export const runCommand = Command.make(
     }).pipe(Effect.scoped, withLogFormat(args.logFormat), Effect.catchTags(usageProblems))
 ).pipe(
   Command.withDescription(
-    "Validate MANIFEST, expand it into jobs, render them on Segmind (or the emulator), download every video and write report.json. A job identical to a verified video of an earlier run is reused, not paid for again (--no-reuse to render anyway). Exit 0: all completed; 1: some failed; 2: usage or manifest error (nothing sent); 3: stopped by a fatal API answer; 130: interrupted (resume with `shotlist resume RUN_DIR`)."
+    "Validate MANIFEST, expand it into jobs, render them on Segmind (or the emulator), download every video and write report.json. A job identical to a verified video of an earlier run is reused, not paid for again (--no-reuse to render anyway). A `first_frame: {from: SHOT}` of a shot with several variants follows its pick (--picks, else the latest run's picks.yaml). Exit 0: all completed; 1: some failed; 2: usage or manifest error (nothing sent); 3: stopped by a fatal API answer; 130: interrupted (resume with `shotlist resume RUN_DIR`)."
   )
 )
