@@ -1,7 +1,7 @@
 import { Command, FileSystem, Path } from "@effect/platform"
 import type { CommandExecutor } from "@effect/platform/CommandExecutor"
 import ffmpegInstaller from "@ffmpeg-installer/ffmpeg"
-import { Clock, Data, Deferred, Effect, FiberSet } from "effect"
+import { Clock, Data, Deferred, Effect } from "effect"
 import { FRAME_HEADER_BYTES, frameImageOf, frameProblem } from "../domain/FrameLimits.js"
 import type { Job } from "../domain/Job.js"
 import { type JobReport, jobReportBase } from "../domain/JobReport.js"
@@ -67,30 +67,27 @@ export const renderInChainOrder = <E, R>(
       const sourceIndex = source === undefined ? undefined : indexOf.get(source.job)
       // A source not placed yet closes a cycle (the loader refuses those): the follower starts as a root.
       if (sourceIndex !== undefined && placed.has(sourceIndex) && waits(index)) {
-        followersOf.set(sourceIndex, [...(followersOf.get(sourceIndex) ?? []), index])
+        const waiting = followersOf.get(sourceIndex)
+        if (waiting === undefined) followersOf.set(sourceIndex, [index])
+        else waiting.push(index)
       } else {
         roots.push(index)
       }
       placed.add(index)
     }
     const reports = new Array<JobReport>(jobs.length)
-    const followers = yield* FiberSet.make<void, E>()
+    // A source's followers run as its children: failures end the run and interruption waits for them, as for any job.
     const start = (index: number): Effect.Effect<void, E, R> =>
       slots.withPermits(1)(render(index)).pipe(
         Effect.map((report) => void (reports[index] = report)),
         Effect.zipRight(
-          Effect.forEach(followersOf.get(index) ?? [], (next) => FiberSet.run(followers, start(next)), {
-            discard: true
-          })
+          Effect.forEach(followersOf.get(index) ?? [], start, { concurrency: "unbounded", discard: true })
         )
       )
-    const everyJob = Effect.forEach(roots, start, { concurrency, discard: true }).pipe(
-      Effect.zipRight(FiberSet.awaitEmpty(followers))
-    )
-    // `join` fails with a follower's failure and never succeeds: whichever ends first decides.
-    yield* Effect.raceFirst(everyJob, FiberSet.join(followers))
+    // A root whose followers run holds its place without a slot; the slots still bound what runs.
+    yield* Effect.forEach(roots, start, { concurrency, discard: true })
     return reports
-  }).pipe(Effect.scoped)
+  })
 
 /** The last frame of `video` as a PNG at `output`, by ffmpeg; the frame is checked as a manifest's frame would be. */
 export const extractLastFrame = Effect.fn("ShotChain.extractLastFrame")(function*(video: string, output: string) {

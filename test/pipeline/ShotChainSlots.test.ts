@@ -78,6 +78,36 @@ describe("a follower waiting for its source holds no slot", () => {
     }))
 })
 
+describe("interrupted", () => {
+  it.effect("the renders under way end before the run's own interruption handling (the report) runs; no other starts", () =>
+    Effect.gen(function*() {
+      const jobs = [jobOf("A"), jobOf("B", "A"), jobOf("C"), jobOf("D")]
+      const started: Array<string> = []
+      const ended: Array<string> = []
+      let endedAtReport: ReadonlyArray<string> | undefined
+      // As a submit on the wire: it runs to its end even when the run is stopped.
+      const render = (index: number) =>
+        Effect.uninterruptible(Effect.gen(function*() {
+          const job = jobs[index]!
+          started.push(job.id)
+          yield* Effect.sleep("10 seconds")
+          ended.push(job.id)
+          return { ...jobReportBase(job), status: "completed", attempts: 1 } satisfies JobReport
+        }))
+      const fiber = yield* Effect.fork(
+        renderInChainOrder(jobs, 2, () => true, render).pipe(
+          Effect.onInterrupt(() => Effect.sync(() => void (endedAtReport = [...ended])))
+        )
+      )
+      yield* TestClock.adjust("1 second")
+      const stopping = yield* Effect.fork(Fiber.interrupt(fiber))
+      yield* TestClock.adjust("1 minute")
+      yield* Fiber.join(stopping)
+      expect(started).toEqual(["A", "C"])
+      expect([...(endedAtReport ?? [])].sort()).toEqual(["A", "C"])
+    }))
+})
+
 describe("on the emulator", () => {
   it.scopedLive(
     "concurrency 2 with A -> B and unlinked C, D: C is submitted while A renders, and never more than 2 are in flight",
