@@ -4,6 +4,8 @@ import type { Job } from "../domain/Job.js"
 import { expandJobs, freshSeedBase } from "../manifest/JobExpansion.js"
 import { filterJobs } from "../manifest/JobFilter.js"
 import { loadManifest } from "../manifest/ManifestLoader.js"
+import { linksNeedPicks, refuseUnpickedLinks } from "../manifest/ShotLinks.js"
+import type { PicksSource } from "./LinkPicks.js"
 import { usageError } from "./UsageErrors.js"
 
 /** `--only GLOB`, repeatable; `verb` says what the command does with the jobs it keeps. */
@@ -56,15 +58,30 @@ export const reseedFlag = Options.boolean("reseed").pipe(
   )
 )
 
-/** The manifest's jobs, narrowed by `--only`; `reseedBase` is the fresh seed_base under `--reseed`. */
-export const selectJobs = (file: string, only: ReadonlyArray<string>, reseed = false) =>
+/**
+ * The manifest's jobs, narrowed by `--only`; `reseedBase` is the fresh
+ * seed_base under `--reseed`. A link to a shot of several videos follows the
+ * pick `picksSource` finds; a selected one without is a manifest error.
+ */
+export const selectJobs = (
+  file: string,
+  only: ReadonlyArray<string>,
+  options: { readonly reseed?: boolean; readonly picks?: PicksSource } = {}
+) =>
   Effect.gen(function*() {
     const loaded = yield* loadManifest(file)
-    const reseedBase = reseed ? yield* freshSeedBase : undefined
+    const reseedBase = options.reseed === true ? yield* freshSeedBase : undefined
+    const picks = options.picks !== undefined && linksNeedPicks(loaded.manifest)
+      ? yield* options.picks(loaded.manifest)
+      : undefined
     const jobs = yield* onlyJobs(
-      yield* expandJobs(loaded, reseedBase === undefined ? {} : { seedBase: reseedBase }),
+      yield* expandJobs(loaded, {
+        ...(reseedBase === undefined ? {} : { seedBase: reseedBase }),
+        ...(picks === undefined ? {} : { picks: picks.jobs })
+      }),
       only,
       file
     )
-    return { loaded, jobs, reseedBase }
+    yield* refuseUnpickedLinks(loaded, jobs, picks)
+    return { loaded, jobs, reseedBase, picks }
   })

@@ -5,6 +5,7 @@ import { buildReuseIndex, emptyReuseIndex } from "../pipeline/ReuseCache.js"
 import { estimateRun } from "../segmind/ModelCatalog.js"
 import { apiOriginOfFlags } from "./ApiTarget.js"
 import { onlyFlag, reseedFlag, selectJobs } from "./JobSelection.js"
+import { followedLines, picksFlag, picksForRun } from "./LinkPicks.js"
 import { planDocument } from "./PlanDocument.js"
 import { type Plan, renderPlan } from "./PlanTable.js"
 import { lookUpReuse, reuseFlags, toRender } from "./ReuseLookup.js"
@@ -17,6 +18,7 @@ export const planCommand = Command.make(
     manifest: Args.text({ name: "MANIFEST" }).pipe(Args.withDescription("the YAML manifest to check and expand")),
     only: onlyFlag("show"),
     reseed: reseedFlag,
+    picks: picksFlag,
     concurrency: Options.integer("concurrency").pipe(
       Options.withDescription(
         `jobs in flight at once, for the wall-time estimate (default: the manifest's, else ${DEFAULT_CONCURRENCY_TEXT})`
@@ -49,7 +51,10 @@ export const planCommand = Command.make(
   },
   (args) =>
     Effect.gen(function*() {
-      const { jobs, loaded, reseedBase } = yield* selectJobs(args.manifest, args.only, args.reseed)
+      const { jobs, loaded, picks, reseedBase } = yield* selectJobs(args.manifest, args.only, {
+        reseed: args.reseed,
+        picks: picksForRun(args.picks, Option.none())
+      })
       const model = loaded.manifest.model ?? SEEDANCE_MODEL
       const rpm = Option.getOrElse(args.rpm, () => loaded.manifest.rpm ?? DEFAULT_RPM)
       if (rpm < 1) return yield* usageError(`--rpm must be at least 1 (got ${rpm})`)
@@ -72,6 +77,7 @@ export const planCommand = Command.make(
         rpm,
         jobs: planned,
         frameImages: loaded.frameImages,
+        links: followedLines(jobs, picks),
         estimate: estimateRun(toRender(planned), { model, concurrency, rpm })
       }
       yield* Console.log(args.json ? JSON.stringify(planDocument(plan), null, 2) : renderPlan(plan))

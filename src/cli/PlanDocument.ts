@@ -15,6 +15,7 @@ export const planDocument = (plan: Plan) => ({
       ...jobReportBase(job),
       // Local frames are not in `params` until a run uploads them.
       ...(job.firstFrame === undefined ? {} : { firstFrame: job.firstFrame }),
+      ...(job.firstFrameFrom === undefined ? {} : { firstFrameFrom: job.firstFrameFrom }),
       ...(job.lastFrame === undefined ? {} : { lastFrame: job.lastFrame }),
       reusedFrom: reusedFrom === undefined
         ? null

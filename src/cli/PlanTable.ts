@@ -26,6 +26,8 @@ export interface Plan {
   readonly frameImages?: ReadonlyMap<string, { readonly width: number; readonly height: number }>
   /** of the jobs to render, not of the reused ones */
   readonly estimate: RunEstimate
+  /** per follower shot, the job whose last frame it opens on (and who picked it) */
+  readonly links?: ReadonlyArray<string>
 }
 
 /** A job's estimated price in the plan: nothing when an earlier video is reused. */
@@ -108,6 +110,7 @@ export const renderPlan = (plan: Plan): string => {
       ? [`${plural(totals.reused, "job")} reused from earlier runs at no cost, ${totals.toRender} to render`]
       : []),
     ...(drawn ? ["derived: from the manifest's seed_base and the job's id; every run sends these seeds"] : []),
+    ...(plan.links ?? []),
     ...estimateLines(plan)
   ].join("\n")
 }

@@ -1,5 +1,6 @@
 import { Args, Command, Options } from "@effect/cli"
 import { Effect } from "effect"
+import { resumePicksFlag } from "./LinkPicks.js"
 import { withLogFormat } from "./Logging.js"
 import { renderFlags } from "./RenderFlags.js"
 import { resumeRun } from "./RunExecution.js"
@@ -21,6 +22,7 @@ export const resumeCommand = Command.make(
         "send again the jobs whose earlier submit got no answer that says whether the API took it (lost answer, 502/504, a crash mid-submit); each is named in the report, and may be billed twice (default: off, they stay held)"
       )
     ),
+    picks: resumePicksFlag,
     ...renderFlags
   },
   (args) =>
@@ -29,7 +31,8 @@ export const resumeCommand = Command.make(
       flags: args,
       retryFailed: args.retryFailed,
       resendUncertain: args.resendUncertain,
-      expectManifestSha256: undefined
+      expectManifestSha256: undefined,
+      picks: args.picks
     }).pipe(
       Effect.scoped,
       withLogFormat(args.logFormat),

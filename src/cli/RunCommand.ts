@@ -10,6 +10,7 @@ import { apiOriginOfFlags, apiTarget } from "./ApiTarget.js"
 import { hasBudget, withinBudget } from "./Budget.js"
 import { displayPath } from "./DisplayPath.js"
 import { onlyFlag, reseedFlag, selectJobs } from "./JobSelection.js"
+import { followedLines, picksFlag, picksForRun } from "./LinkPicks.js"
 import { withLogFormat } from "./Logging.js"
 import { chooseRunDirectory, markLatestRun, waitFlag } from "./OutputFolderLock.js"
 import { renderFlags } from "./RenderFlags.js"
@@ -36,13 +37,17 @@ export const runCommand = Command.make(
     wait: waitFlag,
     ...reuseFlags,
     reseed: reseedFlag,
+    picks: picksFlag,
     ...renderFlags
   },
   (args) =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const path = yield* Path.Path
-      const { loaded, jobs, reseedBase } = yield* selectJobs(args.manifest, args.only, args.reseed)
+      const { jobs, loaded, picks, reseedBase } = yield* selectJobs(args.manifest, args.only, {
+        reseed: args.reseed,
+        picks: picksForRun(args.picks, args.out)
+      })
       if (jobs.length === 0) return yield* usageError(`${args.manifest} expands to no jobs`)
       if (Option.isNone(args.maxJobs)) yield* refuseOversizedRun(loaded, jobs, DEFAULT_MAX_JOBS)
 
@@ -54,7 +59,8 @@ export const runCommand = Command.make(
           flags: args,
           retryFailed: false,
           resendUncertain: false,
-          expectManifestSha256: loaded.sha256
+          expectManifestSha256: loaded.sha256,
+          picks: args.picks
         })
       }
       const model = loaded.manifest.model ?? SEEDANCE_MODEL
@@ -94,6 +100,9 @@ export const runCommand = Command.make(
           reuse.size > 0 ? `, ${reuse.size} earlier videos reusable` : ""
         })`
       )
+      for (const line of followedLines(jobs, picks)) {
+        yield* Effect.logInfo(line)
+      }
       yield* executeRun(
         makeRunPlan({
           runId: path.basename(path.resolve(runDirectory)),
@@ -113,6 +122,6 @@ export const runCommand = Command.make(
     }).pipe(Effect.scoped, withLogFormat(args.logFormat), Effect.catchTags(usageProblems))
 ).pipe(
   Command.withDescription(
-    "Validate MANIFEST, expand it into jobs, render them on Segmind (or the emulator), download every video and write report.json. A job identical to a verified video of an earlier run is reused, not paid for again (--no-reuse to render anyway). Exit 0: all completed; 1: some failed; 2: usage or manifest error (nothing sent); 3: stopped by a fatal API answer; 130: interrupted (resume with `shotlist resume RUN_DIR`)."
+    "Validate MANIFEST, expand it into jobs, render them on Segmind (or the emulator), download every video and write report.json. A job identical to a verified video of an earlier run is reused, not paid for again (--no-reuse to render anyway). A `first_frame: {from: SHOT}` of a shot with several variants follows its pick (--picks, else the latest run's picks.yaml). Exit 0: all completed; 1: some failed; 2: usage or manifest error (nothing sent); 3: stopped by a fatal API answer; 130: interrupted (resume with `shotlist resume RUN_DIR`)."
   )
 )

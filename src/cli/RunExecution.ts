@@ -184,6 +184,8 @@ export interface ResumeRequest {
   readonly resendUncertain: boolean
   /** set by `run --out`: the manifest must be the one the run was started with */
   readonly expectManifestSha256: string | undefined
+  /** `--picks FILE`: for the links of jobs a crash kept from being planned */
+  readonly picks: Option.Option<string>
 }
 
 /**
@@ -270,7 +272,7 @@ export const resumeRun = (request: ResumeRequest) =>
       rpm: run.emulator === useEmulator ? run.rpm : undefined,
       retry: undefined
     }, target.isEmulator)
-    const jobs = yield* jobsToResume(request.runDirectory, journaled, run)
+    const jobs = yield* jobsToResume(request.runDirectory, journaled, run, request.picks)
     yield* Effect.logInfo(`resuming ${jobs.length} jobs of ${displayPath(request.runDirectory)} on ${target.baseUrl}`)
     return yield* executeRun(
       makeRunPlan({

@@ -36,7 +36,9 @@ export const FrameRecord = Schema.Struct({
   source: Schema.String,
   sha256: Schema.optional(Schema.String),
   /** the URL that was sent to the API */
-  url: Schema.String
+  url: Schema.String,
+  /** `from:SHOT`: the job of SHOT whose video's last frame this is (its pick when SHOT renders several) */
+  fromJob: Schema.optional(Schema.String)
 })
 export type FrameRecord = typeof FrameRecord.Type
 

@@ -102,13 +102,19 @@ export const shotJobIds = (shot: Shot): Array<string> => {
   return ids
 }
 
-/** A job's first frame: a frame as written, or the link to the one job of the shot it opens from. */
-const firstFrameOf = (frame: ShotFields["first_frame"], shots: ReadonlyMap<string, Shot>) => {
+/** A job's first frame: a frame as written, or the link to the job of the shot it opens from (its only one, else its pick). */
+const firstFrameOf = (
+  frame: ShotFields["first_frame"],
+  shots: ReadonlyMap<string, Shot>,
+  picks: ReadonlyMap<string, string>
+) => {
   if (frame === undefined) return {}
   if (frame._tag !== "Shot") return { firstFrame: frameSource(frame) }
   const source = shots.get(frame.shot)
-  // The loader refuses a link to no shot or to several videos; the first job stands for a manifest built in code.
-  const job = source === undefined ? frame.shot : shotJobIds(source)[0] ?? frame.shot
+  const ids = source === undefined ? [] : shotJobIds(source)
+  const picked = picks.get(frame.shot)
+  // The loader refuses a link to no shot, and selection one with no pick; the first job stands for a manifest built in code.
+  const job = picked !== undefined && ids.includes(picked) ? picked : ids[0] ?? frame.shot
   return { firstFrameFrom: { shot: frame.shot, job } }
 }
 
@@ -118,7 +124,8 @@ const expandShot = (
   defaults: ShotFields,
   shot: Shot,
   seedBase: string,
-  shots: ReadonlyMap<string, Shot>
+  shots: ReadonlyMap<string, Shot>,
+  picks: ReadonlyMap<string, string>
 ): void => {
   const takes = shot.takes === undefined ? [undefined] : Array.from({ length: shot.takes }, (_, i) => i + 1)
   const derived = new Set<number>()
@@ -128,7 +135,7 @@ const expandShot = (
       readonly prompt: string
     }
     const params = paramsOf(fields, SEED_MIN)
-    const firstFrame = firstFrameOf(fields.first_frame, shots)
+    const firstFrame = firstFrameOf(fields.first_frame, shots, picks)
     const lastFrame = fields.last_frame === undefined ? {} : { lastFrame: frameSource(fields.last_frame) }
     const prefix = combinationId(shot.id, combination)
     for (const take of takes) {
@@ -157,17 +164,19 @@ const expandShot = (
  * The jobs of a manifest in storyboard order: one per shot, per sweep
  * combination or per take. A seed the manifest leaves open is derived from
  * the seed base (`seedBase`, else the manifest's) and the job id, so the
- * same manifest always means the same jobs.
+ * same manifest always means the same jobs; a link to a shot of several
+ * videos follows the job `picks` names for that shot.
  */
 export const expandJobs = (
   loaded: LoadedManifest,
-  seeding: { readonly seedBase?: string } = {}
+  seeding: { readonly seedBase?: string; readonly picks?: ReadonlyMap<string, string> } = {}
 ): Effect.Effect<ReadonlyArray<Job>> =>
   Effect.sync(() => {
     const seedBase = seeding.seedBase ?? seedBaseOf(loaded.manifest)
+    const picks = seeding.picks ?? new Map<string, string>()
     const jobs: Array<Job> = []
     const shots = new Map(loaded.manifest.shots.map((shot) => [shot.id, shot]))
-    for (const shot of loaded.manifest.shots) expandShot(jobs, loaded.manifest.defaults, shot, seedBase, shots)
+    for (const shot of loaded.manifest.shots) expandShot(jobs, loaded.manifest.defaults, shot, seedBase, shots, picks)
     return jobs
   })
 

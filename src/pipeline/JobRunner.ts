@@ -290,7 +290,8 @@ const resolveFrames = Effect.fn("JobRunner.resolveFrames")(function*(job: Job, p
       role,
       source: frame._tag === "Url" ? frame.url : frame.path,
       url: resolved.url,
-      ...(resolved.sha256 === undefined ? {} : { sha256: resolved.sha256 })
+      ...(resolved.sha256 === undefined ? {} : { sha256: resolved.sha256 }),
+      ...(role === "first_frame" && job.firstFrameFrom !== undefined ? { fromJob: job.firstFrameFrom.job } : {})
     })
     params = { ...params, [`${role}_url`]: resolved.url }
   }

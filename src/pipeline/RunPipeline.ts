@@ -28,7 +28,7 @@ import { DEFAULT_RETRY, type RetrySettings } from "./RetryPolicy.js"
 import { apiOriginOf, emptyReuseIndex, type ReuseIndex } from "./ReuseCache.js"
 import { RunGate } from "./RunGate.js"
 import { RunProgress } from "./RunProgress.js"
-import { chainOrder, makeShotChain, skipFollower } from "./ShotChain.js"
+import { makeShotChain, renderInChainOrder, skipFollower } from "./ShotChain.js"
 /** The manifest a run renders, as recorded in its report. */
 export interface RunManifest {
   readonly path: string
@@ -246,9 +246,9 @@ const renderJobs = (plan: RunPlan, starts: ReadonlyArray<ResumeStart>, ledger: L
       atMs: yield* Clock.currentTimeMillis
     })
     const chain = yield* makeShotChain(plan.jobs, plan.runDirectory)
-    const order = chainOrder(plan.jobs)
-    // Sources start before their followers, so a follower waiting on its source never holds up the source.
-    const ordered = yield* Effect.forEach(order, (index) => {
+    // Only a follower yet to be submitted opens on its source's last frame, so only it waits for the source.
+    const waits = (index: number) => starts[index]!._tag === "Submit"
+    const reports = yield* renderInChainOrder(plan.jobs, plan.concurrency, waits, (index) => {
       const job = plan.jobs[index]!
       const start = starts[index]!
       const rendered = start._tag === "Keep"
@@ -262,7 +262,7 @@ const renderJobs = (plan: RunPlan, starts: ReadonlyArray<ResumeStart>, ledger: L
         )
         : runJob(settings, job, start)
       return Effect.tap(rendered, chain.settled)
-    }, { concurrency: plan.concurrency }).pipe(
+    }).pipe(
       Effect.provideService(Journal, ledger.watching(journal)),
       Effect.provideService(RunProgress, {
         ...watcher,
@@ -274,8 +274,6 @@ const renderJobs = (plan: RunPlan, starts: ReadonlyArray<ResumeStart>, ledger: L
           )
       })
     )
-    const reports = new Array<JobReport>(plan.jobs.length)
-    for (const [position, index] of order.entries()) reports[index] = ordered[position]!
     return reports
   })
 

@@ -43,6 +43,52 @@ export const chainOrder = (jobs: ReadonlyArray<Job>): ReadonlyArray<number> => {
   return order
 }
 
+/**
+ * Renders every job, at most `concurrency` at once, sources before their
+ * followers. A follower that `waits` for its source (one about to open on its
+ * last frame) is started only once the source has ended: waiting never holds
+ * a slot, so followers cannot fill the slots their sources need. The first
+ * failure of a `render` (the run's own files refused) ends the whole.
+ */
+export const renderInChainOrder = <E, R>(
+  jobs: ReadonlyArray<Job>,
+  concurrency: number,
+  waits: (index: number) => boolean,
+  render: (index: number) => Effect.Effect<JobReport, E, R>
+): Effect.Effect<Array<JobReport>, E, R> =>
+  Effect.gen(function*() {
+    const slots = yield* Effect.makeSemaphore(concurrency)
+    const indexOf = new Map(jobs.map((job, index) => [job.id, index]))
+    const placed = new Set<number>()
+    const roots: Array<number> = []
+    const followersOf = new Map<number, Array<number>>()
+    for (const index of chainOrder(jobs)) {
+      const source = jobs[index]!.firstFrameFrom
+      const sourceIndex = source === undefined ? undefined : indexOf.get(source.job)
+      // A source not placed yet closes a cycle (the loader refuses those): the follower starts as a root.
+      if (sourceIndex !== undefined && placed.has(sourceIndex) && waits(index)) {
+        const waiting = followersOf.get(sourceIndex)
+        if (waiting === undefined) followersOf.set(sourceIndex, [index])
+        else waiting.push(index)
+      } else {
+        roots.push(index)
+      }
+      placed.add(index)
+    }
+    const reports = new Array<JobReport>(jobs.length)
+    // A source's followers run as its children: failures end the run and interruption waits for them, as for any job.
+    const start = (index: number): Effect.Effect<void, E, R> =>
+      slots.withPermits(1)(render(index)).pipe(
+        Effect.map((report) => void (reports[index] = report)),
+        Effect.zipRight(
+          Effect.forEach(followersOf.get(index) ?? [], start, { concurrency: "unbounded", discard: true })
+        )
+      )
+    // A root whose followers run holds its place without a slot; the slots still bound what runs.
+    yield* Effect.forEach(roots, start, { concurrency, discard: true })
+    return reports
+  })
+
 /** The last frame of `video` as a PNG at `output`, by ffmpeg; the frame is checked as a manifest's frame would be. */
 export const extractLastFrame = Effect.fn("ShotChain.extractLastFrame")(function*(video: string, output: string) {
   const fs = yield* FileSystem.FileSystem

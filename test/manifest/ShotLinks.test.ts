@@ -2,8 +2,10 @@ import { FileSystem } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
+import type { Job } from "../../src/domain/Job.js"
 import { expandJobs } from "../../src/manifest/JobExpansion.js"
 import { loadManifest } from "../../src/manifest/ManifestLoader.js"
+import { type ChainPicks, refuseUnpickedLinks } from "../../src/manifest/ShotLinks.js"
 
 const load = (text: string) =>
   Effect.gen(function*() {
@@ -47,7 +49,7 @@ shots:
       expect(jobs[1]?.params.first_frame_url).toBeUndefined()
     }).pipe(Effect.provide(NodeContext.layer)))
 
-  it.scoped("a cycle, an unknown shot, a shot of several videos and a bad link are refused at line:col", () =>
+  it.scoped("a cycle, an unknown shot and a bad link are refused at line:col; a shot of several videos waits for its pick", () =>
     Effect.gen(function*() {
       expect(
         yield* issuesOf(`version: 1
@@ -92,12 +94,6 @@ shots:
           message: "first_frame.from makes a cycle: c → a → c; a shot cannot open on a frame of its own video"
         },
         {
-          line: 18,
-          column: 25,
-          path: "shots[4].first_frame.from",
-          message: "shot \"d\" renders 2 videos: pick one of d~seed=1, d~seed=2, or give first_frame a file"
-        },
-        {
           line: 21,
           column: 25,
           path: "shots[5].first_frame.from",
@@ -118,5 +114,51 @@ shots:
         message:
           "first_frame must be a frame or {from: SHOT}, the id of the shot whose last frame opens this one (got a map)"
       }])
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scoped("a link to a shot of several videos follows its pick; without one it is refused at its from: line", () =>
+    Effect.gen(function*() {
+      const loaded = yield* load(`version: 1
+shots:
+  - id: d
+    prompt: Many doors.
+    sweep: {seed: [1, 2]}
+  - id: e
+    prompt: One of them opens.
+    first_frame: {from: d}
+  - id: x
+    prompt: Elsewhere.
+`)
+      const picks = (job: string): ChainPicks => ({ file: "runs/a/picks.yaml", jobs: new Map([["d", job]]) })
+      const refused = (jobs: ReadonlyArray<Job>, chosen: ChainPicks | undefined) =>
+        refuseUnpickedLinks(loaded, jobs, chosen).pipe(
+          Effect.flip,
+          Effect.map((error) =>
+            error.issues.map(({ column, line, message, path }) => ({ line, column, path, message }))
+          )
+        )
+      const picked = yield* expandJobs(loaded, { picks: picks("d~seed=2").jobs })
+      expect(picked.find((job) => job.id === "e")?.firstFrameFrom).toEqual({ shot: "d", job: "d~seed=2" })
+      yield* refuseUnpickedLinks(loaded, picked, picks("d~seed=2"))
+
+      const unpicked = yield* expandJobs(loaded)
+      const how =
+        "pick the one to follow with `shotlist pick RUN_DIR d=JOB` on a run that rendered them (`--only d` renders them alone) or with --picks FILE, or give first_frame a file"
+      expect(yield* refused(unpicked, undefined)).toEqual([{
+        line: 8,
+        column: 25,
+        path: "shots[1].first_frame.from",
+        message: `shot "d" renders 2 videos (d~seed=1, d~seed=2) and no picks were found: ${how}`
+      }])
+      expect((yield* refused(unpicked, { file: "p.yaml", jobs: new Map([["x", "x"]]) }))[0]?.message).toBe(
+        `shot "d" renders 2 videos (d~seed=1, d~seed=2) and p.yaml picks none of them: ${how}`
+      )
+      // A pick of a variant the manifest no longer renders (its sweep was edited) is no pick.
+      const stale = yield* expandJobs(loaded, { picks: picks("d~seed=3").jobs })
+      expect((yield* refused(stale, picks("d~seed=3")))[0]?.message).toBe(
+        `shot "d" renders 2 videos (d~seed=1, d~seed=2) and runs/a/picks.yaml picks "d~seed=3", which the manifest no longer renders (did you mean "d~seed=1"?): ${how}`
+      )
+      // Rendering the variants to pick from needs no pick: the follower is not selected.
+      yield* refuseUnpickedLinks(loaded, unpicked.filter((job) => job.shot !== "e"), undefined)
     }).pipe(Effect.provide(NodeContext.layer)))
 })

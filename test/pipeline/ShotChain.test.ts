@@ -56,6 +56,7 @@ describe("shots that follow one another", () => {
         expect(b!.frames).toEqual([{
           role: "first_frame",
           source: "from:A",
+          fromJob: "A",
           sha256: aLastSha,
           url: expect.stringMatching(new RegExp(`^${emulator.baseUrl}/assets/${aLastSha}\\.png$`))
         }])
