@@ -20,7 +20,7 @@ import { type JobSettings, runJob } from "./JobRunner.js"
 import { submitStart } from "./JobStart.js"
 import { type LostRequest, submitAgainIfLost } from "./LostRequests.js"
 import { DEFAULT_POLL, type PollSettings } from "./PollSchedule.js"
-import { PollScheduler } from "./PollScheduler.js"
+import { type PollRoute, PollScheduler } from "./PollScheduler.js"
 import { RequestBudget } from "./RequestBudget.js"
 import { type ResumeOptions, type ResumeStart, resumeStartOf } from "./ResumePlan.js"
 import { DEFAULT_RETRY, type RetrySettings } from "./RetryPolicy.js"
@@ -141,11 +141,15 @@ const prepareRunDirectory = (plan: RunPlan, files: RunFiles) =>
 const renderRun = (plan: RunPlan, files: RunFiles, nowMs: number) =>
   Effect.gen(function*() {
     const gate = yield* RunGate
+    const scheduler = yield* PollScheduler
     const journaled = plan.resume?.journaled
     const startedMs = journaled?.run === undefined ? nowMs : Date.parse(journaled.run.at)
     const resumedAt = journaled === undefined ? undefined : [...journaled.resumedAt, new Date(nowMs).toISOString()]
     const reportAt = (jobs: ReadonlyArray<JobReport>, finishedMs: number, aborted: Option.Option<ErrorRecord>) =>
-      buildReport(plan, jobs, startedMs, finishedMs, aborted, resumedAt)
+      Effect.map(
+        scheduler.route,
+        (polled) => buildReport(plan, jobs, startedMs, finishedMs, aborted, resumedAt, polled)
+      )
 
     yield* journalStart(plan)
     const starts = yield* startsOf(plan, nowMs)
@@ -153,7 +157,7 @@ const renderRun = (plan: RunPlan, files: RunFiles, nowMs: number) =>
     const ledger = makeLedger(plan, starts)
     const writeInterruptedReport = Effect.gen(function*() {
       const finishedMs = yield* Clock.currentTimeMillis
-      yield* writeReportFiles(files, reportAt(ledger.jobsSoFar(), finishedMs, yield* gate.stoppedBy))
+      yield* writeReportFiles(files, yield* reportAt(ledger.jobsSoFar(), finishedMs, yield* gate.stoppedBy))
       yield* Effect.logWarning(
         `interrupted: report written to ${files.report}; every request id is in the journal. Resume with: shotlist resume ${plan.runDirectory}`
       )
@@ -165,7 +169,7 @@ const renderRun = (plan: RunPlan, files: RunFiles, nowMs: number) =>
       Effect.ignore
     )
     yield* Effect.flatMap(CrashPoints, (crashPoints) => crashPoints.reach("before-report"))
-    const report = reportAt(reports, yield* Clock.currentTimeMillis, yield* gate.stoppedBy)
+    const report = yield* reportAt(reports, yield* Clock.currentTimeMillis, yield* gate.stoppedBy)
     yield* keepFrameCopies(plan.jobs, plan.runDirectory).pipe(
       Effect.catchAll((error) =>
         Effect.logWarning(`could not copy the local frames for the contact sheet: ${error.message}`)
@@ -353,7 +357,8 @@ const buildReport = (
   startedMs: number,
   finishedMs: number,
   aborted: Option.Option<ErrorRecord>,
-  resumedAt: ReadonlyArray<string> | undefined
+  resumedAt: ReadonlyArray<string> | undefined,
+  polled: PollRoute | undefined
 ): Report => ({
   schemaVersion: REPORT_SCHEMA_VERSION,
   tool: { name: TOOL_NAME, version: TOOL_VERSION },
@@ -367,6 +372,7 @@ const buildReport = (
     apiOrigin: apiOriginOf(plan),
     concurrency: plan.concurrency,
     rpm: plan.rpm,
+    ...(polled === undefined ? {} : { polledVia: polled.via, polledViaReason: polled.reason }),
     startedAt: new Date(startedMs).toISOString(),
     finishedAt: new Date(finishedMs).toISOString(),
     ...(Option.isSome(aborted) ? { aborted: aborted.value } : {}),

@@ -26,7 +26,7 @@ describe("deadlines bound every wait of a job", () => {
           60,
           renderJob(emulated(emulator), jobOf("patient"), {
             runDeadline: Duration.seconds(30),
-            poll: { probeResultUrl: false }
+            poll: { pollVia: "status" }
           })
         )
         const requestId = (yield* emulator.stats).submitted[0]!.requestId
@@ -43,7 +43,7 @@ describe("deadlines bound every wait of a job", () => {
         const { report, tookMs } = yield* withinSeconds(
           30,
           renderJob(emulated(emulator), jobOf("late-result"), {
-            poll: { deadline: Duration.seconds(5), probeResultUrl: false }
+            poll: { deadline: Duration.seconds(5), pollVia: "status" }
           })
         )
         const requestId = (yield* emulator.stats).submitted[0]!.requestId

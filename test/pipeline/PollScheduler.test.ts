@@ -6,7 +6,7 @@ import { DEFAULT_POLL, type PollSettings } from "../../src/pipeline/PollSchedule
 import { doneSinceSeen, pollDueAtMs, PollScheduler, pollThreshold } from "../../src/pipeline/PollScheduler.js"
 import { RequestBudget } from "../../src/pipeline/RequestBudget.js"
 
-const settings: PollSettings = { ...DEFAULT_POLL, prior: () => Duration.seconds(100), probeResultUrl: false }
+const settings: PollSettings = { ...DEFAULT_POLL, prior: () => Duration.seconds(100), pollVia: "status" }
 const params: SeedanceParams = {
   prompt: "p",
   duration: 5,
@@ -46,8 +46,8 @@ const watchJob = (polls: Array<Poll>, job: string, endMs: number) =>
       params,
       submittedAtMs,
       rateLimitedFor: Duration.seconds(1),
-      ask: (inSlot) => inSlot(ask),
-      probe: () => Effect.die("no probe: the status URL is polled")
+      ask: (inSlot, via) => (via === "status" ? inSlot(ask) : Effect.die("no probe: the status URL is polled")),
+      heldPastDeadline: Effect.succeed(Option.none())
     }).pipe(
       Stream.runLast,
       Effect.tap(() => times.record(params, endMs)),
