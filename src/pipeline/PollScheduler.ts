@@ -258,7 +258,11 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
           const reason = "probe: the result URL answered with the finished video; no \"not yet\" seen so far"
           return moveRoute({ via: "probe", reason }, reason)
         }
-        return seen === "error" ? Effect.void : moveRoute(
+        if (seen === "error") {
+          const reason = "probe: the result URL was asked; no answer has decided the route yet"
+          return Ref.update(route, (current) => (current.reason === undefined ? { ...current, reason } : current))
+        }
+        return moveRoute(
           { via: "result", reason: `probe: the result URL answered "not yet" (${seen}) for a request in flight` },
           `polling result URLs: they answer "not yet" (${seen}), so a job takes 2 calls`
         )
