@@ -24,7 +24,7 @@ import {
 } from "./FailureClass.js"
 import { FrameResolver } from "./FrameUploads.js"
 import { GenerationTimes } from "./GenerationTimes.js"
-import { boundByDeadline, heldPastDeadline, type JobDeadline, jobDeadlineFrom, withBudgetBy } from "./JobDeadline.js"
+import { boundByDeadline, type JobDeadline, jobDeadlineFrom, withBudgetBy } from "./JobDeadline.js"
 import {
   type Generated,
   isAccepted,
@@ -489,7 +489,8 @@ const statusAnswers = (settings: JobSettings, job: Job, submitted: Submitted, de
           call: via === "status" ? "status" : "result",
           requestId: submission.requestId
         }, { atMs: deadline.atMs, late }).pipe(Effect.provide(context)),
-      heldPastDeadline: heldPastDeadline(deadline.atMs, late).pipe(Effect.provide(context))
+      deadlineAtMs: deadline.atMs,
+      late
     })
   }))
 

@@ -4,9 +4,11 @@ import type { CompletedResult, StatusAnswer } from "../segmind/SegmindClient.js"
 import { RateLimited } from "../segmind/SegmindErrors.js"
 import type { Counted } from "./CountedRetry.js"
 import { classOf, GenerationTimes } from "./GenerationTimes.js"
+import { heldPastDeadline } from "./JobDeadline.js"
 import { normalCdf, normalQuantile } from "./NormalDistribution.js"
 import type { GenerationEstimate, PollSettings } from "./PollSchedule.js"
 import { RequestBudget, withBudget } from "./RequestBudget.js"
+import { RunGate } from "./RunGate.js"
 
 /** How a call runs in the budget: the scheduler's granted slot for its first try, the poll line for retries. */
 export type InSlot = <A, E, R>(call: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
@@ -134,8 +136,9 @@ interface Watched {
   readonly inFlight: boolean
   /** asks, hands the answer to the job (with `earlierTries` added), and says what it saw */
   readonly turn: (inSlot: InSlot, via: PollVia, earlierTries?: number) => Effect.Effect<Seen>
-  /** ends the job when a 429 holds every call past its deadline */
-  readonly endIfHeld: Effect.Effect<void>
+  readonly deadlineAtMs: number
+  /** hands the job its end: a 429 holds every call past its deadline */
+  readonly end: Effect.Effect<void>
   readonly rateLimitedFor: Duration.Duration
 }
 
@@ -144,8 +147,9 @@ export interface WatchRequest<E> {
   readonly params: SeedanceParams
   readonly submittedAtMs: number
   readonly ask: (inSlot: InSlot, via: PollVia) => Effect.Effect<Counted<PolledAnswer | OffRoute>, E>
-  /** the job's end when a 429 holds every call past its deadline: a poll could only wait for it */
-  readonly heldPastDeadline: Effect.Effect<Option.Option<E>>
+  /** when the job must have ended, and its error when a 429 holds every call past then, for that long */
+  readonly deadlineAtMs: number
+  readonly late: (rateLimitedFor: Duration.Duration) => E
   /** how long a 429 without Retry-After closes the budget */
   readonly rateLimitedFor: Duration.Duration
 }
@@ -179,6 +183,7 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
           : { via: "probe", reason: undefined }
       )
       const budget = yield* RequestBudget
+      const gate = yield* RunGate
       const times = yield* GenerationTimes
       const scope = yield* Effect.scope
       const watched = yield* Ref.make(new Map<number, Watched>())
@@ -286,9 +291,13 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
 
       /** Jobs a 429 holds past their deadline end now, not when a slot that comes too late is granted. */
       const endJobsHeldPastDeadline = Effect.gen(function*() {
+        const resumeAtMs = yield* gate.callsResumeAtMs
+        if (resumeAtMs <= (yield* Clock.currentTimeMillis)) {
+          return
+        }
         for (const job of (yield* Ref.get(watched)).values()) {
-          if (!job.inFlight) {
-            yield* job.endIfHeld
+          if (!job.inFlight && job.deadlineAtMs < resumeAtMs) {
+            yield* job.end
           }
         }
       })
@@ -356,11 +365,15 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
             Effect.flatMap(Effect.exit(request.ask(inSlot, via)), handOver(earlierTries))
           const id = yield* Ref.getAndUpdate(nextId, (n) =>
             n + 1)
-          // The job is no longer weighed before it is handed its end.
-          const endIfHeld = Effect.flatMap(request.heldPastDeadline, (held) =>
-            Option.isNone(held)
-              ? Effect.void
-              : Effect.zipRight(remove(id), Queue.offer(answers, Exit.fail(held.value))))
+          // Out of the scheduler's weighing first, then its end: never polled after it.
+          const end = Effect.gen(function*() {
+            const late = yield* heldPastDeadline(request.deadlineAtMs, request.late)
+            if (Option.isNone(late)) {
+              return
+            }
+            yield* remove(id)
+            yield* Queue.offer(answers, Exit.fail(late.value))
+          }).pipe(Effect.provideService(RunGate, gate), Effect.uninterruptible)
           const entry: Watched = {
             id,
             params: request.params,
@@ -369,7 +382,8 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
             lastPolledAtMs: request.submittedAtMs,
             inFlight: false,
             turn,
-            endIfHeld,
+            deadlineAtMs: request.deadlineAtMs,
+            end,
             rateLimitedFor: request.rateLimitedFor
           }
           yield* Effect.acquireRelease(

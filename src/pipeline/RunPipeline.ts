@@ -118,11 +118,13 @@ export const runPipeline = (
 const runLayer = (plan: RunPlan, files: RunFiles, nowMs: number) => {
   // One journal: the frame uploads journal their retries into it too.
   const journal = Journal.layer(files.journal)
+  // One gate: the poll scheduler ends the jobs a 429 holds past their deadline by it.
+  const gate = RunGate.layer(plan.runDeadline === undefined ? undefined : nowMs + Duration.toMillis(plan.runDeadline))
   return Layer.mergeAll(
     journal,
-    RunGate.layer(plan.runDeadline === undefined ? undefined : nowMs + Duration.toMillis(plan.runDeadline)),
+    gate,
     FrameResolver.layer(plan.retry).pipe(Layer.provide(journal)),
-    PollScheduler.layer(plan.poll)
+    PollScheduler.layer(plan.poll).pipe(Layer.provide(gate))
   )
 }
 
