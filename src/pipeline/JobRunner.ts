@@ -37,8 +37,9 @@ import {
 } from "./JobOutcome.js"
 import { JobStart, submitStart } from "./JobStart.js"
 import { PollDeadlineExceeded, RunDeadlineReached, SubmitUncertain } from "./PipelineErrors.js"
+import type { PollVia } from "./PollRoute.js"
 import type { PollSettings } from "./PollSchedule.js"
-import { type InSlot, type OffRoute, type PolledAnswer, PollScheduler, type PollVia } from "./PollScheduler.js"
+import { type InSlot, type OffRoute, type PolledAnswer, PollScheduler } from "./PollScheduler.js"
 import { type CallPriority, RequestBudget } from "./RequestBudget.js"
 import type { RetrySettings } from "./RetryPolicy.js"
 import {

@@ -6,15 +6,13 @@ import type { Counted } from "./CountedRetry.js"
 import { classOf, GenerationTimes } from "./GenerationTimes.js"
 import { heldPastDeadline } from "./JobDeadline.js"
 import { normalCdf, normalQuantile } from "./NormalDistribution.js"
+import { makePollRoute, type PollRoute, type PollVia } from "./PollRoute.js"
 import type { GenerationEstimate, PollSettings } from "./PollSchedule.js"
 import { RequestBudget, withBudget } from "./RequestBudget.js"
 import { RunGate } from "./RunGate.js"
 
 /** How a call runs in the budget: the scheduler's granted slot for its first try, the poll line for retries. */
 export type InSlot = <A, E, R>(call: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-
-/** Which URL a poll asks: the status URL, or the result URL where the API answers it "not yet". */
-export type PollVia = "status" | "result"
 
 /** A poll's answer; asked of the result URL, a COMPLETED one already carries the result. */
 export interface PolledAnswer extends StatusAnswer {
@@ -29,19 +27,6 @@ export interface OffRoute {
 }
 
 const isOffRoute = (answer: PolledAnswer | OffRoute): answer is OffRoute => "_tag" in answer
-
-/** Which URL the run polled, and why: what its report says. */
-export interface PollRoute {
-  readonly via: PollVia
-  readonly reason: string
-}
-
-/** The run's route: decided, or still a probe (auto) until a result URL answers "not yet" or something else. */
-interface RouteState {
-  readonly via: PollVia | "probe"
-  /** why, once an answer (or the settings) decided it */
-  readonly reason: string | undefined
-}
 
 /** A job awaiting its end, as the scheduler weighs it. */
 export interface PollCandidate {
@@ -176,12 +161,7 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
 >() {
   static readonly make = (settings: PollSettings) =>
     Effect.gen(function*() {
-      // Auto: the first poll probes the result URL; its answer sets the route.
-      const route = yield* Ref.make<RouteState>(
-        settings.pollVia === "status"
-          ? { via: "status", reason: "set to the status URL, as documented" }
-          : { via: "probe", reason: undefined }
-      )
+      const route = yield* makePollRoute(settings)
       const budget = yield* RequestBudget
       const gate = yield* RunGate
       const times = yield* GenerationTimes
@@ -241,45 +221,13 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
               ))
               : call.pipe(withBudget(budget, rateLimitedFor, "poll"))))
 
-      /** The route moves from a probe to either URL, and from the result URL back to status URLs; a move is logged. */
-      const moveRoute = (next: RouteState, told: string) =>
-        Ref.modify(route, (current): readonly [boolean, RouteState] =>
-          current.via === "probe" || (current.via === "result" && next.via === "status")
-            ? [next.via !== current.via, next]
-            : [false, current]).pipe(Effect.flatMap((moved) => (moved ? Effect.logInfo(told) : Effect.void)))
-
-      /** What the result URL answered moves the run's route: "not yet" to result URLs, anything odd to status URLs. */
-      const learnRoute = (via: RouteState["via"], seen: Seen) => {
-        if (typeof seen !== "string") {
-          const reason = via === "probe"
-            ? `probe: the result URL answered ${seen.answered} for a request in flight`
-            : `the result URL answered "not yet", then ${seen.answered} for a request in flight`
-          return moveRoute({ via: "status", reason }, `polling status URLs: ${reason}`)
-        }
-        if (via !== "probe") {
-          return Effect.void
-        }
-        if (seen === "COMPLETED") {
-          const reason = "probe: the result URL answered with the finished video; no \"not yet\" seen so far"
-          return moveRoute({ via: "probe", reason }, reason)
-        }
-        if (seen === "error") {
-          const reason = "probe: the result URL was asked; no answer has decided the route yet"
-          return Ref.update(route, (current) => (current.reason === undefined ? { ...current, reason } : current))
-        }
-        return moveRoute(
-          { via: "result", reason: `probe: the result URL answered "not yet" (${seen}) for a request in flight` },
-          `polling result URLs: they answer "not yet" (${seen}), so a job takes 2 calls`
-        )
-      }
-
       /** The chosen job asked, its first try in the slot being held; what it answered updates what the scheduler knows. */
       const pollOne = (entry: Watched, sentAtMs: number) =>
         Effect.gen(function*() {
           const inSlot = yield* grantedSlot(entry.rateLimitedFor)
-          const { via } = yield* Ref.get(route)
+          const via = yield* route.next
           const asked = yield* entry.turn(inSlot, via === "status" ? "status" : "result")
-          yield* learnRoute(via, asked)
+          yield* route.learn(via, asked)
           // Nothing is concluded from an odd result URL answer: the status URL, asked in the poll line, answers.
           const seen = typeof asked === "string" ? asked : yield* entry.turn(inSlot, "status", asked.failedTries)
           const running = seen === "QUEUED" || seen === "PROCESSING"
@@ -363,8 +311,7 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
           }
           const turn = (inSlot: InSlot, via: PollVia, earlierTries = 0): Effect.Effect<Seen> =>
             Effect.flatMap(Effect.exit(request.ask(inSlot, via)), handOver(earlierTries))
-          const id = yield* Ref.getAndUpdate(nextId, (n) =>
-            n + 1)
+          const id = yield* Ref.getAndUpdate(nextId, (n) => n + 1)
           // Out of the scheduler's weighing first, then its end: never polled after it.
           const end = Effect.gen(function*() {
             const late = yield* heldPastDeadline(request.deadlineAtMs, request.late)
@@ -387,8 +334,7 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
             rateLimitedFor: request.rateLimitedFor
           }
           yield* Effect.acquireRelease(
-            Ref.update(watched, (jobs) =>
-              new Map(jobs).set(id, entry)).pipe(Effect.zipRight(nudge)),
+            Ref.update(watched, (jobs) => new Map(jobs).set(id, entry)).pipe(Effect.zipRight(nudge)),
             () => remove(id)
           )
           return Stream.repeatEffect(Effect.flatten(Queue.take(answers))).pipe(
@@ -396,13 +342,7 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
           )
         }))
 
-      const polledVia = Effect.map(
-        Ref.get(route),
-        ({ reason, via }): PollRoute | undefined =>
-          reason === undefined ? undefined : { via: via === "probe" ? "result" : via, reason }
-      )
-
-      return PollScheduler.of({ watch, route: polledVia })
+      return PollScheduler.of({ watch, route: route.polledVia })
     })
 
   /** One scheduler per run, with the learner of generation times it polls by. */
