@@ -57,7 +57,7 @@ type TimeScale = ReturnType<typeof timeScale>
 /** Production's poll and retry settings, every duration scaled. */
 const scaledPoll = (time: TimeScale, expectMs: number, probeResultUrl: boolean): PollSettings => ({
   ...DEFAULT_POLL,
-  probeResultUrl,
+  pollVia: probeResultUrl ? "auto" : "status",
   prior: () => Duration.millis(time.ms(expectMs)),
   floor: time.duration(DEFAULT_POLL.floor),
   cap: time.duration(DEFAULT_POLL.cap),

@@ -62,10 +62,11 @@ export const renderFlags = {
     ),
     Options.optional
   ),
-  pollResultUrl: Options.boolean("poll-result-url").pipe(
+  pollVia: Options.choice("poll-via", ["auto", "status"]).pipe(
     Options.withDescription(
-      "probe once whether the result URL answers \"not yet\" for a running job and, where it does, poll it instead of the status URL: two API calls a job instead of three (off by default: Segmind documents only the status URL)"
-    )
+      "which URL polls ask. auto (default): the run's first poll asks a running job's result URL; if it answers \"not yet\" (QUEUED or PROCESSING, no video), jobs are polled there and the answer that says COMPLETED carries the video: 2 API calls a job instead of 3. It is safe on any server: any other answer (404, 5xx, HTML, an unknown body, no video) is never taken as the request gone or failed; that poll is asked again at the status URL and the run keeps to status URLs from then on (the log and report.json's run.polledVia say which URL was used and why). status: status URLs only, the route Segmind documents"
+    ),
+    Options.withDefault("auto" as const)
   ),
   logFormat: Options.choice("log-format", ["text", "json"]).pipe(
     Options.withDescription(
@@ -106,7 +107,7 @@ export interface RenderFlags extends Budget {
   readonly jobDeadline: Option.Option<string>
   readonly deadline: Option.Option<string>
   readonly expect: Option.Option<string>
-  readonly pollResultUrl: boolean
+  readonly pollVia: "auto" | "status"
   readonly logFormat: "text" | "json"
   readonly junit: Option.Option<string>
   readonly notify: Option.Option<NotifyTarget>

@@ -64,7 +64,7 @@ export interface RunSettings {
 /** The flags that shape how a run renders. */
 export type SettingsFlags = Pick<
   RenderFlags,
-  "concurrency" | "rpm" | "retries" | "retryBase" | "retryCap" | "jobDeadline" | "deadline" | "expect" | "pollResultUrl"
+  "concurrency" | "rpm" | "retries" | "retryBase" | "retryCap" | "jobDeadline" | "deadline" | "expect" | "pollVia"
 >
 
 export const resolveRunSettings = (flags: SettingsFlags, defaults: SettingsDefaults, onEmulator: boolean) =>
@@ -87,7 +87,7 @@ export const resolveRunSettings = (flags: SettingsFlags, defaults: SettingsDefau
       ...pollDefaults,
       ...Option.match(expected, { onNone: () => ({}), onSome: (duration) => ({ prior: () => duration }) }),
       deadline: Option.getOrElse(jobDeadline, () => pollDefaults.deadline),
-      probeResultUrl: flags.pollResultUrl
+      pollVia: flags.pollVia
     }
     return {
       // Enough jobs in flight to keep the budget busy, unless told.

@@ -99,12 +99,29 @@ export interface EmulatorConfig {
    * per job would dominate what they measure
    */
   readonly sharedClips?: boolean
-  /**
-   * what the result URL answers before the job completes: "status" (default) a
-   * 200 like the status URL's, without `output`; "404" as if the request were unknown
-   */
-  readonly resultPending?: "404" | "status"
+  /** what the result URL answers before the job completes (see `ResultPending`; default "status") */
+  readonly resultPending?: ResultPending
 }
+
+/**
+ * What the result URL answers a request still running, which Segmind does not
+ * document: "status", a 200 like the status URL's without `output`; "404", as
+ * if the request were unknown; odd shapes a server might give instead: "500",
+ * "html-200" (a proxy's page), "empty-200", "unknown-status" (a 200 saying
+ * RUNNING), "completed-no-video" (a 200 saying COMPLETED with no output),
+ * "redirect" (302 to the status URL); "switch-after-N": like "status" for the
+ * first N such answers of the emulator, then 404.
+ */
+export type ResultPending =
+  | "status"
+  | "404"
+  | "500"
+  | "html-200"
+  | "empty-200"
+  | "unknown-status"
+  | "completed-no-video"
+  | "redirect"
+  | `switch-after-${number}`
 
 export const defaultEmulatorConfig: EmulatorConfig = {
   apiKey: "SG_0000000000000000",

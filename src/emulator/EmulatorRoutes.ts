@@ -1,5 +1,5 @@
 import { type HttpMethod, HttpPlatform, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Clock, Duration, Effect, Option, Random, Schema } from "effect"
+import { Clock, Duration, Effect, Option, Random, Ref, Schema } from "effect"
 import { randomUUID } from "node:crypto"
 import {
   AspectRatio,
@@ -22,7 +22,7 @@ import {
   errorJson,
   failedAnswer,
   methodNotAllowed,
-  pendingResultAnswer,
+  pendingResultAs,
   remainingCredits,
   resultAnswer,
   statusAnswer,
@@ -131,15 +131,18 @@ const liveGeneration = (deps: RouteDeps) =>
 const status = (deps: RouteDeps) =>
   liveGeneration(deps).pipe(Effect.map((g) => statusAnswer(deps.baseUrl, g)), Effect.merge)
 
-const result = (deps: RouteDeps) =>
-  Effect.gen(function*() {
+const result = (deps: RouteDeps) => {
+  const pendingServed = Ref.unsafeMake(0)
+  return Effect.gen(function*() {
     const g = yield* liveGeneration(deps)
     if (g.status !== "COMPLETED" || g.clip === undefined) {
-      return deps.config.resultPending === "404" ? yield* refuse(404, "Result not ready") : pendingResultAnswer(g)
+      const served = yield* Ref.updateAndGet(pendingServed, (n) => n + 1)
+      return pendingResultAs(deps.config.resultPending ?? "status", served, deps.baseUrl, g)
     }
     yield* deps.store.resultServed(g.id, yield* Clock.currentTimeMillis)
     return resultAnswer(deps.baseUrl, g, g.clip.bytes, yield* creditsLeft(deps))
   }).pipe(Effect.merge)
+}
 
 /** A video: out of flight once served whole; a truncation fault sends half of it instead. */
 const download = (deps: RouteDeps) =>

@@ -1,5 +1,6 @@
 // The answers the emulator gives, in the shapes of segmind-v2-api.md.
 import { HttpServerResponse } from "@effect/platform"
+import type { ResultPending } from "./EmulatorConfig.js"
 import type { Generation } from "./EmulatorState.js"
 
 export const errorJson = (status: number, message: string, headers?: Record<string, string>) =>
@@ -62,6 +63,32 @@ export const statusAnswer = (baseUrl: string, g: Generation) =>
 // Before completion the result URL answers like the status URL, without `output` (undocumented upstream).
 export const pendingResultAnswer = (g: Generation) =>
   HttpServerResponse.unsafeJson({ status: g.status, request_id: g.id, metrics: {} })
+
+/** The result URL's answer to a request still running, in the shape `shape` names; `served`: such answers so far, this one included. */
+export const pendingResultAs = (shape: ResultPending, served: number, baseUrl: string, g: Generation) => {
+  switch (shape) {
+    case "status":
+      return pendingResultAnswer(g)
+    case "404":
+      return errorJson(404, "Result not ready")
+    case "500":
+      return errorJson(500, "Internal Server Error")
+    case "html-200":
+      return HttpServerResponse.text("<html><body>Checking your browser…</body></html>", { contentType: "text/html" })
+    case "empty-200":
+      return HttpServerResponse.text("", { contentType: "application/json" })
+    case "unknown-status":
+      return HttpServerResponse.unsafeJson({ status: "RUNNING", request_id: g.id })
+    case "completed-no-video":
+      return HttpServerResponse.unsafeJson({ status: "COMPLETED", request_id: g.id, metrics: {} })
+    case "redirect":
+      return HttpServerResponse.empty({ status: 302, headers: { location: requestUrls(baseUrl, g.id).status_url } })
+    default: {
+      const notYet = Number(shape.slice("switch-after-".length))
+      return served <= notYet ? pendingResultAnswer(g) : errorJson(404, "Result not ready")
+    }
+  }
+}
 
 export const fileUrl = (baseUrl: string, id: string) => `${baseUrl}/files/${id}.mp4`
 

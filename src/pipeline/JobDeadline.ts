@@ -33,6 +33,17 @@ export const jobDeadlineFrom = (
 /** A wait told in whole seconds: "1d", not "23h 59m 59s 990ms". */
 const waitOf = (ms: number) => Duration.seconds(Math.ceil(Math.max(0, ms) / 1000))
 
+/** `late` when a 429 told the run to hold every call past `atMs`: a call before then could only wait. */
+export const heldPastDeadline = <L>(
+  atMs: number,
+  late: (rateLimitedFor: Duration.Duration) => L
+): Effect.Effect<Option.Option<L>, never, RunGate> =>
+  Effect.gen(function*() {
+    const resumeAtMs = yield* Effect.flatMap(RunGate, (gate) => gate.callsResumeAtMs)
+    if (resumeAtMs <= atMs) return Option.none()
+    return Option.some(late(waitOf(resumeAtMs - (yield* Clock.currentTimeMillis))))
+  })
+
 /**
  * `call`, sent no later than `atMs`: it fails with `late` when its slot comes
  * later, and once sent it runs to its answer. Whichever happens first, sending
@@ -91,11 +102,8 @@ export const boundByDeadline = <L>(
 <A, E, R>(sent: Effect.Effect<A, E, R>): Effect.Effect<A, E | L, R | RunGate> =>
   Effect.gen(function*() {
     const gate = yield* RunGate
-    if (atMs !== undefined) {
-      const nowMs = yield* Clock.currentTimeMillis
-      const resumeAtMs = yield* gate.callsResumeAtMs
-      if (resumeAtMs > atMs) return yield* Effect.fail(late(waitOf(resumeAtMs - nowMs)))
-    }
+    const held = atMs === undefined ? Option.none() : yield* heldPastDeadline(atMs, late)
+    if (Option.isSome(held)) return yield* Effect.fail(held.value)
     return yield* sent.pipe(
       Effect.catchIf(
         (error: E): error is E & RateLimited => error instanceof RateLimited,

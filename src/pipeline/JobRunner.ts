@@ -37,8 +37,9 @@ import {
 } from "./JobOutcome.js"
 import { JobStart, submitStart } from "./JobStart.js"
 import { PollDeadlineExceeded, RunDeadlineReached, SubmitUncertain } from "./PipelineErrors.js"
+import type { PollVia } from "./PollRoute.js"
 import type { PollSettings } from "./PollSchedule.js"
-import { type InSlot, type PolledAnswer, PollScheduler, type PollVia } from "./PollScheduler.js"
+import { type InSlot, type OffRoute, type PolledAnswer, PollScheduler } from "./PollScheduler.js"
 import { type CallPriority, RequestBudget } from "./RequestBudget.js"
 import type { RetrySettings } from "./RetryPolicy.js"
 import {
@@ -475,11 +476,12 @@ const statusAnswers = (settings: JobSettings, job: Job, submitted: Submitted, de
     const scheduler = yield* PollScheduler
     const context = yield* Effect.context<RequestBudget | RunGate | Journal>()
     const { submission } = submitted
-    const asked = (via: PollVia): Effect.Effect<PolledAnswer, JobError> =>
+    const late = deadlinePassed(submitted, deadline)
+    const asked = (via: PollVia): Effect.Effect<PolledAnswer | OffRoute, JobError> =>
       via === "status"
         ? client.status(submission)
         : Effect.map(client.resultOrPending(submission), polledAnswerOf)
-    return scheduler.watch({
+    return scheduler.watch<GaveUp | PlatformError | PollDeadlineExceeded>({
       params: submitted.params,
       submittedAtMs: submitted.submittedMs,
       rateLimitedFor: settings.retry.base,
@@ -488,15 +490,22 @@ const statusAnswers = (settings: JobSettings, job: Job, submitted: Submitted, de
           jobId: job.id,
           call: via === "status" ? "status" : "result",
           requestId: submission.requestId
-        }, { atMs: deadline.atMs, late: deadlinePassed(submitted, deadline) }).pipe(Effect.provide(context)),
-      probe: (inSlot) => inSlot(asked("result")).pipe(Effect.option)
+        }, { atMs: deadline.atMs, late }).pipe(Effect.provide(context)),
+      deadlineAtMs: deadline.atMs,
+      late
     })
   }))
 
-const polledAnswerOf = (answer: ResultOrPending): PolledAnswer =>
-  answer._tag === "Pending"
-    ? answer.answer
-    : { status: "COMPLETED", metrics: answer.result.metrics, result: answer.result }
+const polledAnswerOf = (answer: ResultOrPending): PolledAnswer | OffRoute => {
+  switch (answer._tag) {
+    case "Pending":
+      return answer.answer
+    case "Done":
+      return { status: "COMPLETED", metrics: answer.result.metrics, result: answer.result }
+    case "Unrecognised":
+      return { _tag: "OffRoute", answered: answer.answered }
+  }
+}
 
 /** A change of status: journaled, and told unless it is the end (the download that follows says so). */
 const statusChanged = (job: Job, submission: Submission, step: PollStep) =>

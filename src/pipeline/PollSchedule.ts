@@ -23,9 +23,12 @@ export interface PollSettings {
   readonly cap: Duration.Duration
   /** a job not ended by then is recorded as timed out, with its request id */
   readonly deadline: Duration.Duration
-  /** false: poll status URLs without first probing whether result URLs answer "not yet" (default true) */
-  /** probe the result URL once and poll it where it answers "not yet" (`--poll-result-url`); off: the status URL, as documented */
-  readonly probeResultUrl?: boolean
+  /**
+   * "auto" (default): the run's first poll probes the result URL, polled
+   * instead of the status URL while it answers "not yet"; "status": the
+   * status URL only, as documented
+   */
+  readonly pollVia?: "auto" | "status"
 }
 
 /** What the run expects of a job's duration from submission to COMPLETED. */

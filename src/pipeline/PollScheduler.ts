@@ -4,20 +4,29 @@ import type { CompletedResult, StatusAnswer } from "../segmind/SegmindClient.js"
 import { RateLimited } from "../segmind/SegmindErrors.js"
 import type { Counted } from "./CountedRetry.js"
 import { classOf, GenerationTimes } from "./GenerationTimes.js"
+import { heldPastDeadline } from "./JobDeadline.js"
 import { normalCdf, normalQuantile } from "./NormalDistribution.js"
+import { makePollRoute, type PollRoute, type PollVia } from "./PollRoute.js"
 import type { GenerationEstimate, PollSettings } from "./PollSchedule.js"
 import { RequestBudget, withBudget } from "./RequestBudget.js"
+import { RunGate } from "./RunGate.js"
 
 /** How a call runs in the budget: the scheduler's granted slot for its first try, the poll line for retries. */
 export type InSlot = <A, E, R>(call: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-
-/** Which URL a poll asks: the status URL, or the result URL where the API answers it "not yet". */
-export type PollVia = "status" | "result"
 
 /** A poll's answer; asked of the result URL, a COMPLETED one already carries the result. */
 export interface PolledAnswer extends StatusAnswer {
   readonly result?: CompletedResult
 }
+
+/** A result URL answer that is neither "not yet", the result nor FAILED: the status URL answers that poll instead. */
+export interface OffRoute {
+  readonly _tag: "OffRoute"
+  /** what the result URL answered, for the log and the report */
+  readonly answered: string
+}
+
+const isOffRoute = (answer: PolledAnswer | OffRoute): answer is OffRoute => "_tag" in answer
 
 /** A job awaiting its end, as the scheduler weighs it. */
 export interface PollCandidate {
@@ -99,7 +108,10 @@ export const pickJob = (
   )?.job
 }
 
-/** A watched job: what the scheduler weighs, and its turn (the status call, its answer handed to the job). */
+/** What a job's turn saw: its status, an error (handed to the job), or a result URL answer that is no poll answer. */
+type Seen = StatusAnswer["status"] | "error" | (OffRoute & { readonly failedTries: number })
+
+/** A watched job: what the scheduler weighs, and its turn (the poll, its answer handed to the job). */
 interface Watched {
   readonly id: number
   readonly params: SeedanceParams
@@ -107,10 +119,11 @@ interface Watched {
   readonly seenRunningForMs: number
   readonly lastPolledAtMs: number
   readonly inFlight: boolean
-  /** asks, hands the answer to the job, and says what it saw (none: the poll ended in an error) */
-  readonly turn: (inSlot: InSlot, via: PollVia) => Effect.Effect<Option.Option<StatusAnswer["status"]>>
-  /** one try of the result URL: the answer handed to the job when it is a recognisable "not yet" or the result */
-  readonly probe: (inSlot: InSlot) => Effect.Effect<Option.Option<StatusAnswer["status"]>>
+  /** asks, hands the answer to the job (with `earlierTries` added), and says what it saw */
+  readonly turn: (inSlot: InSlot, via: PollVia, earlierTries?: number) => Effect.Effect<Seen>
+  readonly deadlineAtMs: number
+  /** hands the job its end: a 429 holds every call past its deadline */
+  readonly end: Effect.Effect<void>
   readonly rateLimitedFor: Duration.Duration
 }
 
@@ -118,9 +131,10 @@ interface Watched {
 export interface WatchRequest<E> {
   readonly params: SeedanceParams
   readonly submittedAtMs: number
-  readonly ask: (inSlot: InSlot, via: PollVia) => Effect.Effect<Counted<PolledAnswer>, E>
-  /** the result URL asked once, not retried: none when its answer is neither "not yet" nor the result */
-  readonly probe: (inSlot: InSlot) => Effect.Effect<Option.Option<PolledAnswer>>
+  readonly ask: (inSlot: InSlot, via: PollVia) => Effect.Effect<Counted<PolledAnswer | OffRoute>, E>
+  /** when the job must have ended, and its error when a 429 holds every call past then, for that long */
+  readonly deadlineAtMs: number
+  readonly late: (rateLimitedFor: Duration.Duration) => E
   /** how long a 429 without Retry-After closes the budget */
   readonly rateLimitedFor: Duration.Duration
 }
@@ -141,13 +155,15 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
   {
     /** the job's status answers, each from a poll the scheduler chose, until COMPLETED (or an error) */
     readonly watch: <E>(request: WatchRequest<E>) => Stream.Stream<Counted<PolledAnswer>, E>
+    /** which URL the run polled and why; none while nothing has been polled on the auto route */
+    readonly route: Effect.Effect<PollRoute | undefined>
   }
 >() {
   static readonly make = (settings: PollSettings) =>
     Effect.gen(function*() {
-      // Until a probe says otherwise, the status URL; the probe asks the result URL of the first job polled.
-      const route = yield* Ref.make<PollVia | "probe">(settings.probeResultUrl === true ? "probe" : "status")
+      const route = yield* makePollRoute(settings)
       const budget = yield* RequestBudget
+      const gate = yield* RunGate
       const times = yield* GenerationTimes
       const scope = yield* Effect.scope
       const watched = yield* Ref.make(new Map<number, Watched>())
@@ -205,39 +221,34 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
               ))
               : call.pipe(withBudget(budget, rateLimitedFor, "poll"))))
 
-      /** A pending answer from the result URL settles the run's route on it; any other shape, on the status URL. */
-      const probeWith = (entry: Watched, inSlot: InSlot) =>
-        Effect.gen(function*() {
-          const seen = yield* entry.probe(inSlot)
-          if (Option.isNone(seen)) {
-            yield* Ref.set(route, "status")
-            yield* Effect.logInfo("polling status URLs: the result URL answered no recognisable \"not yet\"")
-            return "unseen" as const
-          }
-          if (seen.value !== "COMPLETED") {
-            yield* Ref.set(route, "result")
-            yield* Effect.logInfo("polling result URLs: they answer \"not yet\", so a job takes 2 calls")
-          }
-          return seen
-        })
-
       /** The chosen job asked, its first try in the slot being held; what it answered updates what the scheduler knows. */
       const pollOne = (entry: Watched, sentAtMs: number) =>
         Effect.gen(function*() {
           const inSlot = yield* grantedSlot(entry.rateLimitedFor)
-          const via = yield* Ref.get(route)
-          const seen = via === "probe" ? yield* probeWith(entry, inSlot) : yield* entry.turn(inSlot, via)
-          if (seen === "unseen") {
-            // Nothing learnt of the job: it is asked again, at the status URL, as the scheduler sees fit.
-            yield* update(entry.id, (w) => ({ ...w, inFlight: false }))
-            return yield* nudge
-          }
-          const running = Option.isSome(seen) && seen.value !== "COMPLETED"
+          const via = yield* route.next
+          const asked = yield* entry.turn(inSlot, via === "status" ? "status" : "result")
+          yield* route.learn(via, asked)
+          // Nothing is concluded from an odd result URL answer: the status URL, asked in the poll line, answers.
+          const seen = typeof asked === "string" ? asked : yield* entry.turn(inSlot, "status", asked.failedTries)
+          const running = seen === "QUEUED" || seen === "PROCESSING"
           yield* running
             ? update(entry.id, (w) => ({ ...w, inFlight: false, seenRunningForMs: sentAtMs - w.submittedAtMs }))
             : remove(entry.id)
           yield* nudge
         })
+
+      /** Jobs a 429 holds past their deadline end now, not when a slot that comes too late is granted. */
+      const endJobsHeldPastDeadline = Effect.gen(function*() {
+        const resumeAtMs = yield* gate.callsResumeAtMs
+        if (resumeAtMs <= (yield* Clock.currentTimeMillis)) {
+          return
+        }
+        for (const job of (yield* Ref.get(watched)).values()) {
+          if (!job.inFlight && job.deadlineAtMs < resumeAtMs) {
+            yield* job.end
+          }
+        }
+      })
 
       /**
        * In a granted poll slot, held until the call's answer: the job most
@@ -259,6 +270,7 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
         })).pipe(Effect.ensuring(Deferred.succeed(marked, undefined)))
 
       const step = Effect.gen(function*() {
+        yield* endJobsHeldPastDeadline
         const now = yield* Clock.currentTimeMillis
         const threshold = pollThreshold(yield* budget.spare)
         const jobs = yield* candidates
@@ -273,28 +285,42 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
         }
         const marked = yield* Deferred.make<void>()
         yield* Effect.forkIn(pollInSlot(marked), scope)
-        yield* Deferred.await(marked)
+        // A 429 may close the budget while the slot is awaited: the jobs it holds past their deadline end meanwhile.
+        const idle = Duration.times(settings.floor, IDLE_FLOORS)
+        yield* Effect.raceFirst(
+          Deferred.await(marked),
+          Effect.forever(Effect.zipRight(Effect.sleep(idle), endJobsHeldPastDeadline))
+        )
       })
       yield* Effect.forkScoped(Effect.forever(step))
 
       const watch = <E>(request: WatchRequest<E>): Stream.Stream<Counted<StatusAnswer>, E> =>
         Stream.unwrapScoped(Effect.gen(function*() {
           const answers = yield* Queue.unbounded<Exit.Exit<Counted<PolledAnswer>, E>>()
+          // An odd result URL answer is not the job's: the status URL's answer to the poll is handed over instead.
+          const handOver = (earlierTries: number) => (exit: Exit.Exit<Counted<PolledAnswer | OffRoute>, E>) => {
+            if (Exit.isFailure(exit)) {
+              return Queue.offer(answers, Exit.failCause(exit.cause)).pipe(Effect.as<Seen>("error"))
+            }
+            const { failedTries, value } = exit.value
+            const tries = failedTries + earlierTries
+            if (isOffRoute(value)) {
+              return Effect.succeed<Seen>({ ...value, failedTries: tries })
+            }
+            return Queue.offer(answers, Exit.succeed({ failedTries: tries, value })).pipe(Effect.as<Seen>(value.status))
+          }
+          const turn = (inSlot: InSlot, via: PollVia, earlierTries = 0): Effect.Effect<Seen> =>
+            Effect.flatMap(Effect.exit(request.ask(inSlot, via)), handOver(earlierTries))
           const id = yield* Ref.getAndUpdate(nextId, (n) => n + 1)
-          const turn = (inSlot: InSlot, via: PollVia) =>
-            request.ask(inSlot, via).pipe(
-              Effect.exit,
-              Effect.tap((exit) => Queue.offer(answers, exit)),
-              Effect.map((exit) => Exit.isSuccess(exit) ? Option.some(exit.value.value.status) : Option.none())
-            )
-          const probe = (inSlot: InSlot) =>
-            request.probe(inSlot).pipe(
-              Effect.tap(Option.match({
-                onNone: () => Effect.void,
-                onSome: (value) => Queue.offer(answers, Exit.succeed({ failedTries: 0, value }))
-              })),
-              Effect.map(Option.map((answer) => answer.status))
-            )
+          // Out of the scheduler's weighing first, then its end: never polled after it.
+          const end = Effect.gen(function*() {
+            const late = yield* heldPastDeadline(request.deadlineAtMs, request.late)
+            if (Option.isNone(late)) {
+              return
+            }
+            yield* remove(id)
+            yield* Queue.offer(answers, Exit.fail(late.value))
+          }).pipe(Effect.provideService(RunGate, gate), Effect.uninterruptible)
           const entry: Watched = {
             id,
             params: request.params,
@@ -303,7 +329,8 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
             lastPolledAtMs: request.submittedAtMs,
             inFlight: false,
             turn,
-            probe,
+            deadlineAtMs: request.deadlineAtMs,
+            end,
             rateLimitedFor: request.rateLimitedFor
           }
           yield* Effect.acquireRelease(
@@ -315,7 +342,7 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
           )
         }))
 
-      return PollScheduler.of({ watch })
+      return PollScheduler.of({ watch, route: route.polledVia })
     })
 
   /** One scheduler per run, with the learner of generation times it polls by. */

@@ -20,6 +20,7 @@ import { FrameResolver, keepFrameCopies } from "./FrameUploads.js"
 import { type JobSettings, runJob } from "./JobRunner.js"
 import { submitStart } from "./JobStart.js"
 import { type LostRequest, submitAgainIfLost } from "./LostRequests.js"
+import type { PollRoute } from "./PollRoute.js"
 import { DEFAULT_POLL, type PollSettings } from "./PollSchedule.js"
 import { PollScheduler } from "./PollScheduler.js"
 import { RequestBudget } from "./RequestBudget.js"
@@ -119,11 +120,13 @@ export const runPipeline = (
 const runLayer = (plan: RunPlan, files: RunFiles, nowMs: number) => {
   // One journal: the frame uploads journal their retries into it too.
   const journal = Journal.layer(files.journal)
+  // One gate: the poll scheduler ends the jobs a 429 holds past their deadline by it.
+  const gate = RunGate.layer(plan.runDeadline === undefined ? undefined : nowMs + Duration.toMillis(plan.runDeadline))
   return Layer.mergeAll(
     journal,
-    RunGate.layer(plan.runDeadline === undefined ? undefined : nowMs + Duration.toMillis(plan.runDeadline)),
+    gate,
     FrameResolver.layer(plan.retry).pipe(Layer.provide(journal)),
-    PollScheduler.layer(plan.poll)
+    PollScheduler.layer(plan.poll).pipe(Layer.provide(gate))
   )
 }
 
@@ -142,11 +145,15 @@ const prepareRunDirectory = (plan: RunPlan, files: RunFiles) =>
 const renderRun = (plan: RunPlan, files: RunFiles, nowMs: number) =>
   Effect.gen(function*() {
     const gate = yield* RunGate
+    const scheduler = yield* PollScheduler
     const journaled = plan.resume?.journaled
     const startedMs = journaled?.run === undefined ? nowMs : Date.parse(journaled.run.at)
     const resumedAt = journaled === undefined ? undefined : [...journaled.resumedAt, new Date(nowMs).toISOString()]
     const reportAt = (jobs: ReadonlyArray<JobReport>, finishedMs: number, aborted: Option.Option<ErrorRecord>) =>
-      buildReport(plan, jobs, startedMs, finishedMs, aborted, resumedAt)
+      Effect.map(
+        scheduler.route,
+        (polled) => buildReport(plan, jobs, startedMs, finishedMs, aborted, resumedAt, polled)
+      )
 
     yield* journalStart(plan)
     const starts = yield* startsOf(plan, nowMs)
@@ -154,7 +161,7 @@ const renderRun = (plan: RunPlan, files: RunFiles, nowMs: number) =>
     const ledger = makeLedger(plan, starts)
     const writeInterruptedReport = Effect.gen(function*() {
       const finishedMs = yield* Clock.currentTimeMillis
-      yield* writeReportFiles(files, reportAt(ledger.jobsSoFar(), finishedMs, yield* gate.stoppedBy))
+      yield* writeReportFiles(files, yield* reportAt(ledger.jobsSoFar(), finishedMs, yield* gate.stoppedBy))
       yield* Effect.logWarning(
         `interrupted: report written to ${
           displayPath(files.report)
@@ -168,7 +175,7 @@ const renderRun = (plan: RunPlan, files: RunFiles, nowMs: number) =>
       Effect.ignore
     )
     yield* Effect.flatMap(CrashPoints, (crashPoints) => crashPoints.reach("before-report"))
-    const report = reportAt(reports, yield* Clock.currentTimeMillis, yield* gate.stoppedBy)
+    const report = yield* reportAt(reports, yield* Clock.currentTimeMillis, yield* gate.stoppedBy)
     yield* keepFrameCopies(plan.jobs, plan.runDirectory).pipe(
       Effect.catchAll((error) =>
         Effect.logWarning(`could not copy the local frames for the contact sheet: ${error.message}`)
@@ -354,7 +361,8 @@ const buildReport = (
   startedMs: number,
   finishedMs: number,
   aborted: Option.Option<ErrorRecord>,
-  resumedAt: ReadonlyArray<string> | undefined
+  resumedAt: ReadonlyArray<string> | undefined,
+  polled: PollRoute | undefined
 ): Report => ({
   schemaVersion: REPORT_SCHEMA_VERSION,
   tool: { name: TOOL_NAME, version: TOOL_VERSION },
@@ -368,6 +376,7 @@ const buildReport = (
     apiOrigin: apiOriginOf(plan),
     concurrency: plan.concurrency,
     rpm: plan.rpm,
+    ...(polled === undefined ? {} : { polledVia: polled.via, polledViaReason: polled.reason }),
     startedAt: new Date(startedMs).toISOString(),
     finishedAt: new Date(finishedMs).toISOString(),
     ...(Option.isSome(aborted) ? { aborted: aborted.value } : {}),

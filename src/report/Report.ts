@@ -31,6 +31,10 @@ export const Report = Schema.Struct({
     apiOrigin: Schema.optional(Schema.String),
     concurrency: Schema.Int,
     rpm: Schema.Number,
+    /** the URL polls asked: the documented status URL, or the result URL where it answered "not yet" (absent: no poll) */
+    polledVia: Schema.optional(Schema.Literal("status", "result")),
+    /** why that URL: the probe's answer, or the odd answer that sent polls back to the status URL */
+    polledViaReason: Schema.optional(Schema.String),
     startedAt: Schema.String,
     finishedAt: Schema.String,
     /** set when a fatal answer stopped the run (exit 3) */

@@ -56,10 +56,15 @@ export interface CompletedResult {
   readonly metrics: Metrics
 }
 
-/** The result URL asked before the job is known to be done: still running, or the result itself. */
+/**
+ * The result URL asked before the job is known to be done: still running, the
+ * result itself, or `Unrecognised`, an answer that is neither and says nothing
+ * about the request (what it `answered`, for the log).
+ */
 export type ResultOrPending =
   | { readonly _tag: "Pending"; readonly answer: StatusAnswer }
   | { readonly _tag: "Done"; readonly result: CompletedResult }
+  | { readonly _tag: "Unrecognised"; readonly answered: string }
 
 export type { StorageDownloadError, VideoDownload } from "./StorageDownload.js"
 
@@ -307,31 +312,60 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
     const result = (submission: Submission): Effect.Effect<CompletedResult, ResultError> =>
       Effect.flatMap(onApiOrigin(submission), resultAt)
 
+    const unrecognised = (answered: string): ResultOrPending => ({ _tag: "Unrecognised", answered })
+
+    /** A poll answer of the result URL read: only the shapes that cannot be misread count. */
+    const pollAnswerFrom = (
+      submission: Submission,
+      httpStatus: number,
+      text: string
+    ): Effect.Effect<ResultOrPending, GenerationFailed> => {
+      const body = Option.flatMap(parseJson(text), decodeResult)
+      const said = detailOf(text).slice(0, 80)
+      const http = `HTTP ${httpStatus}${said.length > 0 ? ` (${said})` : ""}`
+      if (Option.isNone(body)) return Effect.succeed(unrecognised(`${http}, without a known status`))
+      const { error, metrics, status } = body.value
+      // FAILED is served as 422 on both URLs (documented); a FAILED 200 is left to the status URL.
+      if (httpStatus === 422 && status === "FAILED") return Effect.fail(failed(submission, error ?? detailOf(text)))
+      if (httpStatus !== 200) return Effect.succeed(unrecognised(http))
+      const videoUrl = findVideoUrl(body.value)
+      if ((status === "QUEUED" || status === "PROCESSING") && Option.isNone(videoUrl)) {
+        return Effect.succeed({ _tag: "Pending", answer: { status, metrics: metrics ?? {} } })
+      }
+      if (status === "COMPLETED" && Option.isSome(videoUrl)) {
+        return Effect.succeed({ _tag: "Done", result: { videoUrl: videoUrl.value, metrics: metrics ?? {} } })
+      }
+      return Effect.succeed(
+        unrecognised(`HTTP 200, ${status} ${Option.isSome(videoUrl) ? "with" : "without"} a video URL`)
+      )
+    }
+
     /**
      * The result URL polled as a status URL (undocumented): a 200 that says
      * QUEUED or PROCESSING and names no video is "not yet"; COMPLETED with a
-     * video is the result, with no separate fetch.
+     * video is the result, with no separate fetch; a 422 FAILED is the
+     * request's failure; a 429 is a 429. Any other answer, a lost connection
+     * included, is `Unrecognised`: never read as the request expired or failed.
      */
-    const resultOrPendingAt = (submission: Submission): Effect.Effect<ResultOrPending, ResultError> =>
+    const resultOrPendingAt = (
+      submission: Submission
+    ): Effect.Effect<ResultOrPending, RateLimited | GenerationFailed> =>
       call(
         HttpClientRequest.get(submission.responseUrl),
         expired(submission, submission.responseUrl),
-        (s) => s === 200 || s === 422
+        (s) => s !== 429
       ).pipe(
-        Effect.flatMap(({ status: httpStatus, text }): Effect.Effect<ResultOrPending, ResultError> => {
-          const body = Option.flatMap(parseJson(text), decodeResult)
-          if (httpStatus === 200 && Option.isSome(body) && body.value.status !== "COMPLETED") {
-            const { metrics, status } = body.value
-            if ((status === "QUEUED" || status === "PROCESSING") && Option.isNone(findVideoUrl(body.value))) {
-              return Effect.succeed({ _tag: "Pending", answer: { status, metrics: metrics ?? {} } })
-            }
-          }
-          return Effect.map(resultFrom(submission, httpStatus, text), (result) => ({ _tag: "Done" as const, result }))
-        }),
+        Effect.flatMap(({ status: httpStatus, text }) => pollAnswerFrom(submission, httpStatus, text)),
+        Effect.catchIf(
+          (error) => error._tag !== "RateLimited" && error._tag !== "GenerationFailed",
+          (error) => Effect.succeed(unrecognised(`no usable answer: ${error.message}`))
+        ),
         Effect.withSpan("SegmindClient.resultOrPending")
       )
 
-    const resultOrPending = (submission: Submission): Effect.Effect<ResultOrPending, ResultError> =>
+    const resultOrPending = (
+      submission: Submission
+    ): Effect.Effect<ResultOrPending, RateLimited | GenerationFailed> =>
       Effect.flatMap(onApiOrigin(submission), resultOrPendingAt)
 
     /** Uploads one image given as a data URI; answers the URL to send as a frame. */

@@ -30,7 +30,7 @@ describe("a default concurrency that fits the request budget", () => {
         jobDeadline: Option.none(),
         deadline: Option.none(),
         expect: Option.none(),
-        pollResultUrl: false
+        pollVia: "status"
       })
       const none = { concurrency: undefined, rpm: undefined, retry: undefined }
       expect((yield* resolveRunSettings(flags(Option.none()), none, false)).concurrency).toBe(30)

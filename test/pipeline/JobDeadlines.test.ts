@@ -26,7 +26,7 @@ describe("deadlines bound every wait of a job", () => {
           60,
           renderJob(emulated(emulator), jobOf("patient"), {
             runDeadline: Duration.seconds(30),
-            poll: { probeResultUrl: false }
+            poll: { pollVia: "status" }
           })
         )
         const requestId = (yield* emulator.stats).submitted[0]!.requestId
@@ -37,13 +37,31 @@ describe("deadlines bound every wait of a job", () => {
         expect(journal.find((event) => event._tag === "submitted")).toMatchObject({ requestId })
       }))
 
+    it.scoped("a 429 on a result-URL poll asking to wait past the run's deadline fails the job at once, request id kept", () =>
+      Effect.gen(function*() {
+        const emulator = yield* testEmulator({
+          generationTimeModel: { kind: "fixed", ms: 2000 },
+          faults: { ...noFaults, retryAfterSeconds: 86_400, script: [{ endpoint: "result", call: 1, fault: "429" }] }
+        })
+        const { report, tookMs } = yield* withinSeconds(
+          60,
+          renderJob(emulated(emulator), jobOf("patient"), { runDeadline: Duration.seconds(30) })
+        )
+        const requestId = (yield* emulator.stats).submitted[0]!.requestId
+        expect(report).toMatchObject({ status: "failed", requestId, error: { tag: "PollDeadlineExceeded" } })
+        expect(report.error?.message).toContain("1d")
+        expect(report.error?.message).toContain(`request ${requestId} can still be resumed`)
+        expect(tookMs).toBeLessThan(10_000)
+        expect((yield* emulator.stats).requestsByEndpoint["status"] ?? 0).toBe(0)
+      }))
+
     it.scoped("a 429 on the result fetch asking to wait past the job's deadline fails the job at once", () =>
       Effect.gen(function*() {
         const emulator = yield* closedForADay({ endpoint: "result", call: 1, fault: "429" })
         const { report, tookMs } = yield* withinSeconds(
           30,
           renderJob(emulated(emulator), jobOf("late-result"), {
-            poll: { deadline: Duration.seconds(5), probeResultUrl: false }
+            poll: { deadline: Duration.seconds(5), pollVia: "status" }
           })
         )
         const requestId = (yield* emulator.stats).submitted[0]!.requestId

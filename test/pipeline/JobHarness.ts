@@ -93,7 +93,7 @@ export const renderJob = (api: Api, job: Job, options: JobRunOptions = {}) =>
       journalLayer,
       gate,
       FrameResolver.layer(fastRetry).pipe(Layer.provide(journalLayer)),
-      PollScheduler.layer(settings.poll)
+      PollScheduler.layer(settings.poll).pipe(Layer.provide(gate))
     ).pipe(
       Layer.provideMerge(runServices({ baseUrl: api.baseUrl, apiKey: Redacted.make(TEST_KEY) }, 6000)),
       Layer.provide(api.http)

@@ -88,7 +88,7 @@ describe("one job, phase by phase", () => {
         )
         // Status URLs polled, where the 503 is scripted.
         const { journal, report, runDirectory, told } = yield* renderJob(emulated(emulator), jobOf("cut"), {
-          poll: { probeResultUrl: false }
+          poll: { pollVia: "status" }
         })
         const stats = yield* emulator.stats
         const served = Option.getOrThrow(yield* emulator.servedFile(report.requestId!))

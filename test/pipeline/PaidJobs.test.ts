@@ -84,7 +84,7 @@ describe("a paid job carried on without paying again", () => {
             ? { status: 200, body: "<html><body>Checking your browser…</body></html>" }
             : undefined
         })
-        const { report } = yield* renderJob(api, jobOf("proxied"))
+        const { report } = yield* renderJob(api, jobOf("proxied"), { poll: { pollVia: "status" } })
         expect(report).toMatchObject({ status: "completed" })
         expect(report.attempts).toBeGreaterThanOrEqual(2)
         expect((yield* emulator.stats).submissions).toBe(1)
@@ -99,7 +99,7 @@ describe("a paid job carried on without paying again", () => {
           statusCalls += 1
           return statusCalls === 1 ? { status: 404, body: { error: "Request not found" } } : undefined
         })
-        const { report } = yield* renderJob(api, jobOf("early"))
+        const { report } = yield* renderJob(api, jobOf("early"), { poll: { pollVia: "status" } })
         expect(report).toMatchObject({ status: "completed" })
         expect((yield* emulator.stats).submissions).toBe(1)
       }))
@@ -169,7 +169,20 @@ describe("resume of paid jobs, end to end", () => {
           script: [1, 2].map((call) => ({ endpoint: "status" as const, call, fault: "503" as const }))
         }
       })
-      const fast = ["--rpm", "6000", "--concurrency", "1", "--expect", "0.3s", "--retries", "2", "--retry-base", "0.05"]
+      const fast = [
+        "--rpm",
+        "6000",
+        "--concurrency",
+        "1",
+        "--expect",
+        "0.3s",
+        "--retries",
+        "2",
+        "--retry-base",
+        "0.05",
+        "--poll-via",
+        "status"
+      ]
       const first = yield* runCli(["run", SIX, "--base-url", emulator.baseUrl, "--out", out, ...fast], env)
       expect(first.exitCode).toBe(1)
       const failed = (yield* readReport(`${out}/report.json`)).jobs.find((job) => job.status === "failed")!

@@ -1,12 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Duration, Effect, Fiber, Layer, Option, Stream, TestClock } from "effect"
+import { Cause, Clock, Duration, Effect, Fiber, Layer, Option, Stream, TestClock } from "effect"
 import type { SeedanceParams } from "../../src/domain/SeedanceParams.js"
 import { fitCensored, GenerationTimes } from "../../src/pipeline/GenerationTimes.js"
 import { DEFAULT_POLL, type PollSettings } from "../../src/pipeline/PollSchedule.js"
 import { doneSinceSeen, pollDueAtMs, PollScheduler, pollThreshold } from "../../src/pipeline/PollScheduler.js"
 import { RequestBudget } from "../../src/pipeline/RequestBudget.js"
+import { RunGate } from "../../src/pipeline/RunGate.js"
 
-const settings: PollSettings = { ...DEFAULT_POLL, prior: () => Duration.seconds(100), probeResultUrl: false }
+const settings: PollSettings = { ...DEFAULT_POLL, prior: () => Duration.seconds(100), pollVia: "status" }
 const params: SeedanceParams = {
   prompt: "p",
   duration: 5,
@@ -19,7 +20,10 @@ const params: SeedanceParams = {
 }
 
 /** The scheduler under a budget that does not bind, with its own learner. */
-const schedulerLayer = PollScheduler.layer(settings).pipe(Layer.provideMerge(RequestBudget.layer(6000)))
+const schedulerLayer = PollScheduler.layer(settings).pipe(
+  Layer.provideMerge(RequestBudget.layer(6000)),
+  Layer.provideMerge(RunGate.layer(undefined))
+)
 
 interface Poll {
   readonly job: string
@@ -46,8 +50,9 @@ const watchJob = (polls: Array<Poll>, job: string, endMs: number) =>
       params,
       submittedAtMs,
       rateLimitedFor: Duration.seconds(1),
-      ask: (inSlot) => inSlot(ask),
-      probe: () => Effect.die("no probe: the status URL is polled")
+      ask: (inSlot, via) => (via === "status" ? inSlot(ask) : Effect.die("no probe: the status URL is polled")),
+      deadlineAtMs: submittedAtMs + Duration.toMillis(settings.deadline),
+      late: () => "late" as const
     }).pipe(
       Stream.runLast,
       Effect.tap(() => times.record(params, endMs)),
@@ -112,6 +117,26 @@ describe("one poll scheduler for the run", () => {
       const gaps = slow.slice(1).map((at, i) => at - slow[i]!)
       expect(Math.max(...gaps)).toBeLessThanOrEqual(Duration.toMillis(settings.cap) + 500)
       for (const job of ["a", "b", "c", "d"]) expect(pollsOf(polls, job).length).toBeGreaterThan(0)
+    }).pipe(Effect.provide(schedulerLayer)))
+
+  it.scoped("a 429 that holds every call past the jobs' deadlines ends them at once, even while a slot is awaited", () =>
+    Effect.gen(function*() {
+      const polls: Array<Poll> = []
+      const jobs = [yield* watchJob(polls, "a", 200_000), yield* watchJob(polls, "b", 200_000)]
+      // The budget is closed first: the scheduler's next poll waits for a slot that will not come.
+      yield* Effect.flatMap(RequestBudget, (budget) => budget.pause(Duration.days(1)))
+      yield* advance(Duration.seconds(20))
+      expect(polls).toEqual([])
+      const nowMs = yield* Clock.currentTimeMillis
+      yield* Effect.flatMap(RunGate, (gate) => gate.rateLimitedUntil(nowMs + Duration.toMillis(Duration.days(1))))
+      yield* advance(Duration.seconds(2))
+      for (const job of jobs) {
+        const exit = yield* Fiber.poll(job)
+        expect(Option.isSome(exit) && exit.value._tag === "Failure" && Cause.failureOption(exit.value.cause)).toEqual(
+          Option.some("late")
+        )
+      }
+      expect(polls).toEqual([])
     }).pipe(Effect.provide(schedulerLayer)))
 
   it.effect("censoring: jobs running past the early finishers' mean move the estimate up", () =>

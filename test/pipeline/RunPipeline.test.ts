@@ -147,7 +147,7 @@ describe("a run against the emulator", () => {
       // Status URLs polled, where the 429 is scripted.
       const { report } = yield* renderManifest(SIX_JOBS, emulator.baseUrl, {
         concurrency: 6,
-        poll: { probeResultUrl: false }
+        poll: { pollVia: "status" }
       })
       expect(report.summary.completed).toBe(6)
       const stats = yield* emulator.stats
@@ -306,7 +306,7 @@ describe("a run against the emulator", () => {
       // Status URLs polled, where the 503 is scripted.
       const { report } = yield* renderManifest(SIX_JOBS, emulator.baseUrl, {
         concurrency: 1,
-        poll: { probeResultUrl: false }
+        poll: { pollVia: "status" }
       })
       const stats = yield* emulator.stats
       const lost = report.jobs[1]!

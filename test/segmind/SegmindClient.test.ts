@@ -293,6 +293,63 @@ describe("SegmindClient", () => {
       expect(result.videoUrl).toBe("https://images.segmind.com/a.mp4")
     }).pipe(Effect.provide(clientAnswering(() => json(200, { status: "COMPLETED", request_id: "x", ...shape })))))
 
+  it.effect.each(
+    [
+      ["a 404", json(404, { error: "Request not found" }), "HTTP 404 (Request not found)"],
+      ["a 400", json(400, { error: "Bad request" }), "HTTP 400"],
+      ["a 405 page", { status: 405, body: "<html><body>405 Not Allowed</body></html>" }, "HTTP 405"],
+      ["a 500", json(500, { error: "boom" }), "HTTP 500"],
+      ["a redirect", { status: 302, body: "", headers: { location: "https://elsewhere.test/" } }, "HTTP 302"],
+      ["an HTML 200", { status: 200, body: "<html><body>Checking your browser</body></html>" }, "without a known"],
+      ["an empty 200", { status: 200, body: "" }, "without a known status"],
+      ["a 200 with an unknown status", json(200, { status: "RUNNING" }), "without a known status"],
+      ["a 200 without a status", json(200, { output: "https://images.segmind.com/a.mp4" }), "without a known"],
+      ["COMPLETED without a video", json(200, { status: "COMPLETED", metrics: {} }), "COMPLETED without a video"],
+      [
+        "PROCESSING with a video",
+        json(200, { status: "PROCESSING", output: "https://x.test/a.mp4" }),
+        "PROCESSING with"
+      ],
+      ["FAILED on a 200", json(200, { status: "FAILED", error: "worker crashed" }), "FAILED without"],
+      ["a 422 without FAILED", json(422, { error: "Unprocessable" }), "HTTP 422"],
+      ["a dropped connection", "dropped", "no usable answer"]
+    ] as const
+  )(
+    "the result URL polled: %s is unrecognised, never read as the request expired or failed",
+    ([, answer, said]) =>
+      Effect.gen(function*() {
+        const client = yield* SegmindClient
+        const polled = yield* client.resultOrPending(submission)
+        expect(polled).toMatchObject({ _tag: "Unrecognised", answered: expect.stringContaining(said) })
+      }).pipe(Effect.provide(clientAnswering(() => answer)))
+  )
+
+  it.effect("the result URL polled: \"not yet\", the result, a 422 FAILED and a 429 are what they say", () =>
+    Effect.gen(function*() {
+      const client = yield* SegmindClient
+      expect(yield* client.resultOrPending(submission)).toEqual({
+        _tag: "Pending",
+        answer: { status: "PROCESSING", metrics: {} }
+      })
+      expect(yield* client.resultOrPending(submission)).toMatchObject({
+        _tag: "Done",
+        result: { videoUrl: "https://images.segmind.com/a.mp4" }
+      })
+      const failed = yield* Effect.either(client.resultOrPending(submission))
+      expect(Either.isLeft(failed) && failed.left).toMatchObject({ _tag: "GenerationFailed", message: "blocked" })
+      const limited = yield* Effect.either(client.resultOrPending(submission))
+      expect(Either.isLeft(limited) && limited.left._tag).toBe("RateLimited")
+    }).pipe(Effect.provide(clientAnswering((() => {
+      const answers = [
+        json(200, { status: "PROCESSING", request_id: "x" }),
+        json(200, { status: "COMPLETED", output: "https://images.segmind.com/a.mp4" }),
+        json(422, { status: "FAILED", error: "blocked" }),
+        json(429, { error: "slow down" }, { "retry-after": "2" })
+      ]
+      let call = 0
+      return () => answers[call++]!
+    })()))))
+
   it.effect("records cost and remaining credits from the result's metrics", () =>
     Effect.gen(function*() {
       const client = yield* SegmindClient
