@@ -289,7 +289,13 @@ export class RequestBudget extends Context.Tag("shotlist/RequestBudget")<
       })
 
       const spare = Effect.zipWith(Ref.get(state), Clock.currentTimeMillis, (s, now) => {
-        const freeing = [...RedBlackTree.keys(s.freeing)].filter((at) => at > now).length
+        // The slots already free are few and come first: counting them, not copying the window, keeps a poll step cheap.
+        let freed = 0
+        for (const at of RedBlackTree.keys(s.freeing)) {
+          if (at > now) break
+          freed += 1
+        }
+        const freeing = RedBlackTree.size(s.freeing) - freed
         const waiting = SortedMap.size(s.lines[0]) + SortedMap.size(s.lines[1])
         return Math.max(0, limits.callsPerWindow - HashMap.size(s.onTheWire) - freeing - waiting) /
           limits.callsPerWindow

@@ -81,10 +81,21 @@ export const shotLayout = (shot: string, jobs: ReadonlyArray<JobReport>): ShotLa
   const groups = axes.slice(2)
   const grids = combinations(groups).flatMap((fixed): ReadonlyArray<ShotGrid> => {
     const inGroup = jobs.filter((job) => hasValues(job, fixed))
-    const cellOf = (rowValue: ReadonlyArray<readonly [string, SweepValue]>) => (columnValue: typeof rowValue) =>
-      inGroup.filter((job) => hasValues(job, [...rowValue, ...columnValue])).sort(byTake)
-    const rowValues = rows === undefined ? [[]] : rows.values.map((value) => [[rows.key, value] as const])
-    const columnValues = columns === undefined ? [[]] : columns.values.map((value) => [[columns.key, value] as const])
+    // Each job put in its cell in one pass: filtering the group once per cell made a 10,000-seed sheet quadratic.
+    const byCell = new Map<SweepValue | undefined, Map<SweepValue | undefined, Array<JobReport>>>()
+    for (const job of inGroup) {
+      const rowValue = rows === undefined ? undefined : job.sweep?.[rows.key]
+      const columnValue = columns === undefined ? undefined : job.sweep?.[columns.key]
+      const row = byCell.get(rowValue) ?? new Map<SweepValue | undefined, Array<JobReport>>()
+      byCell.set(rowValue, row)
+      const cell = row.get(columnValue)
+      if (cell === undefined) row.set(columnValue, [job])
+      else cell.push(job)
+    }
+    const cellOf = (rowValue: SweepValue | undefined) => (columnValue: SweepValue | undefined) =>
+      [...(byCell.get(rowValue)?.get(columnValue) ?? [])].sort(byTake)
+    const rowValues = rows === undefined ? [undefined] : rows.values
+    const columnValues = columns === undefined ? [undefined] : columns.values
     const cells = rowValues.map((rowValue) => columnValues.map(cellOf(rowValue)))
     return inGroup.length === 0 ? [] : [{ fixed, cells }]
   })

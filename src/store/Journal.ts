@@ -1,6 +1,6 @@
 import { FileSystem } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { Clock, Context, Effect, Either, Layer, Option, Ref, Schema, type Scope } from "effect"
+import { Cause, Clock, Context, Deferred, Effect, Either, Exit, Layer, Option, Ref, Schema, type Scope } from "effect"
 import { Job } from "../domain/Job.js"
 import {
   ErrorRecord,
@@ -139,7 +139,17 @@ const endWithWholeLine = (file: string) =>
     }
   })
 
-/** The run's append-only, fsynced event log. */
+/** A line waiting for the writer, and the caller waiting for it to be on disk. */
+interface QueuedLine {
+  readonly line: string
+  readonly durable: Deferred.Deferred<void, PlatformError>
+}
+
+/**
+ * The run's append-only, fsynced event log. Lines appended while an fsync
+ * runs go down together under the next write and fsync (a group commit);
+ * each append still returns only once its own line is on disk.
+ */
 export class Journal extends Context.Tag("shotlist/Journal")<
   Journal,
   {
@@ -153,22 +163,80 @@ export class Journal extends Context.Tag("shotlist/Journal")<
       const fs = yield* FileSystem.FileSystem
       yield* endWithWholeLine(file)
       const handle = yield* fs.open(file, { flag: "a" })
-      // One writer at a time, so lines never interleave.
-      const lock = yield* Effect.makeSemaphore(1)
+      const encoder = new TextEncoder()
+      // In append order; the writer takes them all at once, so lines never interleave. Closed with the run's scope.
+      const queue = yield* Ref.make<{ readonly lines: ReadonlyArray<QueuedLine>; readonly closed: boolean }>({
+        lines: [],
+        closed: false
+      })
+      const linesQueued = yield* Effect.makeLatch(false)
       // A failed write (a full disk) may leave a torn line: nothing may follow it, or the journal would be corrupt.
       const failed = yield* Ref.make(Option.none<PlatformError>())
+
+      const writeBatch = (batch: ReadonlyArray<QueuedLine>) =>
+        handle.writeAll(encoder.encode(batch.map((queuedLine) => queuedLine.line).join(""))).pipe(
+          Effect.zipRight(handle.sync),
+          Effect.mapError(namingFile(file)),
+          Effect.exit,
+          Effect.tap((written) =>
+            Exit.isFailure(written) ? Ref.set(failed, Cause.failureOption(written.cause)) : Effect.void
+          ),
+          Effect.flatMap((written) =>
+            Effect.forEach(batch, (queuedLine) => Deferred.done(queuedLine.durable, written), { discard: true })
+          )
+        )
+
+      // Every line queued so far, in one write and one fsync; once taken, a batch is written whole and its callers told.
+      const writeQueued = Effect.gen(function*() {
+        yield* linesQueued.close
+        const batch = yield* Ref.modify(queue, (state) => [state.lines, { ...state, lines: [] }])
+        // Empty when the lines that woke the writer were taken back (their callers interrupted).
+        if (batch.length === 0) return
+        const earlier = yield* Ref.get(failed)
+        if (Option.isNone(earlier)) return yield* writeBatch(batch)
+        yield* Effect.forEach(batch, (queuedLine) => Deferred.fail(queuedLine.durable, earlier.value), {
+          discard: true
+        })
+      }).pipe(Effect.uninterruptible)
+      // Lines left when the scope closes had no run to record: their callers end (a defect), never wait forever.
+      yield* Effect.addFinalizer(() =>
+        Ref.modify(queue, (state) => [state.lines, { lines: [], closed: true }]).pipe(
+          Effect.flatMap((left) =>
+            Effect.forEach(left, (queuedLine) => Deferred.die(queuedLine.durable, new Error(`${file} was closed`)), {
+              discard: true
+            })
+          )
+        )
+      )
+      yield* Effect.forkScoped(Effect.forever(Effect.zipRight(linesQueued.await, writeQueued)))
+
       const append = (entry: JournalEntry) =>
         Effect.gen(function*() {
           const earlier = yield* Ref.get(failed)
           if (Option.isSome(earlier)) return yield* Effect.fail(earlier.value)
           const at = new Date(yield* Clock.currentTimeMillis).toISOString()
-          const line = encodeEvent({ ...entry, at } as JournalEvent) + "\n"
-          yield* handle.writeAll(new TextEncoder().encode(line)).pipe(
-            Effect.zipRight(handle.sync),
-            Effect.mapError(namingFile(file)),
-            Effect.tapError((error) => Ref.set(failed, Option.some(error)))
+          const queuedLine: QueuedLine = {
+            line: encodeEvent({ ...entry, at } as JournalEvent) + "\n",
+            durable: yield* Deferred.make<void, PlatformError>()
+          }
+          const closed = yield* Ref.modify(queue, (state) =>
+            state.closed ? [true, state] : [false, { ...state, lines: [...state.lines, queuedLine] }])
+          if (closed) {
+            return yield* Effect.dieMessage(`${file} was closed`)
+          }
+          yield* linesQueued.open
+          // Interrupted while still queued, the line is taken back unwritten, as one waiting for its turn always was.
+          yield* Deferred.await(queuedLine.durable).pipe(
+            Effect.onInterrupt(() =>
+              Ref.update(queue, (state) => ({
+                ...state,
+                lines: state.lines.filter((line) =>
+                  line !== queuedLine
+                )
+              }))
+            )
           )
-        }).pipe(lock.withPermits(1))
+        })
       return { append }
     })
 
