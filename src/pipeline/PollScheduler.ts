@@ -19,6 +19,9 @@ export interface PolledAnswer extends StatusAnswer {
   readonly result?: CompletedResult
 }
 
+/** A COMPLETED answer of the status URL: the result is still to fetch (the result URL's carries it). */
+const owesResult = (answer: PolledAnswer): boolean => answer.status === "COMPLETED" && answer.result === undefined
+
 /** A job awaiting its end, as the scheduler weighs it. */
 export interface PollCandidate {
   readonly id: number
@@ -284,6 +287,10 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
           const turn = (inSlot: InSlot, via: PollVia) =>
             request.ask(inSlot, via).pipe(
               Effect.exit,
+              // A COMPLETED status begets a result fetch: its slot is kept before the job hears, so no poll takes it.
+              Effect.tap((exit) =>
+                Exit.isSuccess(exit) && owesResult(exit.value.value) ? budget.reserveResult : Effect.void
+              ),
               Effect.tap((exit) => Queue.offer(answers, exit)),
               Effect.map((exit) => Exit.isSuccess(exit) ? Option.some(exit.value.value.status) : Option.none())
             )
