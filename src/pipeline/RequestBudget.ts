@@ -44,6 +44,8 @@ interface Waiter {
   readonly id: number
   readonly line: Line
   readonly granted: Deferred.Deferred<void>
+  /** when it came: one still there when a serve left calls waiting has waited for its slot */
+  readonly sinceMs: number
 }
 
 type Lines = readonly [
@@ -73,6 +75,8 @@ interface BudgetState {
   readonly freeing: RedBlackTree.RedBlackTree<number, undefined>
   /** a slot kept for each poll that found its job COMPLETED, until its result fetch is granted: when each lapses, earliest first */
   readonly owed: ReadonlyArray<number>
+  /** the last time a call waited for a slot (was left waiting, or granted after it came): within a window of it, the budget binds */
+  readonly waitedAtMs: number
 }
 
 interface BudgetLimits {
@@ -104,7 +108,8 @@ const emptyState: BudgetState = {
   lines: [noWaiters, noWaiters, noWaiters],
   onTheWire: HashMap.empty(),
   freeing: noSlots,
-  owed: []
+  owed: [],
+  waitedAtMs: Number.NEGATIVE_INFINITY
 }
 
 const withLine = (lines: Lines, line: Line, waiters: SortedMap.SortedMap<number, Waiter>): Lines => {
@@ -116,9 +121,10 @@ const withLine = (lines: Lines, line: Line, waiters: SortedMap.SortedMap<number,
 const enqueue = (
   state: BudgetState,
   line: Line,
-  granted: Deferred.Deferred<void>
+  granted: Deferred.Deferred<void>,
+  sinceMs: number
 ): readonly [Waiter, BudgetState] => {
-  const waiter: Waiter = { id: state.nextId, line, granted }
+  const waiter: Waiter = { id: state.nextId, line, granted, sinceMs }
   return [waiter, {
     ...state,
     nextId: state.nextId + 1,
@@ -149,6 +155,7 @@ const serve = (
   let { lines, onTheWire } = state
   let pollsOnTheWire = [...HashMap.values(onTheWire)].filter((wire) => wire.poll).length
   const granted: Array<Waiter> = []
+  let waited = false
   const free = () => limits.callsPerWindow - HashMap.size(onTheWire) - RedBlackTree.size(freeing)
   const grantFrom = (line: Line): boolean =>
     Option.match(SortedMap.headOption(lines[line]), {
@@ -157,6 +164,7 @@ const serve = (
         lines = withLine(lines, line, SortedMap.remove(lines[line], id))
         onTheWire = HashMap.set(onTheWire, id, { floorMs: nowMs, poll: line === POLL_LINE })
         granted.push(waiter)
+        waited ||= waiter.sinceMs <= state.waitedAtMs
         if (line === RESULT_LINE) owed = owed.slice(1)
         if (line === POLL_LINE) pollsOnTheWire++
         return true
@@ -172,7 +180,14 @@ const serve = (
     ...owed.slice(0, 1)
   ]
   const nextAtMs = waiting && freesAtMs.length > 0 ? Math.min(...freesAtMs) : undefined
-  return [{ granted, nextAtMs }, { ...state, lines, onTheWire, freeing, owed }]
+  return [{ granted, nextAtMs }, {
+    ...state,
+    lines,
+    onTheWire,
+    freeing,
+    owed,
+    waitedAtMs: waiting || waited ? nowMs : state.waitedAtMs
+  }]
 }
 
 /** A granted call leaves the wire: its slot frees `atMs` (or at what a 429 taught, if later). */
@@ -256,7 +271,7 @@ export class RequestBudget extends Context.Tag("shotlist/RequestBudget")<
     readonly reserveResult: Effect.Effect<void>
     /** no call of any job starts before `duration` has passed, and the window refills at the even rate after it */
     readonly pause: (duration: Duration.Duration) => Effect.Effect<void>
-    /** the share of the window's slots free now that nobody above the polls waits for: what polls may spend on latency */
+    /** the share of the window's slots free now that nobody above the polls waits for, none if a call waited within the last window: what polls may spend on latency */
     readonly spare: Effect.Effect<number>
     readonly callsPerMinute: number
   }
@@ -293,7 +308,8 @@ export class RequestBudget extends Context.Tag("shotlist/RequestBudget")<
         Effect.uninterruptibleMask((restore) =>
           Effect.gen(function*() {
             const granted = yield* Deferred.make<void>()
-            const waiter = yield* Ref.modify(state, (s) => enqueue(s, LINE_OF[priority], granted))
+            const sinceMs = yield* Clock.currentTimeMillis
+            const waiter = yield* Ref.modify(state, (s) => enqueue(s, LINE_OF[priority], granted, sinceMs))
             yield* nudge
             yield* restore(Deferred.await(waiter.granted)).pipe(
               Effect.onInterrupt(() => change((s) => withdraw(s, waiter)))
@@ -309,7 +325,9 @@ export class RequestBudget extends Context.Tag("shotlist/RequestBudget")<
         yield* change((s) => learnFull(s, limits, untilMs))
       })
 
+      // A budget that made a call wait within the last window binds: the slots its window frees at once are no spare.
       const spare = Effect.zipWith(Ref.get(state), Clock.currentTimeMillis, (s, now) => {
+        if (now - s.waitedAtMs < limits.heldMs) return 0
         const freeing = [...RedBlackTree.keys(s.freeing)].filter((at) => at > now).length
         const owed = s.owed.filter((at) => at > now).length
         const waiting = SortedMap.size(s.lines[RESULT_LINE]) + SortedMap.size(s.lines[SUBMIT_LINE])

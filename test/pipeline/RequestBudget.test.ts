@@ -192,7 +192,9 @@ describe("RequestBudget", () => {
       const polls = yield* Effect.forkAll(Array.from({ length: 20 }, (_, i) =>
         budget.withSlot("poll")(
           Clock.currentTimeMillis.pipe(
-            Effect.flatMap((at) => Ref.update(log, (grants) => [...grants, { at, priority: "poll", label: i }])),
+            Effect.flatMap((at) =>
+              Ref.update(log, (grants) => [...grants, { at, priority: "poll" as const, label: i }])
+            ),
             Effect.zipRight(Effect.sleep(Duration.seconds(5)))
           )
         )))
@@ -228,6 +230,19 @@ describe("RequestBudget", () => {
       yield* TestClock.adjust(Duration.minutes(2))
       yield* Fiber.join(others)
       expect((yield* Ref.get(log)).map((g) => [g.label, g.at])).toEqual([[1, 0], [4, 50], [2, 61_000], [3, 61_000]])
+    }))
+
+  it.scoped("a budget that made a call wait within the last window has nothing spare, though a window's slots free at once", () =>
+    Effect.gen(function*() {
+      const budget = yield* RequestBudget.make(4)
+      const { fiber } = yield* takeTimes(budget, 6) // two wait for the slots of 61 s
+      yield* TestClock.adjust(Duration.seconds(61))
+      yield* Fiber.join(fiber)
+      expect(yield* budget.spare).toBe(0) // two of four slots free, but the budget binds
+      yield* TestClock.adjust(Duration.seconds(60))
+      expect(yield* budget.spare).toBe(0) // still within a window of the last wait
+      yield* TestClock.adjust(Duration.seconds(2))
+      expect(yield* budget.spare).toBe(1)
     }))
 
   it.scoped("a slot owed to a result that never comes goes back after a twelfth of the window", () =>
