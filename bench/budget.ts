@@ -10,7 +10,8 @@
  * `npm run bench:budget -- status` runs only the cases whose id contains
  * one of the words given (ids: `free-status-right`, `pro-30s-result-wrong`,
  * `pro-before`, …; `--list` prints them); a partial run prints its table but
- * leaves bench/results/budget.json alone.
+ * leaves bench/results/budget.json alone. `BUDGET_DUMP=DIR` writes each
+ * case's raw timeline there (the calls the front admitted, each job's times).
  */
 import { FileSystem } from "@effect/platform"
 import { Console, Duration, Effect, type Layer } from "effect"
@@ -218,9 +219,13 @@ const measureVariant = (
       const wallS = (performance.now() - startedMs) / 1000
       const records = (yield* server.records).records
       const front = yield* server.front
-      // TEMP dump
-      if (process.env["BUDGET_DUMP"] !== undefined) {
-        yield* fs.writeFileString(`/tmp/budget-dump-${variant.case}.json`, JSON.stringify({ records, front, scale: time.scale }))
+      // `BUDGET_DUMP=DIR` keeps each case's raw timeline, to see where a run lost time against the bound.
+      const dump = process.env["BUDGET_DUMP"]
+      if (dump !== undefined) {
+        yield* fs.writeFileString(
+          `${dump}/budget-${variant.case}.json`,
+          JSON.stringify({ records, front, scale: time.scale })
+        )
       }
       const figures = figuresOf(variant, time, report.summary.completed, records, front)
       const loadAverage = loadavg()[0]!
