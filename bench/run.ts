@@ -84,7 +84,7 @@ export const allBenchmarks = Effect.gen(function*() {
   if (!process.argv.includes("--report-only")) {
     yield* pollingBench
     yield* makespanBench
-    yield* budgetBench
+    yield* budgetBench()
     yield* memoryBench
     yield* scaleBench
     yield* startupBench

@@ -61,6 +61,8 @@ export const evenSpacingBudget = (callsPerMinute: number, window: Duration.Durat
       takeSlot,
       take,
       takePoll,
+      // The old budget kept no slot for results: they queued with everyone else.
+      reserveResult: Effect.void,
       pause,
       // The old budget knew no spare: polls always spent as if it were tight.
       spare: Effect.succeed(0),

@@ -1,16 +1,32 @@
 import { Args, Command, Options } from "@effect/cli"
-import { Console, Effect, Option } from "effect"
+import { Console, Duration, Effect, Option } from "effect"
 import { SEEDANCE_MODEL } from "../domain/SeedanceParams.js"
+import { DEFAULT_PLAN, PLAN_RPM } from "../domain/SegmindPlan.js"
+import { budgetMakespan } from "../pipeline/BudgetConcurrency.js"
+import { DEFAULT_POLL } from "../pipeline/PollSchedule.js"
 import { buildReuseIndex, emptyReuseIndex } from "../pipeline/ReuseCache.js"
-import { estimateRun } from "../segmind/ModelCatalog.js"
+import { estimateRun, type RunEstimate } from "../segmind/ModelCatalog.js"
 import { apiOriginOfFlags } from "./ApiTarget.js"
 import { onlyFlag, reseedFlag, selectJobs } from "./JobSelection.js"
 import { followedLines, picksFlag, picksForRun } from "./LinkPicks.js"
 import { planDocument } from "./PlanDocument.js"
 import { type Plan, renderPlan } from "./PlanTable.js"
-import { lookUpReuse, reuseFlags, toRender } from "./ReuseLookup.js"
-import { DEFAULT_CONCURRENCY_TEXT, DEFAULT_RPM, defaultConcurrency } from "./RunSettings.js"
+import { lookUpReuse, type PlannedJob, reuseFlags, toRender } from "./ReuseLookup.js"
+import { DEFAULT_CONCURRENCY_TEXT, DEFAULT_RPM_TEXT, defaultConcurrency, planFlag, resolveRpm } from "./RunSettings.js"
 import { usageError, usageProblems } from "./UsageErrors.js"
+
+/** The mean generation a run would first expect of the jobs to render (the model's prior), in seconds. */
+const expectedSeconds = (planned: ReadonlyArray<PlannedJob>): number => {
+  const rendered = planned.filter((entry) => entry.reusedFrom === undefined)
+  const seconds = rendered.map(({ job }) => Duration.toSeconds(DEFAULT_POLL.prior(job.params)))
+  return seconds.length === 0 ? 0 : seconds.reduce((a, b) => a + b, 0) / seconds.length
+}
+
+/** The wall time of the estimate from these jobs' expected generations, not the model's one figure. */
+const withExpectedTimes = (estimate: RunEstimate, concurrency: number, rpm: number, seconds: number): RunEstimate => {
+  const makespan = budgetMakespan(estimate.jobs, concurrency, rpm, Duration.seconds(seconds))
+  return { ...estimate, wallSeconds: makespan.seconds, limitedBy: makespan.limitedBy }
+}
 
 export const planCommand = Command.make(
   "plan",
@@ -27,10 +43,11 @@ export const planCommand = Command.make(
     ),
     rpm: Options.integer("rpm").pipe(
       Options.withDescription(
-        `API calls per minute, for the wall-time estimate: a job takes at least 3 (default: the manifest's, else ${DEFAULT_RPM})`
+        `API calls per minute, for the wall-time estimate: a job takes at least 3 (default: the manifest's, else ${DEFAULT_RPM_TEXT})`
       ),
       Options.optional
     ),
+    plan: planFlag,
     ...reuseFlags,
     emulator: Options.boolean("emulator").pipe(
       Options.withDescription(
@@ -56,7 +73,14 @@ export const planCommand = Command.make(
         picks: picksForRun(args.picks, Option.none())
       })
       const model = loaded.manifest.model ?? SEEDANCE_MODEL
-      const rpm = Option.getOrElse(args.rpm, () => loaded.manifest.rpm ?? DEFAULT_RPM)
+      const rpm = resolveRpm(args, loaded.manifest, PLAN_RPM[DEFAULT_PLAN])
+      // Where the rpm comes from: a plan (named, or the default) unless an rpm is written.
+      const segmindPlan = Option.isSome(args.rpm)
+        ? undefined
+        : Option.getOrElse(
+          args.plan,
+          () => (loaded.manifest.rpm === undefined ? loaded.manifest.plan ?? DEFAULT_PLAN : undefined)
+        )
       if (rpm < 1) return yield* usageError(`--rpm must be at least 1 (got ${rpm})`)
       const concurrency = Option.getOrElse(
         args.concurrency,
@@ -69,16 +93,24 @@ export const planCommand = Command.make(
         ? emptyReuseIndex
         : yield* buildReuseIndex(reuseRoot, reuseRoot, yield* apiOriginOfFlags(args.emulator, args.baseUrl))
       const planned = yield* lookUpReuse(jobs, model, reuse)
+      const expected = expectedSeconds(planned)
       const plan: Plan = {
         manifest: args.manifest,
         name: loaded.manifest.name,
         model,
         concurrency,
         rpm,
+        segmindPlan,
+        expectedSeconds: expected,
         jobs: planned,
         frameImages: loaded.frameImages,
         links: followedLines(jobs, picks),
-        estimate: estimateRun(toRender(planned), { model, concurrency, rpm })
+        estimate: withExpectedTimes(
+          estimateRun(toRender(planned), { model, concurrency, rpm }),
+          concurrency,
+          rpm,
+          expected
+        )
       }
       yield* Console.log(args.json ? JSON.stringify(planDocument(plan), null, 2) : renderPlan(plan))
       if (reseedBase !== undefined && !args.json) {

@@ -9,6 +9,8 @@ export const planDocument = (plan: Plan) => ({
   model: plan.model,
   concurrency: plan.concurrency,
   rpm: plan.rpm,
+  // The Segmind plan whose limit the rpm is; null where an rpm was written.
+  plan: plan.segmindPlan ?? null,
   jobs: plan.jobs.map((entry) => {
     const { job, reusedFrom } = entry
     return {

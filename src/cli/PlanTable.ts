@@ -1,6 +1,7 @@
 import { Duration } from "effect"
 import { adaptiveAspect } from "../domain/AdaptiveAspect.js"
 import type { Job } from "../domain/Job.js"
+import type { SegmindPlan } from "../domain/SegmindPlan.js"
 import { budgetConcurrency, jobsPerMinute } from "../pipeline/BudgetConcurrency.js"
 import { formatDuration } from "../report/DurationFormat.js"
 import {
@@ -21,6 +22,10 @@ export interface Plan {
   readonly model: string
   readonly concurrency: number
   readonly rpm: number
+  /** the Segmind plan whose limit `rpm` is; none when an rpm was written */
+  readonly segmindPlan?: SegmindPlan | undefined
+  /** the mean generation time a run would first expect of the jobs to render (0: none to render) */
+  readonly expectedSeconds?: number
   readonly jobs: ReadonlyArray<PlannedJob>
   /** each local frame's pixel size, by absolute path: the shape an `adaptive` job takes */
   readonly frameImages?: ReadonlyMap<string, { readonly width: number; readonly height: number }>
@@ -115,28 +120,44 @@ export const renderPlan = (plan: Plan): string => {
   ].join("\n")
 }
 
-const estimateLines = ({ concurrency, estimate, model, rpm }: Plan): ReadonlyArray<string> => {
+const estimateLines = (plan: Plan): ReadonlyArray<string> => {
+  const { concurrency, estimate, model, rpm } = plan
   const info = MODEL_CATALOG[model]
+  const typicalSeconds = info?.typicalLatencySeconds ?? 100
+  const expectedSeconds = plan.expectedSeconds === undefined || plan.expectedSeconds === 0
+    ? typicalSeconds
+    : Math.round(plan.expectedSeconds)
   const basis = estimate.known && info !== undefined
-    ? `priced per job: ${info.priceBasis}; ~${info.typicalLatencySeconds} s per generation`
+    ? `priced per job: ${info.priceBasis}; ~${expectedSeconds} s per generation`
     : `${model} is not in shotlist's price table; Seedance 1.5 Pro's figures stand in`
   return [
     `estimate: ${formatUsd(estimate.costUsd)} for ${plural(estimate.jobs, "job")}, about ${
       formatDuration(estimate.wallSeconds * 1000, "rough")
-    } at concurrency ${concurrency} and ${rpm} API calls/min (${basis})`,
-    ...(estimate.limitedBy === "rpm"
-      ? [
-        `the request budget sets the pace: a job takes at least ${API_CALLS_PER_JOB} calls, so ${rpm} calls/min admit ${
-          Math.round((rpm / API_CALLS_PER_JOB) * 10) / 10
-        } jobs a minute (--rpm, or the manifest's rpm:)`
-      ]
-      : []),
-    budgetLine(rpm, info?.typicalLatencySeconds ?? 100)
+    } at concurrency ${concurrency} and ${rpm} API calls/min (${basis}); ${
+      estimate.limitedBy === "rpm" ? "the request budget sets the pace" : "generations set the pace"
+    }`,
+    ...budgetLines(plan, expectedSeconds)
   ]
 }
 
-/** What the budget allows, and the concurrency that keeps it busy with the model's typical generation. */
-const budgetLine = (rpm: number, typicalSeconds: number): string =>
-  `the budget admits ~${Math.round(jobsPerMinute(rpm))} jobs a minute; concurrency ${
-    budgetConcurrency(rpm, Duration.seconds(typicalSeconds))
-  } keeps it busy`
+/** What the budget allows: whose limit it is, the jobs a minute it admits, the calls these jobs need, the concurrency that keeps it busy. */
+const budgetLines = ({ estimate, rpm, segmindPlan }: Plan, expectedSeconds: number): ReadonlyArray<string> => {
+  const calls = estimate.jobs * API_CALLS_PER_JOB
+  const whose = segmindPlan === undefined
+    ? "as rpm says"
+    : `the ${segmindPlan} plan's limit`
+  return [
+    `request budget: ${rpm} API calls/min, ${whose} (--plan free|pro, or --rpm N): a job takes at least ${API_CALLS_PER_JOB} calls, so it admits ~${
+      Math.round(jobsPerMinute(rpm) * 10) / 10
+    } jobs a minute`,
+    `${plural(estimate.jobs, "job")} to render: at least ${plural(calls, "call")}, ${
+      formatDuration(Math.ceil((calls * 60) / rpm) * 1000, "rough")
+    } of budget; at ~${expectedSeconds} s a generation, ${
+      busyWith(estimate.jobs, budgetConcurrency(rpm, Duration.seconds(expectedSeconds)))
+    } the budget busy`
+  ]
+}
+
+/** The jobs in flight that keep the budget busy, said of a run of `jobs`: past them, all at once. */
+const busyWith = (jobs: number, concurrency: number): string =>
+  jobs > 0 && jobs <= concurrency ? `all ${jobs} at once would not keep` : `concurrency ${concurrency} keeps`

@@ -1,9 +1,10 @@
 import { HelpDoc, Options, ValidationError } from "@effect/cli"
 import { Effect, Either, type Option } from "effect"
+import type { SegmindPlan } from "../domain/SegmindPlan.js"
 import { DEFAULT_RETRY } from "../pipeline/RetryPolicy.js"
 import { type Budget, budgetFlags } from "./Budget.js"
 import { type NotifyTarget, notifyTarget } from "./Notify.js"
-import { DEFAULT_CONCURRENCY_TEXT, DEFAULT_RPM } from "./RunSettings.js"
+import { DEFAULT_CONCURRENCY_TEXT, DEFAULT_RPM_TEXT, planFlag } from "./RunSettings.js"
 
 /** Flags every rendering command (`run`, `resume`, `replay`) takes. */
 export const renderFlags = {
@@ -15,10 +16,12 @@ export const renderFlags = {
   ),
   rpm: Options.integer("rpm").pipe(
     Options.withDescription(
-      `API calls per minute for the whole run, polls included (default: the manifest's or the run's, else ${DEFAULT_RPM}; Segmind allows 5 on Free, 50 on Pro)`
+      `API calls per minute for the whole run, polls included, for a limit no plan names (Enterprise) (default: the manifest's or the run's, else ${DEFAULT_RPM_TEXT})`
     ),
     Options.optional
   ),
+  // The account's plan sets the rpm where nothing more precise does.
+  plan: planFlag,
   emulator: Options.boolean("emulator").pipe(
     Options.withDescription("render on the embedded Segmind emulator: no API key, no cost (off by default)")
   ),
@@ -99,6 +102,7 @@ export const renderFlags = {
 export interface RenderFlags extends Budget {
   readonly concurrency: Option.Option<number>
   readonly rpm: Option.Option<number>
+  readonly plan: Option.Option<SegmindPlan>
   readonly emulator: boolean
   readonly baseUrl: Option.Option<string>
   readonly retries: Option.Option<number>

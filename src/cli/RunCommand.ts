@@ -83,7 +83,12 @@ export const runCommand = Command.make(
       const target = yield* apiTarget(args.emulator, args.baseUrl)
       const settings = yield* resolveRunSettings(
         args,
-        { concurrency: loaded.manifest.concurrency, rpm: loaded.manifest.rpm, retry: loaded.manifest.retry },
+        {
+          concurrency: loaded.manifest.concurrency,
+          rpm: loaded.manifest.rpm,
+          plan: loaded.manifest.plan,
+          retry: loaded.manifest.retry
+        },
         target.isEmulator
       )
       if (reseedBase !== undefined) {

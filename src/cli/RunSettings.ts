@@ -1,5 +1,7 @@
+import { Options } from "@effect/cli"
 import { Duration, Effect, Either, Option } from "effect"
 import { SEEDANCE_DEFAULTS, type SeedanceParams } from "../domain/SeedanceParams.js"
+import { DEFAULT_PLAN, PLAN_RPM, PLANS_TEXT, SEGMIND_PLANS, type SegmindPlan } from "../domain/SegmindPlan.js"
 import { defaultEmulatorConfig, generationTime } from "../emulator/EmulatorConfig.js"
 import { budgetConcurrency } from "../pipeline/BudgetConcurrency.js"
 import { DEFAULT_POLL, type PollSettings } from "../pipeline/PollSchedule.js"
@@ -17,7 +19,27 @@ export const DEFAULT_CONCURRENCY_TEXT =
 /** Where neither flag nor manifest sets it: the jobs in flight that keep `rpm` busy with typical jobs. */
 export const defaultConcurrency = (rpm: number, prior: PollSettings["prior"] = DEFAULT_POLL.prior): number =>
   budgetConcurrency(rpm, prior(TYPICAL_JOB))
-export const DEFAULT_RPM = 45
+/** `--plan`, taken by `run`, `resume`, `replay` and `plan`. */
+export const planFlag = Options.choice("plan", SEGMIND_PLANS).pipe(
+  Options.withDescription(
+    `the Segmind plan of the API key: its limit is the run's API calls per minute, ${PLANS_TEXT} (default: the manifest's plan:, else ${DEFAULT_PLAN}); --rpm (or the manifest's rpm:) sets a limit no plan names`
+  ),
+  Options.optional
+)
+
+/** What the help says of the default rpm. */
+export const DEFAULT_RPM_TEXT = `the plan's limit (${DEFAULT_PLAN} unless told: ${PLAN_RPM[DEFAULT_PLAN]})`
+
+/** The rpm a run spends: a flag over the manifest (or the resumed run), an explicit rpm over a plan; else `fallback`. */
+export const resolveRpm = (
+  flags: { readonly rpm: Option.Option<number>; readonly plan: Option.Option<SegmindPlan> },
+  defaults: { readonly rpm?: number | undefined; readonly plan?: SegmindPlan | undefined },
+  fallback: number
+): number =>
+  Option.getOrElse(
+    Option.orElse(flags.rpm, () => Option.map(flags.plan, (plan) => PLAN_RPM[plan])),
+    () => defaults.rpm ?? (defaults.plan === undefined ? fallback : PLAN_RPM[defaults.plan])
+  )
 /** Without `--max-jobs`, a run renders at most this many jobs: more is likely a sweep that multiplies by mistake. */
 export const DEFAULT_MAX_JOBS = 1000
 /** The embedded emulator has no plan limit; the budget then only keeps the demo polite. */
@@ -49,6 +71,8 @@ const positive = (name: string, value: Option.Option<number>) =>
 export interface SettingsDefaults {
   readonly concurrency: number | undefined
   readonly rpm: number | undefined
+  /** the manifest's plan: (a resumed run's rpm already says it) */
+  readonly plan?: SegmindPlan | undefined
   readonly retry: { readonly tries?: number; readonly base?: number; readonly cap?: number } | undefined
 }
 
@@ -64,7 +88,16 @@ export interface RunSettings {
 /** The flags that shape how a run renders. */
 export type SettingsFlags = Pick<
   RenderFlags,
-  "concurrency" | "rpm" | "retries" | "retryBase" | "retryCap" | "jobDeadline" | "deadline" | "expect" | "pollVia"
+  | "concurrency"
+  | "plan"
+  | "rpm"
+  | "retries"
+  | "retryBase"
+  | "retryCap"
+  | "jobDeadline"
+  | "deadline"
+  | "expect"
+  | "pollVia"
 >
 
 export const resolveRunSettings = (flags: SettingsFlags, defaults: SettingsDefaults, onEmulator: boolean) =>
@@ -82,7 +115,7 @@ export const resolveRunSettings = (flags: SettingsFlags, defaults: SettingsDefau
         onNone: () => (fromDefaults === undefined ? fallback : Duration.seconds(fromDefaults))
       })
     const pollDefaults = onEmulator ? EMULATOR_POLL : DEFAULT_POLL
-    const rpm = Option.getOrElse(flags.rpm, () => defaults.rpm ?? (onEmulator ? EMULATOR_RPM : DEFAULT_RPM))
+    const rpm = resolveRpm(flags, defaults, onEmulator ? EMULATOR_RPM : PLAN_RPM[DEFAULT_PLAN])
     const poll: PollSettings = {
       ...pollDefaults,
       ...Option.match(expected, { onNone: () => ({}), onSome: (duration) => ({ prior: () => duration }) }),

@@ -1,5 +1,6 @@
 import type { SweepValue } from "../domain/Job.js"
 import type { AspectRatio, Resolution } from "../domain/SeedanceParams.js"
+import type { SegmindPlan } from "../domain/SegmindPlan.js"
 
 /** A frame as written: an http(s) URL or a path relative to the manifest. */
 export type FrameRef = { readonly _tag: "Url"; readonly url: string } | {
@@ -45,6 +46,8 @@ export interface Manifest {
   readonly seedBase?: string
   readonly model: string
   readonly concurrency?: number
+  /** the Segmind plan of the key: its limit is the run's rpm unless `rpm` says otherwise */
+  readonly plan?: SegmindPlan
   readonly rpm?: number
   /** retry policy for transient errors: tries (first included), backoff base and cap in seconds */
   readonly retry?: { readonly tries?: number; readonly base?: number; readonly cap?: number }
@@ -84,6 +87,7 @@ export const TOP_KEYS = [
   "seed_base",
   "model",
   "concurrency",
+  "plan",
   "rpm",
   "retry",
   "defaults",

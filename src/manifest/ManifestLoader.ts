@@ -341,6 +341,7 @@ const toManifest = (decoded: ManifestShape, stem: string, frame: (written: strin
     ...(decoded.seed_base === undefined ? {} : { seedBase: String(decoded.seed_base) }),
     model: SEEDANCE_MODEL,
     ...(decoded.concurrency === undefined ? {} : { concurrency: decoded.concurrency }),
+    ...(decoded.plan === undefined ? {} : { plan: decoded.plan }),
     ...(decoded.rpm === undefined ? {} : { rpm: decoded.rpm }),
     ...(decoded.retry === undefined ? {} : { retry: decoded.retry }),
     defaults,

@@ -17,6 +17,7 @@ import {
   SEEDANCE_DEFAULTS,
   SEEDANCE_MODEL
 } from "../domain/SeedanceParams.js"
+import { DEFAULT_PLAN, PLANS_TEXT, SEGMIND_PLANS } from "../domain/SegmindPlan.js"
 import type { RETRY_KEYS } from "./Manifest.js"
 import {
   DEVICE_NAME,
@@ -400,6 +401,14 @@ export const SeedBase = Schema.Union(
 
 const shotsRule = "shots must be a non-empty list of shots, each with an id and a prompt"
 
+/** `plan must be free or pro (got "prof"; did you mean "pro"?)`. */
+const planRefused = (actual: unknown): string => {
+  const close = typeof actual === "string" ? closestKey(actual, SEGMIND_PLANS) : undefined
+  return `plan must be ${SEGMIND_PLANS.join(" or ")}; for another limit write rpm: (got ${describe(actual)}${
+    close === undefined ? "" : `; did you mean "${close}"?`
+  })`
+}
+
 const topFields = {
   version: required(
     Schema.Literal(1).annotations(field("version", "The manifest format; always 1.", got("version must be 1"))),
@@ -420,11 +429,21 @@ const topFields = {
       `Jobs rendering at once (${LIMITS.concurrency.min}-${LIMITS.concurrency.max}); --concurrency overrides.`
     )
   ),
+  plan: optional(
+    Schema.Literal(...SEGMIND_PLANS).annotations({
+      ...field(
+        "plan",
+        `The Segmind plan of the API key: its limit is the run's API calls per minute, ${PLANS_TEXT}. Default: ${DEFAULT_PLAN}. rpm, --plan and --rpm override.`,
+        planRefused
+      ),
+      default: DEFAULT_PLAN
+    })
+  ),
   rpm: optional(
     bounded(
       "rpm",
       "requests per minute",
-      `API calls per minute for the whole run (${LIMITS.rpm.min}-${LIMITS.rpm.max}; Segmind Pro allows 50); --rpm overrides.`
+      `API calls per minute for the whole run (${LIMITS.rpm.min}-${LIMITS.rpm.max}), for a limit no plan names (Enterprise); default: the plan's. --rpm overrides.`
     )
   ),
   retry: optional(Retry),
@@ -444,7 +463,7 @@ const topFields = {
 /** Every field of the manifest, each checked on its own; unknown keys are errors at every level. */
 export const ManifestShape = Schema.Struct(topFields).annotations({
   message: () =>
-    "a manifest is a map with version, shots and optional name, seed_base, model, concurrency, rpm, retry, defaults"
+    "a manifest is a map with version, shots and optional name, seed_base, model, concurrency, plan, rpm, retry, defaults"
 })
 export type ManifestShape = typeof ManifestShape.Type
 

@@ -27,6 +27,8 @@ export interface OffRoute {
 }
 
 const isOffRoute = (answer: PolledAnswer | OffRoute): answer is OffRoute => "_tag" in answer
+/** A COMPLETED answer of the status URL: the result is still to fetch (the result URL's carries it). */
+const owesResult = (answer: PolledAnswer): boolean => answer.status === "COMPLETED" && answer.result === undefined
 
 /** A job awaiting its end, as the scheduler weighs it. */
 export interface PollCandidate {
@@ -307,7 +309,11 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
             if (isOffRoute(value)) {
               return Effect.succeed<Seen>({ ...value, failedTries: tries })
             }
-            return Queue.offer(answers, Exit.succeed({ failedTries: tries, value })).pipe(Effect.as<Seen>(value.status))
+            // A COMPLETED status begets a result fetch: its slot is kept before the job hears, so no poll takes it.
+            return (owesResult(value) ? budget.reserveResult : Effect.void).pipe(
+              Effect.zipRight(Queue.offer(answers, Exit.succeed({ failedTries: tries, value }))),
+              Effect.as<Seen>(value.status)
+            )
           }
           const turn = (inSlot: InSlot, via: PollVia, earlierTries = 0): Effect.Effect<Seen> =>
             Effect.flatMap(Effect.exit(request.ask(inSlot, via)), handOver(earlierTries))

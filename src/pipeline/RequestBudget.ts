@@ -26,6 +26,8 @@ export type CallPriority = "result" | "submit" | "upload" | "poll"
 /** Waiting lines, served first to last. */
 type Line = 0 | 1 | 2
 const LINE_OF: Record<CallPriority, Line> = { result: 0, submit: 1, upload: 1, poll: 2 }
+const RESULT_LINE = 0
+const SUBMIT_LINE = 1
 const POLL_LINE = 2
 
 /** The server's counting window and what we add to it for clock skew and rounding at the server. */
@@ -42,6 +44,8 @@ interface Waiter {
   readonly id: number
   readonly line: Line
   readonly granted: Deferred.Deferred<void>
+  /** when it came: one still there when a serve left calls waiting has waited for its slot */
+  readonly sinceMs: number
 }
 
 type Lines = readonly [
@@ -49,6 +53,12 @@ type Lines = readonly [
   SortedMap.SortedMap<number, Waiter>,
   SortedMap.SortedMap<number, Waiter>
 ]
+
+/** A granted call not answered yet: the time a 429 taught its slot not to free before, and whether it is a poll. */
+interface OnTheWire {
+  readonly floorMs: number
+  readonly poll: boolean
+}
 
 /**
  * Who waits, and the slots the window holds. A granted slot stays held while
@@ -59,31 +69,35 @@ type Lines = readonly [
 interface BudgetState {
   readonly nextId: number
   readonly lines: Lines
-  /** granted calls not answered yet, by waiter id, each with the time a 429 taught it not to free before */
-  readonly onTheWire: HashMap.HashMap<number, number>
+  /** granted calls not answered yet, by waiter id */
+  readonly onTheWire: HashMap.HashMap<number, OnTheWire>
   /** when each other slot of the window frees, earliest first */
   readonly freeing: RedBlackTree.RedBlackTree<number, undefined>
-  /** when the next poll is due at the even pace */
-  readonly nextPollAtMs: number
+  /** a slot kept for each poll that found its job COMPLETED, until its result fetch is granted: when each lapses, earliest first */
+  readonly owed: ReadonlyArray<number>
+  /** the last time a call waited for a slot (was left waiting, or granted after it came): within a window of it, the budget binds */
+  readonly waitedAtMs: number
 }
 
 interface BudgetLimits {
   readonly callsPerWindow: number
   /** the window with its margin: a slot is held this long after its call's answer */
   readonly heldMs: number
-  /** the window spread evenly over its calls: the pace of polls, and how a window learned full refills */
+  /** the window spread evenly over its calls: how a window learned full refills */
   readonly evenGapMs: number
+  /** how long a slot owed to a result waits for its fetch: the job asks within a journal write, so it lapses only if the job died */
+  readonly owedMs: number
 }
-
-/** Timers fire on whole milliseconds: a pace finer than that catches up within one tick instead of drifting. */
-const TIMER_TICK_MS = 1
 
 /** A 429 teaches at most this many slots: past it, an rpm is no server's real limit. */
 const LEARNED_SLOTS_MAX = 10_000
 
+/** An owed slot lapses after this share of the window (5 s of Segmind's minute). */
+const OWED_SHARE = 1 / 12
+
 const limitsOf = (callsPerWindow: number, window: BudgetWindow): BudgetLimits => {
   const heldMs = Duration.toMillis(window.window) + Duration.toMillis(window.margin)
-  return { callsPerWindow, heldMs, evenGapMs: heldMs / callsPerWindow }
+  return { callsPerWindow, heldMs, evenGapMs: heldMs / callsPerWindow, owedMs: heldMs * OWED_SHARE }
 }
 
 const noSlots = RedBlackTree.empty<number, undefined>(Order.number)
@@ -94,7 +108,8 @@ const emptyState: BudgetState = {
   lines: [noWaiters, noWaiters, noWaiters],
   onTheWire: HashMap.empty(),
   freeing: noSlots,
-  nextPollAtMs: Number.NEGATIVE_INFINITY
+  owed: [],
+  waitedAtMs: Number.NEGATIVE_INFINITY
 }
 
 const withLine = (lines: Lines, line: Line, waiters: SortedMap.SortedMap<number, Waiter>): Lines => {
@@ -106,9 +121,10 @@ const withLine = (lines: Lines, line: Line, waiters: SortedMap.SortedMap<number,
 const enqueue = (
   state: BudgetState,
   line: Line,
-  granted: Deferred.Deferred<void>
+  granted: Deferred.Deferred<void>,
+  sinceMs: number
 ): readonly [Waiter, BudgetState] => {
-  const waiter: Waiter = { id: state.nextId, line, granted }
+  const waiter: Waiter = { id: state.nextId, line, granted, sinceMs }
   return [waiter, {
     ...state,
     nextId: state.nextId + 1,
@@ -117,11 +133,13 @@ const enqueue = (
 }
 
 /**
- * Grants every slot that can be granted at `nowMs`: results, then submits and
- * uploads, take free slots in their order; a poll takes one only when no one
- * above waits, and at most one per even gap, so a burst of polls never fills
- * the window ahead of a result. Returns the waiters granted and when to look
- * again (undefined: when something changes).
+ * Grants every slot that can be granted at `nowMs`, by line: a result takes
+ * any free slot (and a slot owed to results with it); a submit or upload one
+ * not owed to a result; a poll one that leaves, after it, a slot for each
+ * result the polls on the wire may beget (as many as there are). So a window
+ * holds polls and their results side by side, the way a clairvoyant fills it.
+ * Returns the waiters granted and when to look again (undefined: when
+ * something changes).
  */
 const serve = (
   state: BudgetState,
@@ -133,48 +151,61 @@ const serve = (
     freeing = RedBlackTree.removeFirst(freeing, first.value[0])
     first = RedBlackTree.first(freeing)
   }
-  let { lines, nextPollAtMs, onTheWire } = state
+  let owed = state.owed.filter((lapsesAtMs) => lapsesAtMs > nowMs)
+  let { lines, onTheWire } = state
+  let pollsOnTheWire = [...HashMap.values(onTheWire)].filter((wire) => wire.poll).length
   const granted: Array<Waiter> = []
-  const held = () => HashMap.size(onTheWire) + RedBlackTree.size(freeing)
+  let waited = false
+  const free = () => limits.callsPerWindow - HashMap.size(onTheWire) - RedBlackTree.size(freeing)
   const grantFrom = (line: Line): boolean =>
     Option.match(SortedMap.headOption(lines[line]), {
       onNone: () => false,
       onSome: ([id, waiter]) => {
         lines = withLine(lines, line, SortedMap.remove(lines[line], id))
-        onTheWire = HashMap.set(onTheWire, id, nowMs)
+        onTheWire = HashMap.set(onTheWire, id, { floorMs: nowMs, poll: line === POLL_LINE })
         granted.push(waiter)
+        waited ||= waiter.sinceMs <= state.waitedAtMs
+        if (line === RESULT_LINE) owed = owed.slice(1)
+        if (line === POLL_LINE) pollsOnTheWire++
         return true
       }
     })
-  for (const line of [0, 1] as const) {
-    while (held() < limits.callsPerWindow && grantFrom(line));
-  }
-  const lagKeptMs = Math.max(limits.evenGapMs, TIMER_TICK_MS)
-  while (held() < limits.callsPerWindow && nextPollAtMs <= nowMs && grantFrom(POLL_LINE)) {
-    nextPollAtMs = (nextPollAtMs >= nowMs - lagKeptMs ? nextPollAtMs : nowMs) + limits.evenGapMs
-  }
-  // A full window frees at its earliest expiry (unknown while every call in it is on the wire); a poll also waits for its pace.
-  const slotAtMs = held() < limits.callsPerWindow
-    ? nowMs
-    : Option.match(RedBlackTree.first(freeing), { onNone: () => undefined, onSome: ([at]) => at })
-  const nextAtMs = SortedMap.size(lines[0]) + SortedMap.size(lines[1]) > 0
-    ? slotAtMs
-    : SortedMap.size(lines[POLL_LINE]) > 0 && slotAtMs !== undefined
-    ? Math.max(slotAtMs, nextPollAtMs)
-    : undefined
-  return [{ granted, nextAtMs }, { ...state, lines, onTheWire, freeing, nextPollAtMs }]
+  while (free() >= 1 && grantFrom(RESULT_LINE));
+  while (free() - owed.length >= 1 && grantFrom(SUBMIT_LINE));
+  while (free() - owed.length - pollsOnTheWire >= 1 && grantFrom(POLL_LINE));
+  // Someone still waits for a slot to free or an owed one to lapse (an answer off the wire wakes us anyway).
+  const waiting = lines.some((line) => SortedMap.size(line) > 0)
+  const freesAtMs = [
+    ...Option.toArray(Option.map(RedBlackTree.first(freeing), ([at]) => at)),
+    ...owed.slice(0, 1)
+  ]
+  const nextAtMs = waiting && freesAtMs.length > 0 ? Math.min(...freesAtMs) : undefined
+  return [{ granted, nextAtMs }, {
+    ...state,
+    lines,
+    onTheWire,
+    freeing,
+    owed,
+    waitedAtMs: waiting || waited ? nowMs : state.waitedAtMs
+  }]
 }
 
 /** A granted call leaves the wire: its slot frees `atMs` (or at what a 429 taught, if later). */
 const leaveWire = (state: BudgetState, waiter: Waiter, atMs: (floorMs: number) => number): BudgetState =>
   Option.match(HashMap.get(state.onTheWire, waiter.id), {
     onNone: () => state,
-    onSome: (floorMs) => ({
+    onSome: ({ floorMs }) => ({
       ...state,
       onTheWire: HashMap.remove(state.onTheWire, waiter.id),
       freeing: RedBlackTree.insert(state.freeing, atMs(floorMs), undefined)
     })
   })
+
+/** A poll found its job COMPLETED: a slot is kept for the result fetch that follows, ahead of submits and polls. */
+const owe = (state: BudgetState, limits: BudgetLimits, nowMs: number): BudgetState => ({
+  ...state,
+  owed: [...state.owed, nowMs + limits.owedMs]
+})
 
 /** The call of `waiter` was answered (or given up): its slot is out of the server's count a window from now. */
 const settle = (state: BudgetState, limits: BudgetLimits, waiter: Waiter, nowMs: number): BudgetState =>
@@ -197,7 +228,9 @@ const learnFull = (state: BudgetState, limits: BudgetLimits, untilMs: number): B
   const learned = (i: number) => untilMs + (count - 1 - i) * limits.evenGapMs
   const wire = [...HashMap.entries(state.onTheWire)]
   const onTheWire = HashMap.fromIterable(
-    wire.map(([id, floorMs], i) => [id, i < count ? Math.max(floorMs, learned(i)) : floorMs] as const)
+    wire.map(([id, call], i) =>
+      [id, i < count ? { ...call, floorMs: Math.max(call.floorMs, learned(i)) } : call] as const
+    )
   )
   const ours = [...RedBlackTree.keysReversed(state.freeing)]
   const slots = Math.max(ours.length, count - wire.length)
@@ -216,8 +249,9 @@ const learnFull = (state: BudgetState, limits: BudgetLimits, untilMs: number): B
  * One budget of API calls for the whole run: submit, status, result and upload
  * all take a slot, so the run never earns its own 429s: no window of the
  * server's length ever holds more than `callsPerMinute` calls, however late
- * a call lands. Waiting calls are served by priority; a 429 closes the gate
- * for everyone.
+ * a call lands. Waiting calls are served by priority, each as soon as the
+ * window has a slot for it (no pacing: a free slot left unused is lost to
+ * the run); a 429 closes the gate for everyone.
  */
 export class RequestBudget extends Context.Tag("shotlist/RequestBudget")<
   RequestBudget,
@@ -231,11 +265,13 @@ export class RequestBudget extends Context.Tag("shotlist/RequestBudget")<
     readonly takeSlot: (priority: CallPriority) => Effect.Effect<void>
     /** a submit's slot: the call that is neither a result nor a poll */
     readonly take: Effect.Effect<void>
-    /** a status poll's slot: only one nobody above wants, at most one per even gap */
+    /** a status poll's slot: only one nobody above wants that leaves a slot for each result the polls on the wire may beget */
     readonly takePoll: Effect.Effect<void>
+    /** a poll found its job COMPLETED: keep a slot for the result fetch that follows (it lapses unused after a twelfth of the window) */
+    readonly reserveResult: Effect.Effect<void>
     /** no call of any job starts before `duration` has passed, and the window refills at the even rate after it */
     readonly pause: (duration: Duration.Duration) => Effect.Effect<void>
-    /** the share of the window's slots free now that nobody above the polls waits for: what polls may spend on latency */
+    /** the share of the window's slots free now that nobody above the polls waits for, none if a call waited within the last window: what polls may spend on latency */
     readonly spare: Effect.Effect<number>
     readonly callsPerMinute: number
   }
@@ -272,7 +308,8 @@ export class RequestBudget extends Context.Tag("shotlist/RequestBudget")<
         Effect.uninterruptibleMask((restore) =>
           Effect.gen(function*() {
             const granted = yield* Deferred.make<void>()
-            const waiter = yield* Ref.modify(state, (s) => enqueue(s, LINE_OF[priority], granted))
+            const sinceMs = yield* Clock.currentTimeMillis
+            const waiter = yield* Ref.modify(state, (s) => enqueue(s, LINE_OF[priority], granted, sinceMs))
             yield* nudge
             yield* restore(Deferred.await(waiter.granted)).pipe(
               Effect.onInterrupt(() => change((s) => withdraw(s, waiter)))
@@ -288,7 +325,9 @@ export class RequestBudget extends Context.Tag("shotlist/RequestBudget")<
         yield* change((s) => learnFull(s, limits, untilMs))
       })
 
+      // A budget that made a call wait within the last window binds: the slots its window frees at once are no spare.
       const spare = Effect.zipWith(Ref.get(state), Clock.currentTimeMillis, (s, now) => {
+        if (now - s.waitedAtMs < limits.heldMs) return 0
         // The slots already free are few and come first: counting them, not copying the window, keeps a poll step cheap.
         let freed = 0
         for (const at of RedBlackTree.keys(s.freeing)) {
@@ -296,8 +335,9 @@ export class RequestBudget extends Context.Tag("shotlist/RequestBudget")<
           freed += 1
         }
         const freeing = RedBlackTree.size(s.freeing) - freed
-        const waiting = SortedMap.size(s.lines[0]) + SortedMap.size(s.lines[1])
-        return Math.max(0, limits.callsPerWindow - HashMap.size(s.onTheWire) - freeing - waiting) /
+        const owed = s.owed.filter((at) => at > now).length
+        const waiting = SortedMap.size(s.lines[RESULT_LINE]) + SortedMap.size(s.lines[SUBMIT_LINE])
+        return Math.max(0, limits.callsPerWindow - HashMap.size(s.onTheWire) - freeing - owed - waiting) /
           limits.callsPerWindow
       })
 
@@ -307,6 +347,7 @@ export class RequestBudget extends Context.Tag("shotlist/RequestBudget")<
         takeSlot,
         take: takeSlot("submit"),
         takePoll: takeSlot("poll"),
+        reserveResult: change((s, now) => owe(s, limits, now)),
         pause,
         callsPerMinute
       })

@@ -44,7 +44,7 @@ describe("plan, the dry run", () => {
   it.scopedLive("--json prints one JSON document: each job's id, seed, params, reuse and price, then the totals", () =>
     Effect.gen(function*() {
       const plan = yield* planJson(["manifests/example.yaml", "--no-reuse"])
-      expect(plan).toMatchObject({ name: "example", model: SEEDANCE_MODEL, concurrency: 3, rpm: 45 })
+      expect(plan).toMatchObject({ name: "example", model: SEEDANCE_MODEL, concurrency: 3, rpm: 50, plan: "pro" })
       expect(plan.jobs.map((job) => job.id)).toEqual([
         "harbour",
         "market~seed=11~camera_fixed=true",

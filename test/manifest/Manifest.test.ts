@@ -261,7 +261,7 @@ shots:
     Effect.gen(function*() {
       const issues = yield* issuesOf("version: 1\n5: x\nretry:\n  tryes: 3\nshots:\n  - id: a\n    prompt: x\n")
       expect(issues.map((i) => `${i.line}:${i.column} ${i.path}: ${i.message}`)).toEqual([
-        "2:1 5: unknown key \"5\"; allowed: version, name, seed_base, model, concurrency, rpm, retry, defaults, shots",
+        "2:1 5: unknown key \"5\"; allowed: version, name, seed_base, model, concurrency, plan, rpm, retry, defaults, shots",
         "4:3 retry.tryes: unknown key \"tryes\" (did you mean \"tries\"?); allowed: tries, base, cap"
       ])
     }).pipe(Effect.provide(NodeContext.layer)))
@@ -269,7 +269,7 @@ shots:
   it.scoped("a manifest that is not a map is told every top-level key, retry included", () =>
     Effect.gen(function*() {
       expect((yield* issuesOf("- a\n- b\n")).map((i) => i.message)).toEqual([
-        "a manifest is a map with version, shots and optional name, seed_base, model, concurrency, rpm, retry, defaults"
+        "a manifest is a map with version, shots and optional name, seed_base, model, concurrency, plan, rpm, retry, defaults"
       ])
     }).pipe(Effect.provide(NodeContext.layer)))
 

@@ -24,6 +24,7 @@ describe("a default concurrency that fits the request budget", () => {
       const flags = (concurrency: Option.Option<number>): SettingsFlags => ({
         concurrency,
         rpm: Option.some(45),
+        plan: Option.none(),
         retries: Option.none(),
         retryBase: Option.none(),
         retryCap: Option.none(),
@@ -49,6 +50,8 @@ describe("a default concurrency that fits the request budget", () => {
       jobs: [],
       estimate: estimateRun([], { model: SEEDANCE_MODEL, concurrency: 4, rpm: 50 })
     })
-    expect(plan).toContain("the budget admits ~17 jobs a minute; concurrency 34 keeps it busy")
+    expect(plan).toContain("request budget: 50 API calls/min, as rpm says (--plan free|pro, or --rpm N)")
+    expect(plan).toContain("so it admits ~16.7 jobs a minute")
+    expect(plan).toContain("at ~100 s a generation, concurrency 34 keeps the budget busy")
   })
 })

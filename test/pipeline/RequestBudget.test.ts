@@ -151,21 +151,23 @@ describe("RequestBudget", () => {
     Effect.gen(function*() {
       const budget = yield* RequestBudget.make(6)
       const log = yield* grantLog
+      yield* Effect.forEach(Array.from({ length: 6 }), () => budget.take, { discard: true }) // the window is full until 61 s
       const polls = yield* Effect.forkAll(Array.from({ length: 20 }, (_, i) => caller(budget, log, "poll", i)))
       yield* TestClock.adjust(Duration.millis(500))
       const submits = yield* Effect.forkAll(Array.from({ length: 10 }, (_, i) => caller(budget, log, "submit", i)))
       yield* TestClock.adjust(Duration.minutes(3))
       yield* Fiber.join(submits)
       const grants = yield* Ref.get(log)
-      const lastSubmitAt = Math.max(...grants.filter((g) => g.priority === "submit").map((g) => g.at))
-      // One poll went out before the submits arrived; no other poll before the last submit.
-      const pollsBeforeLastSubmit = grants.filter((g) => g.priority === "poll" && g.at < lastSubmitAt)
-      expect(pollsBeforeLastSubmit).toEqual([{ at: 0, priority: "poll", label: 0 }])
-      expect(lastSubmitAt).toBe(61_500)
+      // The six slots of 61 s and four of those of 122 s go to the submits; the polls that waited longer get the rest.
+      expect(grants.filter((g) => g.priority === "submit").map((g) => g.at)).toEqual([
+        ...Array.from({ length: 6 }, () => 61_000),
+        ...Array.from({ length: 4 }, () => 122_000)
+      ])
+      expect(grants.filter((g) => g.priority === "poll" && g.at <= 122_000).map((g) => g.label)).toEqual([0, 1])
       yield* Fiber.interrupt(polls)
     }))
 
-  it.scoped("polls alone are never starved: they get the full rate, paced evenly", () =>
+  it.scoped("polls alone are never starved: they get the full rate, each slot the moment it frees", () =>
     Effect.gen(function*() {
       const budget = yield* RequestBudget.make(60)
       const log = yield* grantLog
@@ -175,11 +177,84 @@ describe("RequestBudget", () => {
       )
       for (let minute = 0; minute < 5; minute++) yield* TestClock.adjust(Duration.minutes(1))
       const times = (yield* Ref.get(log)).map((g) => g.at)
-      // 60 a minute less the margin: one every 61 s / 60, from 0 to 300 s.
-      expect(times.length).toBeGreaterThanOrEqual(295)
-      expect(fullestMinute(times)).toBeLessThanOrEqual(60)
-      for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(1016)
+      // A window's 60 at 0, 61, 122, 183 and 244 s: no slot waits for a pace, none goes past the rate.
+      expect(times).toHaveLength(300)
+      expect(fullestMinute(times)).toBe(60)
+      expect(new Set(times)).toEqual(new Set([0, 61_000, 122_000, 183_000, 244_000]))
       yield* Fiber.interrupt(polls)
+    }))
+
+  it.scoped("polls on the wire leave a slot for each result they may beget", () =>
+    Effect.gen(function*() {
+      const budget = yield* RequestBudget.make(10)
+      const log = yield* grantLog
+      // Twenty polls whose answers take 5 s: each may say COMPLETED, and its result then needs a slot at once.
+      const polls = yield* Effect.forkAll(Array.from({ length: 20 }, (_, i) =>
+        budget.withSlot("poll")(
+          Clock.currentTimeMillis.pipe(
+            Effect.flatMap((at) =>
+              Ref.update(log, (grants) => [...grants, { at, priority: "poll" as const, label: i }])
+            ),
+            Effect.zipRight(Effect.sleep(Duration.seconds(5)))
+          )
+        )))
+      yield* TestClock.adjust(Duration.seconds(1))
+      // Five polls on the wire, five slots kept for their results.
+      expect((yield* Ref.get(log)).map((g) => g.at)).toEqual([0, 0, 0, 0, 0])
+      const results = yield* Effect.forkAll(Array.from({ length: 5 }, (_, i) => caller(budget, log, "result", 100 + i)))
+      yield* TestClock.adjust(Duration.millis(1))
+      yield* Fiber.join(results)
+      expect((yield* Ref.get(log)).filter((g) => g.priority === "result").map((g) => g.at)).toEqual(
+        Array.from({ length: 5 }, () => 1_000)
+      )
+      yield* TestClock.adjust(Duration.minutes(5))
+      yield* Fiber.join(polls)
+      expect(fullestMinute((yield* Ref.get(log)).map((g) => g.at))).toBe(10)
+    }))
+
+  it.scoped("a poll that found its job COMPLETED keeps a slot for the result, from polls and submits alike, until the result is asked", () =>
+    Effect.gen(function*() {
+      const budget = yield* RequestBudget.make(3)
+      const log = yield* grantLog
+      yield* budget.take // one slot taken: two left, one of them owed
+      yield* budget.reserveResult
+      const others = yield* Effect.forkAll([
+        caller(budget, log, "submit", 1),
+        caller(budget, log, "submit", 2),
+        caller(budget, log, "poll", 3)
+      ])
+      yield* TestClock.adjust(Duration.millis(50))
+      // One submit took the free slot; the owed one waits for its result.
+      expect((yield* Ref.get(log)).map((g) => [g.label, g.at])).toEqual([[1, 0]])
+      yield* caller(budget, log, "result", 4)
+      yield* TestClock.adjust(Duration.minutes(2))
+      yield* Fiber.join(others)
+      expect((yield* Ref.get(log)).map((g) => [g.label, g.at])).toEqual([[1, 0], [4, 50], [2, 61_000], [3, 61_000]])
+    }))
+
+  it.scoped("a budget that made a call wait within the last window has nothing spare, though a window's slots free at once", () =>
+    Effect.gen(function*() {
+      const budget = yield* RequestBudget.make(4)
+      const { fiber } = yield* takeTimes(budget, 6) // two wait for the slots of 61 s
+      yield* TestClock.adjust(Duration.seconds(61))
+      yield* Fiber.join(fiber)
+      expect(yield* budget.spare).toBe(0) // two of four slots free, but the budget binds
+      yield* TestClock.adjust(Duration.seconds(60))
+      expect(yield* budget.spare).toBe(0) // still within a window of the last wait
+      yield* TestClock.adjust(Duration.seconds(2))
+      expect(yield* budget.spare).toBe(1)
+    }))
+
+  it.scoped("a slot owed to a result that never comes goes back after a twelfth of the window", () =>
+    Effect.gen(function*() {
+      const budget = yield* RequestBudget.make(1)
+      const log = yield* grantLog
+      yield* budget.reserveResult
+      const poll = yield* Effect.fork(caller(budget, log, "poll"))
+      yield* TestClock.adjust(Duration.seconds(10))
+      yield* Fiber.join(poll)
+      // 61 s / 12, on the next whole millisecond.
+      expect((yield* Ref.get(log)).map((g) => g.at)).toEqual([5_084])
     }))
 
   it.scoped("with 500 jobs polling, the run stays under its rate and submissions still get their slots", () =>
@@ -195,9 +270,11 @@ describe("RequestBudget", () => {
       const entries = yield* Ref.get(log)
       expect(entries).toHaveLength(510)
       expect(fullestMinute(entries.map((e) => e.at))).toBeLessThanOrEqual(60)
-      // The 10 submits, queued behind 500 polls, all went out at once.
+      // The polls filled the first window before the submits came; the 10 submits, queued behind 440 polls, all
+      // went out with the first slots to free, and polls took only the rest of them.
       const submitTimes = entries.filter((e) => e.priority === "submit").map((e) => e.at)
-      expect(Math.max(...submitTimes)).toBe(1000)
+      expect(submitTimes).toEqual(Array.from({ length: 10 }, () => 61_000))
+      expect(entries.filter((e) => e.at === 61_000 && e.priority === "poll")).toHaveLength(50)
     }))
 
   it.scoped("callers interrupted while they wait give back nothing they did not use: every slot still goes out", () =>
@@ -215,15 +292,12 @@ describe("RequestBudget", () => {
       const later = yield* Effect.forkAll(Array.from({ length: 3 }, (_, i) => caller(budget, log, "poll", 200 + i)))
       yield* TestClock.adjust(Duration.seconds(60))
       yield* Fiber.join(staying)
-      const grants = yield* Ref.get(log)
-      // The six slots that free at 61 s go to the three submits and, paced, the first of the polls.
-      expect(grants.filter((g) => g.label >= 100 && g.label < 200).map((g) => g.at)).toEqual([61_000, 61_000, 61_000])
-      expect(grants.filter((g) => g.label < 100)).toEqual([])
-      yield* TestClock.adjust(Duration.seconds(30))
       yield* Fiber.join(later)
-      expect(grants.length + 2).toBe((yield* Ref.get(log)).length)
-      // No slot was held by the interrupted: the remaining polls went out at their pace, inside the same window.
-      expect((yield* Ref.get(log)).filter((g) => g.label >= 200).map((g) => g.at)).toEqual([61_000, 71_167, 81_334])
+      const grants = yield* Ref.get(log)
+      // No slot was held by the interrupted: the six slots that free at 61 s go to the three submits and the three polls.
+      expect(grants.filter((g) => g.label >= 100 && g.label < 200).map((g) => g.at)).toEqual([61_000, 61_000, 61_000])
+      expect(grants.filter((g) => g.label >= 200).map((g) => g.at)).toEqual([61_000, 61_000, 61_000])
+      expect(grants.filter((g) => g.label < 100)).toEqual([])
     }))
 
   it.scoped("a 429 with Retry-After holds back every caller, not only the one that saw it", () =>
