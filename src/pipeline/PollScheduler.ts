@@ -38,6 +38,15 @@ const THRESHOLD_SPARE = 0.3
 /** Past this, a normal's distribution function is 1 to our precision: the job is overdue, not unlikely. */
 const SURE = 1 - 1e-9
 
+/** A job's window of likely ends opens this many sd before its mean: under 2.3 % of jobs end sooner. */
+const WINDOW_Z = 2
+
+/** With room, polls in the window are at most this share of the spread apart: a narrow spread is cheap to poll closely. */
+const GAP_PER_SD = 0.5
+
+/** The share of the calls polls may use (the spare ones and those polls hold) when they buy latency: the rest stays for submits and results. */
+const LATENCY_SHARE = 0.75
+
 /** The chance a poll sent at `threshold`'s share of the budget finds: the fuller the budget, the surer the poll. */
 export const pollThreshold = (spare: number): number => THRESHOLD_TIGHT - (THRESHOLD_TIGHT - THRESHOLD_SPARE) * spare
 
@@ -50,6 +59,43 @@ export const doneSinceSeen = (job: PollCandidate, nowMs: number): number => {
   const by = normalCdf((nowMs - job.submittedAtMs - job.estimate.meanMs) / job.estimate.sdMs)
   return Math.max(0, (by - before) / (1 - before))
 }
+
+/** When the job's window of likely ends opens; the scout's is open from its submission, since its prior may be far off. */
+export const windowOpensAtMs = (job: PollCandidate): number =>
+  job.scouting === true
+    ? job.submittedAtMs
+    : job.submittedAtMs + job.estimate.meanMs - WINDOW_Z * job.estimate.sdMs
+
+/** The gap that meets the latency target for a job so estimated: tighter where its spread is narrow, so short jobs end as soon as a 1 s poller's. */
+export const latencyGapMs = (estimate: GenerationEstimate, settings: PollSettings): number =>
+  Math.min(Duration.toMillis(settings.latencyGap), estimate.sdMs * GAP_PER_SD)
+
+/**
+ * How far apart the budget lets polls of `inWindow` jobs be, at
+ * `spareCallsPerMs`: undefined when it cannot pay for one poll of each
+ * per cap, where it binds and only the jobs most likely done are polled.
+ */
+export const affordableGapMs = (
+  inWindow: number,
+  spareCallsPerMs: number,
+  settings: PollSettings
+): number | undefined => {
+  const gapMs = inWindow / spareCallsPerMs
+  return gapMs <= Duration.toMillis(settings.cap) ? gapMs : undefined
+}
+
+/**
+ * The calls a millisecond polls may spend on latency: their share of the
+ * budget's spare slots and of those the scheduler's own polls hold (freed
+ * to them a window on), so polling at a pace does not read as a budget
+ * that binds.
+ */
+export const spareCallsPerMs = (
+  spare: number,
+  callsPerWindow: number,
+  ownPollsInWindow: number,
+  settings: PollSettings
+): number => (LATENCY_SHARE * (spare * callsPerWindow + ownPollsInWindow)) / Duration.toMillis(settings.budgetWindow)
 
 /**
  * A job past most of its window of likely ends (mean + 1 sd) is polled at least once per cap, whoever else
@@ -64,32 +110,53 @@ const capDueAtMs = (job: PollCandidate, settings: PollSettings) =>
     )
 
 /**
- * When the job is worth a poll: when the chance it ended since last seen
- * reaches `threshold`, or the cap says it has waited long enough; never
- * sooner than the floor after its last poll.
+ * With room in the budget (`affordableMs` defined): in its window and past
+ * it, the job is due every latency gap, or as often as the budget affords
+ * if that is wider; within floor and cap.
  */
-export const pollDueAtMs = (job: PollCandidate, threshold: number, settings: PollSettings): number => {
+const gapDueAtMs = (job: PollCandidate, affordableMs: number | undefined, settings: PollSettings) => {
+  if (affordableMs === undefined) return Number.POSITIVE_INFINITY
+  const gapMs = Math.min(
+    Duration.toMillis(settings.cap),
+    Math.max(Duration.toMillis(settings.floor), latencyGapMs(job.estimate, settings), affordableMs)
+  )
+  return Math.max(windowOpensAtMs(job), job.lastPolledAtMs + gapMs)
+}
+
+/**
+ * When the job is worth a poll: when the chance it ended since last seen
+ * reaches `threshold`, when the budget has room and the job has waited its
+ * gap in its window (`affordableMs`: see `affordableGapMs`), or when the cap
+ * says it has waited long enough; never sooner than the floor after its
+ * last poll.
+ */
+export const pollDueAtMs = (
+  job: PollCandidate,
+  threshold: number,
+  settings: PollSettings,
+  affordableMs?: number | undefined
+): number => {
   const before = seenCdf(job)
   const byChance = before >= SURE
     ? Number.NEGATIVE_INFINITY
     : job.submittedAtMs + job.estimate.meanMs +
       job.estimate.sdMs * normalQuantile(before + threshold * (1 - before))
-  return Math.max(job.lastPolledAtMs + Duration.toMillis(settings.floor), Math.min(byChance, capDueAtMs(job, settings)))
+  return Math.max(
+    job.lastPolledAtMs + Duration.toMillis(settings.floor),
+    Math.min(byChance, capDueAtMs(job, settings), gapDueAtMs(job, affordableMs, settings))
+  )
 }
 
-/**
- * The job a granted slot goes to: one overdue by the cap first (the oldest
- * of them), else the one most likely to have ended since last seen.
- */
-export const pickJob = (
-  jobs: ReadonlyArray<PollCandidate>,
-  nowMs: number,
-  settings: PollSettings
-): PollCandidate | undefined => {
-  const overdue = jobs.filter((job) => capDueAtMs(job, settings) <= nowMs)
-  if (overdue.length > 0) return overdue.reduce((a, b) => (b.lastPolledAtMs < a.lastPolledAtMs ? b : a))
-  const chances = jobs.map((job) => ({ job, chance: doneSinceSeen(job, nowMs) }))
-  return chances.reduce<{ job: PollCandidate; chance: number } | undefined>(
+/** How the scheduler paces polls now: the chance that makes a poll worth it, and the gap the budget affords (none: it binds). */
+export interface PollPace {
+  readonly threshold: number
+  readonly affordableMs: number | undefined
+}
+
+const mostLikelyDone = (jobs: ReadonlyArray<PollCandidate>, nowMs: number) =>
+  jobs.map((job) => ({ job, chance: doneSinceSeen(job, nowMs) })).reduce<
+    { job: PollCandidate; chance: number } | undefined
+  >(
     (best, next) =>
       best === undefined || next.chance > best.chance ||
         (next.chance === best.chance && next.job.submittedAtMs < best.job.submittedAtMs)
@@ -97,6 +164,24 @@ export const pickJob = (
         : best,
     undefined
   )?.job
+
+/**
+ * The job a granted slot goes to: one overdue by the cap first (the oldest
+ * of them), else the one most likely to have ended since last seen; with
+ * room in the budget, among the jobs due first, so each keeps its gap.
+ */
+export const pickJob = (
+  jobs: ReadonlyArray<PollCandidate>,
+  nowMs: number,
+  settings: PollSettings,
+  pace: PollPace = { threshold: THRESHOLD_TIGHT, affordableMs: undefined }
+): PollCandidate | undefined => {
+  const overdue = jobs.filter((job) => capDueAtMs(job, settings) <= nowMs)
+  if (overdue.length > 0) return overdue.reduce((a, b) => (b.lastPolledAtMs < a.lastPolledAtMs ? b : a))
+  const due = pace.affordableMs === undefined
+    ? []
+    : jobs.filter((job) => pollDueAtMs(job, pace.threshold, settings, pace.affordableMs) <= nowMs)
+  return mostLikelyDone(due.length > 0 ? due : jobs, nowMs)
 }
 
 /** A watched job: what the scheduler weighs, and its turn (the status call, its answer handed to the job). */
@@ -152,6 +237,8 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
       const scope = yield* Effect.scope
       const watched = yield* Ref.make(new Map<number, Watched>())
       const nextId = yield* Ref.make(0)
+      // When the scheduler's polls of the last budget window were granted: the slots they hold are polls' to spend again.
+      const pollsGrantedAt = yield* Ref.make<ReadonlyArray<number>>([])
       const wake = yield* Queue.sliding<void>(1)
       const nudge = Queue.offer(wake, undefined)
       const update = (id: number, f: (job: Watched) => Watched) =>
@@ -191,6 +278,22 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
         )
         return weighed.filter((job) => job.id === oldest?.id).map((job) => ({ ...job, scouting: true }))
       })
+
+      /** The pace for `jobs` now: the threshold the budget's spare share sets, and the gap its spare calls afford. */
+      const paceOf = (jobs: ReadonlyArray<PollCandidate>, nowMs: number) =>
+        Effect.gen(function*() {
+          const spare = yield* budget.spare
+          const windowMs = Duration.toMillis(settings.budgetWindow)
+          const own = (yield* Ref.updateAndGet(pollsGrantedAt, (times) => times.filter((at) => at > nowMs - windowMs)))
+            .length
+          const inWindow = jobs.filter((job) => windowOpensAtMs(job) <= nowMs).length
+          const affordableMs = affordableGapMs(
+            inWindow,
+            spareCallsPerMs(spare, budget.callsPerMinute, own, settings),
+            settings
+          )
+          return { threshold: pollThreshold(spare), affordableMs } satisfies PollPace
+        })
 
       /** The first try in the slot the scheduler was granted; a retry waits in the poll line. */
       const grantedSlot = (rateLimitedFor: Duration.Duration) =>
@@ -247,10 +350,12 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
       const pollInSlot = (marked: Deferred.Deferred<void>) =>
         budget.withSlot("poll")(Effect.gen(function*() {
           const grantedAtMs = yield* Clock.currentTimeMillis
-          const chosen = pickJob(yield* candidates, grantedAtMs, settings)
+          const jobs = yield* candidates
+          const chosen = pickJob(jobs, grantedAtMs, settings, yield* paceOf(jobs, grantedAtMs))
           const entry = chosen === undefined ? undefined : (yield* Ref.get(watched)).get(chosen.id)
           if (entry !== undefined) {
             yield* update(entry.id, (w) => ({ ...w, inFlight: true, lastPolledAtMs: grantedAtMs }))
+            yield* Ref.update(pollsGrantedAt, (times) => [...times, grantedAtMs])
           }
           yield* Deferred.succeed(marked, undefined)
           if (entry !== undefined) {
@@ -260,10 +365,10 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
 
       const step = Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
-        const threshold = pollThreshold(yield* budget.spare)
         const jobs = yield* candidates
+        const { affordableMs, threshold } = yield* paceOf(jobs, now)
         const dueAt = Math.min(...jobs.map((job) =>
-          pollDueAtMs(job, threshold, settings)
+          pollDueAtMs(job, threshold, settings, affordableMs)
         ))
         if (dueAt > now) {
           const idleMs = Duration.toMillis(settings.floor) * IDLE_FLOORS
