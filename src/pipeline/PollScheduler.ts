@@ -184,6 +184,17 @@ export const pickJob = (
   return mostLikelyDone(due.length > 0 ? due : jobs, nowMs)
 }
 
+/**
+ * The jobs a poll may go to: while a job scouts and the budget binds, the
+ * scout alone (no call spent on a prior that may be far off); with room,
+ * every job, each in the window its prior gives, the scout from its
+ * submission.
+ */
+export const inPlay = (jobs: ReadonlyArray<PollCandidate>, pace: PollPace): ReadonlyArray<PollCandidate> =>
+  pace.affordableMs === undefined && jobs.some((job) => job.scouting === true)
+    ? jobs.filter((job) => job.scouting === true)
+    : jobs
+
 /** A watched job: what the scheduler weighs, and its turn (the status call, its answer handed to the job). */
 interface Watched {
   readonly id: number
@@ -218,7 +229,8 @@ const IDLE_FLOORS = 4
  * the budget grants a poll slot, polls the job most likely to have just
  * ended under what the run has learned of generation times (jobs still
  * running count as censored samples). Until a first job has completed it
- * scouts: only the oldest job is polled. A job never waits more than the cap
+ * scouts: only the oldest job is polled where the budget binds; with room,
+ * the others too, in their prior's window. A job never waits more than the cap
  * between polls once in its window of likely ends.
  */
 export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
@@ -271,12 +283,12 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
           estimate: estimates.get(classOf(job.params))!
         }))
         if ((yield* times.measured) > 0) return weighed
-        // Scouting: the oldest job alone, until one completes and says how long jobs take.
+        // Scouting: the oldest job scouts until one completes and says how long jobs take.
         const oldest = jobs.reduce<Watched | undefined>(
           (a, b) => (a === undefined || b.submittedAtMs < a.submittedAtMs ? b : a),
           undefined
         )
-        return weighed.filter((job) => job.id === oldest?.id).map((job) => ({ ...job, scouting: true }))
+        return weighed.map((job) => (job.id === oldest?.id ? { ...job, scouting: true } : job))
       })
 
       /** The pace for `jobs` now: the threshold the budget's spare share sets, and the gap its spare calls afford. */
@@ -351,7 +363,8 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
         budget.withSlot("poll")(Effect.gen(function*() {
           const grantedAtMs = yield* Clock.currentTimeMillis
           const jobs = yield* candidates
-          const chosen = pickJob(jobs, grantedAtMs, settings, yield* paceOf(jobs, grantedAtMs))
+          const pace = yield* paceOf(jobs, grantedAtMs)
+          const chosen = pickJob(inPlay(jobs, pace), grantedAtMs, settings, pace)
           const entry = chosen === undefined ? undefined : (yield* Ref.get(watched)).get(chosen.id)
           if (entry !== undefined) {
             yield* update(entry.id, (w) => ({ ...w, inFlight: true, lastPolledAtMs: grantedAtMs }))
@@ -366,10 +379,12 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
       const step = Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const jobs = yield* candidates
-        const { affordableMs, threshold } = yield* paceOf(jobs, now)
-        const dueAt = Math.min(...jobs.map((job) =>
-          pollDueAtMs(job, threshold, settings, affordableMs)
-        ))
+        const pace = yield* paceOf(jobs, now)
+        const dueAt = Math.min(
+          ...inPlay(jobs, pace).map((job) =>
+            pollDueAtMs(job, pace.threshold, settings, pace.affordableMs)
+          )
+        )
         if (dueAt > now) {
           const idleMs = Duration.toMillis(settings.floor) * IDLE_FLOORS
           const sleepMs = Number.isFinite(dueAt) ? Math.min(dueAt - now, idleMs) : idleMs

@@ -32,6 +32,9 @@ const params: SeedanceParams = {
 /** The scheduler under a budget that does not bind, with its own learner. */
 const schedulerLayer = PollScheduler.layer(settings).pipe(Layer.provideMerge(RequestBudget.layer(6000)))
 
+/** Under Free's 5 calls a minute: three quarters of them afford one poll of one job every 16 s, past the cap, so the budget binds. */
+const bindingLayer = PollScheduler.layer(settings).pipe(Layer.provideMerge(RequestBudget.layer(5)))
+
 interface Poll {
   readonly job: string
   readonly atMs: number
@@ -77,7 +80,7 @@ const advance = (duration: Duration.Duration) =>
 const pollsOf = (polls: ReadonlyArray<Poll>, job: string) => polls.filter((poll) => poll.job === job)
 
 describe("one poll scheduler for the run", () => {
-  it.scoped("cold start: with no job measured yet, only the oldest job is polled", () =>
+  it.scoped("cold start where the budget binds: with no job measured yet, only the oldest job is polled", () =>
     Effect.gen(function*() {
       const polls: Array<Poll> = []
       const oldest = yield* watchJob(polls, "oldest", 200_000)
@@ -88,11 +91,31 @@ describe("one poll scheduler for the run", () => {
       yield* advance(Duration.seconds(150))
       expect(pollsOf(polls, "oldest").length).toBeGreaterThan(0)
       expect(polls.every((poll) => poll.job === "oldest")).toBe(true)
-      // Its end is the first sample: the others are polled from then on, and all end.
-      yield* advance(Duration.seconds(60))
+      // Its end is the first sample: the others are polled from then on (5 calls a minute), and all end.
+      yield* advance(Duration.seconds(120))
       expect(Option.isSome(yield* Fiber.poll(oldest))).toBe(true)
       expect(pollsOf(polls, "second").length).toBeGreaterThan(0)
       expect(pollsOf(polls, "third").length).toBeGreaterThan(0)
+    }).pipe(Effect.provide(bindingLayer)))
+
+  it.scoped("cold start with room: the scout is polled from its submission, the others in their prior's window, so a slow scout holds no one up", () =>
+    Effect.gen(function*() {
+      const polls: Array<Poll> = []
+      const oldest = yield* watchJob(polls, "oldest", 200_000)
+      yield* advance(Duration.seconds(1))
+      const second = yield* watchJob(polls, "second", 60_000)
+      yield* advance(Duration.seconds(1))
+      yield* watchJob(polls, "third", 60_000)
+      yield* advance(Duration.seconds(70))
+      // The prior (100 s, sd 25 s) opens their window at 50 s: each is seen within a latency gap of its end, at 61 s.
+      expect(Option.isSome(yield* Fiber.poll(second))).toBe(true)
+      expect(pollsOf(polls, "second")[0]!.atMs).toBeGreaterThanOrEqual(50_000)
+      expect(pollsOf(polls, "second").at(-1)!.atMs).toBeLessThanOrEqual(61_000 + 3_250)
+      expect(pollsOf(polls, "third").at(-1)!.atMs).toBeLessThanOrEqual(62_000 + 3_250)
+      // The scout, meanwhile, every latency gap from its submission.
+      const scout = pollsOf(polls, "oldest").map((poll) => poll.atMs)
+      expect(scout[0]).toBeLessThanOrEqual(3_250)
+      expect(Option.isNone(yield* Fiber.poll(oldest))).toBe(true)
     }).pipe(Effect.provide(schedulerLayer)))
 
   it.scoped("once a job is measured, the job most likely done is polled first", () =>
