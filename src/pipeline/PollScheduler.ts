@@ -27,7 +27,7 @@ export interface PollCandidate {
   readonly seenRunningForMs: number
   readonly lastPolledAtMs: number
   readonly estimate: GenerationEstimate
-  /** the scout of a run that has measured no job yet: its prior may be far off, so it is polled every cap */
+  /** a scout of a run that has measured no job yet: its prior may be far off, so it is polled from its submission */
   readonly scouting?: boolean
 }
 
@@ -66,9 +66,15 @@ export const windowOpensAtMs = (job: PollCandidate): number =>
     ? job.submittedAtMs
     : job.submittedAtMs + job.estimate.meanMs - WINDOW_Z * job.estimate.sdMs
 
-/** The gap that meets the latency target for a job so estimated: tighter where its spread is narrow, so short jobs end as soon as a 1 s poller's. */
-export const latencyGapMs = (estimate: GenerationEstimate, settings: PollSettings): number =>
-  Math.min(Duration.toMillis(settings.latencyGap), estimate.sdMs * GAP_PER_SD)
+/**
+ * The gap that meets the latency target for the job: tighter where what
+ * the run measured is narrow, so short jobs end as soon as a 1 s poller's;
+ * a scout's spread is only the prior's guess, so it keeps the full gap.
+ */
+export const latencyGapMs = (job: PollCandidate, settings: PollSettings): number =>
+  job.scouting === true
+    ? Duration.toMillis(settings.latencyGap)
+    : Math.min(Duration.toMillis(settings.latencyGap), job.estimate.sdMs * GAP_PER_SD)
 
 /**
  * How far apart the budget lets polls of `inWindow` jobs be, at
@@ -118,7 +124,7 @@ const gapDueAtMs = (job: PollCandidate, affordableMs: number | undefined, settin
   if (affordableMs === undefined) return Number.POSITIVE_INFINITY
   const gapMs = Math.min(
     Duration.toMillis(settings.cap),
-    Math.max(Duration.toMillis(settings.floor), latencyGapMs(job.estimate, settings), affordableMs)
+    Math.max(Duration.toMillis(settings.floor), latencyGapMs(job, settings), affordableMs)
   )
   return Math.max(windowOpensAtMs(job), job.lastPolledAtMs + gapMs)
 }
@@ -185,14 +191,18 @@ export const pickJob = (
 }
 
 /**
- * The jobs a poll may go to: while a job scouts and the budget binds, the
- * scout alone (no call spent on a prior that may be far off); with room,
- * every job, each in the window its prior gives, the scout from its
- * submission.
+ * The jobs a poll may go to. Until the run has measured a job, every job
+ * scouts: with room in the budget each is polled from its submission, so
+ * the wave's first end is seen within a gap however far off the prior is;
+ * where the budget binds only the oldest, so no call goes to a guess.
  */
-export const inPlay = (jobs: ReadonlyArray<PollCandidate>, pace: PollPace): ReadonlyArray<PollCandidate> =>
+export const inPlay = (
+  jobs: ReadonlyArray<PollCandidate>,
+  pace: PollPace,
+  oldestId: number | undefined
+): ReadonlyArray<PollCandidate> =>
   pace.affordableMs === undefined && jobs.some((job) => job.scouting === true)
-    ? jobs.filter((job) => job.scouting === true)
+    ? jobs.filter((job) => job.id === oldestId)
     : jobs
 
 /** A watched job: what the scheduler weighs, and its turn (the status call, its answer handed to the job). */
@@ -229,8 +239,8 @@ const IDLE_FLOORS = 4
  * the budget grants a poll slot, polls the job most likely to have just
  * ended under what the run has learned of generation times (jobs still
  * running count as censored samples). Until a first job has completed it
- * scouts: only the oldest job is polled where the budget binds; with room,
- * the others too, in their prior's window. A job never waits more than the cap
+ * scouts: where the budget binds only the oldest job is polled; with room,
+ * every job, each latency gap from its submission. A job never waits more than the cap
  * between polls once in its window of likely ends.
  */
 export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
@@ -282,14 +292,19 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
           lastPolledAtMs: job.lastPolledAtMs,
           estimate: estimates.get(classOf(job.params))!
         }))
-        if ((yield* times.measured) > 0) return weighed
-        // Scouting: the oldest job scouts until one completes and says how long jobs take.
-        const oldest = jobs.reduce<Watched | undefined>(
-          (a, b) => (a === undefined || b.submittedAtMs < a.submittedAtMs ? b : a),
-          undefined
-        )
-        return weighed.map((job) => (job.id === oldest?.id ? { ...job, scouting: true } : job))
+        // Scouting, until one completes and says how long jobs take.
+        return (yield* times.measured) > 0 ? weighed : weighed.map((job) => ({ ...job, scouting: true }))
       })
+
+      /** The job watched longest, asked or not: the one scout where the budget binds. */
+      const oldestId = Effect.map(
+        Ref.get(watched),
+        (jobs) =>
+          [...jobs.values()].reduce<Watched | undefined>(
+            (a, b) => (a === undefined || b.submittedAtMs < a.submittedAtMs ? b : a),
+            undefined
+          )?.id
+      )
 
       /** The pace for `jobs` now: the threshold the budget's spare share sets, and the gap its spare calls afford. */
       const paceOf = (jobs: ReadonlyArray<PollCandidate>, nowMs: number) =>
@@ -364,7 +379,7 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
           const grantedAtMs = yield* Clock.currentTimeMillis
           const jobs = yield* candidates
           const pace = yield* paceOf(jobs, grantedAtMs)
-          const chosen = pickJob(inPlay(jobs, pace), grantedAtMs, settings, pace)
+          const chosen = pickJob(inPlay(jobs, pace, yield* oldestId), grantedAtMs, settings, pace)
           const entry = chosen === undefined ? undefined : (yield* Ref.get(watched)).get(chosen.id)
           if (entry !== undefined) {
             yield* update(entry.id, (w) => ({ ...w, inFlight: true, lastPolledAtMs: grantedAtMs }))
@@ -381,7 +396,7 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
         const jobs = yield* candidates
         const pace = yield* paceOf(jobs, now)
         const dueAt = Math.min(
-          ...inPlay(jobs, pace).map((job) =>
+          ...inPlay(jobs, pace, yield* oldestId).map((job) =>
             pollDueAtMs(job, pace.threshold, settings, pace.affordableMs)
           )
         )
@@ -400,7 +415,8 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
       const watch = <E>(request: WatchRequest<E>): Stream.Stream<Counted<StatusAnswer>, E> =>
         Stream.unwrapScoped(Effect.gen(function*() {
           const answers = yield* Queue.unbounded<Exit.Exit<Counted<PolledAnswer>, E>>()
-          const id = yield* Ref.getAndUpdate(nextId, (n) => n + 1)
+          const id = yield* Ref.getAndUpdate(nextId, (n) =>
+            n + 1)
           const turn = (inSlot: InSlot, via: PollVia) =>
             request.ask(inSlot, via).pipe(
               Effect.exit,

@@ -6,6 +6,7 @@ import { DEFAULT_POLL, type PollSettings } from "../../src/pipeline/PollSchedule
 import {
   affordableGapMs,
   doneSinceSeen,
+  inPlay,
   latencyGapMs,
   pickJob,
   type PollCandidate,
@@ -98,7 +99,7 @@ describe("one poll scheduler for the run", () => {
       expect(pollsOf(polls, "third").length).toBeGreaterThan(0)
     }).pipe(Effect.provide(bindingLayer)))
 
-  it.scoped("cold start with room: the scout is polled from its submission, the others in their prior's window, so a slow scout holds no one up", () =>
+  it.scoped("cold start with room: every job scouts from its submission, so the first end is seen within a gap and a slow oldest job holds no one up", () =>
     Effect.gen(function*() {
       const polls: Array<Poll> = []
       const oldest = yield* watchJob(polls, "oldest", 200_000)
@@ -107,14 +108,12 @@ describe("one poll scheduler for the run", () => {
       yield* advance(Duration.seconds(1))
       yield* watchJob(polls, "third", 60_000)
       yield* advance(Duration.seconds(70))
-      // The prior (100 s, sd 25 s) opens their window at 50 s: each is seen within a latency gap of its end, at 61 s.
+      // Each is polled every latency gap from its submission, though the prior says 100 s: seen within a gap of its end at 61 s.
       expect(Option.isSome(yield* Fiber.poll(second))).toBe(true)
-      expect(pollsOf(polls, "second")[0]!.atMs).toBeGreaterThanOrEqual(50_000)
+      expect(pollsOf(polls, "second")[0]!.atMs).toBeLessThanOrEqual(1_000 + 3_250)
       expect(pollsOf(polls, "second").at(-1)!.atMs).toBeLessThanOrEqual(61_000 + 3_250)
       expect(pollsOf(polls, "third").at(-1)!.atMs).toBeLessThanOrEqual(62_000 + 3_250)
-      // The scout, meanwhile, every latency gap from its submission.
-      const scout = pollsOf(polls, "oldest").map((poll) => poll.atMs)
-      expect(scout[0]).toBeLessThanOrEqual(3_250)
+      expect(pollsOf(polls, "oldest")[0]!.atMs).toBeLessThanOrEqual(3_250)
       expect(Option.isNone(yield* Fiber.poll(oldest))).toBe(true)
     }).pipe(Effect.provide(schedulerLayer)))
 
@@ -236,9 +235,23 @@ const pollsUntilSeen = (job: PollCandidate, endMs: number, affordableMs: number 
 }
 
 describe("with spare budget, polls buy latency; with a tight one, they go to the jobs most likely done", () => {
-  it("the latency gap is 3 s, or half the spread where that is narrower, so short jobs are seen as soon as a 1 s poller sees them", () => {
-    expect(latencyGapMs({ meanMs: 100_000, sdMs: 15_000 }, settings)).toBe(3_000)
-    expect(latencyGapMs({ meanMs: 10_000, sdMs: 2_000 }, settings)).toBe(1_000)
+  it("the latency gap is 3 s, or half the measured spread where that is narrower, so short jobs are seen as soon as a 1 s poller sees them", () => {
+    expect(latencyGapMs(hundredSeconds, settings)).toBe(3_000)
+    const tenSeconds = { ...hundredSeconds, estimate: { meanMs: 10_000, sdMs: 2_000 } }
+    expect(latencyGapMs(tenSeconds, settings)).toBe(1_000)
+    // A scout's spread is the prior's guess: it keeps the full gap.
+    expect(latencyGapMs({ ...tenSeconds, scouting: true }, settings)).toBe(3_000)
+  })
+
+  it("until a job is measured, every job scouts with room in the budget; where it binds, the oldest watched alone", () => {
+    const scouts = [0, 1, 2].map((id) => ({ ...hundredSeconds, id, submittedAtMs: id * 1_000, scouting: true }))
+    expect(inPlay(scouts, { threshold: pollThreshold(1), affordableMs: 1_000 }, 0)).toEqual(scouts)
+    expect(inPlay(scouts, { threshold: pollThreshold(0), affordableMs: undefined }, 0)).toEqual([scouts[0]])
+    // The oldest is being asked: nobody else is polled meanwhile.
+    expect(inPlay(scouts.slice(1), { threshold: pollThreshold(0), affordableMs: undefined }, 0)).toEqual([])
+    // Once a job is measured nobody scouts: every job, whatever the budget.
+    const measured = scouts.map(({ scouting: _, ...job }) => job)
+    expect(inPlay(measured, { threshold: pollThreshold(0), affordableMs: undefined }, 0)).toEqual(measured)
   })
 
   it("the gap the budget affords is the jobs in their window over the spare call rate; past the cap, the budget binds", () => {
