@@ -240,8 +240,9 @@ const IDLE_FLOORS = 4
  * ended under what the run has learned of generation times (jobs still
  * running count as censored samples). Until a first job has completed it
  * scouts: where the budget binds only the oldest job is polled; with room,
- * every job, each latency gap from its submission. A job never waits more than the cap
- * between polls once in its window of likely ends.
+ * every job, each latency gap from its submission. With room, a job in its
+ * window of likely ends is polled every latency gap; it never waits more
+ * than the cap between polls once in that window.
  */
 export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
   PollScheduler,
@@ -297,26 +298,24 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
       })
 
       /** The job watched longest, asked or not: the one scout where the budget binds. */
-      const oldestId = Effect.map(
-        Ref.get(watched),
-        (jobs) =>
-          [...jobs.values()].reduce<Watched | undefined>(
-            (a, b) => (a === undefined || b.submittedAtMs < a.submittedAtMs ? b : a),
-            undefined
-          )?.id
-      )
+      const oldestId = Effect.map(Ref.get(watched), (jobs) => {
+        const oldest = [...jobs.values()].reduce<Watched | undefined>(
+          (a, b) => (a === undefined || b.submittedAtMs < a.submittedAtMs ? b : a),
+          undefined
+        )
+        return oldest?.id
+      })
 
       /** The pace for `jobs` now: the threshold the budget's spare share sets, and the gap its spare calls afford. */
       const paceOf = (jobs: ReadonlyArray<PollCandidate>, nowMs: number) =>
         Effect.gen(function*() {
           const spare = yield* budget.spare
           const windowMs = Duration.toMillis(settings.budgetWindow)
-          const own = (yield* Ref.updateAndGet(pollsGrantedAt, (times) => times.filter((at) => at > nowMs - windowMs)))
-            .length
+          const recent = yield* Ref.updateAndGet(pollsGrantedAt, (times) => times.filter((at) => at > nowMs - windowMs))
           const inWindow = jobs.filter((job) => windowOpensAtMs(job) <= nowMs).length
           const affordableMs = affordableGapMs(
             inWindow,
-            spareCallsPerMs(spare, budget.callsPerMinute, own, settings),
+            spareCallsPerMs(spare, budget.callsPerMinute, recent.length, settings),
             settings
           )
           return { threshold: pollThreshold(spare), affordableMs } satisfies PollPace
@@ -395,11 +394,10 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
         const now = yield* Clock.currentTimeMillis
         const jobs = yield* candidates
         const pace = yield* paceOf(jobs, now)
-        const dueAt = Math.min(
-          ...inPlay(jobs, pace, yield* oldestId).map((job) =>
-            pollDueAtMs(job, pace.threshold, settings, pace.affordableMs)
-          )
-        )
+        const polled = inPlay(jobs, pace, yield* oldestId)
+        const dueAt = Math.min(...polled.map((job) =>
+          pollDueAtMs(job, pace.threshold, settings, pace.affordableMs)
+        ))
         if (dueAt > now) {
           const idleMs = Duration.toMillis(settings.floor) * IDLE_FLOORS
           const sleepMs = Number.isFinite(dueAt) ? Math.min(dueAt - now, idleMs) : idleMs
@@ -415,8 +413,7 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
       const watch = <E>(request: WatchRequest<E>): Stream.Stream<Counted<StatusAnswer>, E> =>
         Stream.unwrapScoped(Effect.gen(function*() {
           const answers = yield* Queue.unbounded<Exit.Exit<Counted<PolledAnswer>, E>>()
-          const id = yield* Ref.getAndUpdate(nextId, (n) =>
-            n + 1)
+          const id = yield* Ref.getAndUpdate(nextId, (n) => n + 1)
           const turn = (inSlot: InSlot, via: PollVia) =>
             request.ask(inSlot, via).pipe(
               Effect.exit,
