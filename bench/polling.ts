@@ -308,9 +308,9 @@ export const pollingBench = Effect.gen(function*() {
         }
       ],
       notes: [
-        "With room in the budget the scheduler polls each job from where its window of likely ends opens (mean − 2 sd of what the run has learned) every latency gap: 3 s, or half the spread where that is narrower (1 s for the 10 s jobs), or as often as three quarters of the spare call rate affords if that is wider. A budget that binds keeps the chance threshold (0.8 → 0.3 with the spare share).",
-        "Pro at concurrency 4 has no room for the latency target: four ~100 s jobs in their window polled every 3 s would take 80 calls a minute of its 50, so the gap is what the budget affords; it is shown for the trade, not held to the 3 s target.",
-        "A wrong prior is corrected by scouting and by the censored fit of the jobs still running: until a first job completes, with room, every job is polled every latency gap (3 s) from its submission, so the wave's first end is seen within a gap however far off the prior; where the budget binds, only the oldest job scouts.",
+        "With room in the budget the scheduler polls each job from where its window of likely ends opens (mean − 2 sd of what the run has learned) every latency gap: 2.75 s (a detection p95 of 3 s less the client's own lag), or three quarters of the measured spread where that is narrower (1.5 s for the 10 s jobs), or as often as three quarters of the spare call rate affords if that is wider. A budget that binds keeps the chance threshold (0.8 → 0.3 with the spare share).",
+        "Pro at concurrency 4 has no room for the latency target: four ~100 s jobs in their window polled every 2.75 s would take 87 calls a minute of its 50, so the gap is what the budget affords; it is shown for the trade, not held to the 3 s target.",
+        "A wrong prior is corrected by scouting and by the censored fit of the jobs still running: until a first job completes, with room, every job is polled every latency gap from its submission, so the wave's first end is seen within a gap however far off the prior; where the budget binds, only the oldest job scouts.",
         `The emulator's own lag (p95, worst client): ${
           fixed(worst(all.map((f) => f.overrunP95S)), 2)
         } s past the drawn generation time, in real seconds.`,

@@ -46,7 +46,8 @@ export const segmindPrior = (params: SeedanceParams): Duration.Duration => {
 export const DEFAULT_POLL: PollSettings = {
   prior: segmindPrior,
   priorSpread: 0.25,
-  latencyGap: Duration.seconds(3),
+  // 3 s of detection p95, less the client's own lag between a poll's turn and its answer.
+  latencyGap: Duration.millis(2750),
   budgetWindow: Duration.minutes(1),
   floor: Duration.millis(250),
   cap: Duration.seconds(15),

@@ -41,8 +41,8 @@ const SURE = 1 - 1e-9
 /** A job's window of likely ends opens this many sd before its mean: under 2.3 % of jobs end sooner. */
 const WINDOW_Z = 2
 
-/** With room, polls in the window are at most this share of the spread apart: a narrow spread is cheap to poll closely. */
-const GAP_PER_SD = 0.5
+/** With room, polls in the window are at most this share of the spread apart: close enough that short jobs end as a 1 s poller's do, for half its calls. */
+const GAP_PER_SD = 0.75
 
 /** The share of the calls polls may use (the spare ones and those polls hold) when they buy latency: the rest stays for submits and results. */
 const LATENCY_SHARE = 0.75

@@ -18,7 +18,12 @@ import {
 } from "../../src/pipeline/PollScheduler.js"
 import { RequestBudget } from "../../src/pipeline/RequestBudget.js"
 
-const settings: PollSettings = { ...DEFAULT_POLL, prior: () => Duration.seconds(100), probeResultUrl: false }
+const settings: PollSettings = {
+  ...DEFAULT_POLL,
+  prior: () => Duration.seconds(100),
+  latencyGap: Duration.seconds(3),
+  probeResultUrl: false
+}
 const params: SeedanceParams = {
   prompt: "p",
   duration: 5,
@@ -235,10 +240,10 @@ const pollsUntilSeen = (job: PollCandidate, endMs: number, affordableMs: number 
 }
 
 describe("with spare budget, polls buy latency; with a tight one, they go to the jobs most likely done", () => {
-  it("the latency gap is 3 s, or half the measured spread where that is narrower, so short jobs are seen as soon as a 1 s poller sees them", () => {
+  it("the latency gap is the setting's (3 s here), or three quarters of the measured spread where that is narrower, so short jobs end as a 1 s poller's do", () => {
     expect(latencyGapMs(hundredSeconds, settings)).toBe(3_000)
     const tenSeconds = { ...hundredSeconds, estimate: { meanMs: 10_000, sdMs: 2_000 } }
-    expect(latencyGapMs(tenSeconds, settings)).toBe(1_000)
+    expect(latencyGapMs(tenSeconds, settings)).toBe(1_500)
     // A scout's spread is the prior's guess: it keeps the full gap.
     expect(latencyGapMs({ ...tenSeconds, scouting: true }, settings)).toBe(3_000)
   })
