@@ -108,6 +108,8 @@ const scaledPoll = (time: TimeScale, expectMs: number, probeResultUrl: boolean):
   prior: () => Duration.millis(time.ms(expectMs)),
   floor: time.duration(DEFAULT_POLL.floor),
   cap: time.duration(DEFAULT_POLL.cap),
+  latencyGap: time.duration(DEFAULT_POLL.latencyGap),
+  budgetWindow: time.duration(DEFAULT_POLL.budgetWindow),
   deadline: time.duration(JOB_DEADLINE)
 })
 

@@ -65,7 +65,7 @@ export const writeBenchmarksFile = Effect.gen(function*() {
     "(`npx tsx bench/polling.ts`, `bench/makespan.ts`, `bench/budget.ts` (`npm run bench:budget`), `bench/memory.ts`,",
     "`bench/scale.ts`, `bench/startup.ts`) and writes `bench/results/<name>.json`; `npx tsx bench/run.ts --report-only` rebuilds this",
     "file from those. Benchmarks print figures; they assert nothing. The emulator runs with seeded generation times,",
-    "in the benchmark's process except for the budget benchmark, which runs it in its own.",
+    "in the benchmark's process except for the budget and polling benchmarks, which run it in its own.",
     "",
     `Machine: ${describeMachine(here)}. Written ${here.date}.`,
     "",

@@ -1,7 +1,6 @@
-import { Clock, Duration, Effect, Schedule } from "effect"
+import { Duration } from "effect"
 import type { SeedanceParams } from "../domain/SeedanceParams.js"
 import { MODEL_CATALOG } from "../segmind/ModelCatalog.js"
-import type { StatusAnswer } from "../segmind/SegmindClient.js"
 
 export interface PollSettings {
   /**
@@ -12,11 +11,12 @@ export interface PollSettings {
   /** spread of the prior, as a fraction of it */
   readonly priorSpread: number
   /**
-   * Status calls spread over the window where the job likely ends (the
-   * expected time ± 2 standard deviations): the narrower what the run knows,
-   * the closer they come, and the sooner an end is seen, at the same cost.
+   * With room in the budget, the widest gap between polls of a job in its
+   * window of likely ends: an end is then seen within it (p95 ≈ 0.95 × it).
    */
-  readonly pollsInWindow: number
+  readonly latencyGap: Duration.Duration
+  /** the span the budget counts its calls a minute over (a time-scaled run scales it): turns spare slots into a rate */
+  readonly budgetWindow: Duration.Duration
   /** never closer than this */
   readonly floor: Duration.Duration
   /** never further apart than this, even for a job that runs long */
@@ -50,81 +50,10 @@ export const segmindPrior = (params: SeedanceParams): Duration.Duration => {
 export const DEFAULT_POLL: PollSettings = {
   prior: segmindPrior,
   priorSpread: 0.25,
-  pollsInWindow: 5,
+  // 3 s of detection p95, less the client's own lag between a poll's turn and its answer.
+  latencyGap: Duration.millis(2750),
+  budgetWindow: Duration.minutes(1),
   floor: Duration.millis(250),
   cap: Duration.seconds(15),
   deadline: Duration.minutes(15)
 }
-
-/** Half-width of the window of dense polls, in standard deviations: 95% of jobs end inside it. */
-const WINDOW_Z = 2
-
-const clamp = (value: number, low: number, high: number) => Math.min(high, Math.max(low, value))
-
-/** Gap between polls in the window of likely ends. */
-const denseGapMs = (estimate: GenerationEstimate, settings: PollSettings) =>
-  clamp(
-    (2 * WINDOW_Z * estimate.sdMs) / settings.pollsInWindow,
-    Duration.toMillis(settings.floor),
-    Duration.toMillis(settings.cap)
-  )
-
-/**
- * When the first status call goes out: where the window of likely ends
- * opens, never before the floor, and never later than the cap, so a prior far
- * too long (a faster server) costs one early look, not a long wait.
- */
-export const firstPollDelay = (estimate: GenerationEstimate, settings: PollSettings): Duration.Duration =>
-  Duration.millis(
-    clamp(
-      estimate.meanMs - WINDOW_Z * estimate.sdMs,
-      Duration.toMillis(settings.floor),
-      Duration.toMillis(settings.cap)
-    )
-  )
-
-/**
- * The wait before the next status call, `elapsedMs` after submission: up to
- * the window of likely ends, then dense polls through it, then a back-off
- * that grows with the overrun (a job running long is not hammered). A job
- * still QUEUED past the window's start has not begun: it is polled sparsely.
- */
-export const nextPollDelay = (
-  estimate: GenerationEstimate,
-  settings: PollSettings,
-  elapsedMs: number,
-  status: StatusAnswer["status"]
-): Duration.Duration => {
-  const gap = denseGapMs(estimate, settings)
-  const cap = Duration.toMillis(settings.cap)
-  const windowStart = estimate.meanMs - WINDOW_Z * estimate.sdMs
-  const windowEnd = estimate.meanMs + WINDOW_Z * estimate.sdMs
-  if (status === "QUEUED" && elapsedMs >= windowStart) return Duration.millis(clamp(estimate.meanMs * 0.25, gap, cap))
-  if (elapsedMs < windowStart) {
-    // Towards the window in steps of at most the cap; a last step shorter than half the cap is folded into this one.
-    const left = windowStart - elapsedMs
-    return Duration.millis(left <= cap * 1.5 ? Math.max(left, gap) : cap)
-  }
-  if (elapsedMs <= windowEnd) return Duration.millis(gap)
-  return Duration.millis(clamp(gap + (elapsedMs - windowEnd) * 0.5, gap, cap))
-}
-
-/**
- * Status polls of one job as an Effect `Schedule`: fed each answer, it waits
- * as `nextPollDelay` says, measured from the submission, and stops at COMPLETED
- * (FAILED ends the poll as an error before the schedule sees it). The
- * estimate is read again before each wait, so a job in flight profits from
- * every job that completes meanwhile.
- */
-export const pollSchedule = (
-  estimate: Effect.Effect<GenerationEstimate>,
-  settings: PollSettings,
-  submittedAtMs: number
-) =>
-  Schedule.identity<StatusAnswer>().pipe(
-    Schedule.whileInput((answer: StatusAnswer) => answer.status !== "COMPLETED"),
-    Schedule.addDelayEffect((answer) =>
-      Effect.zipWith(estimate, Clock.currentTimeMillis, (current, now) =>
-        nextPollDelay(current, settings, now - submittedAtMs, answer.status))
-    )
-  )

@@ -38,7 +38,7 @@ export interface PollCandidate {
   readonly seenRunningForMs: number
   readonly lastPolledAtMs: number
   readonly estimate: GenerationEstimate
-  /** the scout of a run that has measured no job yet: its prior may be far off, so it is polled every cap */
+  /** a scout of a run that has measured no job yet: its prior may be far off, so it is polled from its submission */
   readonly scouting?: boolean
 }
 
@@ -48,6 +48,15 @@ const THRESHOLD_SPARE = 0.3
 
 /** Past this, a normal's distribution function is 1 to our precision: the job is overdue, not unlikely. */
 const SURE = 1 - 1e-9
+
+/** A job's window of likely ends opens this many sd before its mean: under 2.3 % of jobs end sooner. */
+const WINDOW_Z = 2
+
+/** With room, polls in the window are at most this share of the spread apart: close enough that short jobs end as a 1 s poller's do, for half its calls. */
+const GAP_PER_SD = 0.75
+
+/** The share of the calls polls may use (the spare ones and those polls hold) when they buy latency: the rest stays for submits and results. */
+const LATENCY_SHARE = 0.75
 
 /** The chance a poll sent at `threshold`'s share of the budget finds: the fuller the budget, the surer the poll. */
 export const pollThreshold = (spare: number): number => THRESHOLD_TIGHT - (THRESHOLD_TIGHT - THRESHOLD_SPARE) * spare
@@ -62,6 +71,49 @@ export const doneSinceSeen = (job: PollCandidate, nowMs: number): number => {
   return Math.max(0, (by - before) / (1 - before))
 }
 
+/** When the job's window of likely ends opens; the scout's is open from its submission, since its prior may be far off. */
+export const windowOpensAtMs = (job: PollCandidate): number =>
+  job.scouting === true
+    ? job.submittedAtMs
+    : job.submittedAtMs + job.estimate.meanMs - WINDOW_Z * job.estimate.sdMs
+
+/**
+ * The gap that meets the latency target for the job: tighter where what
+ * the run measured is narrow, so short jobs end as soon as a 1 s poller's;
+ * a scout's spread is only the prior's guess, so it keeps the full gap.
+ */
+export const latencyGapMs = (job: PollCandidate, settings: PollSettings): number =>
+  job.scouting === true
+    ? Duration.toMillis(settings.latencyGap)
+    : Math.min(Duration.toMillis(settings.latencyGap), job.estimate.sdMs * GAP_PER_SD)
+
+/**
+ * How far apart the budget lets polls of `inWindow` jobs be, at
+ * `spareCallsPerMs`: undefined when it cannot pay for one poll of each
+ * per cap, where it binds and only the jobs most likely done are polled.
+ */
+export const affordableGapMs = (
+  inWindow: number,
+  spareCallsPerMs: number,
+  settings: PollSettings
+): number | undefined => {
+  const gapMs = inWindow / spareCallsPerMs
+  return gapMs <= Duration.toMillis(settings.cap) ? gapMs : undefined
+}
+
+/**
+ * The calls a millisecond polls may spend on latency: their share of the
+ * budget's spare slots and of those the scheduler's own polls hold (freed
+ * to them a window on), so polling at a pace does not read as a budget
+ * that binds.
+ */
+export const spareCallsPerMs = (
+  spare: number,
+  callsPerWindow: number,
+  ownPollsInWindow: number,
+  settings: PollSettings
+): number => (LATENCY_SHARE * (spare * callsPerWindow + ownPollsInWindow)) / Duration.toMillis(settings.budgetWindow)
+
 /**
  * A job past most of its window of likely ends (mean + 1 sd) is polled at least once per cap, whoever else
  * waits; so is the scout from its submission on, since a prior that is far too long must cost one early look.
@@ -75,32 +127,53 @@ const capDueAtMs = (job: PollCandidate, settings: PollSettings) =>
     )
 
 /**
- * When the job is worth a poll: when the chance it ended since last seen
- * reaches `threshold`, or the cap says it has waited long enough; never
- * sooner than the floor after its last poll.
+ * With room in the budget (`affordableMs` defined): in its window and past
+ * it, the job is due every latency gap, or as often as the budget affords
+ * if that is wider; within floor and cap.
  */
-export const pollDueAtMs = (job: PollCandidate, threshold: number, settings: PollSettings): number => {
+const gapDueAtMs = (job: PollCandidate, affordableMs: number | undefined, settings: PollSettings) => {
+  if (affordableMs === undefined) return Number.POSITIVE_INFINITY
+  const gapMs = Math.min(
+    Duration.toMillis(settings.cap),
+    Math.max(Duration.toMillis(settings.floor), latencyGapMs(job, settings), affordableMs)
+  )
+  return Math.max(windowOpensAtMs(job), job.lastPolledAtMs + gapMs)
+}
+
+/**
+ * When the job is worth a poll: when the chance it ended since last seen
+ * reaches `threshold`, when the budget has room and the job has waited its
+ * gap in its window (`affordableMs`: see `affordableGapMs`), or when the cap
+ * says it has waited long enough; never sooner than the floor after its
+ * last poll.
+ */
+export const pollDueAtMs = (
+  job: PollCandidate,
+  threshold: number,
+  settings: PollSettings,
+  affordableMs?: number | undefined
+): number => {
   const before = seenCdf(job)
   const byChance = before >= SURE
     ? Number.NEGATIVE_INFINITY
     : job.submittedAtMs + job.estimate.meanMs +
       job.estimate.sdMs * normalQuantile(before + threshold * (1 - before))
-  return Math.max(job.lastPolledAtMs + Duration.toMillis(settings.floor), Math.min(byChance, capDueAtMs(job, settings)))
+  return Math.max(
+    job.lastPolledAtMs + Duration.toMillis(settings.floor),
+    Math.min(byChance, capDueAtMs(job, settings), gapDueAtMs(job, affordableMs, settings))
+  )
 }
 
-/**
- * The job a granted slot goes to: one overdue by the cap first (the oldest
- * of them), else the one most likely to have ended since last seen.
- */
-export const pickJob = (
-  jobs: ReadonlyArray<PollCandidate>,
-  nowMs: number,
-  settings: PollSettings
-): PollCandidate | undefined => {
-  const overdue = jobs.filter((job) => capDueAtMs(job, settings) <= nowMs)
-  if (overdue.length > 0) return overdue.reduce((a, b) => (b.lastPolledAtMs < a.lastPolledAtMs ? b : a))
-  const chances = jobs.map((job) => ({ job, chance: doneSinceSeen(job, nowMs) }))
-  return chances.reduce<{ job: PollCandidate; chance: number } | undefined>(
+/** How the scheduler paces polls now: the chance that makes a poll worth it, and the gap the budget affords (none: it binds). */
+export interface PollPace {
+  readonly threshold: number
+  readonly affordableMs: number | undefined
+}
+
+const mostLikelyDone = (jobs: ReadonlyArray<PollCandidate>, nowMs: number) =>
+  jobs.map((job) => ({ job, chance: doneSinceSeen(job, nowMs) })).reduce<
+    { job: PollCandidate; chance: number } | undefined
+  >(
     (best, next) =>
       best === undefined || next.chance > best.chance ||
         (next.chance === best.chance && next.job.submittedAtMs < best.job.submittedAtMs)
@@ -108,7 +181,40 @@ export const pickJob = (
         : best,
     undefined
   )?.job
+
+/**
+ * The job a granted slot goes to: one overdue by the cap first (the oldest
+ * of them), else the one most likely to have ended since last seen; with
+ * room in the budget, among the jobs due first, so each keeps its gap.
+ */
+export const pickJob = (
+  jobs: ReadonlyArray<PollCandidate>,
+  nowMs: number,
+  settings: PollSettings,
+  pace: PollPace = { threshold: THRESHOLD_TIGHT, affordableMs: undefined }
+): PollCandidate | undefined => {
+  const overdue = jobs.filter((job) => capDueAtMs(job, settings) <= nowMs)
+  if (overdue.length > 0) return overdue.reduce((a, b) => (b.lastPolledAtMs < a.lastPolledAtMs ? b : a))
+  const due = pace.affordableMs === undefined
+    ? []
+    : jobs.filter((job) => pollDueAtMs(job, pace.threshold, settings, pace.affordableMs) <= nowMs)
+  return mostLikelyDone(due.length > 0 ? due : jobs, nowMs)
 }
+
+/**
+ * The jobs a poll may go to. Until the run has measured a job, every job
+ * scouts: with room in the budget each is polled from its submission, so
+ * the wave's first end is seen within a gap however far off the prior is;
+ * where the budget binds only the oldest, so no call goes to a guess.
+ */
+export const inPlay = (
+  jobs: ReadonlyArray<PollCandidate>,
+  pace: PollPace,
+  oldestId: number | undefined
+): ReadonlyArray<PollCandidate> =>
+  pace.affordableMs === undefined && jobs.some((job) => job.scouting === true)
+    ? jobs.filter((job) => job.id === oldestId)
+    : jobs
 
 /** What a job's turn saw: its status, an error (handed to the job), or a result URL answer that is no poll answer. */
 type Seen = StatusAnswer["status"] | "error" | (OffRoute & { readonly failedTries: number })
@@ -149,8 +255,10 @@ const IDLE_FLOORS = 4
  * the budget grants a poll slot, polls the job most likely to have just
  * ended under what the run has learned of generation times (jobs still
  * running count as censored samples). Until a first job has completed it
- * scouts: only the oldest job is polled. A job never waits more than the cap
- * between polls once in its window of likely ends.
+ * scouts: where the budget binds only the oldest job is polled; with room,
+ * every job, each latency gap from its submission. With room, a job in its
+ * window of likely ends is polled every latency gap; it never waits more
+ * than the cap between polls once in that window.
  */
 export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
   PollScheduler,
@@ -170,6 +278,8 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
       const scope = yield* Effect.scope
       const watched = yield* Ref.make(new Map<number, Watched>())
       const nextId = yield* Ref.make(0)
+      // When the scheduler's polls of the last budget window were granted: the slots they hold are polls' to spend again.
+      const pollsGrantedAt = yield* Ref.make<ReadonlyArray<number>>([])
       const wake = yield* Queue.sliding<void>(1)
       const nudge = Queue.offer(wake, undefined)
       const update = (id: number, f: (job: Watched) => Watched) =>
@@ -201,14 +311,33 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
           lastPolledAtMs: job.lastPolledAtMs,
           estimate: estimates.get(classOf(job.params))!
         }))
-        if ((yield* times.measured) > 0) return weighed
-        // Scouting: the oldest job alone, until one completes and says how long jobs take.
-        const oldest = jobs.reduce<Watched | undefined>(
+        // Scouting, until one completes and says how long jobs take.
+        return (yield* times.measured) > 0 ? weighed : weighed.map((job) => ({ ...job, scouting: true }))
+      })
+
+      /** The job watched longest, asked or not: the one scout where the budget binds. */
+      const oldestId = Effect.map(Ref.get(watched), (jobs) => {
+        const oldest = [...jobs.values()].reduce<Watched | undefined>(
           (a, b) => (a === undefined || b.submittedAtMs < a.submittedAtMs ? b : a),
           undefined
         )
-        return weighed.filter((job) => job.id === oldest?.id).map((job) => ({ ...job, scouting: true }))
+        return oldest?.id
       })
+
+      /** The pace for `jobs` now: the threshold the budget's spare share sets, and the gap its spare calls afford. */
+      const paceOf = (jobs: ReadonlyArray<PollCandidate>, nowMs: number) =>
+        Effect.gen(function*() {
+          const spare = yield* budget.spare
+          const windowMs = Duration.toMillis(settings.budgetWindow)
+          const recent = yield* Ref.updateAndGet(pollsGrantedAt, (times) => times.filter((at) => at > nowMs - windowMs))
+          const inWindow = jobs.filter((job) => windowOpensAtMs(job) <= nowMs).length
+          const affordableMs = affordableGapMs(
+            inWindow,
+            spareCallsPerMs(spare, budget.callsPerMinute, recent.length, settings),
+            settings
+          )
+          return { threshold: pollThreshold(spare), affordableMs } satisfies PollPace
+        })
 
       /** The first try in the slot the scheduler was granted; a retry waits in the poll line. */
       const grantedSlot = (rateLimitedFor: Duration.Duration) =>
@@ -260,10 +389,13 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
       const pollInSlot = (marked: Deferred.Deferred<void>) =>
         budget.withSlot("poll")(Effect.gen(function*() {
           const grantedAtMs = yield* Clock.currentTimeMillis
-          const chosen = pickJob(yield* candidates, grantedAtMs, settings)
+          const jobs = yield* candidates
+          const pace = yield* paceOf(jobs, grantedAtMs)
+          const chosen = pickJob(inPlay(jobs, pace, yield* oldestId), grantedAtMs, settings, pace)
           const entry = chosen === undefined ? undefined : (yield* Ref.get(watched)).get(chosen.id)
           if (entry !== undefined) {
             yield* update(entry.id, (w) => ({ ...w, inFlight: true, lastPolledAtMs: grantedAtMs }))
+            yield* Ref.update(pollsGrantedAt, (times) => [...times, grantedAtMs])
           }
           yield* Deferred.succeed(marked, undefined)
           if (entry !== undefined) {
@@ -274,10 +406,11 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
       const step = Effect.gen(function*() {
         yield* endJobsHeldPastDeadline
         const now = yield* Clock.currentTimeMillis
-        const threshold = pollThreshold(yield* budget.spare)
         const jobs = yield* candidates
-        const dueAt = Math.min(...jobs.map((job) =>
-          pollDueAtMs(job, threshold, settings)
+        const pace = yield* paceOf(jobs, now)
+        const polled = inPlay(jobs, pace, yield* oldestId)
+        const dueAt = Math.min(...polled.map((job) =>
+          pollDueAtMs(job, pace.threshold, settings, pace.affordableMs)
         ))
         if (dueAt > now) {
           const idleMs = Duration.toMillis(settings.floor) * IDLE_FLOORS

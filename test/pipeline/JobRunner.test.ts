@@ -176,8 +176,13 @@ describe("one job, phase by phase", () => {
         const emulator = yield* testEmulator()
         const started = Date.now()
         const { report } = yield* renderJob(emulated(emulator), jobOf("patient"), {
-          // The first poll would come 10 s after the submit.
-          poll: { prior: () => Duration.seconds(20), cap: Duration.seconds(10), deadline: Duration.millis(300) }
+          // The first poll would come 10 s after the submit (the scout's, by the cap or, with room, the latency gap).
+          poll: {
+            prior: () => Duration.seconds(20),
+            cap: Duration.seconds(10),
+            latencyGap: Duration.seconds(10),
+            deadline: Duration.millis(300)
+          }
         })
         expect(report).toMatchObject({ status: "failed", error: { tag: "PollDeadlineExceeded" } })
         expect(Date.now() - started).toBeLessThan(5000)

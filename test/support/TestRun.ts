@@ -23,7 +23,8 @@ export const TEST_CLIP_CACHE = join(tmpdir(), "shotlist-test-clips")
 export const fastPoll: PollSettings = {
   prior: () => Duration.millis(100),
   priorSpread: 0.25,
-  pollsInWindow: 5,
+  latencyGap: Duration.millis(100),
+  budgetWindow: Duration.minutes(1),
   floor: Duration.millis(50),
   cap: Duration.millis(400),
   deadline: Duration.minutes(2)
