@@ -1,10 +1,14 @@
 import { Args, Command, Options } from "@effect/cli"
 import { Path } from "@effect/platform"
 import { Console, Effect, Option, Ref } from "effect"
-import { assembleAnimatic, type AssemblyListener } from "../assembly/Animatic.js"
-import { Ffmpeg } from "../assembly/Ffmpeg.js"
+import type { AssemblyListener } from "../assembly/Animatic.js"
 import { ExitCode, setExitCode } from "./ExitCode.js"
 import { LINE_PREFIX } from "./Logging.js"
+
+/** The assembly code and ffmpeg's installer, loaded by this command only, not at every start. */
+const loadAssembly = Effect.promise(() =>
+  Promise.all([import("../assembly/Animatic.js"), import("../assembly/Ffmpeg.js")])
+)
 
 /** On a terminal, one line rewritten with ffmpeg's percentage; lines said in between clear it first. */
 const terminalListener = Effect.gen(function*() {
@@ -57,31 +61,32 @@ export const assembleCommand = Command.make(
     )
   },
   (args) =>
-    Effect.gen(function*() {
-      const path = yield* Path.Path
-      const terminal = process.stderr.isTTY === true ? yield* terminalListener : undefined
-      const record = yield* assembleAnimatic({
-        runDirectory: args.runDirectory,
-        picksFile: Option.getOrUndefined(args.picks),
-        output: Option.getOrUndefined(args.out),
-        label: args.label,
-        strict: args.strict
-      }, terminal?.listener ?? plainListener).pipe(Effect.ensuring(terminal?.clear ?? Effect.void))
-      yield* Console.log(path.resolve(args.runDirectory, record.output.path))
-    }).pipe(
-      Effect.catchTags({
-        RunReportUnreadable: fail(ExitCode.Usage),
-        NothingToAssemble: fail(ExitCode.Usage),
-        PicksInvalid: fail(ExitCode.Usage),
-        PicksMismatch: fail(ExitCode.Usage),
-        ShotsMissing: fail(ExitCode.JobsFailed),
-        FfmpegFailed: fail(ExitCode.JobsFailed),
-        AnimaticMismatch: fail(ExitCode.JobsFailed),
-        SystemError: fail(ExitCode.JobsFailed),
-        BadArgument: fail(ExitCode.JobsFailed)
-      }),
-      Effect.provide(Ffmpeg.Default)
-    )
+    Effect.flatMap(loadAssembly, ([{ assembleAnimatic }, { Ffmpeg }]) =>
+      Effect.gen(function*() {
+        const path = yield* Path.Path
+        const terminal = process.stderr.isTTY === true ? yield* terminalListener : undefined
+        const record = yield* assembleAnimatic({
+          runDirectory: args.runDirectory,
+          picksFile: Option.getOrUndefined(args.picks),
+          output: Option.getOrUndefined(args.out),
+          label: args.label,
+          strict: args.strict
+        }, terminal?.listener ?? plainListener).pipe(Effect.ensuring(terminal?.clear ?? Effect.void))
+        yield* Console.log(path.resolve(args.runDirectory, record.output.path))
+      }).pipe(
+        Effect.catchTags({
+          RunReportUnreadable: fail(ExitCode.Usage),
+          NothingToAssemble: fail(ExitCode.Usage),
+          PicksInvalid: fail(ExitCode.Usage),
+          PicksMismatch: fail(ExitCode.Usage),
+          ShotsMissing: fail(ExitCode.JobsFailed),
+          FfmpegFailed: fail(ExitCode.JobsFailed),
+          AnimaticMismatch: fail(ExitCode.JobsFailed),
+          SystemError: fail(ExitCode.JobsFailed),
+          BadArgument: fail(ExitCode.JobsFailed)
+        }),
+        Effect.provide(Ffmpeg.Default)
+      ))
 ).pipe(
   Command.withDescription(
     "Join one take per shot, in storyboard order, into one MP4 (RUN_DIR/animatic.mp4): the pick of RUN_DIR/picks.yaml (or --picks), else the shot's only or first completed take; a shot without one becomes a black card as long as it asked for. Every take is fitted to one frame size (letterboxed), 24 fps, with audio (silence where a take has none); the file is checked and recorded in RUN_DIR/animatic.json. Needs ffmpeg, which comes with the npm package @ffmpeg-installer/ffmpeg. Exit 0 when written, 1 when --strict finds shots without a take or ffmpeg or the check fails, 2 when RUN_DIR or the picks cannot be used."

@@ -3,7 +3,7 @@ import { FileSystem, Path } from "@effect/platform"
 import { Clock, Duration, Effect, Option, Schedule } from "effect"
 import { pointLatestAt } from "../store/LatestLink.js"
 import { acquireRunLock, inspectRunLock, type RunLocked } from "../store/RunLock.js"
-import { timeStamp } from "./RunExecution.js"
+import { timeStamp } from "./TimeStamp.js"
 import { usageError } from "./UsageErrors.js"
 
 /** Where `run` puts its run directories when not told: `output/<manifest name>/<time>/`. */

@@ -4,7 +4,6 @@ import { Effect, Option } from "effect"
 import type { Job } from "../domain/Job.js"
 import { jobIdProblem } from "../domain/JobId.js"
 import { type JobReport, jobReportBase } from "../domain/JobReport.js"
-import { makeRunPlan } from "../pipeline/RunPipeline.js"
 import { decodeReport } from "../report/ReportFile.js"
 import { observedCosts } from "../segmind/ModelCatalog.js"
 import { runFiles } from "../store/RunDirectory.js"
@@ -16,8 +15,9 @@ import { onlyFlag, onlyJobs } from "./JobSelection.js"
 import { withLogFormat } from "./Logging.js"
 import { renderFlags } from "./RenderFlags.js"
 import { withKeptFrames } from "./ReplayFrames.js"
-import { claimNewRunDirectory, executeRun, timeStamp } from "./RunExecution.js"
+import { loadRunExecution, loadRunPipeline } from "./RunModules.js"
 import { resolveRunSettings } from "./RunSettings.js"
+import { timeStamp } from "./TimeStamp.js"
 import { reportUsageError, usageError } from "./UsageErrors.js"
 
 /** What a report says that no run of shotlist writes: an id that is no job id (it names a file), a path out of its run. */
@@ -94,6 +94,8 @@ export const replayCommand = Command.make(
       if (path.resolve(runDirectory) === sourceDirectory) {
         return yield* usageError("--out must not be the source run's directory")
       }
+      const { claimNewRunDirectory, executeRun } = yield* loadRunExecution
+      const { makeRunPlan } = yield* loadRunPipeline
       yield* claimNewRunDirectory(runDirectory)
       const manifestCopy = runFiles(path, sourceDirectory).manifest
       const manifestText = (yield* fs.exists(manifestCopy)) ? yield* fs.readFileString(manifestCopy) : undefined

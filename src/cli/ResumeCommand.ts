@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { resumePicksFlag } from "./LinkPicks.js"
 import { withLogFormat } from "./Logging.js"
 import { renderFlags } from "./RenderFlags.js"
-import { resumeRun } from "./RunExecution.js"
+import { loadRunExecution } from "./RunModules.js"
 import { reportUsageError } from "./UsageErrors.js"
 
 export const resumeCommand = Command.make(
@@ -26,18 +26,19 @@ export const resumeCommand = Command.make(
     ...renderFlags
   },
   (args) =>
-    resumeRun({
-      runDirectory: args.runDirectory,
-      flags: args,
-      retryFailed: args.retryFailed,
-      resendUncertain: args.resendUncertain,
-      expectManifestSha256: undefined,
-      picks: args.picks
-    }).pipe(
-      Effect.scoped,
-      withLogFormat(args.logFormat),
-      Effect.catchTag("UsageError", reportUsageError)
-    )
+    Effect.flatMap(loadRunExecution, ({ resumeRun }) =>
+      resumeRun({
+        runDirectory: args.runDirectory,
+        flags: args,
+        retryFailed: args.retryFailed,
+        resendUncertain: args.resendUncertain,
+        expectManifestSha256: undefined,
+        picks: args.picks
+      })).pipe(
+        Effect.scoped,
+        withLogFormat(args.logFormat),
+        Effect.catchTag("UsageError", reportUsageError)
+      )
 ).pipe(
   Command.withDescription(
     "Continue an interrupted or crashed run from its journal. Verified videos are kept; a finished video is downloaded again from its recorded URL; a job the API accepted is polled again, never submitted again, while the API still knows it; only on its 404 is it submitted again, and the report says so. A failed job whose request or video can still be fetched is fetched for free; a failed generation stays failed unless --retry-failed. A submit whose outcome is unknown stays held unless --resend-uncertain. Jobs never submitted (planning cut short included) are submitted. The report covers every job. Exit codes as for `run`."

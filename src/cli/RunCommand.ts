@@ -4,7 +4,6 @@ import { Effect, Option } from "effect"
 import { SEEDANCE_MODEL } from "../domain/SeedanceParams.js"
 import { refuseOversizedRun } from "../manifest/JobExpansion.js"
 import { buildReuseIndex, emptyReuseIndex } from "../pipeline/ReuseCache.js"
-import { makeRunPlan } from "../pipeline/RunPipeline.js"
 import { runFiles } from "../store/RunDirectory.js"
 import { apiOriginOfFlags, apiTarget } from "./ApiTarget.js"
 import { hasBudget, withinBudget } from "./Budget.js"
@@ -15,7 +14,7 @@ import { withLogFormat } from "./Logging.js"
 import { chooseRunDirectory, markLatestRun, waitFlag } from "./OutputFolderLock.js"
 import { renderFlags } from "./RenderFlags.js"
 import { lookUpReuse, reuseFlags, toRender } from "./ReuseLookup.js"
-import { claimNewRunDirectory, executeRun, resumeRun } from "./RunExecution.js"
+import { loadRunExecution, loadRunPipeline } from "./RunModules.js"
 import { DEFAULT_MAX_JOBS, resolveRunSettings } from "./RunSettings.js"
 import { usageError, usageProblems } from "./UsageErrors.js"
 
@@ -52,6 +51,8 @@ export const runCommand = Command.make(
       if (Option.isNone(args.maxJobs)) yield* refuseOversizedRun(loaded, jobs, DEFAULT_MAX_JOBS)
 
       const runDirectory = yield* chooseRunDirectory(args.out, loaded.manifest.name, args.wait)
+      const { claimNewRunDirectory, executeRun, resumeRun } = yield* loadRunExecution
+      const { makeRunPlan } = yield* loadRunPipeline
       if (yield* fs.exists(runFiles(path, runDirectory).journal)) {
         yield* Effect.logInfo(`${displayPath(runDirectory)} already holds a run of this manifest: resuming it`)
         return yield* resumeRun({

@@ -24,9 +24,6 @@ import { jobsToResume } from "./ResumeJobs.js"
 import { resolveRunSettings } from "./RunSettings.js"
 import { usageError } from "./UsageErrors.js"
 
-/** `output/<name>/20261125T101500Z`: sortable, safe as a file name. */
-export const timeStamp = (date: Date) => date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")
-
 /** Holds the run directory for the scope; another live process there is a usage error, a dead one's lock is taken over. */
 export const lockRunDirectory = (runDirectory: string) =>
   acquireRunLock(runDirectory).pipe(Effect.catchTag("RunLocked", (locked) => usageError(locked.message)))
