@@ -102,6 +102,12 @@ const transportError = (url: string, error: HttpClientError.HttpClientError): Tr
 
 const MAX_DETAIL = 500
 
+/**
+ * Videos streamed at once by a run: a few saturate a link, and each stream
+ * in flight holds socket buffers until the garbage collector frees them.
+ */
+export const DOWNLOADS_AT_ONCE = 8
+
 const parseJson = (text: string): Option.Option<unknown> => {
   try {
     return Option.some(JSON.parse(text))
@@ -387,13 +393,22 @@ export class SegmindClient extends Effect.Service<SegmindClient>()("shotlist/Seg
         Effect.withSpan("SegmindClient.upload")
       )
 
-    /** Opens a finished video for streaming; the storage host is not the API, so no key is sent. */
-    const download = makeStorageDownload({
+    const openVideo = makeStorageDownload({
       http,
       idleTimeoutMs: config.downloadIdleTimeoutMs,
       transportError,
       detailOf
     })
+    const downloadSlots = yield* Effect.makeSemaphore(DOWNLOADS_AT_ONCE)
+    /**
+     * Opens a finished video for streaming, holding one of the run's download
+     * slots while the caller's scope lasts; the storage host is not the API,
+     * so no key is sent.
+     */
+    const download = (url: string) =>
+      Effect.acquireRelease(downloadSlots.take(1), () => downloadSlots.release(1)).pipe(
+        Effect.zipRight(openVideo(url))
+      )
 
     return { submit, status, result, resultOrPending, upload, download } as const
   })

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import type { Duration } from "effect"
 import { Chunk, Effect, Either, Redacted, Stream } from "effect"
 import type { ServerResponse } from "node:http"
-import { SegmindClient } from "../../src/segmind/SegmindClient.js"
+import { DOWNLOADS_AT_ONCE, SegmindClient } from "../../src/segmind/SegmindClient.js"
 import { undiciClient } from "../support/FakeSegmindApi.js"
 import { warningsOf } from "../support/LogCapture.js"
 import { loopbackServer } from "../support/LoopbackServer.js"
@@ -223,5 +223,42 @@ describe("downloading a video from the storage host", () => {
       })
       const { bytes } = yield* downloadAll(`${storage.url}/files/a.mp4`, { downloadIdleTimeoutMs: 500 })
       expect(Either.getOrThrow(bytes).equals(video)).toBe(true)
+    }))
+})
+
+describe("downloads at once", () => {
+  it.scopedLive(`a run streams at most ${DOWNLOADS_AT_ONCE} videos at once; the others wait for a slot and all complete`, () =>
+    Effect.gen(function*() {
+      let open = 0
+      let mostOpen = 0
+      // Each answer sends half the video, then the rest 200 ms later: downloads overlap unless something bounds them.
+      const storage = yield* loopbackServer((_request, response) => {
+        open += 1
+        mostOpen = Math.max(mostOpen, open)
+        response.writeHead(200, { "content-type": "video/mp4", "content-length": String(video.length) })
+        response.write(video.subarray(0, video.length >> 1))
+        setTimeout(() => {
+          open -= 1
+          response.end(video.subarray(video.length >> 1))
+        }, 200)
+      })
+      const downloads = 3 * DOWNLOADS_AT_ONCE
+      const videos = yield* Effect.gen(function*() {
+        const client = yield* SegmindClient
+        return yield* Effect.forEach(
+          Array.from({ length: downloads }, (_, n) => `${storage.url}/files/${n}.mp4`),
+          (url) =>
+            Effect.scoped(Effect.flatMap(client.download(url), (download) => Stream.runCollect(download.stream))),
+          { concurrency: "unbounded" }
+        )
+      }).pipe(
+        Effect.provide(undiciClient({ baseUrl: "http://127.0.0.1:1", apiKey: Redacted.make(TEST_KEY) })),
+        Effect.timeout("20 seconds")
+      )
+      expect(videos.map((chunks) => Buffer.concat(Chunk.toReadonlyArray(chunks)).equals(video))).toEqual(
+        Array.from({ length: downloads }, () => true)
+      )
+      expect(storage.seen).toHaveLength(downloads)
+      expect(mostOpen).toBe(DOWNLOADS_AT_ONCE)
     }))
 })
