@@ -69,13 +69,14 @@ describe("plan, the dry run", () => {
       )
     }).pipe(Effect.provide(nodeContext)))
 
-  it.scopedLive("the request budget shows in the wall time: --rpm 5 takes longer than --rpm 45", () =>
+  it.scopedLive("the request budget shows in the wall time: --plan free takes longer than --plan pro", () =>
     Effect.gen(function*() {
-      const free = yield* planJson(["manifests/storyboard.yaml", "--no-reuse", "--rpm", "5"])
-      const pro = yield* planJson(["manifests/storyboard.yaml", "--no-reuse", "--rpm", "45"])
+      const free = yield* planJson(["manifests/storyboard.yaml", "--no-reuse", "--plan", "free"])
+      const pro = yield* planJson(["manifests/storyboard.yaml", "--no-reuse", "--plan", "pro"])
       expect(free.totals.estimatedWallSeconds).toBeGreaterThan(pro.totals.estimatedWallSeconds)
       expect(free.rpm).toBe(5)
-      // The manifest's own rpm (45) stands when the flag is absent.
+      expect(pro.rpm).toBe(50)
+      // The manifest's own plan (pro) stands when the flag is absent.
       expect((yield* planJson(["manifests/storyboard.yaml", "--no-reuse"])).totals).toEqual(pro.totals)
     }).pipe(Effect.provide(nodeContext)))
 
