@@ -276,27 +276,23 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
       const gate = yield* RunGate
       const times = yield* GenerationTimes
       const scope = yield* Effect.scope
-      // One Map changed in place (this fiber set owns it): a copy per update was a tenth of a run's allocations.
-      const watched = yield* Ref.make(new Map<number, Watched>())
+      // One Map changed in place, owned by this scheduler: a copy per update was a tenth of a run's allocations.
+      const watched = new Map<number, Watched>()
       const nextId = yield* Ref.make(0)
       // When the scheduler's polls of the last budget window were granted: the slots they hold are polls' to spend again.
       const pollsGrantedAt = yield* Ref.make<ReadonlyArray<number>>([])
       const wake = yield* Queue.sliding<void>(1)
       const nudge = Queue.offer(wake, undefined)
       const update = (id: number, f: (job: Watched) => Watched) =>
-        Ref.update(watched, (jobs) => {
-          const job = jobs.get(id)
-          return job === undefined ? jobs : jobs.set(id, f(job))
+        Effect.sync(() => {
+          const job = watched.get(id)
+          if (job !== undefined) watched.set(id, f(job))
         })
-      const remove = (id: number) =>
-        Ref.update(watched, (jobs) => {
-          jobs.delete(id)
-          return jobs
-        }).pipe(Effect.zipRight(nudge))
+      const remove = (id: number) => Effect.sync(() => watched.delete(id)).pipe(Effect.zipRight(nudge))
 
       /** The jobs not being asked now, each with its class's estimate fitted to the run's measured and running jobs. */
       const candidates = Effect.gen(function*() {
-        const jobs = [...(yield* Ref.get(watched)).values()]
+        const jobs = [...watched.values()]
         const estimates = new Map<string, GenerationEstimate>()
         for (const job of jobs) {
           const key = classOf(job.params)
@@ -316,8 +312,8 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
       })
 
       /** The job watched longest, asked or not: the one scout where the budget binds. */
-      const oldestId = Effect.map(Ref.get(watched), (jobs) => {
-        const oldest = [...jobs.values()].reduce<Watched | undefined>(
+      const oldestId = Effect.sync(() => {
+        const oldest = [...watched.values()].reduce<Watched | undefined>(
           (a, b) => (a === undefined || b.submittedAtMs < a.submittedAtMs ? b : a),
           undefined
         )
@@ -374,7 +370,7 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
         if (resumeAtMs <= (yield* Clock.currentTimeMillis)) {
           return
         }
-        for (const job of (yield* Ref.get(watched)).values()) {
+        for (const job of [...watched.values()]) {
           if (!job.inFlight && job.deadlineAtMs < resumeAtMs) {
             yield* job.end
           }
@@ -392,7 +388,7 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
           const jobs = yield* candidates
           const pace = yield* paceOf(jobs, grantedAtMs)
           const chosen = pickJob(inPlay(jobs, pace, yield* oldestId), grantedAtMs, settings, pace)
-          const entry = chosen === undefined ? undefined : (yield* Ref.get(watched)).get(chosen.id)
+          const entry = chosen === undefined ? undefined : watched.get(chosen.id)
           if (entry !== undefined) {
             yield* update(entry.id, (w) => ({ ...w, inFlight: true, lastPolledAtMs: grantedAtMs }))
             yield* Ref.update(pollsGrantedAt, (times) => [...times, grantedAtMs])
@@ -473,7 +469,7 @@ export class PollScheduler extends Context.Tag("shotlist/PollScheduler")<
             rateLimitedFor: request.rateLimitedFor
           }
           yield* Effect.acquireRelease(
-            Ref.update(watched, (jobs) => jobs.set(id, entry)).pipe(Effect.zipRight(nudge)),
+            Effect.sync(() => watched.set(id, entry)).pipe(Effect.zipRight(nudge)),
             () => remove(id)
           )
           return Stream.repeatEffect(Effect.flatten(Queue.take(answers))).pipe(
