@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Clock, Duration, Effect, Fiber, Layer, Option, Stream, TestClock } from "effect"
-import type { SeedanceParams } from "../../src/domain/SeedanceParams.js"
+import { SEEDANCE_DEFAULTS, type SeedanceParams } from "../../src/domain/SeedanceParams.js"
 import { fitCensored, GenerationTimes } from "../../src/pipeline/GenerationTimes.js"
 import { DEFAULT_POLL, type PollSettings } from "../../src/pipeline/PollSchedule.js"
 import {
@@ -25,16 +25,7 @@ const settings: PollSettings = {
   latencyGap: Duration.seconds(3),
   pollVia: "status"
 }
-const params: SeedanceParams = {
-  prompt: "p",
-  duration: 5,
-  resolution: "720p",
-  aspect_ratio: "16:9",
-  seed: 1,
-  camera_fixed: false,
-  generate_audio: true,
-  skip_moderation: false
-}
+const params: SeedanceParams = { prompt: "p", seed: 1, ...SEEDANCE_DEFAULTS }
 
 /** The scheduler under a budget that does not bind, with its own learner. */
 const schedulerLayer = PollScheduler.layer(settings).pipe(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Layer, Ref, Stream, TestClock } from "effect"
-import type { SeedanceParams } from "../../src/domain/SeedanceParams.js"
+import { SEEDANCE_DEFAULTS, type SeedanceParams } from "../../src/domain/SeedanceParams.js"
 import type { PollVia } from "../../src/pipeline/PollRoute.js"
 import { DEFAULT_POLL, type PollSettings } from "../../src/pipeline/PollSchedule.js"
 import { type PolledAnswer, PollScheduler } from "../../src/pipeline/PollScheduler.js"
@@ -8,16 +8,7 @@ import { RequestBudget } from "../../src/pipeline/RequestBudget.js"
 import { RunGate } from "../../src/pipeline/RunGate.js"
 
 const settings: PollSettings = { ...DEFAULT_POLL, prior: () => Duration.seconds(10), pollVia: "status" }
-const params: SeedanceParams = {
-  prompt: "p",
-  duration: 5,
-  resolution: "720p",
-  aspect_ratio: "16:9",
-  seed: 1,
-  camera_fixed: false,
-  generate_audio: true,
-  skip_moderation: false
-}
+const params: SeedanceParams = { prompt: "p", seed: 1, ...SEEDANCE_DEFAULTS }
 
 /** A roomy budget that counts the result slots the scheduler keeps, and the scheduler on it. */
 const countingReserves = (reserves: Ref.Ref<number>) =>

@@ -6,24 +6,10 @@ import { REQUEST_TTL, resumeStartOf } from "../../src/pipeline/ResumePlan.js"
 import type { JournalEvent } from "../../src/store/Journal.js"
 import { journaledRun } from "../../src/store/JournalReader.js"
 import { nodeContext } from "../support/TestRun.js"
+import { jobOf } from "./JobHarness.js"
 
 /** What a resume decides for one job, from the journal's own lines: the fold and the decision together. */
-const job: Job = {
-  id: "pier",
-  shot: "pier",
-  seed: 7,
-  seedDrawn: false,
-  params: {
-    prompt: "A pier",
-    duration: 4,
-    resolution: "480p",
-    aspect_ratio: "16:9",
-    seed: 7,
-    camera_fixed: false,
-    generate_audio: false,
-    skip_moderation: false
-  }
-}
+const job: Job = jobOf("pier", "A pier")
 const startMs = Date.parse("2026-11-25T10:00:00Z")
 const at = (minutes: number) => new Date(startMs + minutes * 60_000).toISOString()
 const VIDEO_URL = "http://files.test/req-1.mp4"

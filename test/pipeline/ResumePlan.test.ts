@@ -5,23 +5,9 @@ import { jobReportBase } from "../../src/domain/JobReport.js"
 import { REQUEST_TTL, resumeStartOf } from "../../src/pipeline/ResumePlan.js"
 import { type JournaledJob, plannedJob } from "../../src/store/JournalReader.js"
 import { nodeContext } from "../support/TestRun.js"
+import { jobOf } from "./JobHarness.js"
 
-const job: Job = {
-  id: "pier",
-  shot: "pier",
-  seed: 7,
-  seedDrawn: false,
-  params: {
-    prompt: "A pier",
-    duration: 4,
-    resolution: "480p",
-    aspect_ratio: "16:9",
-    seed: 7,
-    camera_fixed: false,
-    generate_audio: false,
-    skip_moderation: false
-  }
-}
+const job: Job = jobOf("pier", "A pier")
 const submittedAt = Date.parse("2026-11-25T10:00:00Z")
 const submitted = {
   _tag: "submitted" as const,
