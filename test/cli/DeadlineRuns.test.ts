@@ -3,11 +3,11 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { noFaults } from "../../src/emulator/Emulator.js"
 import { readJournal } from "../../src/store/JournalReader.js"
-import { nodeContext, readReport, runCli, TEST_KEY, testEmulator } from "../support/TestRun.js"
+import { FAST_RUN, nodeContext, readReport, runCli, TEST_KEY, testEmulator } from "../support/TestRun.js"
 
 const SIX = "test/fixtures/runs/six-jobs.yaml"
 const env = { SEGMIND_API_KEY: TEST_KEY }
-const fast = ["--rpm", "6000", "--expect", "0.3s"]
+const fast = [...FAST_RUN]
 
 describe("a run's deadline bounds its waits", () => {
   it.scopedLive("a 429 closing the API for a day ends the run within seconds under --deadline: the job is named and resumable (status URLs)", () =>

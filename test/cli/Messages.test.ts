@@ -33,7 +33,7 @@ import {
 import { RunLocked } from "../../src/store/RunLock.js"
 import { runChildCli } from "../support/ChildCli.js"
 import { loopbackServer } from "../support/LoopbackServer.js"
-import { nodeContext, TEST_KEY, testEmulator } from "../support/TestRun.js"
+import { FAST_RUN, nodeContext, TEST_KEY, testEmulator } from "../support/TestRun.js"
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url))
 
@@ -138,10 +138,7 @@ describe("messages", () => {
           emulator.baseUrl,
           "--out",
           out,
-          "--rpm",
-          "6000",
-          "--expect",
-          "0.3s",
+          ...FAST_RUN,
           "--notify",
           closed
         ],

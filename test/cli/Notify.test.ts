@@ -4,7 +4,7 @@ import { Duration, Effect, Schedule } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { runChildCli } from "../support/ChildCli.js"
 import { loopbackServer } from "../support/LoopbackServer.js"
-import { nodeContext, TEST_KEY, testEmulator } from "../support/TestRun.js"
+import { FAST_RUN, nodeContext, TEST_KEY, testEmulator } from "../support/TestRun.js"
 
 const TOKENS = ["s3cretPathToken", "s3cretQueryToken", "s3cretPassword"]
 
@@ -67,10 +67,7 @@ const renderNotifying = (manifest: string, notify: string, extra: ReadonlyArray<
         emulator.baseUrl,
         "--out",
         out,
-        "--rpm",
-        "6000",
-        "--expect",
-        "0.3s",
+        ...FAST_RUN,
         "--notify",
         notify,
         ...extra

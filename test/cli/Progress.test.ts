@@ -4,7 +4,7 @@ import { Effect } from "effect"
 import { applyEvent, emptyProgress, renderProgress } from "../../src/cli/ProgressView.js"
 import type { JobPhase } from "../../src/pipeline/RunProgress.js"
 import { runChildCli } from "../support/ChildCli.js"
-import { nodeContext, TEST_KEY, testEmulator } from "../support/TestRun.js"
+import { FAST_RUN, nodeContext, TEST_KEY, testEmulator } from "../support/TestRun.js"
 
 const at = (jobId: string, phase: JobPhase, atMs: number, message: string = phase) => ({ jobId, phase, atMs, message })
 
@@ -41,10 +41,7 @@ describe("progress", () => {
           emulator.baseUrl,
           "--out",
           out,
-          "--rpm",
-          "6000",
-          "--expect",
-          "0.3s",
+          ...FAST_RUN,
           "--log-format",
           "json"
         ],
@@ -75,10 +72,7 @@ describe("progress", () => {
           emulator.baseUrl,
           "--out",
           out,
-          "--rpm",
-          "6000",
-          "--expect",
-          "0.3s"
+          ...FAST_RUN
         ],
         { SEGMIND_API_KEY: TEST_KEY }
       )

@@ -3,7 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { journaledRun, readJournal } from "../../src/store/JournalReader.js"
 import { runChildCli } from "../support/ChildCli.js"
-import { nodeContext, readReport, runCli, TEST_KEY, testEmulator } from "../support/TestRun.js"
+import { FAST_RUN, nodeContext, readReport, runCli, TEST_KEY, testEmulator } from "../support/TestRun.js"
 
 const TWELVE = "test/fixtures/runs/twelve-takes.yaml"
 const env = { SEGMIND_API_KEY: TEST_KEY }
@@ -15,7 +15,7 @@ describe("resume after a crash while the run was being planned", () => {
       const path = yield* Path.Path
       const emulator = yield* testEmulator({ workers: 4 })
       const out = path.join(yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-plan-" }), "run")
-      const common = ["--base-url", emulator.baseUrl, "--concurrency", "4", "--rpm", "6000", "--expect", "0.3s"]
+      const common = ["--base-url", emulator.baseUrl, "--concurrency", "4", ...FAST_RUN]
       const crashed = yield* runChildCli(["run", TWELVE, "--out", out, ...common], {
         ...env,
         SHOTLIST_CRASH_AT: "mid-plan:5"
@@ -48,7 +48,7 @@ describe("resume after a crash while the run was being planned", () => {
       const path = yield* Path.Path
       const emulator = yield* testEmulator({ workers: 4 })
       const out = path.join(yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-plan-" }), "run")
-      const common = ["--base-url", emulator.baseUrl, "--concurrency", "4", "--rpm", "6000", "--expect", "0.3s"]
+      const common = ["--base-url", emulator.baseUrl, "--concurrency", "4", ...FAST_RUN]
       const crashed = yield* runChildCli(["run", TWELVE, "--only", "surf~take=1*", "--out", out, ...common], {
         ...env,
         SHOTLIST_CRASH_AT: "mid-plan:2"

@@ -6,7 +6,7 @@ import { noFaults } from "../../src/emulator/Emulator.js"
 import { JobStart } from "../../src/pipeline/JobStart.js"
 import { journaledRun, readJournal } from "../../src/store/JournalReader.js"
 import { runChildCli } from "../support/ChildCli.js"
-import { nodeContext, readReport, runCli, TEST_KEY, testEmulator } from "../support/TestRun.js"
+import { FAST_RUN, nodeContext, readReport, runCli, TEST_KEY, testEmulator } from "../support/TestRun.js"
 import { emulated, interceptedEmulator, jobOf, renderJob } from "./JobHarness.js"
 
 const SIX = "test/fixtures/runs/six-jobs.yaml"
@@ -132,7 +132,7 @@ describe("resume of paid jobs, end to end", () => {
       const emulator = yield* testEmulator({ resultTtl: Duration.seconds(2) })
       const out = path.join(yield* fs.makeTempDirectoryScoped({ prefix: "shotlist-paid-" }), "run")
       // One job in flight: at the kill, only the one downloading was ever submitted.
-      const common = ["--base-url", emulator.baseUrl, "--concurrency", "1", "--rpm", "6000", "--expect", "0.3s"]
+      const common = ["--base-url", emulator.baseUrl, "--concurrency", "1", ...FAST_RUN]
       const crashed = yield* runChildCli(["run", SIX, "--out", out, ...common], {
         ...env,
         SHOTLIST_CRASH_AT: "mid-download:1"

@@ -4,7 +4,7 @@ import { Effect } from "effect"
 import { noFaults } from "../../src/emulator/Emulator.js"
 import { readJournal } from "../../src/store/JournalReader.js"
 import { runChildCli } from "../support/ChildCli.js"
-import { nodeContext, readReport, renderManifest, TEST_KEY, testEmulator } from "../support/TestRun.js"
+import { FAST_RUN, nodeContext, readReport, renderManifest, TEST_KEY, testEmulator } from "../support/TestRun.js"
 
 const MANIFEST = "test/fixtures/runs/six-jobs.yaml"
 
@@ -37,10 +37,7 @@ describe("retries are visible", () => {
           emulator.baseUrl,
           "--out",
           runDirectory,
-          "--rpm",
-          "6000",
-          "--expect",
-          "0.3s",
+          ...FAST_RUN,
           "--retry-base",
           "0.05",
           "--retry-cap",

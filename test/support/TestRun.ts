@@ -15,6 +15,9 @@ import type { RetrySettings } from "../../src/pipeline/RetryPolicy.js"
 import { makeRunPlan, runPipeline, runServices } from "../../src/pipeline/RunPipeline.js"
 import { decodeReport } from "../../src/report/ReportFile.js"
 
+/** Flags of a run on the test emulator: a budget that never binds, and its clips' time as the prior. */
+export const FAST_RUN = ["--rpm", "6000", "--expect", "0.3s"] as const
+
 export const TEST_KEY = "SG_0123456789abcdef"
 
 /** Clips are cached across suites: rendering is the slow part. */
